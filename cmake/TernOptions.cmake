@@ -1,0 +1,37 @@
+# User-facing build options of tern.
+option(TERN_BUILD_TESTS "Build the lit and unit test suites" ON)
+option(TERN_ENABLE_ONNX "Find Protobuf and ONNX (for the ONNX frontend)" ON)
+option(TERN_ENABLE_AARCH64_TESTS
+  "Cross-build the aarch64 tests with aarch64-linux-gnu-g++ and run them under qemu-aarch64" OFF)
+set(TERN_SANITIZER "" CACHE STRING
+  "Sanitizers for everything tern compiles: empty, address, undefined or address;undefined")
+set_property(CACHE TERN_SANITIZER PROPERTY STRINGS "" "address" "undefined" "address;undefined")
+
+# Adds -fsanitize=... for the sanitizers named in TERN_SANITIZER to every target tern builds.
+# Prebuilt LLVM/MLIR libraries stay uninstrumented, which AddressSanitizer and UBSan both allow.
+function(tern_apply_sanitizers)
+  if(NOT TERN_SANITIZER)
+    return()
+  endif()
+  set(known address undefined)
+  foreach(s IN LISTS TERN_SANITIZER)
+    if(NOT s IN_LIST known)
+      message(FATAL_ERROR "TERN_SANITIZER: unknown sanitizer '${s}'; expected address and/or undefined")
+    endif()
+  endforeach()
+  string(REPLACE ";" "," list "${TERN_SANITIZER}")
+  set(flags -fsanitize=${list} -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  if("undefined" IN_LIST TERN_SANITIZER)
+    # libMLIR is built without -fsanitize=vptr-compatible type info for every class.
+    list(APPEND flags -fno-sanitize=vptr)
+  endif()
+  add_compile_options(${flags})
+  add_link_options(-fsanitize=${list})
+  message(STATUS "tern: sanitizers ${list}")
+endfunction()
+
+if(TERN_ENABLE_AARCH64_TESTS)
+  find_program(TERN_AARCH64_CXX aarch64-linux-gnu-g++ REQUIRED)
+  find_program(TERN_QEMU_AARCH64 qemu-aarch64 REQUIRED)
+  set(TERN_AARCH64_SYSROOT /usr/aarch64-linux-gnu CACHE PATH "Sysroot passed to qemu-aarch64 -L")
+endif()

@@ -1,0 +1,63 @@
+//===- TernAttrs.cpp - tern enums and attributes ----------------------------------------------===//
+#include "dialects/tern/TernDialect.h"
+
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace mlir::tern;
+
+#include "dialects/tern/TernEnums.cpp.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "dialects/tern/TernAttrs.cpp.inc"
+
+//===------------------------------------------------------------------------------------------===//
+// LayoutAttr
+//===------------------------------------------------------------------------------------------===//
+
+static int64_t groupSizeOf(WeightFormat format) {
+  switch (format) {
+  case WeightFormat::i2:
+    return 1;
+  case WeightFormat::tl1:
+    return 2;
+  case WeightFormat::tl2:
+    return 3;
+  }
+  llvm_unreachable("unknown WeightFormat");
+}
+
+int64_t LayoutAttr::getGroupSize() const { return groupSizeOf(getFormat()); }
+
+double LayoutAttr::getBitsPerWeight() const {
+  switch (getFormat()) {
+  case WeightFormat::i2:
+  case WeightFormat::tl1: // a 4-bit index per pair of weights
+    return 2.0;
+  case WeightFormat::tl2: // a 4-bit index and a sign bit per triple of weights
+    return 5.0 / 3.0;
+  }
+  llvm_unreachable("unknown WeightFormat");
+}
+
+LogicalResult LayoutAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                 WeightFormat format, int64_t tileN, int64_t tileK) {
+  if (tileN <= 0)
+    return emitError() << "tile_n of a #tern.layout must be positive, found " << tileN;
+  if (tileK <= 0)
+    return emitError() << "tile_k of a #tern.layout must be positive, found " << tileK;
+  int64_t group = groupSizeOf(format);
+  if (tileK % group != 0)
+    return emitError() << "tile_k of a " << stringifyWeightFormat(format)
+                       << " layout must be a multiple of its group size " << group << ", found "
+                       << tileK;
+  return success();
+}
+
+void TernDialect::registerAttributes() {
+  addAttributes<
+#define GET_ATTRDEF_LIST
+#include "dialects/tern/TernAttrs.cpp.inc"
+      >();
+}

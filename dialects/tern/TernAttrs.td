@@ -1,0 +1,85 @@
+//===- TernAttrs.td - tern enums and attributes ------------------------------------------------===//
+#ifndef TERN_ATTRS_TD
+#define TERN_ATTRS_TD
+
+include "dialects/tern/TernDialect.td"
+include "mlir/IR/AttrTypeBase.td"
+include "mlir/IR/EnumAttr.td"
+
+//===------------------------------------------------------------------------------------------===//
+// Enums
+//===------------------------------------------------------------------------------------------===//
+
+def Tern_ScaleMode : I32EnumAttr<"ScaleMode",
+    "how a ternary linear layer applies its weight scale", [
+      I32EnumAttrCase<"multiply", 0>,
+      I32EnumAttrCase<"divide", 1>]> {
+  let genSpecializedAttr = 0;
+  let cppNamespace = "::mlir::tern";
+}
+def Tern_ScaleModeAttr : EnumAttr<Tern_Dialect, Tern_ScaleMode, "scale_mode"> {
+  let summary = "multiply (autobitlinear) or divide (bitlinear, latent) by the weight scale";
+  let assemblyFormat = "`<` $value `>`";
+}
+
+def Tern_RopeStyle : I32EnumAttr<"RopeStyle", "how RoPE pairs the dimensions of a head", [
+      I32EnumAttrCase<"rotate_half", 0>,
+      I32EnumAttrCase<"interleaved", 1>]> {
+  let genSpecializedAttr = 0;
+  let cppNamespace = "::mlir::tern";
+}
+def Tern_RopeStyleAttr : EnumAttr<Tern_Dialect, Tern_RopeStyle, "rope_style"> {
+  let summary = "rotate_half (HF Llama/BitNet: pairs i and i + d/2) or interleaved (pairs 2i, 2i+1)";
+  let assemblyFormat = "`<` $value `>`";
+}
+
+def Tern_WeightFormat : I32EnumAttr<"WeightFormat", "byte layout family of packed ternary weights", [
+      I32EnumAttrCase<"i2", 0>,
+      I32EnumAttrCase<"tl1", 1>,
+      I32EnumAttrCase<"tl2", 2>]> {
+  let genSpecializedAttr = 0;
+  let cppNamespace = "::mlir::tern";
+}
+
+//===------------------------------------------------------------------------------------------===//
+// #tern.layout
+//===------------------------------------------------------------------------------------------===//
+
+def Tern_LayoutAttr : AttrDef<Tern_Dialect, "Layout"> {
+  let mnemonic = "layout";
+  let summary = "byte layout of packed ternary weights, read by one kernel family";
+  let description = [{
+    Names a packed weight format and its tile parameters:
+
+    - `i2`: 2 bits per weight (the value w + 1 in {0, 1, 2}), read by the multiply-add kernels.
+      `tile_k` consecutive k of one output row sit together (4 feeds `vpdpbusd` / `sdot`) and
+      `tile_n` rows are interleaved.
+    - `tl1`: lookup-table format with groups of g = 2 weights: a 4-bit index into a 9-entry table
+      of partial sums (2 bits per weight).
+    - `tl2`: lookup-table format with groups of g = 3 weights: a 4-bit index into a 14-entry
+      half table plus one sign bit (5/3 = 1.67 bits per weight).
+
+    `tile_k` must be a multiple of the format's group size g (1, 2, 3); rows and columns of the
+    weight need not be multiples of the tile: kernels handle the tails.
+
+    Example:
+
+    ```mlir
+    !tern.packed<2560x2560, #tern.layout<i2, tile_n = 16, tile_k = 4>>
+    ```
+  }];
+  let parameters = (ins
+    EnumParameter<Tern_WeightFormat>:$format,
+    "int64_t":$tileN,
+    "int64_t":$tileK);
+  let assemblyFormat = "`<` $format `,` `tile_n` `=` $tileN `,` `tile_k` `=` $tileK `>`";
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// Number of weights that one table index (or one 2-bit code for i2) covers.
+    int64_t getGroupSize() const;
+    /// Storage cost of one weight, in bits (2 for i2 and tl1, 5/3 for tl2).
+    double getBitsPerWeight() const;
+  }];
+}
+
+#endif // TERN_ATTRS_TD

@@ -1,0 +1,22 @@
+//===- Passes.h - tern passes -------------------------------------------------------*- C++ -*-===//
+//
+// Declarations of every tern pass (generated from Passes.td) and their registration.
+//
+//===------------------------------------------------------------------------------------------===//
+#ifndef TERN_PASSES_PASSES_H
+#define TERN_PASSES_PASSES_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir::tern {
+
+#define GEN_PASS_DECL
+#include "passes/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "passes/Passes.h.inc"
+
+} // namespace mlir::tern
+
+#endif // TERN_PASSES_PASSES_H
