@@ -16,6 +16,7 @@ struct TernSetContextLengthPass
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
+    const int64_t length = this->length; // the option's value, not the cl::opt wrapper
     if (length <= 0) {
       module.emitError() << "tern-set-context-length: length must be positive, found " << length;
       return signalPassFailure();
@@ -26,7 +27,7 @@ struct TernSetContextLengthPass
       auto check = [&](Type type) {
         auto cache = dyn_cast<KVCacheType>(type);
         if (cache && cache.hasStaticContext() && cache.getContextLength() != length &&
-            !overwrite && !conflict) {
+            !this->overwrite && !conflict) {
           op->emitError() << "KV cache already has context = " << cache.getContextLength()
                           << ", not " << length << "; pass overwrite=true to replace it";
           conflict = true;

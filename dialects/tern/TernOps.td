@@ -53,7 +53,7 @@ def Tern_WeightOp : Tern_Op<"weight", [Pure]> {
   }];
   let arguments = (ins StrAttr:$name);
   let results = (outs Tern_WeightValue:$result);
-  let assemblyFormat = "$name attr-dict `:` type($result)";
+  let assemblyFormat = "$name attr-dict `:` qualified(type($result))";
   let hasVerifier = 1;
 }
 
@@ -71,7 +71,7 @@ def Tern_TernaryConstantOp : Tern_Op<"ternary_constant", [Pure]> {
   }];
   let arguments = (ins SignlessIntElementsAttr<8>:$value);
   let results = (outs Tern_TernaryType:$result);
-  let assemblyFormat = "$value attr-dict `->` type($result)";
+  let assemblyFormat = "$value attr-dict `->` qualified(type($result))";
   let hasVerifier = 1;
 }
 
@@ -191,7 +191,7 @@ def Tern_BitLinearOp : Tern_Op<"bitlinear", [Pure]> {
   let results = (outs Tern_F32Tensor:$result);
   let assemblyFormat = [{
     $x_q `,` $x_scale `,` $weight `,` $weight_scale attr-dict `:` type($x_q) `,` type($x_scale)
-    `,` type($weight) `,` type($weight_scale) `->` type($result)
+    `,` qualified(type($weight)) `,` type($weight_scale) `->` type($result)
   }];
   let builders = [OpBuilder<(ins "::mlir::Value":$x_q, "::mlir::Value":$x_scale,
                                  "::mlir::Value":$weight, "::mlir::Value":$weight_scale,
@@ -303,7 +303,7 @@ def Tern_AttentionOp : Tern_Op<"attention", [Pure, AllTypesMatch<["cache", "new_
   let results = (outs Tern_F32Tensor:$output, Tern_KVCache:$new_cache);
   let assemblyFormat = [{
     $query `,` $key `,` $value `,` $cache `[` $layer `]` `at` $positions attr-dict `:`
-    type($query) `,` type($key) `,` type($value) `,` type($cache) `,` type($positions)
+    type($query) `,` type($key) `,` type($value) `,` qualified(type($cache)) `,` type($positions)
     `->` type($output)
   }];
   let builders = [OpBuilder<(ins "::mlir::Value":$query, "::mlir::Value":$key,
