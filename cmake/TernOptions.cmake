@@ -3,6 +3,7 @@ option(TERN_BUILD_TESTS "Build the lit and unit test suites" ON)
 option(TERN_ENABLE_ONNX "Find Protobuf and ONNX (for the ONNX frontend)" ON)
 option(TERN_ENABLE_AARCH64_TESTS
   "Cross-build the aarch64 tests with aarch64-linux-gnu-g++ and run them under qemu-aarch64" OFF)
+option(TERN_BUILD_FUZZERS "Build the libFuzzer targets and their ctest runs (use with TERN_SANITIZER)" OFF)
 set(TERN_SANITIZER "" CACHE STRING
   "Sanitizers for everything tern compiles: empty, address, undefined or address;undefined")
 set_property(CACHE TERN_SANITIZER PROPERTY STRINGS "" "address" "undefined" "address;undefined")
@@ -27,6 +28,10 @@ function(tern_apply_sanitizers)
   if("undefined" IN_LIST TERN_SANITIZER)
     # libMLIR is built without -fsanitize=vptr-compatible type info for every class.
     list(APPEND flags -fno-sanitize=vptr)
+  endif()
+  if(TERN_BUILD_FUZZERS)
+    # Coverage instrumentation for libFuzzer in every tern library, so fuzzers see tern's code.
+    list(APPEND flags -fsanitize=fuzzer-no-link)
   endif()
   add_compile_options(${flags})
   add_link_options(-fsanitize=${list})

@@ -67,6 +67,7 @@ TEST_F(DialectTypesTest, GetCheckedReportsInvalidParameters) {
   std::string errors = diagnosticsOf([&] {
     EXPECT_FALSE(LayoutAttr::getChecked(emit, &ctx, WeightFormat::tl2, sixteen, four));
     EXPECT_FALSE(TernaryType::getChecked(emit, &ctx, zero, four));
+    EXPECT_FALSE(PackedType::getChecked(emit, &ctx, four, four, LayoutAttr()));
     EXPECT_FALSE(KVCacheType::getChecked(emit, &ctx, two, two, sixtyFour, context,
                                          Type(Float64Type::get(&ctx))));
   });
@@ -75,6 +76,7 @@ TEST_F(DialectTypesTest, GetCheckedReportsInvalidParameters) {
       << errors;
   EXPECT_NE(errors.find("!tern.ternary dimensions must be positive, found 0x4"), std::string::npos)
       << errors;
+  EXPECT_NE(errors.find("!tern.packed needs a #tern.layout"), std::string::npos) << errors;
   EXPECT_NE(errors.find("element type must be f32, f16, bf16 or i8, found 'f64'"), std::string::npos)
       << errors;
 }
