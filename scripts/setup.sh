@@ -42,6 +42,6 @@ fi
 log "installing ${#missing[@]} package(s): ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -q || die "apt-get update failed"
-$sudo apt-get install -y -q --no-install-recommends "${missing[@]}" ||
+$sudo apt-get install -y -q "${missing[@]}" ||
   die "apt-get install failed for: ${missing[*]}"
 log "done"
