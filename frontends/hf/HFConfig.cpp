@@ -1,0 +1,250 @@
+//===- HFConfig.cpp - config.json of BitNet-family checkpoints --------------------------------===//
+#include "frontends/hf/HFConfig.h"
+
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
+
+#include <cmath>
+
+using namespace tern::hf;
+
+namespace {
+
+/// Reads typed fields of the config object, recording the first error with the field's name.
+class FieldReader {
+public:
+  FieldReader(const llvm::json::Object &root, llvm::StringRef path) : root(root), path(path) {}
+
+  int64_t positiveInt(llvm::StringRef key, std::optional<int64_t> fallback = std::nullopt) {
+    const llvm::json::Value *v = root.get(key);
+    if (!v || v->kind() == llvm::json::Value::Null) {
+      if (!fallback)
+        failMissing(key, "a positive integer");
+      return fallback.value_or(0);
+    }
+    std::optional<int64_t> i = v->getAsInteger();
+    if (!i || *i <= 0) {
+      failInvalid(key, "a positive integer", *v);
+      return 0;
+    }
+    return *i;
+  }
+
+  std::optional<int64_t> optionalInt(llvm::StringRef key) {
+    const llvm::json::Value *v = root.get(key);
+    if (!v || v->kind() == llvm::json::Value::Null)
+      return std::nullopt;
+    // Some configs list several end-of-sequence ids: the first one is the model's.
+    if (const llvm::json::Array *a = v->getAsArray())
+      if (!a->empty())
+        v = &a->front();
+    std::optional<int64_t> i = v->getAsInteger();
+    if (!i || *i < 0) {
+      failInvalid(key, "a non-negative integer", *v);
+      return std::nullopt;
+    }
+    return i;
+  }
+
+  double positiveNumber(llvm::StringRef key, std::optional<double> fallback = std::nullopt) {
+    const llvm::json::Value *v = root.get(key);
+    if (!v || v->kind() == llvm::json::Value::Null) {
+      if (!fallback)
+        failMissing(key, "a positive number");
+      return fallback.value_or(0);
+    }
+    std::optional<double> d = v->getAsNumber();
+    if (!d || !(*d > 0) || !std::isfinite(*d)) {
+      failInvalid(key, "a positive number", *v);
+      return 0;
+    }
+    return *d;
+  }
+
+  bool boolean(llvm::StringRef key, bool fallback) {
+    const llvm::json::Value *v = root.get(key);
+    if (!v || v->kind() == llvm::json::Value::Null)
+      return fallback;
+    std::optional<bool> b = v->getAsBoolean();
+    if (!b)
+      failInvalid(key, "true or false", *v);
+    return b.value_or(fallback);
+  }
+
+  std::string string(const llvm::json::Object &object, llvm::StringRef key,
+                     llvm::StringRef where, bool required) {
+    const llvm::json::Value *v = object.get(key);
+    if (!v || v->kind() == llvm::json::Value::Null) {
+      if (required)
+        failMissing((where + key).str(), "a string");
+      return "";
+    }
+    std::optional<llvm::StringRef> s = v->getAsString();
+    if (!s)
+      failInvalid((where + key).str(), "a string", *v);
+    return s ? s->str() : "";
+  }
+
+  void fail(const llvm::Twine &message) {
+    if (!error)
+      error = message.str();
+  }
+  llvm::Error takeError() {
+    if (!error)
+      return llvm::Error::success();
+    return llvm::createStringError(llvm::inconvertibleErrorCode(), path + ": " + *error);
+  }
+
+private:
+  void failMissing(llvm::StringRef key, llvm::StringRef expected) {
+    fail("missing field \"" + key + "\" (" + expected + ")");
+  }
+  void failInvalid(llvm::StringRef key, llvm::StringRef expected, const llvm::json::Value &v) {
+    std::string found;
+    llvm::raw_string_ostream os(found);
+    os << v;
+    fail("field \"" + key + "\" must be " + expected + ", found " + found);
+  }
+
+  const llvm::json::Object &root;
+  std::string path;
+  std::optional<std::string> error;
+};
+
+} // namespace
+
+llvm::Expected<HFConfig> HFConfig::load(llvm::StringRef path) {
+  auto text = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
+  if (!text)
+    return llvm::createStringError(text.getError(), "%s: cannot open: %s", path.str().c_str(),
+                                   text.getError().message().c_str());
+  return parse((*text)->getBuffer(), path);
+}
+
+llvm::StringRef HFConfig::familyName() const {
+  switch (family) {
+  case ModelFamily::BitNet:
+    return "bitnet-2b4t";
+  case ModelFamily::OneBitLLM:
+    return "1bitllm";
+  case ModelFamily::LlamaBitNet:
+    return "llama-bitnet";
+  }
+  return "?";
+}
+
+llvm::Expected<HFConfig> HFConfig::parse(llvm::StringRef text, llvm::StringRef path) {
+  auto error = [&](const llvm::Twine &message) -> llvm::Error {
+    return llvm::createStringError(llvm::inconvertibleErrorCode(), path + ": " + message);
+  };
+  llvm::Expected<llvm::json::Value> json = llvm::json::parse(text);
+  if (!json)
+    return error("not valid JSON: " + llvm::toString(json.takeError()));
+  const llvm::json::Object *root = json->getAsObject();
+  if (!root)
+    return error("expected a JSON object");
+
+  HFConfig c;
+  c.path = path.str();
+  const llvm::json::Array *architectures = root->getArray("architectures");
+  if (!architectures || architectures->empty() || !architectures->front().getAsString())
+    return error("missing field \"architectures\" (a list naming the model class, e.g. "
+                 "[\"BitNetForCausalLM\"])");
+  c.architecture = architectures->front().getAsString()->str();
+  if (c.architecture == "BitNetForCausalLM")
+    c.family = ModelFamily::BitNet;
+  else if (c.architecture == "BitnetForCausalLM")
+    c.family = ModelFamily::OneBitLLM;
+  else if (c.architecture == "LlamaForCausalLM")
+    c.family = ModelFamily::LlamaBitNet;
+  else
+    return error("unsupported architecture '" + c.architecture +
+                 "'; tern imports BitNetForCausalLM (BitNet b1.58 2B4T), BitnetForCausalLM "
+                 "(1bitLLM) and LlamaForCausalLM with a bitnet quantization_config");
+
+  FieldReader r(*root, path);
+  c.modelType = r.string(*root, "model_type", "", /*required=*/false);
+
+  // Quantization: packed U8 weights unless the config says the weights are latent.
+  const llvm::json::Value *quantValue = root->get("quantization_config");
+  const llvm::json::Object *quant = quantValue ? quantValue->getAsObject() : nullptr;
+  if (quantValue && !quant && quantValue->kind() != llvm::json::Value::Null)
+    return error("field \"quantization_config\" must be an object");
+  if (quant) {
+    std::string method = r.string(*quant, "quant_method", "quantization_config.", true);
+    if (!method.empty() && method != "bitnet")
+      return error("quantization_config.quant_method '" + method +
+                   "' is not supported; expected \"bitnet\"");
+    std::string mode = r.string(*quant, "quantization_mode", "quantization_config.", false);
+    if (mode.empty() || mode == "offline")
+      c.storage = WeightStorage::Packed;
+    else if (mode == "online")
+      c.storage = WeightStorage::Latent;
+    else
+      return error("quantization_config.quantization_mode '" + mode +
+                   "' is not supported; expected \"offline\" or \"online\"");
+    std::string linearClass = r.string(*quant, "linear_class", "quantization_config.", false);
+    if (linearClass == "autobitlinear")
+      c.scaleMultiplies = true;
+    else if (linearClass.empty() || linearClass == "bitlinear")
+      c.scaleMultiplies = false;
+    else
+      return error("quantization_config.linear_class '" + linearClass +
+                   "' is not supported; expected \"autobitlinear\" or \"bitlinear\"");
+  } else {
+    if (c.family == ModelFamily::LlamaBitNet)
+      return error("LlamaForCausalLM without a bitnet quantization_config is not a ternary "
+                   "model; tern imports only BitNet-quantized Llama checkpoints");
+    c.storage = WeightStorage::Latent;
+  }
+
+  std::string act = r.string(*root, "hidden_act", "", /*required=*/true);
+  if (act == "relu2")
+    c.activation = Activation::ReLU2;
+  else if (act == "silu")
+    c.activation = Activation::SiLU;
+  else if (!act.empty())
+    return error("hidden_act '" + act + "' is not supported; expected \"relu2\" or \"silu\"");
+
+  c.hiddenSize = r.positiveInt("hidden_size");
+  c.intermediateSize = r.positiveInt("intermediate_size");
+  c.numLayers = r.positiveInt("num_hidden_layers");
+  c.numHeads = r.positiveInt("num_attention_heads");
+  c.numKVHeads = r.positiveInt("num_key_value_heads", c.numHeads);
+  c.vocabSize = r.positiveInt("vocab_size");
+  c.maxPositions = r.positiveInt("max_position_embeddings", 2048);
+  c.rmsNormEps = r.positiveNumber("rms_norm_eps");
+  c.ropeTheta = r.positiveNumber("rope_theta", 10000.0);
+  c.tieWordEmbeddings = r.boolean("tie_word_embeddings", false);
+  c.bosTokenId = r.optionalInt("bos_token_id");
+  c.eosTokenId = r.optionalInt("eos_token_id");
+  if (llvm::Error e = r.takeError())
+    return std::move(e);
+  c.headDim = 0;
+  if (const llvm::json::Value *hd = root->get("head_dim"); hd && hd->getAsInteger())
+    c.headDim = *hd->getAsInteger();
+  if (c.headDim <= 0) {
+    if (c.hiddenSize % c.numHeads != 0)
+      return error(llvm::formatv("hidden_size {0} is not a multiple of num_attention_heads {1}",
+                                 c.hiddenSize, c.numHeads)
+                       .str());
+    c.headDim = c.hiddenSize / c.numHeads;
+  }
+  if (c.headDim % 2 != 0)
+    return error(llvm::formatv("head dimension {0} must be even for RoPE", c.headDim).str());
+  if (c.numHeads % c.numKVHeads != 0)
+    return error(llvm::formatv("num_attention_heads {0} is not a multiple of "
+                               "num_key_value_heads {1}",
+                               c.numHeads, c.numKVHeads)
+                     .str());
+  if (const llvm::json::Value *scaling = root->get("rope_scaling");
+      scaling && scaling->kind() != llvm::json::Value::Null)
+    return error("rope_scaling is not supported yet; this checkpoint needs it");
+  for (std::optional<int64_t> id : {c.bosTokenId, c.eosTokenId})
+    if (id && *id >= c.vocabSize)
+      return error(llvm::formatv("token id {0} (bos/eos) is outside the vocabulary of {1}", *id,
+                                 c.vocabSize)
+                       .str());
+  return c;
+}

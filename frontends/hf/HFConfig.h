@@ -1,0 +1,56 @@
+//===- HFConfig.h - config.json of BitNet-family checkpoints ------------------------*- C++ -*-===//
+#ifndef TERN_FRONTENDS_HF_HFCONFIG_H
+#define TERN_FRONTENDS_HF_HFCONFIG_H
+
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace tern::hf {
+
+/// The checkpoint families tern imports, told apart by `architectures[0]`.
+enum class ModelFamily {
+  BitNet,      ///< BitNetForCausalLM (microsoft/bitnet-b1.58-2B-4T): attn_sub_norm, ffn_sub_norm
+  OneBitLLM,   ///< BitnetForCausalLM (1bitLLM/bitnet_b1_58-*): inner_attn_ln, ffn_layernorm
+  LlamaBitNet, ///< LlamaForCausalLM with a bitnet quantization_config: no sub-norms
+};
+
+enum class Activation { ReLU2, SiLU };
+
+/// How the checkpoint stores its ternary linear weights.
+enum class WeightStorage {
+  Packed, ///< U8 [out/4, in] + weight_scale ("quantization_mode: offline")
+  Latent, ///< fp16/bf16 master weights, ternarized at import
+};
+
+struct HFConfig {
+  std::string path; ///< where it was read from, for messages
+  std::string architecture;
+  std::string modelType;
+  ModelFamily family = ModelFamily::BitNet;
+  WeightStorage storage = WeightStorage::Packed;
+  /// For packed weights: true when `linear_class` is autobitlinear (y = acc * weight_scale),
+  /// false for bitlinear or no linear_class (y = acc / weight_scale).
+  bool scaleMultiplies = false;
+  Activation activation = Activation::ReLU2;
+  int64_t hiddenSize = 0, intermediateSize = 0, numLayers = 0, numHeads = 0, numKVHeads = 0;
+  int64_t headDim = 0, vocabSize = 0, maxPositions = 0;
+  double rmsNormEps = 0, ropeTheta = 0;
+  bool tieWordEmbeddings = false;
+  std::optional<int64_t> bosTokenId, eosTokenId;
+
+  /// Reads and validates `path` (a config.json).
+  static llvm::Expected<HFConfig> load(llvm::StringRef path);
+  /// Validates config.json text; `path` is only used in messages.
+  static llvm::Expected<HFConfig> parse(llvm::StringRef text, llvm::StringRef path);
+
+  llvm::StringRef familyName() const;
+  bool hasSubNorms() const { return family != ModelFamily::LlamaBitNet; }
+};
+
+} // namespace tern::hf
+
+#endif // TERN_FRONTENDS_HF_HFCONFIG_H

@@ -1,0 +1,407 @@
+//===- HFImporter.cpp - Hugging Face BitNet checkpoints to tern IR ----------------------------===//
+//
+// Maps the roles of the shared decoder (frontends/common/DecoderBuilder.h) to the tensor names of
+// each checkpoint family, checks each tensor's dtype and shape before it enters the store, and
+// decodes or ternarizes the linear weights.
+//
+//===------------------------------------------------------------------------------------------===//
+#include "frontends/hf/HFImporter.h"
+
+#include "frontends/common/DecoderBuilder.h"
+#include "frontends/hf/Checkpoint.h"
+
+#include "dialects/tern/TernDialect.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/Path.h"
+
+using namespace mlir;
+using namespace mlir::tern;
+using namespace ::tern;
+using namespace ::tern::hf;
+
+auto ::tern::hf::latentTernaryName(llvm::StringRef name) -> std::string {
+  return (name + ":ternary").str();
+}
+auto ::tern::hf::latentScaleName(llvm::StringRef name) -> std::string {
+  return (name + ":scale").str();
+}
+
+static std::string shapeStr(llvm::ArrayRef<int64_t> shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+namespace {
+
+/// Counts -1/0/+1 in packed bytes (codes 0, 1, 2) with one table lookup per byte.
+struct PackedCounter {
+  uint8_t count[256][3];
+  PackedCounter() {
+    for (int byte = 0; byte < 256; ++byte) {
+      count[byte][0] = count[byte][1] = count[byte][2] = 0;
+      for (int b = 0; b < 4; ++b) {
+        int code = (byte >> (2 * b)) & 3;
+        if (code < 3)
+          ++count[byte][code];
+      }
+    }
+  }
+  void add(llvm::ArrayRef<uint8_t> bytes, TernaryStats &stats) const {
+    int64_t c[3] = {0, 0, 0};
+    for (uint8_t byte : bytes)
+      for (int i = 0; i < 3; ++i)
+        c[i] += count[byte][i];
+    stats.negative += c[0];
+    stats.zero += c[1];
+    stats.positive += c[2];
+  }
+};
+
+class HFWeights : public DecoderWeights {
+public:
+  HFWeights(const HFConfig &config, Checkpoint &checkpoint, WeightStore &store,
+            const ImportOptions &options, ImportStats &stats)
+      : config(config), checkpoint(checkpoint), store(store), options(options), stats(stats) {}
+
+  std::optional<std::string> error;
+  llvm::StringSet<> used;
+
+  Value dense(OpBuilder &b, WeightRole role, int64_t layer) override {
+    std::string name = tensorName(role, layer);
+    int64_t h = config.hiddenSize;
+    SmallVector<int64_t, 2> shape;
+    switch (role) {
+    case WeightRole::Embedding:
+    case WeightRole::Head:
+      shape = {config.vocabSize, h};
+      break;
+    case WeightRole::FfnSubNorm:
+      shape = {config.intermediateSize};
+      break;
+    default:
+      shape = {h};
+    }
+    std::optional<Checkpoint::Tensor> t = expect(name, shape, /*floatOnly=*/true);
+    if (!t)
+      return {};
+    Type element = elementType(b, t->entry->dtype);
+    if (!addOnce(name, *t, TensorEncoding::Dense, shape))
+      return {};
+    return WeightOp::create(b, weightLoc(b, name, *t), RankedTensorType::get(shape, element),
+                            b.getStringAttr(name));
+  }
+
+  LinearWeights linear(OpBuilder &b, WeightRole role, int64_t layer) override {
+    std::string name = tensorName(role, layer);
+    auto [rows, cols] = linearShape(role);
+    if (config.storage == WeightStorage::Packed)
+      return packed(b, name, rows, cols);
+    return latent(b, name, rows, cols);
+  }
+
+  Location location(OpBuilder &b, WeightRole role, int64_t layer) override {
+    std::string name = tensorName(role, layer);
+    llvm::StringRef path(name);
+    path.consume_back(".weight");
+    return NameLoc::get(b.getStringAttr(path));
+  }
+
+  void beginLayer(int64_t layer) override {
+    if (options.progress)
+      options.progress(layer, config.numLayers);
+  }
+
+private:
+  std::pair<int64_t, int64_t> linearShape(WeightRole role) const {
+    int64_t h = config.hiddenSize, q = config.numHeads * config.headDim;
+    int64_t kv = config.numKVHeads * config.headDim, i = config.intermediateSize;
+    switch (role) {
+    case WeightRole::Q: return {q, h};
+    case WeightRole::K:
+    case WeightRole::V: return {kv, h};
+    case WeightRole::O: return {h, q};
+    case WeightRole::Gate:
+    case WeightRole::Up: return {i, h};
+    case WeightRole::Down: return {h, i};
+    default: llvm_unreachable("not a linear role");
+    }
+  }
+
+  std::string tensorName(WeightRole role, int64_t layer) const {
+    std::string l = "model.layers." + std::to_string(layer) + ".";
+    bool oneBit = config.family == ModelFamily::OneBitLLM;
+    switch (role) {
+    case WeightRole::Embedding: return "model.embed_tokens.weight";
+    case WeightRole::FinalNorm: return "model.norm.weight";
+    case WeightRole::Head: return "lm_head.weight";
+    case WeightRole::InputNorm: return l + "input_layernorm.weight";
+    case WeightRole::PostAttentionNorm: return l + "post_attention_layernorm.weight";
+    case WeightRole::AttnSubNorm:
+      return l + (oneBit ? "self_attn.inner_attn_ln.weight" : "self_attn.attn_sub_norm.weight");
+    case WeightRole::FfnSubNorm:
+      return l + (oneBit ? "mlp.ffn_layernorm.weight" : "mlp.ffn_sub_norm.weight");
+    case WeightRole::Q: return l + "self_attn.q_proj.weight";
+    case WeightRole::K: return l + "self_attn.k_proj.weight";
+    case WeightRole::V: return l + "self_attn.v_proj.weight";
+    case WeightRole::O: return l + "self_attn.o_proj.weight";
+    case WeightRole::Gate: return l + "mlp.gate_proj.weight";
+    case WeightRole::Up: return l + "mlp.up_proj.weight";
+    case WeightRole::Down: return l + "mlp.down_proj.weight";
+    }
+    llvm_unreachable("unknown role");
+  }
+
+  void fail(const llvm::Twine &message) {
+    if (!error)
+      error = message.str();
+  }
+
+  /// Looks up `name` and checks its shape (and that it is float when `floatOnly`).
+  std::optional<Checkpoint::Tensor> expect(llvm::StringRef name, llvm::ArrayRef<int64_t> shape,
+                                           bool floatOnly, llvm::StringRef what = "") {
+    std::optional<Checkpoint::Tensor> t = checkpoint.find(name);
+    if (!t) {
+      fail(llvm::formatv("checkpoint has no tensor '{0}' (expected {1} {2})", name,
+                         what.empty() ? "a float tensor" : what, shapeStr(shape)));
+      return std::nullopt;
+    }
+    llvm::StringRef file = llvm::sys::path::filename(t->file->path());
+    DType dtype = t->entry->dtype;
+    if (floatOnly && dtype != DType::BF16 && dtype != DType::F16 && dtype != DType::F32) {
+      fail(llvm::formatv("{0}: tensor '{1}' has dtype {2}; expected BF16, F16 or F32", file, name,
+                         dtypeName(dtype)));
+      return std::nullopt;
+    }
+    if (llvm::ArrayRef<int64_t>(t->entry->shape) != shape) {
+      fail(llvm::formatv("{0}: tensor '{1}' has shape {2}; expected {3}", file, name,
+                         shapeStr(t->entry->shape), shapeStr(shape)));
+      return std::nullopt;
+    }
+    return t;
+  }
+
+  static Type elementType(OpBuilder &b, DType dtype) {
+    switch (dtype) {
+    case DType::BF16: return b.getBF16Type();
+    case DType::F16: return b.getF16Type();
+    default: return b.getF32Type();
+    }
+  }
+
+  Location weightLoc(OpBuilder &b, llvm::StringRef name, const Checkpoint::Tensor &t) {
+    return NameLoc::get(b.getStringAttr(name),
+                        FileLineColLoc::get(b.getStringAttr(t.file->path()), 0, 0));
+  }
+
+  /// Adds a checkpoint tensor to the store the first time it is used (the tied head reuses the
+  /// embedding). Returns false after an error.
+  bool addOnce(llvm::StringRef name, const Checkpoint::Tensor &t, TensorEncoding encoding,
+               llvm::ArrayRef<int64_t> logicalShape) {
+    if (!used.insert(name).second)
+      return true;
+    StoredTensor s;
+    s.name = name.str();
+    s.dtype = t.entry->dtype;
+    s.shape.assign(logicalShape.begin(), logicalShape.end());
+    s.encoding = encoding;
+    s.bytes = t.bytes();
+    s.origin = t.file->path().str();
+    stats.parameters += encoding == TensorEncoding::Dense ? t.entry->numElements()
+                                                          : logicalShape[0] * logicalShape[1];
+    if (llvm::Error e = store.add(std::move(s))) {
+      fail(llvm::toString(std::move(e)));
+      return false;
+    }
+    return true;
+  }
+
+  /// A projection stored as U8 [N/4, K] plus `<proj>.weight_scale`.
+  LinearWeights packed(OpBuilder &b, llvm::StringRef name, int64_t rows, int64_t cols) {
+    if (rows % 4 != 0) {
+      fail(llvm::formatv("tensor '{0}': {1} output rows cannot be packed 4 per byte", name, rows));
+      return {};
+    }
+    std::optional<Checkpoint::Tensor> t =
+        expect(name, {rows / 4, cols}, /*floatOnly=*/false, "U8 (4 ternary values per byte)");
+    if (!t)
+      return {};
+    llvm::StringRef file = llvm::sys::path::filename(t->file->path());
+    if (t->entry->dtype != DType::U8) {
+      fail(llvm::formatv("{0}: tensor '{1}' has dtype {2}; expected U8 (4 ternary values per "
+                         "byte)",
+                         file, name, dtypeName(t->entry->dtype)));
+      return {};
+    }
+    if (std::optional<WeightPosition> bad = findInvalidHFCode(t->bytes().data(), rows, cols)) {
+      int64_t blockRows = rows / 4;
+      fail(llvm::formatv("{0}: tensor '{1}' holds the invalid 2-bit code 3 at weight [{2}, {3}] "
+                         "(packed row {4}, column {3}, bits {5}..{6}); codes are w + 1 in "
+                         "{{0, 1, 2}",
+                         file, name, bad->row, bad->col, bad->row % blockRows,
+                         2 * (bad->row / blockRows), 2 * (bad->row / blockRows) + 1));
+      return {};
+    }
+    counter.add(t->bytes(), stats.ternary);
+    if (!addOnce(name, *t, TensorEncoding::TernaryHFPacked, {rows, cols}))
+      return {};
+
+    std::string scaleName = llvm::StringRef(name).drop_back(strlen("weight")).str() +
+                            "weight_scale";
+    std::optional<Checkpoint::Tensor> s = checkpoint.find(scaleName);
+    if (s && s->entry->shape.size() == 1 && s->entry->shape[0] == rows && rows != 1)
+      s = expect(scaleName, {rows}, /*floatOnly=*/true);
+    else
+      s = expect(scaleName, {1}, /*floatOnly=*/true, "a float weight scale");
+    if (!s)
+      return {};
+    llvm::SmallVector<int64_t, 1> scaleShape(s->entry->shape.begin(), s->entry->shape.end());
+    if (!addOnce(scaleName, *s, TensorEncoding::Dense, scaleShape))
+      return {};
+    LinearWeights w;
+    w.weight = WeightOp::create(b, weightLoc(b, name, *t), TernaryType::get(b.getContext(), rows,
+                                                                            cols),
+                                b.getStringAttr(name));
+    w.scale = WeightOp::create(b, weightLoc(b, scaleName, *s),
+                               RankedTensorType::get(scaleShape, elementType(b, s->entry->dtype)),
+                               b.getStringAttr(scaleName));
+    w.mode = config.scaleMultiplies ? ScaleMode::multiply : ScaleMode::divide;
+    return w;
+  }
+
+  /// A projection stored as float master weights: ternarized now, y = acc / sw.
+  LinearWeights latent(OpBuilder &b, llvm::StringRef name, int64_t rows, int64_t cols) {
+    std::optional<Checkpoint::Tensor> t =
+        expect(name, {rows, cols}, /*floatOnly=*/true, "float latent weights");
+    if (!t)
+      return {};
+    if (!addOnce(name, *t, TensorEncoding::Dense, {rows, cols}))
+      return {};
+    std::vector<int8_t> values(size_t(rows * cols));
+    double scale = ternarizeLatent(t->entry->dtype, t->bytes().data(), rows * cols,
+                                   values.data());
+    stats.ternary.add(values.data(), rows * cols);
+
+    StoredTensor ternary;
+    ternary.name = latentTernaryName(name);
+    ternary.shape = {rows, cols};
+    ternary.origin = "ternarized from '" + name.str() + "'";
+    std::vector<uint8_t> bytes;
+    if (rows % 4 == 0) { // store 2 bits per weight, like packed checkpoints
+      ternary.dtype = DType::U8;
+      ternary.encoding = TensorEncoding::TernaryHFPacked;
+      bytes.resize(size_t(rows / 4 * cols));
+      encodeHFPacked(values.data(), rows, cols, bytes.data());
+    } else {
+      ternary.dtype = DType::I8;
+      ternary.encoding = TensorEncoding::TernaryI8;
+      bytes.assign(values.begin(), values.end());
+    }
+    StoredTensor scaleTensor;
+    scaleTensor.name = latentScaleName(name);
+    scaleTensor.dtype = DType::F32;
+    scaleTensor.shape = {1};
+    scaleTensor.origin = "1 / max(mean|W|, 1e-5) of '" + name.str() + "'";
+    float scale32 = float(scale);
+    std::vector<uint8_t> scaleBytes(4);
+    std::memcpy(scaleBytes.data(), &scale32, 4);
+    std::string ternaryName = ternary.name, scaleName = scaleTensor.name;
+    if (llvm::Error e = store.addDerived(std::move(ternary), std::move(bytes))) {
+      fail(llvm::toString(std::move(e)));
+      return {};
+    }
+    if (llvm::Error e = store.addDerived(std::move(scaleTensor), std::move(scaleBytes))) {
+      fail(llvm::toString(std::move(e)));
+      return {};
+    }
+    Location loc = weightLoc(b, name, *t);
+    LinearWeights w;
+    w.weight = WeightOp::create(b, loc, TernaryType::get(b.getContext(), rows, cols),
+                                b.getStringAttr(ternaryName));
+    w.scale = WeightOp::create(b, loc, RankedTensorType::get({1}, b.getF32Type()),
+                               b.getStringAttr(scaleName));
+    w.mode = ScaleMode::divide;
+    return w;
+  }
+
+  const HFConfig &config;
+  Checkpoint &checkpoint;
+  WeightStore &store;
+  const ImportOptions &options;
+  ImportStats &stats;
+  PackedCounter counter;
+};
+
+} // namespace
+
+auto ::tern::hf::importCheckpoint(MLIRContext &ctx, llvm::StringRef dir, WeightStore &store,
+                                 const ImportOptions &options, ImportStats *statsOut)
+    -> llvm::Expected<OwningOpRef<ModuleOp>> {
+  ctx.loadDialect<TernDialect, func::FuncDialect>();
+  llvm::SmallString<256> configPath(dir);
+  llvm::sys::path::append(configPath, "config.json");
+  llvm::Expected<HFConfig> config = HFConfig::load(configPath);
+  if (!config)
+    return config.takeError();
+  llvm::Expected<std::unique_ptr<Checkpoint>> checkpoint = Checkpoint::open(dir);
+  if (!checkpoint)
+    return checkpoint.takeError();
+
+  ImportStats stats;
+  stats.checkpointBytes = (*checkpoint)->totalBytes();
+  DecoderSpec spec;
+  spec.hidden = config->hiddenSize;
+  spec.intermediate = config->intermediateSize;
+  spec.layers = config->numLayers;
+  spec.heads = config->numHeads;
+  spec.kvHeads = config->numKVHeads;
+  spec.headDim = config->headDim;
+  spec.vocab = config->vocabSize;
+  spec.rmsNormEps = float(config->rmsNormEps);
+  spec.ropeTheta = float(config->ropeTheta);
+  spec.activation = config->activation == Activation::ReLU2 ? DecoderActivation::ReLU2
+                                                            : DecoderActivation::SiLU;
+  spec.attnSubNorm = spec.ffnSubNorm = config->hasSubNorms();
+  // The head is the embedding when there is no lm_head (2B4T, 1bitLLM), as HF ties it.
+  bool hasHead = (*checkpoint)->find("lm_head.weight").has_value();
+  if (!hasHead && !config->tieWordEmbeddings && config->family == ModelFamily::LlamaBitNet)
+    return llvm::createStringError(
+        "%s: config.json says tie_word_embeddings is false but the checkpoint has no "
+        "'lm_head.weight'",
+        dir.str().c_str());
+  spec.tiedHead = !hasHead;
+
+  OpBuilder b(&ctx);
+  Location loc = FileLineColLoc::get(b.getStringAttr(configPath), 0, 0);
+  OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
+  module->getOperation()->setAttr("tern.architecture", b.getStringAttr(config->architecture));
+  module->getOperation()->setAttr("tern.family", b.getStringAttr(config->familyName()));
+  module->getOperation()->setAttr("tern.max_position_embeddings",
+                                  b.getI64IntegerAttr(config->maxPositions));
+  if (config->bosTokenId)
+    module->getOperation()->setAttr("tern.bos_token_id", b.getI64IntegerAttr(*config->bosTokenId));
+  if (config->eosTokenId)
+    module->getOperation()->setAttr("tern.eos_token_id", b.getI64IntegerAttr(*config->eosTokenId));
+  b.setInsertionPointToEnd(module->getBody());
+
+  HFWeights weights(*config, **checkpoint, store, options, stats);
+  func::FuncOp fn = buildDecoder(b, loc, "forward", spec, weights);
+  if (!fn || weights.error)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   weights.error.value_or("import failed"));
+  if (options.progress)
+    options.progress(config->numLayers, config->numLayers);
+  for (const auto &file : (*checkpoint)->files())
+    for (const SafetensorsEntry &entry : file->entries())
+      stats.unusedTensors += !weights.used.contains(entry.name);
+  (*checkpoint)->retainFilesIn(store);
+  if (statsOut)
+    *statsOut = stats;
+  return std::move(module);
+}

@@ -1,0 +1,61 @@
+//===- CheckpointSpec.h - what tern-gen-checkpoint writes ---------------------------*- C++ -*-===//
+//
+// The published checkpoint layouts tern-gen-checkpoint reproduces (with random ternary weights),
+// their size presets, and the spec a run resolves to after command-line overrides.
+//
+//===------------------------------------------------------------------------------------------===//
+#ifndef TERN_TOOLS_TERNGENCHECKPOINT_CHECKPOINTSPEC_H
+#define TERN_TOOLS_TERNGENCHECKPOINT_CHECKPOINTSPEC_H
+
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace tern::gen {
+
+enum class Format {
+  BitNet2B4T,  ///< microsoft/bitnet-b1.58-2B-4T: packed U8, relu2, sub-norms, tied head
+  OneBitLLM,   ///< 1bitLLM/bitnet_b1_58-*: fp16 latent weights, silu, sub-norms, tied head
+  LlamaBitNet, ///< HF1BitLLM Llama3-8B-1.58 style: packed U8, silu, no sub-norms, lm_head
+};
+enum class Preset { Tiny, B2B4T, Large, B3, B8 };
+enum class Values {
+  Random, ///< random ternary weights and floats, deterministic by seed
+  Ramp,   ///< ternary weight [n, k] = ((n + 2k) mod 3) - 1, to check layouts by hand
+};
+
+struct CheckpointSpec {
+  Format format = Format::BitNet2B4T;
+  Preset preset = Preset::Tiny;
+  int64_t hidden = 0, intermediate = 0, layers = 0, heads = 0, kvHeads = 0, vocab = 0;
+  int64_t maxPositions = 0;
+  double ropeTheta = 0, rmsNormEps = 1e-5;
+  bool tieWordEmbeddings = true;
+  /// For packed formats: "autobitlinear" (multiply by weight_scale) or "bitlinear" (divide);
+  /// empty writes no linear_class (which means bitlinear).
+  std::string linearClass;
+  uint64_t seed = 0;
+  Values values = Values::Random;
+  uint64_t shardBytes = 5ull << 30; ///< start a new shard above this size
+  std::string tokenizerPath;         ///< copy this tokenizer.json instead of generating one
+  std::optional<int64_t> bosTokenId, eosTokenId; ///< set from the tokenizer when not given
+
+  bool packed() const { return format != Format::OneBitLLM; }
+  bool subNorms() const { return format != Format::LlamaBitNet; }
+  int64_t headDim() const { return hidden / heads; }
+
+  /// Fills sizes and format defaults for `format` at `preset` (before overrides).
+  static CheckpointSpec defaults(Format format, Preset preset);
+  /// Checks the sizes can form a model; the message names the field.
+  llvm::Error validate() const;
+};
+
+llvm::StringRef formatName(Format f);
+llvm::StringRef presetName(Preset p);
+
+} // namespace tern::gen
+
+#endif // TERN_TOOLS_TERNGENCHECKPOINT_CHECKPOINTSPEC_H

@@ -1,0 +1,351 @@
+//===- CheckpointWriter.cpp - writes a checkpoint folder in a published layout ----------------===//
+//
+// Every tensor is generated from its own random stream (seeded by the run's seed and the tensor
+// name), so the bytes do not depend on the order of writing or on sharding.
+//
+//===------------------------------------------------------------------------------------------===//
+#include "tools/tern-gen-checkpoint/CheckpointWriter.h"
+
+#include "tools/tern-gen-checkpoint/TokenizerGen.h"
+
+#include "frontends/hf/SafetensorsWriter.h"
+
+#include "dialects/weights/DType.h"
+#include "dialects/weights/TernaryCodec.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+using namespace tern;
+using namespace tern::gen;
+using tern::hf::TensorToWrite;
+
+namespace {
+
+/// SplitMix64: small, fast, and good enough for synthetic weights.
+struct Random {
+  uint64_t state;
+  Random(uint64_t seed, llvm::StringRef name) {
+    uint64_t h = 0xcbf29ce484222325ull; // FNV-1a of the tensor name
+    for (unsigned char c : name)
+      h = (h ^ c) * 0x100000001b3ull;
+    state = h ^ (seed * 0x9e3779b97f4a7c15ull);
+  }
+  uint64_t next() {
+    uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+  }
+  /// Approximately standard normal: the sum of four 16-bit uniforms, rescaled.
+  float normal() {
+    uint64_t r = next();
+    float s = 0;
+    for (int i = 0; i < 4; ++i)
+      s += float((r >> (16 * i)) & 0xffff) / 65536.0f;
+    return (s - 2.0f) * 1.7320508f;
+  }
+  float uniform() { return float(next() >> 40) / float(1 << 24); }
+};
+
+void storeFloat(DType dtype, float v, uint8_t *out) {
+  if (dtype == DType::F32) {
+    std::memcpy(out, &v, 4);
+  } else {
+    uint16_t h = dtype == DType::BF16 ? floatToBF16(v) : floatToHalf(v);
+    std::memcpy(out, &h, 2);
+  }
+}
+
+/// The ternary value of weight [n, k] in --values=ramp.
+int8_t rampValue(int64_t n, int64_t k) { return int8_t((n + 2 * k) % 3 - 1); }
+
+class TensorFactory {
+public:
+  explicit TensorFactory(const CheckpointSpec &spec) : spec(spec) {}
+
+  TensorToWrite floats(const std::string &name, DType dtype, std::vector<int64_t> shape,
+                       float mean, float spread, bool normal) {
+    TensorToWrite t{name, dtype, {shape.begin(), shape.end()}, {}};
+    uint64_t seed = spec.seed;
+    t.fill = [=](llvm::MutableArrayRef<uint8_t> out) {
+      Random r(seed, name);
+      unsigned size = dtypeSize(dtype);
+      for (size_t i = 0; i < out.size() / size; ++i) {
+        float v = normal ? mean + spread * r.normal() : mean + spread * (2 * r.uniform() - 1);
+        storeFloat(dtype, v, out.data() + i * size);
+      }
+    };
+    return t;
+  }
+
+  /// U8 [rows/4, cols], Hugging Face's block-wise packing.
+  TensorToWrite packedTernary(const std::string &name, int64_t rows, int64_t cols) {
+    TensorToWrite t{name, DType::U8, {rows / 4, cols}, {}};
+    uint64_t seed = spec.seed;
+    bool ramp = spec.values == Values::Ramp;
+    t.fill = [=](llvm::MutableArrayRef<uint8_t> out) {
+      if (ramp) {
+        std::vector<int8_t> values(size_t(rows * cols));
+        for (int64_t n = 0; n < rows; ++n)
+          for (int64_t k = 0; k < cols; ++k)
+            values[n * cols + k] = rampValue(n, k);
+        encodeHFPacked(values.data(), rows, cols, out.data());
+        return;
+      }
+      // Each byte holds four independent codes; 8 random bits per code give
+      // P(-1) = P(+1) = 83/256 and P(0) = 90/256.
+      Random r(seed, name);
+      for (uint8_t &byte : out) {
+        uint64_t bits = r.next();
+        uint8_t packed = 0;
+        for (int b = 0; b < 4; ++b) {
+          unsigned v = (bits >> (8 * b)) & 0xff;
+          packed |= uint8_t((v < 83 ? 0 : v < 173 ? 1 : 2) << (2 * b));
+        }
+        byte = packed;
+      }
+    };
+    return t;
+  }
+
+  /// F16 [rows, cols] master weights that ternarize to a random (or ramp) matrix.
+  TensorToWrite latentTernary(const std::string &name, int64_t rows, int64_t cols) {
+    TensorToWrite t{name, DType::F16, {rows, cols}, {}};
+    uint64_t seed = spec.seed;
+    bool ramp = spec.values == Values::Ramp;
+    t.fill = [=](llvm::MutableArrayRef<uint8_t> out) {
+      Random r(seed, name);
+      for (int64_t n = 0; n < rows; ++n)
+        for (int64_t k = 0; k < cols; ++k) {
+          // Ramp: |W| is 0.03 or 0, so mean|W| = 0.02 and W * sw is 0 or +-1.5 -> +-1.
+          float v = ramp ? 0.03f * rampValue(n, k) : 0.02f * r.normal();
+          storeFloat(DType::F16, v, out.data() + 2 * (n * cols + k));
+        }
+    };
+    return t;
+  }
+
+private:
+  const CheckpointSpec &spec;
+};
+
+std::vector<TensorToWrite> modelTensors(const CheckpointSpec &s) {
+  TensorFactory f(s);
+  std::vector<TensorToWrite> out;
+  DType floatType = s.format == Format::OneBitLLM ? DType::F16 : DType::BF16;
+  int64_t h = s.hidden, i = s.intermediate, q = s.heads * s.headDim();
+  int64_t kv = s.kvHeads * s.headDim();
+  // Embedding rows with norm ~2 keep the tied head's logits of order 1.
+  float embedStd = 2.0f / std::sqrt(float(h));
+  out.push_back(f.floats("model.embed_tokens.weight", floatType, {s.vocab, h}, 0, embedStd, true));
+  out.push_back(f.floats("model.norm.weight", floatType, {h}, 1.0f, 0.25f, false));
+  if (!s.tieWordEmbeddings)
+    out.push_back(f.floats("lm_head.weight", floatType, {s.vocab, h}, 0, embedStd, true));
+  bool multiply = s.linearClass == "autobitlinear";
+  for (int64_t l = 0; l < s.layers; ++l) {
+    std::string p = "model.layers." + std::to_string(l) + ".";
+    out.push_back(f.floats(p + "input_layernorm.weight", floatType, {h}, 1.0f, 0.25f, false));
+    out.push_back(
+        f.floats(p + "post_attention_layernorm.weight", floatType, {h}, 1.0f, 0.25f, false));
+    if (s.subNorms()) {
+      bool oneBit = s.format == Format::OneBitLLM;
+      out.push_back(f.floats(p + (oneBit ? "self_attn.inner_attn_ln.weight"
+                                         : "self_attn.attn_sub_norm.weight"),
+                             floatType, {h}, 1.0f, 0.25f, false));
+      out.push_back(f.floats(p + (oneBit ? "mlp.ffn_layernorm.weight" : "mlp.ffn_sub_norm.weight"),
+                             floatType, {i}, 1.0f, 0.25f, false));
+    }
+    struct Proj {
+      const char *name;
+      int64_t rows, cols;
+    } projections[] = {{"self_attn.q_proj", q, h}, {"self_attn.k_proj", kv, h},
+                       {"self_attn.v_proj", kv, h}, {"self_attn.o_proj", h, q},
+                       {"mlp.gate_proj", i, h},     {"mlp.up_proj", i, h},
+                       {"mlp.down_proj", h, i}};
+    for (const Proj &pr : projections) {
+      std::string name = p + pr.name + ".weight";
+      if (!s.packed()) {
+        out.push_back(f.latentTernary(name, pr.rows, pr.cols));
+        continue;
+      }
+      out.push_back(f.packedTernary(name, pr.rows, pr.cols));
+      // A scale that keeps each projection's output of order 1: about 1 / sqrt(0.65 K) when it
+      // multiplies, its inverse when it divides.
+      float scale = 1.0f / std::sqrt(0.65f * float(pr.cols));
+      float mean = multiply ? scale : 1.0f / scale;
+      out.push_back(f.floats(p + pr.name + ".weight_scale", DType::BF16, {1}, mean, 0.2f * mean,
+                             false));
+    }
+  }
+  // The order the Python safetensors library writes: larger dtypes first, then by name.
+  std::stable_sort(out.begin(), out.end(), [](const TensorToWrite &a, const TensorToWrite &b) {
+    if (dtypeSize(a.dtype) != dtypeSize(b.dtype))
+      return dtypeSize(a.dtype) > dtypeSize(b.dtype);
+    return a.name < b.name;
+  });
+  return out;
+}
+
+llvm::json::Object configJson(const CheckpointSpec &s) {
+  llvm::json::Object c{{"hidden_size", s.hidden},
+                       {"intermediate_size", s.intermediate},
+                       {"num_hidden_layers", s.layers},
+                       {"num_attention_heads", s.heads},
+                       {"num_key_value_heads", s.kvHeads},
+                       {"vocab_size", s.vocab},
+                       {"max_position_embeddings", s.maxPositions},
+                       {"rms_norm_eps", s.rmsNormEps},
+                       {"rope_theta", s.ropeTheta},
+                       {"tie_word_embeddings", s.tieWordEmbeddings},
+                       {"initializer_range", 0.02},
+                       {"attention_bias", false},
+                       {"attention_dropout", 0.0},
+                       {"use_cache", true}};
+  if (s.bosTokenId)
+    c["bos_token_id"] = *s.bosTokenId;
+  if (s.eosTokenId)
+    c["eos_token_id"] = *s.eosTokenId;
+  llvm::json::Object quant{{"quant_method", "bitnet"}};
+  if (!s.linearClass.empty())
+    quant["linear_class"] = s.linearClass;
+  switch (s.format) {
+  case Format::BitNet2B4T:
+    c["architectures"] = llvm::json::Array{"BitNetForCausalLM"};
+    c["model_type"] = "bitnet";
+    c["hidden_act"] = "relu2";
+    c["torch_dtype"] = "bfloat16";
+    quant["quantization_mode"] = "offline";
+    c["quantization_config"] = std::move(quant);
+    break;
+  case Format::OneBitLLM:
+    c["architectures"] = llvm::json::Array{"BitnetForCausalLM"};
+    c["model_type"] = "llama";
+    c["hidden_act"] = "silu";
+    c["torch_dtype"] = "float16";
+    c["input_bits"] = 8;
+    c["weight_bits"] = 1;
+    break;
+  case Format::LlamaBitNet:
+    c["architectures"] = llvm::json::Array{"LlamaForCausalLM"};
+    c["model_type"] = "llama";
+    c["hidden_act"] = "silu";
+    c["torch_dtype"] = "bfloat16";
+    quant["modules_to_not_convert"] = llvm::json::Array{"lm_head"};
+    c["quantization_config"] = std::move(quant);
+    break;
+  }
+  return c;
+}
+
+llvm::Error writeText(llvm::StringRef dir, llvm::StringRef file, llvm::StringRef text) {
+  llvm::SmallString<256> path(dir);
+  llvm::sys::path::append(path, file);
+  std::error_code ec;
+  llvm::raw_fd_ostream out(path, ec);
+  if (ec)
+    return llvm::createStringError(ec, "%s: cannot write: %s", path.c_str(),
+                                   ec.message().c_str());
+  out << text;
+  return llvm::Error::success();
+}
+
+} // namespace
+
+llvm::Error tern::gen::writeCheckpoint(CheckpointSpec spec, llvm::StringRef dir,
+                                       const WriteProgress &progress) {
+  if (std::error_code ec = llvm::sys::fs::create_directories(dir))
+    return llvm::createStringError(ec, "%s: cannot create: %s", dir.str().c_str(),
+                                   ec.message().c_str());
+  // The tokenizer decides the vocabulary of the tiny preset and the special token ids.
+  Tokenizer tokenizer;
+  if (!spec.tokenizerPath.empty()) {
+    llvm::Expected<Tokenizer> t = readTokenizer(spec.tokenizerPath);
+    if (!t)
+      return t.takeError();
+    tokenizer = std::move(*t);
+    llvm::SmallString<256> siblingConfig(llvm::sys::path::parent_path(spec.tokenizerPath));
+    llvm::sys::path::append(siblingConfig, "tokenizer_config.json");
+    if (auto text = llvm::MemoryBuffer::getFile(siblingConfig, /*IsText=*/true))
+      tokenizer.tokenizerConfigJson = (*text)->getBuffer().str();
+    else
+      tokenizer.tokenizerConfigJson = generateTokenizer(0, false, spec.maxPositions)
+                                          .tokenizerConfigJson;
+  } else {
+    tokenizer = generateTokenizer(246, spec.vocab >= 128256, spec.maxPositions);
+  }
+  if (spec.vocab == 0)
+    spec.vocab = tokenizer.size;
+  if (spec.vocab < tokenizer.size)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "--vocab-size %lld is smaller than the tokenizer (%lld tokens)",
+                                   (long long)spec.vocab, (long long)tokenizer.size);
+  if (!spec.bosTokenId)
+    spec.bosTokenId = tokenizer.bos;
+  if (!spec.eosTokenId)
+    spec.eosTokenId = tokenizer.eos;
+  if (llvm::Error e = spec.validate())
+    return e;
+
+  std::string config;
+  llvm::raw_string_ostream(config) << llvm::formatv("{0:2}\n", llvm::json::Value(configJson(spec)));
+  if (llvm::Error e = writeText(dir, "config.json", config))
+    return e;
+  if (llvm::Error e = writeText(dir, "tokenizer.json", tokenizer.tokenizerJson))
+    return e;
+  if (llvm::Error e = writeText(dir, "tokenizer_config.json", tokenizer.tokenizerConfigJson))
+    return e;
+
+  // Shards: fill each up to spec.shardBytes (at least one tensor per shard).
+  std::vector<TensorToWrite> tensors = modelTensors(spec);
+  std::vector<std::vector<TensorToWrite>> shards(1);
+  uint64_t shardSize = 0, total = 0;
+  for (TensorToWrite &t : tensors) {
+    uint64_t size = t.byteSize();
+    if (!shards.back().empty() && shardSize + size > spec.shardBytes) {
+      shards.emplace_back();
+      shardSize = 0;
+    }
+    shardSize += size;
+    total += size;
+    shards.back().push_back(std::move(t));
+  }
+  uint64_t done = 0;
+  llvm::json::Object weightMap;
+  for (size_t i = 0; i < shards.size(); ++i) {
+    std::string file = shards.size() == 1
+                           ? std::string("model.safetensors")
+                           : llvm::formatv("model-{0:d5}-of-{1:d5}.safetensors", i + 1,
+                                           shards.size())
+                                 .str();
+    llvm::SmallString<256> path(dir);
+    llvm::sys::path::append(path, file);
+    uint64_t before = done;
+    if (llvm::Error e = hf::writeSafetensors(path, shards[i], {{"format", "pt"}},
+                                             [&](uint64_t bytes) {
+                                               done = before + bytes;
+                                               if (progress.onBytes)
+                                                 progress.onBytes(done, total);
+                                             }))
+      return e;
+    for (const TensorToWrite &t : shards[i])
+      weightMap[t.name] = file;
+  }
+  if (shards.size() > 1) {
+    llvm::json::Object index{{"metadata", llvm::json::Object{{"total_size", int64_t(total)}}},
+                             {"weight_map", std::move(weightMap)}};
+    std::string text;
+    llvm::raw_string_ostream(text) << llvm::formatv("{0:2}\n", llvm::json::Value(std::move(index)));
+    if (llvm::Error e = writeText(dir, "model.safetensors.index.json", text))
+      return e;
+  }
+  return llvm::Error::success();
+}

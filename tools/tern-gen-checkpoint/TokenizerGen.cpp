@@ -1,0 +1,280 @@
+//===- TokenizerGen.cpp - a small byte-level BPE tokenizer in HF tokenizer.json form ----------===//
+#include "tools/tern-gen-checkpoint/TokenizerGen.h"
+
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/ConvertUTF.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <vector>
+
+using namespace tern::gen;
+
+const char *const tern::gen::kLlama3ChatTemplate =
+    "{% set loop_messages = messages %}{% for message in loop_messages %}{% set content = "
+    "'<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n'+ message['content'] | "
+    "trim + '<|eot_id|>' %}{% if loop.index0 == 0 %}{% set content = bos_token + content %}"
+    "{% endif %}{{ content }}{% endfor %}{% if add_generation_prompt %}{{ "
+    "'<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}{% endif %}";
+
+/// The Llama 3 pre-tokenizer split pattern.
+static const char *const kLlama3Pattern =
+    "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| "
+    "?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+
+/// Special tokens in Llama 3's order (128000 ...).
+static const char *const kSpecials[] = {
+    "<|begin_of_text|>", "<|end_of_text|>", "<|reserved_special_token_0|>",
+    "<|reserved_special_token_1|>", "<|reserved_special_token_2|>",
+    "<|reserved_special_token_3|>", "<|start_header_id|>", "<|end_header_id|>",
+    "<|reserved_special_token_4|>", "<|eot_id|>"};
+
+/// Training text: written for this generator; any English prose would do.
+static const char *const kCorpus =
+    "A ternary language model keeps every weight of its linear layers in three values: minus one, "
+    "zero and plus one, with one scale for the whole matrix. The activations that enter such a "
+    "layer are rounded to eight bits for each token, so the inner product needs no multiplication "
+    "by a weight at all: it only adds, subtracts or skips. A compiler for these models reads the "
+    "checkpoint, checks every tensor, and turns the graph of the model into code for the processor "
+    "it will run on. The compiler knows the shapes of all the weights before the program starts, "
+    "so it can choose the best kernel for each layer, pack the weights in the order that kernel "
+    "reads them, and plan the memory of the activations once. On a laptop the speed of decoding "
+    "one token is limited by how fast the weights stream from memory; the smaller the weights, the "
+    "faster the model answers. Tests compare the numbers the compiled program prints with the "
+    "numbers of a second, independent implementation of the same model, token by token and "
+    "position by position. 1234 5678 90 2024 3.14 100% -- it's what we'd expect, isn't it? "
+    "The quick brown fox jumps over the lazy dog; the lazy dog sleeps in the warm sun.\n"
+    "Hello, world! Hello again, world. Where is the model? Here is the model, and here is the "
+    "tokenizer that splits the text into pieces before the model sees them.\n";
+
+namespace {
+
+/// GPT-2's reversible map from bytes to printable unicode code points.
+std::vector<std::string> byteAlphabet() {
+  std::vector<std::string> table(256);
+  int next = 256;
+  for (int b = 0; b < 256; ++b) {
+    bool printable = (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255);
+    uint32_t cp = printable ? uint32_t(b) : uint32_t(next++);
+    char buf[4];
+    char *ptr = buf;
+    llvm::ConvertCodePointToUTF8(cp, ptr);
+    table[b] = std::string(buf, ptr);
+  }
+  return table;
+}
+
+/// A rough version of the Llama 3 split: letters with an optional leading space or symbol,
+/// digit runs of up to three, punctuation runs with an optional leading space, whitespace.
+std::vector<std::string> pretokenize(llvm::StringRef text) {
+  std::vector<std::string> pieces;
+  size_t i = 0;
+  auto isLetter = [](unsigned char c) { return std::isalpha(c) || c >= 0x80; };
+  while (i < text.size()) {
+    size_t start = i;
+    unsigned char c = text[i];
+    if (std::isdigit(c)) {
+      while (i < text.size() && i - start < 3 && std::isdigit((unsigned char)text[i]))
+        ++i;
+    } else if (isLetter(c) || ((c == ' ' || std::ispunct(c)) && i + 1 < text.size() &&
+                               isLetter((unsigned char)text[i + 1]))) {
+      ++i;
+      while (i < text.size() && isLetter((unsigned char)text[i]))
+        ++i;
+    } else if (std::isspace(c)) {
+      while (i < text.size() && std::isspace((unsigned char)text[i]))
+        ++i;
+    } else {
+      if (c == ' ')
+        ++i;
+      while (i < text.size() && std::ispunct((unsigned char)text[i]))
+        ++i;
+      if (i == start)
+        ++i;
+    }
+    pieces.push_back(text.substr(start, i - start).str());
+  }
+  return pieces;
+}
+
+} // namespace
+
+Tokenizer tern::gen::generateTokenizer(int merges, bool llama3SpecialIds, int64_t maxPositions) {
+  std::vector<std::string> alphabet = byteAlphabet();
+  std::vector<std::string> tokens = alphabet; // id -> token string
+  std::map<std::string, int64_t> wordCounts;
+  for (const std::string &piece : pretokenize(kCorpus))
+    ++wordCounts[piece];
+  std::vector<std::pair<std::vector<int>, int64_t>> words;
+  for (const auto &[w, n] : wordCounts) {
+    std::vector<int> ids;
+    for (unsigned char c : w)
+      ids.push_back(c);
+    words.push_back({ids, n});
+  }
+
+  std::vector<std::pair<int, int>> mergeList;
+  for (int m = 0; m < merges; ++m) {
+    std::map<std::pair<int, int>, int64_t> pairs;
+    for (const auto &[ids, n] : words)
+      for (size_t i = 0; i + 1 < ids.size(); ++i)
+        pairs[{ids[i], ids[i + 1]}] += n;
+    // Most frequent pair; ties go to the smallest ids so the result is deterministic.
+    std::pair<int, int> best{-1, -1};
+    int64_t bestCount = 0;
+    for (const auto &[p, n] : pairs)
+      if (n > bestCount)
+        best = p, bestCount = n;
+    if (bestCount < 1)
+      break;
+    int id = int(tokens.size());
+    tokens.push_back(tokens[best.first] + tokens[best.second]);
+    mergeList.push_back(best);
+    for (auto &[ids, n] : words) {
+      std::vector<int> merged;
+      for (size_t i = 0; i < ids.size(); ++i) {
+        if (i + 1 < ids.size() && ids[i] == best.first && ids[i + 1] == best.second) {
+          merged.push_back(id);
+          ++i;
+        } else {
+          merged.push_back(ids[i]);
+        }
+      }
+      ids = std::move(merged);
+    }
+  }
+
+  int64_t specialBase = llama3SpecialIds ? 128000 : int64_t(tokens.size());
+  Tokenizer result;
+  result.bos = specialBase;
+  result.eos = specialBase + 1;
+  result.size = specialBase + int64_t(std::size(kSpecials));
+
+  llvm::json::Object vocab;
+  for (size_t id = 0; id < tokens.size(); ++id)
+    vocab[tokens[id]] = int64_t(id);
+  llvm::json::Array mergeStrings;
+  for (auto [a, b] : mergeList)
+    mergeStrings.push_back(tokens[a] + " " + tokens[b]);
+  llvm::json::Array added;
+  llvm::json::Object addedDecoder;
+  for (size_t i = 0; i < std::size(kSpecials); ++i) {
+    int64_t id = specialBase + int64_t(i);
+    llvm::json::Object t{{"id", id},           {"content", kSpecials[i]}, {"single_word", false},
+                         {"lstrip", false},    {"rstrip", false},         {"normalized", false},
+                         {"special", true}};
+    added.push_back(llvm::json::Object(t));
+    t.erase("id");
+    addedDecoder[std::to_string(id)] = std::move(t);
+  }
+  std::string bos = kSpecials[0];
+  llvm::json::Object tokenizer{
+      {"version", "1.0"},
+      {"truncation", nullptr},
+      {"padding", nullptr},
+      {"added_tokens", std::move(added)},
+      {"normalizer", nullptr},
+      {"pre_tokenizer",
+       llvm::json::Object{
+           {"type", "Sequence"},
+           {"pretokenizers",
+            llvm::json::Array{
+                llvm::json::Object{{"type", "Split"},
+                                   {"pattern", llvm::json::Object{{"Regex", kLlama3Pattern}}},
+                                   {"behavior", "Isolated"},
+                                   {"invert", false}},
+                llvm::json::Object{{"type", "ByteLevel"},
+                                   {"add_prefix_space", false},
+                                   {"trim_offsets", true},
+                                   {"use_regex", false}}}}}},
+      {"post_processor",
+       llvm::json::Object{
+           {"type", "TemplateProcessing"},
+           {"single", llvm::json::Array{
+                          llvm::json::Object{{"SpecialToken",
+                                              llvm::json::Object{{"id", bos}, {"type_id", 0}}}},
+                          llvm::json::Object{{"Sequence",
+                                              llvm::json::Object{{"id", "A"}, {"type_id", 0}}}}}},
+           {"pair", llvm::json::Array{
+                        llvm::json::Object{{"SpecialToken",
+                                            llvm::json::Object{{"id", bos}, {"type_id", 0}}}},
+                        llvm::json::Object{{"Sequence",
+                                            llvm::json::Object{{"id", "A"}, {"type_id", 0}}}},
+                        llvm::json::Object{{"SpecialToken",
+                                            llvm::json::Object{{"id", bos}, {"type_id", 1}}}},
+                        llvm::json::Object{{"Sequence",
+                                            llvm::json::Object{{"id", "B"}, {"type_id", 1}}}}}},
+           {"special_tokens",
+            llvm::json::Object{{bos, llvm::json::Object{{"id", bos},
+                                                        {"ids", llvm::json::Array{result.bos}},
+                                                        {"tokens", llvm::json::Array{bos}}}}}}}},
+      {"decoder", llvm::json::Object{{"type", "ByteLevel"},
+                                     {"add_prefix_space", true},
+                                     {"trim_offsets", true},
+                                     {"use_regex", true}}},
+      {"model", llvm::json::Object{{"type", "BPE"},
+                                   {"dropout", nullptr},
+                                   {"unk_token", nullptr},
+                                   {"continuing_subword_prefix", nullptr},
+                                   {"end_of_word_suffix", nullptr},
+                                   {"fuse_unk", false},
+                                   {"byte_fallback", false},
+                                   {"ignore_merges", true},
+                                   {"vocab", std::move(vocab)},
+                                   {"merges", std::move(mergeStrings)}}}};
+  llvm::json::Object config{{"added_tokens_decoder", std::move(addedDecoder)},
+                            {"bos_token", kSpecials[0]},
+                            {"eos_token", kSpecials[1]},
+                            {"chat_template", kLlama3ChatTemplate},
+                            {"clean_up_tokenization_spaces", true},
+                            {"model_input_names", llvm::json::Array{"input_ids", "attention_mask"}},
+                            {"model_max_length", maxPositions},
+                            {"tokenizer_class", "PreTrainedTokenizerFast"}};
+  llvm::raw_string_ostream(result.tokenizerJson)
+      << llvm::formatv("{0:2}", llvm::json::Value(std::move(tokenizer)));
+  llvm::raw_string_ostream(result.tokenizerConfigJson)
+      << llvm::formatv("{0:2}", llvm::json::Value(std::move(config)));
+  return result;
+}
+
+llvm::Expected<Tokenizer> tern::gen::readTokenizer(llvm::StringRef path) {
+  auto text = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
+  if (!text)
+    return llvm::createStringError(text.getError(), "%s: cannot open: %s", path.str().c_str(),
+                                   text.getError().message().c_str());
+  llvm::Expected<llvm::json::Value> json = llvm::json::parse((*text)->getBuffer());
+  if (!json)
+    return llvm::createStringError("%s: not valid JSON: %s", path.str().c_str(),
+                                   llvm::toString(json.takeError()).c_str());
+  const llvm::json::Object *root = json->getAsObject();
+  const llvm::json::Object *model = root ? root->getObject("model") : nullptr;
+  const llvm::json::Object *vocab = model ? model->getObject("vocab") : nullptr;
+  if (!vocab)
+    return llvm::createStringError("%s: expected a tokenizer.json with model.vocab",
+                                   path.str().c_str());
+  Tokenizer t;
+  t.tokenizerJson = (*text)->getBuffer().str();
+  std::optional<int64_t> bos, eos;
+  auto note = [&](llvm::StringRef content, int64_t id) {
+    t.size = std::max(t.size, id + 1);
+    if (content == "<|begin_of_text|>" || content == "<s>")
+      bos = id;
+    if (content == "<|end_of_text|>" || content == "</s>")
+      eos = id;
+  };
+  for (const auto &[token, id] : *vocab)
+    if (std::optional<int64_t> i = id.getAsInteger())
+      note(token, *i);
+  if (const llvm::json::Array *added = root->getArray("added_tokens"))
+    for (const llvm::json::Value &a : *added)
+      if (const llvm::json::Object *o = a.getAsObject())
+        if (auto id = o->getInteger("id"); id && o->getString("content"))
+          note(*o->getString("content"), *id);
+  t.bos = bos.value_or(0);
+  t.eos = eos.value_or(0);
+  return t;
+}

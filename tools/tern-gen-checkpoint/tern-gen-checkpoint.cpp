@@ -1,0 +1,169 @@
+//===- tern-gen-checkpoint.cpp - writes BitNet checkpoints in the published layouts -----------===//
+//
+// Real weights cannot be downloaded where tern is tested, so tern proves its loader on
+// checkpoints it writes itself: the exact tensor names, dtypes, shapes, packing and config fields
+// of the published models, with random ternary weights.
+//
+//===------------------------------------------------------------------------------------------===//
+#include "tools/tern-gen-checkpoint/CheckpointWriter.h"
+
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/WithColor.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <optional>
+
+using namespace tern::gen;
+namespace cl = llvm::cl;
+
+static cl::OptionCategory category("tern-gen-checkpoint options");
+
+static cl::opt<std::string> outputDir("o", cl::desc("Output folder (created if needed)"),
+                                      cl::value_desc("dir"), cl::Required, cl::cat(category));
+static cl::opt<Format> format(
+    "format", cl::desc("Checkpoint layout"), cl::init(Format::BitNet2B4T),
+    cl::values(clEnumValN(Format::BitNet2B4T, "bitnet-2b4t",
+                          "microsoft/bitnet-b1.58-2B-4T: U8-packed weights, relu2, sub-norms"),
+               clEnumValN(Format::OneBitLLM, "1bitllm",
+                          "1bitLLM/bitnet_b1_58-*: fp16 latent weights, silu, sub-norms"),
+               clEnumValN(Format::LlamaBitNet, "llama-bitnet",
+                          "Llama3-8B-1.58 style: U8-packed weights, silu, untied lm_head")),
+    cl::cat(category));
+static cl::opt<Preset> preset(
+    "preset", cl::desc("Model size"), cl::init(Preset::Tiny),
+    cl::values(clEnumValN(Preset::Tiny, "tiny", "hidden 64, 2 layers: for tests"),
+               clEnumValN(Preset::B2B4T, "2b4t", "hidden 2560, 30 layers, 20/5 heads, V 128256"),
+               clEnumValN(Preset::Large, "large", "hidden 1536, 24 layers (700M)"),
+               clEnumValN(Preset::B3, "3b", "hidden 3200, 26 layers"),
+               clEnumValN(Preset::B8, "8b", "hidden 4096, 32 layers, 32/8 heads, V 128256")),
+    cl::cat(category));
+static cl::opt<uint64_t> seed("seed", cl::desc("Random seed (same seed, same bytes)"),
+                              cl::init(0), cl::cat(category));
+static cl::opt<Values> values(
+    "values", cl::desc("Weight values"), cl::init(Values::Random),
+    cl::values(clEnumValN(Values::Random, "random", "random ternary weights"),
+               clEnumValN(Values::Ramp, "ramp",
+                          "ternary weight [n, k] = ((n + 2k) mod 3) - 1, to check layouts")),
+    cl::cat(category));
+static cl::opt<std::string> linearClass(
+    "linear-class",
+    cl::desc("Scale convention the config declares for packed formats: autobitlinear "
+             "(multiply by weight_scale) or bitlinear (divide); default: the format's own"),
+    cl::cat(category));
+static cl::opt<std::string> tokenizer("tokenizer",
+                                      cl::desc("Copy this tokenizer.json (and the "
+                                               "tokenizer_config.json beside it) instead of "
+                                               "generating a small one"),
+                                      cl::value_desc("file"), cl::cat(category));
+static cl::opt<std::string> shardSize("shard-size",
+                                      cl::desc("Split model.safetensors into shards above this "
+                                               "size (e.g. 500MB, 2GB; default 5GB)"),
+                                      cl::init("5GB"), cl::cat(category));
+static cl::opt<bool> quiet("quiet", cl::desc("Print no progress"), cl::cat(category));
+
+// Overrides of the preset; -1 / empty keeps the preset's value.
+static cl::opt<int64_t> hiddenSize("hidden-size", cl::init(-1), cl::cat(category),
+                                   cl::desc("Override hidden_size"));
+static cl::opt<int64_t> intermediateSize("intermediate-size", cl::init(-1), cl::cat(category),
+                                         cl::desc("Override intermediate_size"));
+static cl::opt<int64_t> layers("layers", cl::init(-1), cl::cat(category),
+                               cl::desc("Override num_hidden_layers"));
+static cl::opt<int64_t> heads("heads", cl::init(-1), cl::cat(category),
+                              cl::desc("Override num_attention_heads"));
+static cl::opt<int64_t> kvHeads("kv-heads", cl::init(-1), cl::cat(category),
+                                cl::desc("Override num_key_value_heads"));
+static cl::opt<int64_t> vocabSize("vocab-size", cl::init(-1), cl::cat(category),
+                                  cl::desc("Override vocab_size"));
+static cl::opt<int64_t> maxPositions("max-positions", cl::init(-1), cl::cat(category),
+                                     cl::desc("Override max_position_embeddings"));
+static cl::opt<double> ropeTheta("rope-theta", cl::init(-1), cl::cat(category),
+                                 cl::desc("Override rope_theta"));
+static cl::opt<double> rmsNormEps("rms-norm-eps", cl::init(-1), cl::cat(category),
+                                  cl::desc("Override rms_norm_eps"));
+static cl::opt<std::string> tie("tie-word-embeddings", cl::cat(category),
+                                cl::desc("Override tie_word_embeddings (true/false)"));
+
+/// Parses "4096", "500MB", "2GB", "64KiB" ... (decimal and binary units).
+static std::optional<uint64_t> parseSize(llvm::StringRef s) {
+  s = s.trim();
+  size_t digits = s.find_first_not_of("0123456789");
+  uint64_t n;
+  if (s.substr(0, digits).getAsInteger(10, n))
+    return std::nullopt;
+  llvm::StringRef unit = digits == llvm::StringRef::npos ? "" : s.substr(digits).trim();
+  static const std::pair<const char *, uint64_t> units[] = {
+      {"", 1},          {"B", 1},           {"KB", 1000},          {"MB", 1000000},
+      {"GB", 1000000000}, {"KiB", 1ull << 10}, {"MiB", 1ull << 20}, {"GiB", 1ull << 30}};
+  for (auto [name, factor] : units)
+    if (unit.equals_insensitive(name))
+      return n * factor;
+  return std::nullopt;
+}
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions(category);
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "tern-gen-checkpoint: write a BitNet checkpoint folder (config.json, model.safetensors, "
+      "tokenizer.json, tokenizer_config.json) in a published layout, with random ternary "
+      "weights\n");
+  auto error = [](const llvm::Twine &message) {
+    llvm::WithColor::error(llvm::errs(), "tern-gen-checkpoint") << message << "\n";
+    return 1;
+  };
+
+  CheckpointSpec spec = CheckpointSpec::defaults(format, preset);
+  if (hiddenSize != -1) spec.hidden = hiddenSize;
+  if (intermediateSize != -1) spec.intermediate = intermediateSize;
+  if (layers != -1) spec.layers = layers;
+  if (heads != -1) spec.heads = heads;
+  if (kvHeads != -1) spec.kvHeads = kvHeads;
+  if (vocabSize != -1) spec.vocab = vocabSize;
+  if (maxPositions != -1) spec.maxPositions = maxPositions;
+  if (ropeTheta != -1) spec.ropeTheta = ropeTheta;
+  if (rmsNormEps != -1) spec.rmsNormEps = rmsNormEps;
+  if (!tie.empty()) {
+    if (tie != "true" && tie != "false")
+      return error("--tie-word-embeddings must be true or false, found '" + tie + "'");
+    spec.tieWordEmbeddings = tie == "true";
+  }
+  if (linearClass.getNumOccurrences()) {
+    if (spec.format == Format::OneBitLLM)
+      return error("--linear-class applies to packed formats; 1bitllm stores latent weights");
+    spec.linearClass = linearClass;
+  }
+  spec.seed = seed;
+  spec.values = values;
+  spec.tokenizerPath = tokenizer;
+  std::optional<uint64_t> shard = parseSize(shardSize);
+  if (!shard || *shard == 0)
+    return error("--shard-size must be a positive size such as 500MB or 2GB, found '" +
+                 shardSize + "'");
+  spec.shardBytes = *shard;
+
+  WriteProgress progress;
+  int lastPercent = -10;
+  uint64_t written = 0;
+  progress.onBytes = [&](uint64_t done, uint64_t total) {
+      written = total;
+      int percent = total ? int(100 * done / total) : 100;
+      // Progress only where writing takes a while (above 100 MB).
+      if (!quiet && total >= 100000000 && (percent >= lastPercent + 10 || done == total)) {
+        llvm::errs() << llvm::formatv("tern-gen-checkpoint: {0} {1} {2}: {3,3}% of {4:f1} MB\n",
+                                      formatName(spec.format), presetName(spec.preset),
+                                      outputDir.getValue(), percent, double(total) / 1e6);
+        lastPercent = percent;
+      }
+    };
+  if (llvm::Error e = writeCheckpoint(spec, outputDir, progress))
+    return error(llvm::toString(std::move(e)));
+  if (!quiet)
+    llvm::errs() << llvm::formatv("tern-gen-checkpoint: wrote {0} ({1}, {2}, {3:f1} MB of "
+                                  "tensors)\n",
+                                  outputDir.getValue(), formatName(spec.format),
+                                  presetName(spec.preset), double(written) / 1e6);
+  return 0;
+}

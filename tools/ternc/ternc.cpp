@@ -1,0 +1,115 @@
+//===- ternc.cpp - the tern compiler driver ---------------------------------------------------===//
+//
+// ternc <model_dir> --emit=mlir   imports a Hugging Face BitNet checkpoint and prints tern IR.
+// The later phases (optimize, select, pack, plan, lower, emit) join the --emit ladder as the
+// pipeline lands.
+//
+//===------------------------------------------------------------------------------------------===//
+#include "frontends/hf/HFImporter.h"
+
+#include "dialects/weights/WeightStore.h"
+#include "tools/common/Registration.h"
+
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Support/FileUtilities.h"
+
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Process.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/WithColor.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <chrono>
+#include <sys/resource.h>
+
+namespace cl = llvm::cl;
+
+namespace {
+enum class Emit { MLIR };
+
+cl::OptionCategory category("ternc options");
+cl::opt<std::string> input(cl::Positional, cl::desc("<model dir>"), cl::Required,
+                           cl::cat(category));
+cl::opt<std::string> output("o", cl::desc("Output file ('-' for stdout)"), cl::init("-"),
+                            cl::value_desc("file"), cl::cat(category));
+cl::opt<Emit> emit("emit", cl::desc("What to produce"), cl::init(Emit::MLIR),
+                   cl::values(clEnumValN(Emit::MLIR, "mlir", "the imported tern IR")),
+                   cl::cat(category));
+cl::opt<bool> quiet("quiet", cl::desc("Print no progress or summary"), cl::cat(category));
+
+/// Peak resident memory of this process, in bytes.
+uint64_t peakRSS() {
+  struct rusage usage;
+  getrusage(RUSAGE_SELF, &usage);
+  return uint64_t(usage.ru_maxrss) * 1024;
+}
+
+int fail(const llvm::Twine &message) {
+  llvm::WithColor::error(llvm::errs(), "ternc") << message << "\n";
+  return 1;
+}
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  mlir::registerAsmPrinterCLOptions();
+  mlir::registerMLIRContextCLOptions();
+  cl::ParseCommandLineOptions(argc, argv,
+                              "ternc: compile a ternary (BitNet b1.58) model to native code\n");
+  if (!llvm::sys::fs::is_directory(input))
+    return fail(input + ": not a checkpoint folder (expected config.json and *.safetensors)");
+
+  mlir::DialectRegistry registry;
+  tern::registerDialects(registry);
+  mlir::MLIRContext ctx(registry);
+  ::tern::WeightStore store;
+  ::tern::hf::ImportOptions options;
+  int64_t lastReported = -1;
+  if (!quiet)
+    options.progress = [&](int64_t done, int64_t total) {
+      // About ten lines for a large model, none for a small one.
+      if (total < 8 || done == lastReported || (done % std::max<int64_t>(1, total / 10) != 0 &&
+                                                done != total))
+        return;
+      lastReported = done;
+      llvm::errs() << llvm::formatv("ternc: importing {0}: layer {1}/{2}\n", input.getValue(),
+                                    done, total);
+    };
+  auto start = std::chrono::steady_clock::now();
+  ::tern::hf::ImportStats stats;
+  auto module = ::tern::hf::importCheckpoint(ctx, input, store, options, &stats);
+  if (!module)
+    return fail(llvm::toString(module.takeError()));
+  if (mlir::failed(mlir::verify(**module)))
+    return fail("the imported module does not verify (an importer bug): see the errors above");
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  std::string errorMessage;
+  auto out = mlir::openOutputFile(output, &errorMessage);
+  if (!out)
+    return fail(errorMessage);
+  (*module)->print(out->os());
+  out->os() << "\n";
+  out->keep();
+
+  if (!quiet) {
+    const auto &t = stats.ternary;
+    double n = double(std::max<int64_t>(1, t.total()));
+    llvm::errs() << llvm::formatv(
+        "ternc: imported {0} in {1:f2} s: {2:f3} G parameters, {3:f1} MB of tensors, "
+        "{4} ternary weights (-1 {5:f1}%, 0 {6:f1}%, +1 {7:f1}%), {8} unused tensors, "
+        "peak RSS {9:f1} MB\n",
+        input.getValue(), seconds, double(stats.parameters) / 1e9,
+        double(stats.checkpointBytes) / 1e6, t.total(), 100.0 * double(t.negative) / n,
+        100.0 * double(t.zero) / n, 100.0 * double(t.positive) / n, stats.unusedTensors,
+        double(peakRSS()) / 1e6);
+  }
+  return 0;
+}
