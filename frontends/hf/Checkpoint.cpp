@@ -29,6 +29,7 @@ llvm::Error Checkpoint::addFile(std::unique_ptr<SafetensorsFile> file) {
 
 llvm::Expected<std::unique_ptr<Checkpoint>> Checkpoint::open(llvm::StringRef dir) {
   auto checkpoint = std::make_unique<Checkpoint>();
+  checkpoint->dir = dir.str();
   llvm::SmallString<256> single(dir), indexPath(dir);
   llvm::sys::path::append(single, "model.safetensors");
   llvm::sys::path::append(indexPath, "model.safetensors.index.json");

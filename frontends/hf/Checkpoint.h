@@ -32,6 +32,7 @@ public:
   /// The tensor called `name`, or std::nullopt.
   std::optional<Tensor> find(llvm::StringRef name) const;
   size_t numTensors() const { return tensors.size(); }
+  llvm::StringRef directory() const { return dir; }
   uint64_t totalBytes() const { return bytes; }
   llvm::ArrayRef<std::unique_ptr<SafetensorsFile>> files() const { return shards; }
 
@@ -41,6 +42,7 @@ public:
 private:
   llvm::Error addFile(std::unique_ptr<SafetensorsFile> file);
 
+  std::string dir;
   std::vector<std::unique_ptr<SafetensorsFile>> shards;
   llvm::StringMap<Tensor> tensors;
   uint64_t bytes = 0;

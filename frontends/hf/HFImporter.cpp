@@ -168,11 +168,12 @@ private:
                                            bool floatOnly, llvm::StringRef what = "") {
     std::optional<Checkpoint::Tensor> t = checkpoint.find(name);
     if (!t) {
-      fail(llvm::formatv("checkpoint has no tensor '{0}' (expected {1} {2})", name,
-                         what.empty() ? "a float tensor" : what, shapeStr(shape)));
+      fail(llvm::formatv("{0}: checkpoint has no tensor '{1}' (expected {2} {3})",
+                         checkpoint.directory(), name, what.empty() ? "a float tensor" : what,
+                         shapeStr(shape)));
       return std::nullopt;
     }
-    llvm::StringRef file = llvm::sys::path::filename(t->file->path());
+    llvm::StringRef file = t->file->path();
     DType dtype = t->entry->dtype;
     if (floatOnly && dtype != DType::BF16 && dtype != DType::F16 && dtype != DType::F32) {
       fail(llvm::formatv("{0}: tensor '{1}' has dtype {2}; expected BF16, F16 or F32", file, name,
@@ -232,7 +233,7 @@ private:
         expect(name, {rows / 4, cols}, /*floatOnly=*/false, "U8 (4 ternary values per byte)");
     if (!t)
       return {};
-    llvm::StringRef file = llvm::sys::path::filename(t->file->path());
+    llvm::StringRef file = t->file->path();
     if (t->entry->dtype != DType::U8) {
       fail(llvm::formatv("{0}: tensor '{1}' has dtype {2}; expected U8 (4 ternary values per "
                          "byte)",

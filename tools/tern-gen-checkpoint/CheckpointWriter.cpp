@@ -122,12 +122,15 @@ public:
     TensorToWrite t{name, DType::F16, {rows, cols}, {}};
     uint64_t seed = spec.seed;
     bool ramp = spec.values == Values::Ramp;
+    // A spread that keeps the layer's output of order 1: y = acc * mean|W| with
+    // mean|W| ~ 0.8 std and acc ~ sqrt(0.65 K).
+    float spread = 1.25f / std::sqrt(0.65f * float(cols));
     t.fill = [=](llvm::MutableArrayRef<uint8_t> out) {
       Random r(seed, name);
       for (int64_t n = 0; n < rows; ++n)
         for (int64_t k = 0; k < cols; ++k) {
           // Ramp: |W| is 0.03 or 0, so mean|W| = 0.02 and W * sw is 0 or +-1.5 -> +-1.
-          float v = ramp ? 0.03f * rampValue(n, k) : 0.02f * r.normal();
+          float v = ramp ? 0.03f * rampValue(n, k) : spread * r.normal();
           storeFloat(DType::F16, v, out.data() + 2 * (n * cols + k));
         }
     };

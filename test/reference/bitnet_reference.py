@@ -1,0 +1,244 @@
+#!/usr/bin/python3
+"""Independent numpy reference of BitNet-family models (the oracle of tern's end-to-end tests).
+
+Reads a Hugging Face checkpoint folder with its own safetensors reader and computes the logits of
+given token ids from the model definition, in float64. It shares no code with tern's C++ side.
+
+Model definition (Hugging Face BitNet / Llama code):
+  activation quantization, per token:  s = 127 / max(max|x|, 1e-5)
+                                       q = clamp(round_half_to_even(x * s), -128, 127)
+  packed weights (U8 [N/4, K]):        row r of block b = r // (N/4) is bits 2b..2b+1 of packed
+                                       row r % (N/4), holding w + 1
+  linear_class autobitlinear:          y = (q . Wt^T) / s * weight_scale
+  linear_class bitlinear or absent:    y = (q . Wt^T) / s / weight_scale
+  latent weights:                      sw = 1 / max(mean|W|, 1e-5),
+                                       Wt = clamp(round_half_to_even(W * sw), -1, 1),
+                                       y = (q . Wt^T) / s / sw
+  decoder layer:   h   = x + o_proj(attn_sub_norm(attention(rope(q), rope(k), v)))
+                   out = h + down_proj(ffn_sub_norm(act(gate_proj(n)) * up_proj(n)))
+                   with q, k, v from input_layernorm(x), n = post_attention_layernorm(h);
+                   sub-norms only where the checkpoint has them; act = relu^2 or silu.
+
+Usage:
+  bitnet_reference.py MODEL_DIR --tokens 1,2,3 [--out logits.npy]
+"""
+
+import argparse
+import json
+import os
+import struct
+import sys
+
+import numpy as np
+
+# ----------------------------------------------------------------------------------------------
+# safetensors
+
+
+_DTYPES = {
+    "F64": np.float64, "F32": np.float32, "F16": np.float16, "BF16": np.uint16,
+    "I64": np.int64, "I32": np.int32, "I16": np.int16, "I8": np.int8,
+    "U64": np.uint64, "U32": np.uint32, "U16": np.uint16, "U8": np.uint8, "BOOL": np.bool_,
+}
+
+
+def read_safetensors(path):
+    """Returns {name: (dtype_name, array)}; BF16 arrives as float32."""
+    with open(path, "rb") as f:
+        data = f.read()
+    (header_len,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8:8 + header_len])
+    base = 8 + header_len
+    tensors = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        dtype = info["dtype"]
+        begin, end = info["data_offsets"]
+        raw = np.frombuffer(data, dtype=_DTYPES[dtype], count=(end - begin) // np.dtype(
+            _DTYPES[dtype]).itemsize, offset=base + begin)
+        if dtype == "BF16":
+            raw = (raw.astype(np.uint32) << 16).view(np.float32)
+        tensors[name] = (dtype, raw.reshape(info["shape"]))
+    return tensors
+
+
+def load_tensors(model_dir):
+    index = os.path.join(model_dir, "model.safetensors.index.json")
+    if os.path.exists(index):
+        with open(index) as f:
+            files = sorted(set(json.load(f)["weight_map"].values()))
+    else:
+        files = ["model.safetensors"]
+    tensors = {}
+    for name in files:
+        tensors.update(read_safetensors(os.path.join(model_dir, name)))
+    return tensors
+
+
+# ----------------------------------------------------------------------------------------------
+# ternary weights
+
+
+def unpack_ternary(packed):
+    """U8 [N/4, K] -> int8 [N, K] in {-1, 0, 1} (block-wise along the output dim)."""
+    blocks = [((packed >> (2 * b)) & 3).astype(np.int8) for b in range(4)]
+    codes = np.concatenate(blocks, axis=0)
+    if (codes == 3).any():
+        raise ValueError("invalid ternary code 3")
+    return codes - 1
+
+
+def ternarize_latent(w):
+    """float master weights -> (int8 ternary matrix, sw) with sw = 1 / max(mean|W|, 1e-5)."""
+    w = w.astype(np.float64)
+    sw = 1.0 / max(np.mean(np.abs(w)), 1e-5)
+    return np.clip(np.round(w * sw), -1, 1).astype(np.int8), sw
+
+
+# ----------------------------------------------------------------------------------------------
+# the model
+
+
+def act_quant(x):
+    """Per-token absmax int8 quantization: (q as float64, s) with x ~= q / s."""
+    s = 127.0 / np.maximum(np.max(np.abs(x), axis=-1, keepdims=True), 1e-5)
+    return np.clip(np.round(x * s), -128, 127), s
+
+
+def rms_norm(x, g, eps):
+    return x / np.sqrt(np.mean(x * x, axis=-1, keepdims=True) + eps) * g
+
+
+def rope(x, positions, head_dim, theta):
+    """Rotate-half RoPE of [T, heads * head_dim]."""
+    t = x.shape[0]
+    inv_freq = 1.0 / (theta ** (np.arange(0, head_dim, 2, dtype=np.float64) / head_dim))
+    angles = positions.astype(np.float64)[:, None] * inv_freq[None, :]
+    cos = np.concatenate([np.cos(angles)] * 2, axis=-1)[:, None, :]
+    sin = np.concatenate([np.sin(angles)] * 2, axis=-1)[:, None, :]
+    h = x.reshape(t, -1, head_dim)
+    half = head_dim // 2
+    rotated = np.concatenate([-h[..., half:], h[..., :half]], axis=-1)
+    return (h * cos + rotated * sin).reshape(t, -1)
+
+
+def attention(q, k, v, heads, kv_heads, head_dim):
+    """Causal grouped-query attention over the T given tokens (positions 0..T-1)."""
+    t = q.shape[0]
+    q = q.reshape(t, heads, head_dim).transpose(1, 0, 2)
+    k = k.reshape(t, kv_heads, head_dim).transpose(1, 0, 2)
+    v = v.reshape(t, kv_heads, head_dim).transpose(1, 0, 2)
+    group = heads // kv_heads
+    k = np.repeat(k, group, axis=0)
+    v = np.repeat(v, group, axis=0)
+    scores = q @ k.transpose(0, 2, 1) / np.sqrt(head_dim)
+    scores = np.where(np.tril(np.ones((t, t), dtype=bool)), scores, -np.inf)
+    scores -= scores.max(axis=-1, keepdims=True)
+    p = np.exp(scores)
+    p /= p.sum(axis=-1, keepdims=True)
+    return (p @ v).transpose(1, 0, 2).reshape(t, heads * head_dim)
+
+
+class Model:
+    def __init__(self, model_dir):
+        with open(os.path.join(model_dir, "config.json")) as f:
+            self.config = c = json.load(f)
+        self.tensors = load_tensors(model_dir)
+        self.arch = c["architectures"][0]
+        quant = c.get("quantization_config") or {}
+        self.packed = bool(quant) and quant.get("quantization_mode", "offline") == "offline"
+        self.multiply = quant.get("linear_class") == "autobitlinear"
+        self.hidden = c["hidden_size"]
+        self.heads = c["num_attention_heads"]
+        self.kv_heads = c.get("num_key_value_heads", self.heads)
+        self.head_dim = c.get("head_dim") or self.hidden // self.heads
+        self.eps = c["rms_norm_eps"]
+        self.theta = c.get("rope_theta", 10000.0)
+        self.act = c["hidden_act"]
+        if self.arch == "BitNetForCausalLM":
+            self.sub_norms = ("self_attn.attn_sub_norm", "mlp.ffn_sub_norm")
+        elif self.arch == "BitnetForCausalLM":
+            self.sub_norms = ("self_attn.inner_attn_ln", "mlp.ffn_layernorm")
+        else:
+            self.sub_norms = None
+        self._linear = {}
+
+    def dense(self, name):
+        return self.tensors[name][1].astype(np.float64)
+
+    def linear_weights(self, prefix):
+        """(Wt as float64 [N, K], scale, multiply?) of a projection."""
+        if prefix not in self._linear:
+            dtype, w = self.tensors[prefix + ".weight"]
+            if self.packed:
+                assert dtype == "U8", prefix
+                wt = unpack_ternary(w)
+                scale = float(self.dense(prefix + ".weight_scale").reshape(-1)[0])
+                self._linear[prefix] = (wt.astype(np.float64), scale, self.multiply)
+            else:
+                wt, sw = ternarize_latent(w)
+                self._linear[prefix] = (wt.astype(np.float64), sw, False)
+        return self._linear[prefix]
+
+    def bitlinear(self, x, prefix):
+        wt, scale, multiply = self.linear_weights(prefix)
+        q, s = act_quant(x)
+        y = (q @ wt.T) / s
+        return y * scale if multiply else y / scale
+
+    def norm(self, x, name):
+        return rms_norm(x, self.dense(name + ".weight"), self.eps)
+
+    def forward(self, tokens):
+        tokens = np.asarray(tokens, dtype=np.int64)
+        positions = np.arange(len(tokens))
+        embed = self.dense("model.embed_tokens.weight")
+        x = embed[tokens]
+        for layer in range(self.config["num_hidden_layers"]):
+            p = "model.layers.%d." % layer
+            n = self.norm(x, p + "input_layernorm")
+            q = rope(self.bitlinear(n, p + "self_attn.q_proj"), positions, self.head_dim,
+                     self.theta)
+            k = rope(self.bitlinear(n, p + "self_attn.k_proj"), positions, self.head_dim,
+                     self.theta)
+            v = self.bitlinear(n, p + "self_attn.v_proj")
+            a = attention(q, k, v, self.heads, self.kv_heads, self.head_dim)
+            if self.sub_norms:
+                a = self.norm(a, p + self.sub_norms[0])
+            h = x + self.bitlinear(a, p + "self_attn.o_proj")
+            n = self.norm(h, p + "post_attention_layernorm")
+            gate = self.bitlinear(n, p + "mlp.gate_proj")
+            up = self.bitlinear(n, p + "mlp.up_proj")
+            if self.act == "relu2":
+                gate = np.maximum(gate, 0.0) ** 2
+            else:
+                gate = gate / (1.0 + np.exp(-gate))
+            m = gate * up
+            if self.sub_norms:
+                m = self.norm(m, p + self.sub_norms[1])
+            x = h + self.bitlinear(m, p + "mlp.down_proj")
+        x = self.norm(x, "model.norm")
+        head = self.dense("lm_head.weight") if "lm_head.weight" in self.tensors else embed
+        return x @ head.T
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("model_dir")
+    parser.add_argument("--tokens", required=True, help="comma-separated token ids")
+    parser.add_argument("--out", help="write the float64 logits [T, V] here (.npy)")
+    args = parser.parse_args(argv)
+    tokens = [int(t) for t in args.tokens.split(",") if t]
+    logits = Model(args.model_dir).forward(tokens)
+    if args.out:
+        np.save(args.out, logits)
+    for t, row in enumerate(logits):
+        print("position %d: argmax %d, max %.6f, mean %.6f" % (t, int(np.argmax(row)),
+                                                               float(np.max(row)),
+                                                               float(np.mean(row))))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

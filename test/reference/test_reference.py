@@ -1,0 +1,130 @@
+#!/usr/bin/python3
+"""Tests of the numpy reference: the published weight layouts, the quantization and rounding
+rules, RoPE, causality, and that all three checkpoint formats run.
+
+Needs TERN_GEN_CHECKPOINT (the tern-gen-checkpoint binary) in the environment.
+"""
+
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bitnet_reference as ref  # noqa: E402
+
+GEN = os.environ.get("TERN_GEN_CHECKPOINT", "tern-gen-checkpoint")
+FORMATS = ["bitnet-2b4t", "1bitllm", "llama-bitnet"]
+PROJECTIONS = ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
+               "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"]
+
+
+def generate(directory, *args):
+    subprocess.run([GEN, "--quiet", "-o", directory, *args], check=True)
+    return directory
+
+
+class ReferenceTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.random = {f: generate(os.path.join(cls.tmp.name, f), "--format=" + f, "--seed=7")
+                      for f in FORMATS}
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def test_ramp_weights_decode_to_the_published_layout(self):
+        # --values=ramp writes W[n, k] = ((n + 2k) mod 3) - 1; decoding the files by the published
+        # rule (packed) or ternarizing them (latent) must give exactly that matrix.
+        for f in FORMATS:
+            model = ref.Model(generate(os.path.join(self.tmp.name, "ramp-" + f),
+                                       "--format=" + f, "--values=ramp"))
+            for layer in range(model.config["num_hidden_layers"]):
+                for proj in PROJECTIONS:
+                    wt, _, _ = model.linear_weights("model.layers.%d.%s" % (layer, proj))
+                    n, k = np.indices(wt.shape)
+                    expected = (n + 2 * k) % 3 - 1
+                    np.testing.assert_array_equal(wt, expected, err_msg="%s %s" % (f, proj))
+
+    def test_unpack_rejects_code_3(self):
+        with self.assertRaises(ValueError):
+            ref.unpack_ternary(np.array([[0b11000000]], dtype=np.uint8))
+
+    def test_unpack_is_blockwise_along_rows(self):
+        # One byte, four rows: row b holds bits 2b..2b+1.
+        packed = np.array([[0b10_01_00_10]], dtype=np.uint8)
+        np.testing.assert_array_equal(ref.unpack_ternary(packed).ravel(), [1, -1, 0, 1])
+
+    def test_act_quant_rounds_half_to_even_and_clamps(self):
+        q, s = ref.act_quant(np.array([[0.5, 1.5, 2.5, -2.5, 127.0]]))
+        self.assertEqual(float(s[0, 0]), 1.0)
+        np.testing.assert_array_equal(q, [[0, 2, 2, -2, 127]])
+        q, _ = ref.act_quant(np.array([[0.0, 0.0]]))  # all zero: the 1e-5 floor, no NaN
+        np.testing.assert_array_equal(q, [[0, 0]])
+
+    def test_latent_ternarization(self):
+        w = np.array([[0.3, -0.1, 0.0, 0.05]], dtype=np.float16)
+        wt, sw = ref.ternarize_latent(w)
+        mean = np.mean(np.abs(w.astype(np.float64)))
+        self.assertAlmostEqual(sw, 1.0 / mean)
+        np.testing.assert_array_equal(wt, [[1, -1, 0, 0]])  # 0.05 * 8.89 = 0.44 -> 0
+
+    def test_rope_is_identity_at_position_zero_and_keeps_norms(self):
+        x = np.random.default_rng(0).normal(size=(3, 32))
+        y = ref.rope(x, np.array([0, 5, 1000]), 16, 500000.0)
+        np.testing.assert_allclose(y[0], x[0])
+        np.testing.assert_allclose(np.linalg.norm(y.reshape(3, 2, 16), axis=-1),
+                                   np.linalg.norm(x.reshape(3, 2, 16), axis=-1))
+        # rotate-half pairs dimension i with i + 8 of each head
+        z = np.zeros((1, 16))
+        z[0, 0] = 1.0
+        r = ref.rope(z, np.array([1]), 16, 10000.0)
+        self.assertAlmostEqual(r[0, 0], np.cos(1.0))
+        self.assertAlmostEqual(r[0, 8], np.sin(1.0))
+
+    def test_scale_conventions(self):
+        model = ref.Model(self.random["bitnet-2b4t"])
+        self.assertTrue(model.multiply)
+        x = np.random.default_rng(1).normal(size=(2, model.hidden))
+        prefix = "model.layers.0.self_attn.q_proj"
+        multiplied = model.bitlinear(x, prefix)
+        wt, scale, _ = model.linear_weights(prefix)
+        model._linear[prefix] = (wt, scale, False)
+        divided = model.bitlinear(x, prefix)
+        mask = divided != 0
+        np.testing.assert_allclose(multiplied[mask] / divided[mask], scale * scale)
+        llama = ref.Model(self.random["llama-bitnet"])
+        self.assertFalse(llama.multiply)  # no linear_class: bitlinear, divide
+
+    def test_causal(self):
+        for f in FORMATS:
+            model = ref.Model(self.random[f])
+            a = model.forward([1, 2, 3, 4])
+            b = model.forward([1, 2, 3, 9])
+            np.testing.assert_allclose(a[:3], b[:3], rtol=0, atol=0, err_msg=f)
+            self.assertFalse(np.allclose(a[3], b[3]))
+
+    def test_all_formats_give_finite_logits(self):
+        for f in FORMATS:
+            model = ref.Model(self.random[f])
+            logits = model.forward([5, 17, 300, 2])
+            self.assertEqual(logits.shape, (4, model.config["vocab_size"]))
+            self.assertTrue(np.isfinite(logits).all(), f)
+            self.assertGreater(np.std(logits), 0.1, f)
+
+    def test_sharded_checkpoint_reads_the_same_tensors(self):
+        sharded = generate(os.path.join(self.tmp.name, "sharded"), "--format=bitnet-2b4t",
+                           "--seed=7", "--shard-size=20KB")
+        self.assertTrue(os.path.exists(os.path.join(sharded, "model.safetensors.index.json")))
+        a = ref.Model(self.random["bitnet-2b4t"]).forward([3, 1, 4])
+        b = ref.Model(sharded).forward([3, 1, 4])
+        np.testing.assert_array_equal(a, b)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
