@@ -12,7 +12,7 @@ function(tern_add_gtest name)
   target_link_libraries(${name} PRIVATE GTest::gtest GTest::gtest_main ${ARG_LIBS})
   set_property(GLOBAL APPEND PROPERTY TERN_UNIT_TESTS ${name})
   include(GoogleTest)
-  gtest_discover_tests(${name} PROPERTIES LABELS unit DISCOVERY_TIMEOUT 60)
+  gtest_discover_tests(${name} NO_PRETTY_VALUES PROPERTIES LABELS unit DISCOVERY_TIMEOUT 60)
 endfunction()
 
 # tern_add_fuzzer(<name> SOURCES <files...> LIBS <libs...> CORPUS <dir> RUNS <n>)

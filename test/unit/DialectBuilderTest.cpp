@@ -1,11 +1,12 @@
 //===- DialectBuilderTest.cpp - build tern IR through the C++ API -----------------------------===//
 //
-// Builds a BitNet b1.58 2B4T decoder layer (at small sizes) with the op builders, as importers
-// will, and checks that it verifies, that the builders infer the right types, that it survives a
+// Builds a BitNet b1.58 2B4T decoder (at small sizes) with the shared decoder builder and the op
+// builders, as importers do, and checks that it verifies, that the builders infer the right types, that it survives a
 // print/parse round trip, and that broken IR is rejected with the verifier's message.
 //
 //===------------------------------------------------------------------------------------------===//
 #include "dialects/tern/TernDialect.h"
+#include "frontends/common/DecoderBuilder.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
@@ -29,92 +30,54 @@ struct LayerShape {
   int64_t headDim() const { return hidden / heads; }
 };
 
-class DecoderBuilder {
+/// Weights named like a 2B4T checkpoint, as tern.weight ops (per-tensor bf16 scales).
+class NamedWeights : public ::tern::DecoderWeights {
 public:
-  DecoderBuilder(OpBuilder &b, Location loc, LayerShape s) : b(b), loc(loc), s(s) {}
+  explicit NamedWeights(LayerShape s) : s(s) {}
 
-  Value weight(const std::string &name, Type type) {
-    return WeightOp::create(b, loc, type, b.getStringAttr(name));
-  }
-  Value vector(const std::string &name, int64_t n) {
-    return weight(name, RankedTensorType::get({n}, b.getBF16Type()));
-  }
-  /// A quantized activation -> ternary projection with a per-tensor scale.
-  Value project(Value xq, Value xs, const std::string &name, int64_t out, int64_t in) {
-    Value w = weight(name + ".weight", TernaryType::get(b.getContext(), out, in));
-    Value ws = vector(name + ".weight_scale", 1);
-    return BitLinearOp::create(b, loc, xq, xs, w, ws, ScaleMode::multiply);
-  }
-  Value normQuantProject(Value x, const std::string &norm, int64_t width,
-                         llvm::ArrayRef<std::pair<std::string, int64_t>> projections,
-                         llvm::SmallVectorImpl<Value> &out) {
-    Value n = RMSNormOp::create(b, loc, x, vector(norm + ".weight", width), 1e-5f);
-    auto quant = ActQuantOp::create(b, loc, n);
-    for (auto &[name, rows] : projections)
-      out.push_back(project(quant.getQuantized(), quant.getScale(), name, rows, width));
-    return n;
+  Value dense(OpBuilder &b, ::tern::WeightRole role, int64_t layer) override {
+    int64_t n = role == ::tern::WeightRole::FfnSubNorm ? s.intermediate : s.hidden;
+    Type type = role == ::tern::WeightRole::Embedding
+                    ? Type(RankedTensorType::get({s.vocab, s.hidden}, b.getBF16Type()))
+                    : Type(RankedTensorType::get({n}, b.getBF16Type()));
+    return WeightOp::create(b, b.getUnknownLoc(), type, b.getStringAttr(name(role, layer)));
   }
 
-  /// One decoder layer; returns the new hidden state and threads the KV cache through `kv`.
-  Value layer(int64_t i, Value h, Value pos, Value &kv) {
-    std::string p = "model.layers." + std::to_string(i) + ".";
-    int64_t kvWidth = s.kvHeads * s.headDim();
-    SmallVector<Value> qkv;
-    normQuantProject(h, p + "input_layernorm", s.hidden,
-                     {{p + "self_attn.q_proj", s.hidden},
-                      {p + "self_attn.k_proj", kvWidth},
-                      {p + "self_attn.v_proj", kvWidth}},
-                     qkv);
-    Value q = RoPEOp::create(b, loc, qkv[0], pos, s.headDim(), 500000.0f);
-    Value k = RoPEOp::create(b, loc, qkv[1], pos, s.headDim(), 500000.0f);
-    auto attn = AttentionOp::create(b, loc, q, k, qkv[2], kv, pos, i);
-    kv = attn.getNewCache();
-    SmallVector<Value> o;
-    normQuantProject(attn.getOutput(), p + "self_attn.attn_sub_norm", s.hidden,
-                     {{p + "self_attn.o_proj", s.hidden}}, o);
-    Value h1 = AddOp::create(b, loc, h, o[0]);
-
-    SmallVector<Value> gateUp;
-    normQuantProject(h1, p + "post_attention_layernorm", s.hidden,
-                     {{p + "mlp.gate_proj", s.intermediate}, {p + "mlp.up_proj", s.intermediate}},
-                     gateUp);
-    Value act = Relu2Op::create(b, loc, gateUp[0]);
-    Value m = MulOp::create(b, loc, act, gateUp[1]);
-    SmallVector<Value> down;
-    normQuantProject(m, p + "mlp.ffn_sub_norm", s.intermediate,
-                     {{p + "mlp.down_proj", s.hidden}}, down);
-    return AddOp::create(b, loc, h1, down[0]);
-  }
-
-  /// The whole model: (tokens, positions, cache) -> (logits, cache), tied output head.
-  func::FuncOp model() {
-    MLIRContext *ctx = b.getContext();
-    auto ids = RankedTensorType::get({ShapedType::kDynamic}, b.getI32Type());
-    auto cacheType = KVCacheType::get(ctx, s.layers, s.kvHeads, s.headDim(), ShapedType::kDynamic,
-                                      b.getF32Type());
-    auto logits = RankedTensorType::get({ShapedType::kDynamic, s.vocab}, b.getF32Type());
-    auto fn = func::FuncOp::create(b, 
-        loc, "forward", b.getFunctionType({ids, ids, cacheType}, {logits, cacheType}));
-    Block *entry = fn.addEntryBlock();
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(entry);
-    Value table = weight("model.embed_tokens.weight",
-                         RankedTensorType::get({s.vocab, s.hidden}, b.getBF16Type()));
-    Value h = EmbeddingOp::create(b, loc, table, entry->getArgument(0));
-    Value kv = entry->getArgument(2);
-    for (int64_t i = 0; i < s.layers; ++i)
-      h = layer(i, h, entry->getArgument(1), kv);
-    Value n = RMSNormOp::create(b, loc, h, vector("model.norm.weight", s.hidden), 1e-5f);
-    Value out = MatMulOp::create(b, loc, n, table);
-    func::ReturnOp::create(b, loc, ValueRange{out, kv});
-    return fn;
+  ::tern::LinearWeights linear(OpBuilder &b, ::tern::WeightRole role, int64_t layer) override {
+    using ::tern::WeightRole;
+    int64_t kv = s.kvHeads * s.headDim();
+    auto [rows, cols] = role == WeightRole::K || role == WeightRole::V
+                            ? std::pair<int64_t, int64_t>{kv, s.hidden}
+                        : role == WeightRole::Gate || role == WeightRole::Up
+                            ? std::pair<int64_t, int64_t>{s.intermediate, s.hidden}
+                        : role == WeightRole::Down
+                            ? std::pair<int64_t, int64_t>{s.hidden, s.intermediate}
+                            : std::pair<int64_t, int64_t>{s.hidden, s.hidden};
+    ::tern::LinearWeights w;
+    w.weight = WeightOp::create(b, b.getUnknownLoc(), TernaryType::get(b.getContext(), rows, cols),
+                                b.getStringAttr(name(role, layer) + ".weight"));
+    w.scale = WeightOp::create(b, b.getUnknownLoc(), RankedTensorType::get({1}, b.getBF16Type()),
+                               b.getStringAttr(name(role, layer) + ".weight_scale"));
+    return w;
   }
 
 private:
-  OpBuilder &b;
-  Location loc;
+  static std::string name(::tern::WeightRole role, int64_t layer) {
+    std::string prefix = layer < 0 ? "model." : "model.layers." + std::to_string(layer) + ".";
+    return prefix + ::tern::roleName(role).str();
+  }
   LayerShape s;
 };
+
+::tern::DecoderSpec specFor(LayerShape s) {
+  ::tern::DecoderSpec spec;
+  spec.hidden = s.hidden, spec.intermediate = s.intermediate, spec.layers = s.layers;
+  spec.heads = s.heads, spec.kvHeads = s.kvHeads, spec.headDim = s.headDim(), spec.vocab = s.vocab;
+  spec.ropeTheta = 500000.0f;
+  spec.activation = ::tern::DecoderActivation::ReLU2;
+  spec.attnSubNorm = spec.ffnSubNorm = spec.tiedHead = true;
+  return spec;
+}
 
 class DialectBuilderTest : public ::testing::Test {
 protected:
@@ -124,7 +87,8 @@ protected:
     OpBuilder b(&ctx);
     OwningOpRef<ModuleOp> module = ModuleOp::create(b.getUnknownLoc());
     b.setInsertionPointToEnd(module->getBody());
-    DecoderBuilder(b, b.getUnknownLoc(), shape).model();
+    NamedWeights weights(shape);
+    EXPECT_TRUE(::tern::buildDecoder(b, b.getUnknownLoc(), "forward", specFor(shape), weights));
     return module;
   }
 

@@ -60,6 +60,9 @@ int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   mlir::registerAsmPrinterCLOptions();
   mlir::registerMLIRContextCLOptions();
+  // libLLVM registers hundreds of backend flags; --help shows ternc's own. The MLIR printing
+  // flags (--mlir-print-debuginfo, ...) stay accepted.
+  cl::HideUnrelatedOptions(category);
   cl::ParseCommandLineOptions(argc, argv,
                               "ternc: compile a ternary (BitNet b1.58) model to native code\n");
   if (!llvm::sys::fs::is_directory(input))
