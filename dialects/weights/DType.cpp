@@ -154,3 +154,10 @@ float tern::loadFloat(DType t, const uint8_t *data, int64_t i) {
     llvm_unreachable("loadFloat on a non-float dtype");
   }
 }
+
+std::string tern::shapeString(llvm::ArrayRef<int64_t> shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}

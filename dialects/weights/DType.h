@@ -1,17 +1,19 @@
 //===- DType.h - element types of stored tensors ------------------------------------*- C++ -*-===//
 //
-// The element types a checkpoint tensor can have, named as safetensors names them, with sizes and
-// conversions of the 16-bit float formats to f32.
+// The element types a checkpoint tensor can have, named as safetensors names them, with sizes,
+// conversions of the 16-bit float formats, and how messages print shapes.
 //
 //===------------------------------------------------------------------------------------------===//
 #ifndef TERN_DIALECTS_WEIGHTS_DTYPE_H
 #define TERN_DIALECTS_WEIGHTS_DTYPE_H
 
+#include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
 
 #include <cstdint>
 #include <cstring>
 #include <optional>
+#include <string>
 
 namespace tern {
 
@@ -38,6 +40,9 @@ inline float bf16ToFloat(uint16_t b) {
 /// float to bfloat16 / half, rounding to nearest even (NaN stays NaN).
 uint16_t floatToBF16(float f);
 uint16_t floatToHalf(float f);
+
+/// "[2560, 640]": a shape as messages print it.
+std::string shapeString(llvm::ArrayRef<int64_t> shape);
 
 /// Reads element `i` of a float tensor of type `t` (F32, F16, BF16, F64) as float.
 float loadFloat(DType t, const uint8_t *data, int64_t i);

@@ -31,13 +31,6 @@ auto ::tern::hf::latentScaleName(llvm::StringRef name) -> std::string {
   return (name + ":scale").str();
 }
 
-static std::string shapeStr(llvm::ArrayRef<int64_t> shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i)
-    s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + "]";
-}
-
 namespace {
 
 /// Counts -1/0/+1 in packed bytes (codes 0, 1, 2) with one table lookup per byte.
@@ -170,7 +163,7 @@ private:
     if (!t) {
       fail(llvm::formatv("{0}: checkpoint has no tensor '{1}' (expected {2} {3})",
                          checkpoint.directory(), name, what.empty() ? "a float tensor" : what,
-                         shapeStr(shape)));
+                         shapeString(shape)));
       return std::nullopt;
     }
     llvm::StringRef file = t->file->path();
@@ -182,7 +175,7 @@ private:
     }
     if (llvm::ArrayRef<int64_t>(t->entry->shape) != shape) {
       fail(llvm::formatv("{0}: tensor '{1}' has shape {2}; expected {3}", file, name,
-                         shapeStr(t->entry->shape), shapeStr(shape)));
+                         shapeString(t->entry->shape), shapeString(shape)));
       return std::nullopt;
     }
     return t;

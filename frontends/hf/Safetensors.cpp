@@ -19,14 +19,6 @@ int64_t SafetensorsEntry::numElements() const {
   return n;
 }
 
-static std::string shapeStr(llvm::ArrayRef<int64_t> shape) {
-  std::string s = "[";
-  llvm::raw_string_ostream os(s);
-  llvm::interleave(shape, os, ", ");
-  os << "]";
-  return s;
-}
-
 llvm::Expected<std::unique_ptr<SafetensorsFile>> SafetensorsFile::open(llvm::StringRef path) {
   // IsVolatile=false + no null terminator lets LLVM mmap the file instead of reading it.
   auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
@@ -154,7 +146,7 @@ llvm::Error SafetensorsFile::parseHeader() {
     if (overflow || elements > UINT64_MAX / size || elements * size != *end - *begin)
       return fail(llvm::formatv("tensor '{0}': shape {1} of {2} needs {3} bytes but data_offsets "
                                 "span {4}",
-                                name, shapeStr(entry.shape), dtypeName->str(),
+                                name, shapeString(entry.shape), dtypeName->str(),
                                 overflow ? std::string("too many")
                                          : std::to_string(elements * size),
                                 *end - *begin));
