@@ -362,14 +362,8 @@ auto ::tern::hf::importCheckpoint(MLIRContext &ctx, llvm::StringRef dir, WeightS
   spec.activation = config->activation == Activation::ReLU2 ? DecoderActivation::ReLU2
                                                             : DecoderActivation::SiLU;
   spec.attnSubNorm = spec.ffnSubNorm = config->hasSubNorms();
-  // The head is the embedding when there is no lm_head (2B4T, 1bitLLM), as HF ties it.
-  bool hasHead = (*checkpoint)->find("lm_head.weight").has_value();
-  if (!hasHead && !config->tieWordEmbeddings && config->family == ModelFamily::LlamaBitNet)
-    return llvm::createStringError(
-        "%s: config.json says tie_word_embeddings is false but the checkpoint has no "
-        "'lm_head.weight'",
-        dir.str().c_str());
-  spec.tiedHead = !hasHead;
+  // The head is the embedding table when there is no lm_head.weight (2B4T, 1bitLLM).
+  spec.tiedHead = !(*checkpoint)->find("lm_head.weight").has_value();
 
   OpBuilder b(&ctx);
   Location loc = FileLineColLoc::get(b.getStringAttr(configPath), 0, 0);
