@@ -1,0 +1,71 @@
+/* gemm_i2_halide.c - the Halide multiply-add kernels behind the plain C kernel ABI.
+ *
+ * Each variant has a GEMM kernel (4 tokens per step, sharing every unpacked weight) and a GEMV
+ * kernel (1 token per step); full groups of 4 tokens go to the first, the rest to the second.
+ * The generated code never sees a halide_buffer_t from outside: these wrappers build them. */
+#include "tern/kernels.h"
+
+#include "gemm_i2_variants.h"
+
+#include <HalideRuntime.h>
+
+#include <string.h>
+
+typedef int (*halide_gemm_fn)(struct halide_buffer_t *w, struct halide_buffer_t *x,
+                              struct halide_buffer_t *acc);
+
+static int run_halide(halide_gemm_fn fn, const uint8_t *w, int64_t n, int64_t k, const int8_t *x,
+                      int64_t x_stride, int64_t t, int32_t *acc, int64_t acc_stride) {
+  int64_t k_tiles = tern_round_up(k, 16) / 16, n_tiles = tern_round_up(n, TERN_I2_ROW_ALIGN) / 16;
+  halide_dimension_t wd[3] = {{0, 64, 1, 0},
+                              {0, (int32_t)k_tiles, 64, 0},
+                              {0, (int32_t)n_tiles, (int32_t)(64 * k_tiles), 0}};
+  halide_dimension_t xd[2] = {{0, (int32_t)(k_tiles * 16), 1, 0},
+                              {0, (int32_t)t, (int32_t)x_stride, 0}};
+  halide_dimension_t ad[3] = {{0, 16, 1, 0},
+                              {0, (int32_t)n_tiles, 16, 0},
+                              {0, (int32_t)t, (int32_t)acc_stride, 0}};
+  halide_buffer_t wb, xb, ab;
+  memset(&wb, 0, sizeof wb);
+  memset(&xb, 0, sizeof xb);
+  memset(&ab, 0, sizeof ab);
+  wb.host = (uint8_t *)(uintptr_t)w; /* Halide buffers are not const-qualified */
+  wb.type.code = halide_type_uint, wb.type.bits = 8, wb.type.lanes = 1;
+  wb.dimensions = 3, wb.dim = wd;
+  xb.host = (uint8_t *)(uintptr_t)x;
+  xb.type.code = halide_type_int, xb.type.bits = 8, xb.type.lanes = 1;
+  xb.dimensions = 2, xb.dim = xd;
+  ab.host = (uint8_t *)acc;
+  ab.type.code = halide_type_int, ab.type.bits = 32, ab.type.lanes = 1;
+  ab.dimensions = 3, ab.dim = ad;
+  return fn(&wb, &xb, &ab);
+}
+
+#define TERN_HALIDE_GEMM_VARIANT(NAME)                                                             \
+  int tern_gemv_i2_##NAME##_halide(struct halide_buffer_t *, struct halide_buffer_t *,             \
+                                   struct halide_buffer_t *);                                      \
+  int tern_gemm_i2_##NAME##_halide(struct halide_buffer_t *, struct halide_buffer_t *,             \
+                                   struct halide_buffer_t *);                                      \
+  int tern_gemm_i2_##NAME(const uint8_t *w, int64_t n, int64_t k, const int8_t *x,                 \
+                          int64_t x_stride, int64_t t, int32_t *acc, int64_t acc_stride) {         \
+    int64_t t4 = t / 4 * 4;                                                                        \
+    if (t4 > 0) {                                                                                  \
+      int status = run_halide(tern_gemm_i2_##NAME##_halide, w, n, k, x, x_stride, t4, acc,         \
+                              acc_stride);                                                         \
+      if (status != 0)                                                                             \
+        return status;                                                                             \
+    }                                                                                              \
+    if (t > t4)                                                                                    \
+      return run_halide(tern_gemv_i2_##NAME##_halide, w, n, k, x + t4 * x_stride, x_stride,        \
+                        t - t4, acc + t4 * acc_stride, acc_stride);                                \
+    return 0;                                                                                      \
+  }
+
+#if defined(__x86_64__)
+TERN_HALIDE_GEMM_VARIANT(x86_64_avx512vnni)
+TERN_HALIDE_GEMM_VARIANT(x86_64_avx512)
+TERN_HALIDE_GEMM_VARIANT(x86_64_avx2)
+#elif defined(__aarch64__)
+TERN_HALIDE_GEMM_VARIANT(aarch64_dotprod)
+TERN_HALIDE_GEMM_VARIANT(aarch64_neon)
+#endif
