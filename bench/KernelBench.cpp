@@ -1,0 +1,211 @@
+//===- KernelBench.cpp - the multiply-add kernels against the machine's limits ----------------===//
+//
+// Per kernel, shape, variant and thread count: time, GB/s of packed weight bytes, int8 GOP/s, and
+// the fraction of the limit measured in the same process: the memory read bandwidth for decode
+// GEMV (T = 1), the int8 dot-product peak for prefill GEMM (T = 128). Weights rotate through
+// copies totalling more than the last-level cache, so decode reads them from memory as a real
+// model's decode does.
+//
+//   tern-bench-kernels [--threads=N] [--benchmark_filter=...]      (see docs/kernels.md)
+//
+// Halide's thread pool cannot shrink once started, so one process measures one thread count.
+//
+//===------------------------------------------------------------------------------------------===//
+#include "tern/kernels.h"
+
+#include <HalideRuntime.h>
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+namespace {
+
+constexpr size_t kColdBytes = size_t(512) << 20; // well past any L3 of a laptop or server part
+
+/// Sums `words` 64-bit words; vectorized by the compiler (AVX2 where the build allows).
+#if defined(__x86_64__)
+__attribute__((target("avx2")))
+#endif
+uint64_t sumWords(const uint64_t *p, size_t words) {
+  uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+  for (size_t j = 0; j + 8 <= words; j += 8) {
+    s0 += p[j], s1 += p[j + 1], s2 += p[j + 2], s3 += p[j + 3];
+    s4 += p[j + 4], s5 += p[j + 5], s6 += p[j + 6], s7 += p[j + 7];
+  }
+  return s0 + s1 + s2 + s3 + s4 + s5 + s6 + s7;
+}
+
+/// Best-of-5 read bandwidth in GB/s with `threads` threads streaming a 1 GiB buffer.
+double measureReadBandwidth(int threads) {
+  const size_t bytes = size_t(1) << 30, words = bytes / 8;
+  std::vector<uint64_t> buffer(words, 1);
+  double best = 0;
+  for (int rep = 0; rep < 5; ++rep) {
+    std::atomic<uint64_t> sink{0};
+    auto start = std::chrono::steady_clock::now();
+    std::vector<std::thread> pool;
+    for (int i = 0; i < threads; ++i)
+      pool.emplace_back([&, i] {
+        size_t begin = words * i / threads, end = words * (i + 1) / threads;
+        sink += sumWords(buffer.data() + begin, end - begin);
+      });
+    for (std::thread &t : pool)
+      t.join();
+    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    best = std::max(best, double(bytes) / s / 1e9);
+    benchmark::DoNotOptimize(sink.load());
+  }
+  return best;
+}
+
+#if defined(__x86_64__)
+/// Int8 multiply-accumulate peak (GOP/s, 2 ops per MAC) of one core with vpdpbusd on zmm.
+__attribute__((target("avx512f,avx512vnni"))) double measureVnniPeakOneCore() {
+  __m512i acc[12];
+  for (int i = 0; i < 12; ++i)
+    acc[i] = _mm512_set1_epi32(i);
+  __m512i a = _mm512_set1_epi8(3), b = _mm512_set1_epi8(-2);
+  const long iters = 20000000;
+  auto start = std::chrono::steady_clock::now();
+  for (long it = 0; it < iters; ++it)
+    for (int i = 0; i < 12; ++i)
+      acc[i] = _mm512_dpbusd_epi32(acc[i], a, b);
+  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  __m512i sum = acc[0];
+  for (int i = 1; i < 12; ++i)
+    sum = _mm512_add_epi32(sum, acc[i]);
+  benchmark::DoNotOptimize(sum);
+  return double(iters) * 12 * 64 * 2 / s / 1e9;
+}
+#endif
+
+struct Limits {
+  int threads = 1;
+  double readGBs = 0;      // with `threads` threads
+  double vnniPeakGops = 0; // with `threads` cores (0 without AVX-512 VNNI)
+};
+
+Limits gLimits;
+
+void measureLimits(int threads) {
+  gLimits.threads = threads;
+  gLimits.readGBs = measureReadBandwidth(threads);
+#if defined(__x86_64__)
+  if (tern_cpu_detect() & TERN_CPU_AVX512VNNI)
+    gLimits.vnniPeakGops = measureVnniPeakOneCore() * threads;
+#endif
+  std::fprintf(stderr,
+               "limits measured in this process with %d thread(s): read bandwidth %.1f GB/s, "
+               "int8 vpdpbusd peak %.0f GOP/s\n",
+               threads, gLimits.readGBs, gLimits.vnniPeakGops);
+}
+
+struct Case {
+  int64_t n, k;
+};
+const Case kShapes[] = {{2560, 2560}, {640, 2560}, {6912, 2560}, {2560, 6912}};
+
+void BM_GemmI2(benchmark::State &state, const tern_gemm_i2_variant *variant, Case shape,
+               int64_t tokens, int threads) {
+  tern_cpu_features_t have = tern_cpu_detect();
+  if ((variant->requires & have) != variant->requires) {
+    state.SkipWithError("SKIPPED: CPU lacks this variant's features");
+    return;
+  }
+  size_t packedBytes = tern_i2_packed_size(shape.n, shape.k);
+  size_t copies = tokens == 1 ? std::max<size_t>(1, kColdBytes / packedBytes) : 1;
+  std::vector<uint8_t> weights(packedBytes * copies);
+  std::mt19937 rng(1);
+  for (uint8_t &b : weights) { // any byte whose four codes are all 0..2
+    uint8_t v = 0;
+    for (int i = 0; i < 4; ++i)
+      v |= uint8_t((rng() % 3) << (2 * i));
+    b = v;
+  }
+  int64_t xStride = tern_round_up(shape.k, 16), accStride = tern_round_up(shape.n, 64);
+  std::vector<int8_t> x(size_t(tokens * xStride));
+  for (int8_t &v : x)
+    v = int8_t(int(rng() % 256) - 128);
+  std::vector<int32_t> acc(size_t(tokens * accStride));
+  size_t copy = 0;
+  auto start = std::chrono::steady_clock::now();
+  for (auto _ : state) {
+    const uint8_t *w = weights.data() + packedBytes * copy;
+    copy = (copy + 1) % copies;
+    if (variant->fn(w, shape.n, shape.k, x.data(), xStride, tokens, acc.data(), accStride)) {
+      state.SkipWithError("kernel failed");
+      return;
+    }
+    benchmark::DoNotOptimize(acc.data());
+  }
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() /
+      double(state.iterations());
+  double gbs = double(packedBytes) / seconds / 1e9;
+  double gops = 2.0 * double(shape.n) * double(shape.k) * double(tokens) / seconds / 1e9;
+  state.counters["GB/s"] = gbs;
+  state.counters["GOP/s"] = gops;
+  state.counters["threads"] = threads;
+  // Decode is bound by reading the weights; prefill by the int8 dot products.
+  if (tokens == 1)
+    state.counters["%read_BW"] = 100.0 * gbs / gLimits.readGBs;
+  else if (gLimits.vnniPeakGops > 0)
+    state.counters["%vnni_peak"] = 100.0 * gops / gLimits.vnniPeakGops;
+}
+
+void registerAll(int threads) {
+  size_t count;
+  const tern_gemm_i2_variant *variants = tern_gemm_i2_variants(&count);
+  for (size_t v = 0; v < count; ++v)
+    for (Case shape : kShapes)
+      for (int64_t tokens : {int64_t(1), int64_t(128)}) {
+          if (std::string(variants[v].name) == "generic" && tokens > 1)
+            continue; // the scalar fallback (single-threaded): decode only
+          std::string name = std::string(tokens == 1 ? "gemv" : "gemm") + "_i2/" +
+                             variants[v].name + "/" + std::to_string(shape.n) + "x" +
+                             std::to_string(shape.k) + "/T" + std::to_string(tokens) +
+                             "/threads:" + std::to_string(threads);
+          benchmark::RegisterBenchmark(name.c_str(), BM_GemmI2, &variants[v], shape, tokens,
+                                       threads)
+              ->Unit(benchmark::kMicrosecond)
+              ->UseRealTime()
+              ->MinTime(0.2);
+      }
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  int threads = int(std::thread::hardware_concurrency());
+  for (int i = 1; i < argc; ++i)
+    if (std::strncmp(argv[i], "--threads=", 10) == 0) {
+      threads = std::atoi(argv[i] + 10);
+      std::memmove(argv + i, argv + i + 1, sizeof(char *) * size_t(argc - i));
+      --argc;
+      break;
+    }
+  if (threads < 1) {
+    std::fprintf(stderr, "tern-bench-kernels: --threads must be at least 1\n");
+    return 1;
+  }
+  halide_set_num_threads(threads); // before the pool starts: it cannot shrink later
+  benchmark::Initialize(&argc, argv);
+  measureLimits(threads);
+  registerAll(threads);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
