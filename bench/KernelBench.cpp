@@ -27,11 +27,22 @@
 #include <thread>
 #include <vector>
 
+#include <sys/mman.h>
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
 
 namespace {
+
+/// A byte range (std::span before C++20).
+struct ByteRange {
+  uint8_t *ptr;
+  size_t n;
+  uint8_t *begin() { return ptr; }
+  uint8_t *end() { return ptr + n; }
+  uint8_t *data() { return ptr; }
+};
 
 constexpr size_t kColdBytes = size_t(512) << 20; // well past any L3 of a laptop or server part
 
@@ -127,7 +138,12 @@ void BM_GemmI2(benchmark::State &state, const tern_gemm_i2_variant *variant, Cas
   }
   size_t packedBytes = tern_i2_packed_size(shape.n, shape.k);
   size_t copies = tokens == 1 ? std::max<size_t>(1, kColdBytes / packedBytes) : 1;
-  std::vector<uint8_t> weights(packedBytes * copies);
+  // 2 MiB-aligned and advised for transparent huge pages, as the runtime maps model weights.
+  size_t total = (packedBytes * copies + (size_t(2) << 20) - 1) & ~((size_t(2) << 20) - 1);
+  std::unique_ptr<uint8_t, void (*)(void *)> storage(
+      static_cast<uint8_t *>(std::aligned_alloc(size_t(2) << 20, total)), std::free);
+  madvise(storage.get(), total, MADV_HUGEPAGE);
+  ByteRange weights{storage.get(), packedBytes * copies};
   std::mt19937 rng(1);
   for (uint8_t &b : weights) { // any byte whose four codes are all 0..2
     uint8_t v = 0;
