@@ -1,0 +1,27 @@
+# cmake -DNM=<nm> -DLIBS="a.a;b.a" -DBINARY=<exe> -P CheckRuntimeDeps.cmake
+# The runtime depends on nothing of the compiler: no symbol the runtime libraries (and the
+# generated kernels they link) need may come from LLVM, MLIR or Halide's compiler, and a binary
+# built on them may not load libLLVM, libMLIR or libHalide.
+set(bad "")
+foreach(lib IN LISTS LIBS)
+  execute_process(COMMAND ${NM} -C -u ${lib} OUTPUT_VARIABLE undefined RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "nm failed on ${lib}")
+  endif()
+  string(REGEX MATCHALL "[^\n]*(llvm::|mlir::|Halide::)[^\n]*" hits "${undefined}")
+  foreach(h IN LISTS hits)
+    list(APPEND bad "${lib}: ${h}")
+  endforeach()
+endforeach()
+if(BINARY)
+  execute_process(COMMAND ldd ${BINARY} OUTPUT_VARIABLE deps)
+  string(REGEX MATCHALL "[^\n]*(libLLVM|libMLIR|libHalide)[^\n]*" hits "${deps}")
+  foreach(h IN LISTS hits)
+    list(APPEND bad "${BINARY}: ${h}")
+  endforeach()
+endif()
+if(bad)
+  string(REPLACE ";" "\n  " bad "${bad}")
+  message(FATAL_ERROR "the runtime depends on the compiler:\n  ${bad}")
+endif()
+message(STATUS "the runtime and ${BINARY} need nothing of LLVM, MLIR or the Halide compiler")
