@@ -1,0 +1,56 @@
+/* tern/decoder_kernels.h - the decoder's kernels besides the ternary linear layers.
+ *
+ * Scalar `_generic` versions: the fallback and the oracle of the SIMD versions to come. Activations
+ * are float32 rows ([t][width], row-major). */
+#ifndef TERN_DECODER_KERNELS_H
+#define TERN_DECODER_KERNELS_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Element types of stored tables (embeddings, heads, norm weights). */
+typedef enum { TERN_DTYPE_F32 = 0, TERN_DTYPE_F16 = 1, TERN_DTYPE_BF16 = 2 } tern_dtype_t;
+
+/* Element i of a table of type `dtype`, as float (exact). */
+float tern_load_float(const void *table, tern_dtype_t dtype, int64_t i);
+
+/* out[t][i] = x[t][i] / sqrt(mean_i x[t][i]^2 + eps) * weight[i]; out may alias x. */
+void tern_rms_norm_generic(const float *x, int64_t t, int64_t n, const float *weight, float eps,
+                           float *out);
+
+/* Rotary embedding, in place on x[t][heads * head_dim], angle positions[t] * theta^(-2i/d).
+ * interleaved = 0: rotate-half (pairs i, i + d/2; HF Llama/BitNet); 1: pairs 2i, 2i + 1. */
+void tern_rope_generic(float *x, int64_t t, int64_t heads, int64_t head_dim,
+                       const int32_t *positions, float theta, int interleaved);
+
+/* Grouped-query attention of t new tokens over one layer's KV cache, which it first appends
+ * to: k_cache / v_cache are [kv_heads][context][head_dim]. Token i attends to cached positions
+ * p <= positions[i] (causal) or p <= max(positions) (not causal). Returns -1 (writing nothing)
+ * if a position is outside [0, context). */
+int tern_attention_generic(const float *q, const float *k, const float *v, int64_t t,
+                           int64_t heads, int64_t kv_heads, int64_t head_dim,
+                           const int32_t *positions, float *k_cache, float *v_cache,
+                           int64_t context, float scale, int causal, float *out);
+
+/* Elementwise: out = relu(x)^2, x * sigmoid(x), a * b, a + b over n values (out may alias). */
+void tern_relu2_generic(const float *x, int64_t n, float *out);
+void tern_silu_generic(const float *x, int64_t n, float *out);
+void tern_mul_generic(const float *a, const float *b, int64_t n, float *out);
+void tern_add_generic(const float *a, const float *b, int64_t n, float *out);
+
+/* out[i] = table[tokens[i]] as float. Returns -1 - i for the first token i outside [0, vocab). */
+int64_t tern_embedding_generic(const void *table, tern_dtype_t dtype, int64_t vocab,
+                               int64_t hidden, const int32_t *tokens, int64_t t, float *out);
+
+/* out[i][j] = sum_c x[i][c] * w[j][c] for a float table w [n][k] (the output head). */
+void tern_matmul_generic(const float *x, int64_t t, int64_t k, const void *w, tern_dtype_t dtype,
+                         int64_t n, float *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TERN_DECODER_KERNELS_H */

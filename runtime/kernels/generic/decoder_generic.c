@@ -1,0 +1,167 @@
+/* decoder_generic.c - scalar kernels of the decoder besides the ternary linear layers. */
+#include "tern/decoder_kernels.h"
+
+#include <math.h>
+#include <string.h>
+
+static float half_to_float(uint16_t h) {
+  uint32_t sign = (uint32_t)(h >> 15) << 31, exp = (h >> 10) & 0x1f, mant = h & 0x3ff, bits;
+  if (exp == 0x1f) {
+    bits = sign | 0x7f800000u | (mant << 13);
+  } else if (exp != 0) {
+    bits = sign | ((exp + 112) << 23) | (mant << 13);
+  } else {
+    float f = ldexpf((float)mant, -24);
+    return sign ? -f : f;
+  }
+  float f;
+  memcpy(&f, &bits, sizeof f);
+  return f;
+}
+
+float tern_load_float(const void *table, tern_dtype_t dtype, int64_t i) {
+  switch (dtype) {
+  case TERN_DTYPE_F16: {
+    uint16_t h;
+    memcpy(&h, (const uint8_t *)table + 2 * i, 2);
+    return half_to_float(h);
+  }
+  case TERN_DTYPE_BF16: {
+    uint16_t b;
+    memcpy(&b, (const uint8_t *)table + 2 * i, 2);
+    uint32_t bits = (uint32_t)b << 16;
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+  }
+  default:
+    return ((const float *)table)[i];
+  }
+}
+
+void tern_rms_norm_generic(const float *x, int64_t t, int64_t n, const float *weight, float eps,
+                           float *out) {
+  for (int64_t i = 0; i < t; ++i) {
+    const float *xi = x + i * n;
+    float sum = 0.0f;
+    for (int64_t j = 0; j < n; ++j)
+      sum += xi[j] * xi[j];
+    float inv = 1.0f / sqrtf(sum / (float)n + eps);
+    for (int64_t j = 0; j < n; ++j)
+      out[i * n + j] = xi[j] * inv * weight[j];
+  }
+}
+
+void tern_rope_generic(float *x, int64_t t, int64_t heads, int64_t head_dim,
+                       const int32_t *positions, float theta, int interleaved) {
+  int64_t half = head_dim / 2;
+  for (int64_t i = 0; i < t; ++i)
+    for (int64_t p = 0; p < half; ++p) {
+      /* inv_freq in float32, as the HF modules compute it. */
+      float inv_freq = 1.0f / powf(theta, (float)(2 * p) / (float)head_dim);
+      float angle = (float)positions[i] * inv_freq;
+      float c = cosf(angle), s = sinf(angle);
+      for (int64_t h = 0; h < heads; ++h) {
+        float *head = x + (i * heads + h) * head_dim;
+        int64_t a = interleaved ? 2 * p : p, b = interleaved ? 2 * p + 1 : p + half;
+        float x0 = head[a], x1 = head[b];
+        head[a] = x0 * c - x1 * s;
+        head[b] = x1 * c + x0 * s;
+      }
+    }
+}
+
+int tern_attention_generic(const float *q, const float *k, const float *v, int64_t t,
+                           int64_t heads, int64_t kv_heads, int64_t head_dim,
+                           const int32_t *positions, float *k_cache, float *v_cache,
+                           int64_t context, float scale, int causal, float *out) {
+  int32_t last = 0;
+  for (int64_t i = 0; i < t; ++i) {
+    if (positions[i] < 0 || positions[i] >= context)
+      return -1;
+    if (positions[i] > last)
+      last = positions[i];
+  }
+  for (int64_t i = 0; i < t; ++i)
+    for (int64_t g = 0; g < kv_heads; ++g) {
+      size_t at = (size_t)((g * context + positions[i]) * head_dim);
+      memcpy(k_cache + at, k + (i * kv_heads + g) * head_dim, sizeof(float) * (size_t)head_dim);
+      memcpy(v_cache + at, v + (i * kv_heads + g) * head_dim, sizeof(float) * (size_t)head_dim);
+    }
+  int64_t group = heads / kv_heads;
+  for (int64_t i = 0; i < t; ++i) {
+    int64_t visible = (causal ? positions[i] : last) + 1;
+    for (int64_t h = 0; h < heads; ++h) {
+      const float *qh = q + (i * heads + h) * head_dim;
+      const float *kc = k_cache + (h / group) * context * head_dim;
+      const float *vc = v_cache + (h / group) * context * head_dim;
+      float *o = out + (i * heads + h) * head_dim;
+      /* Two passes: the maximum score, then exp-weighted sums (a numerically stable softmax). */
+      float maxScore = -INFINITY;
+      for (int64_t p = 0; p < visible; ++p) {
+        float s = 0.0f;
+        for (int64_t d = 0; d < head_dim; ++d)
+          s += qh[d] * kc[p * head_dim + d];
+        maxScore = fmaxf(maxScore, s * scale);
+      }
+      float total = 0.0f;
+      memset(o, 0, sizeof(float) * (size_t)head_dim);
+      for (int64_t p = 0; p < visible; ++p) {
+        float s = 0.0f;
+        for (int64_t d = 0; d < head_dim; ++d)
+          s += qh[d] * kc[p * head_dim + d];
+        float w = expf(s * scale - maxScore);
+        total += w;
+        for (int64_t d = 0; d < head_dim; ++d)
+          o[d] += w * vc[p * head_dim + d];
+      }
+      for (int64_t d = 0; d < head_dim; ++d)
+        o[d] /= total;
+    }
+  }
+  return 0;
+}
+
+void tern_relu2_generic(const float *x, int64_t n, float *out) {
+  for (int64_t i = 0; i < n; ++i) {
+    float r = x[i] > 0.0f ? x[i] : 0.0f;
+    out[i] = r * r;
+  }
+}
+
+void tern_silu_generic(const float *x, int64_t n, float *out) {
+  for (int64_t i = 0; i < n; ++i)
+    out[i] = x[i] / (1.0f + expf(-x[i]));
+}
+
+void tern_mul_generic(const float *a, const float *b, int64_t n, float *out) {
+  for (int64_t i = 0; i < n; ++i)
+    out[i] = a[i] * b[i];
+}
+
+void tern_add_generic(const float *a, const float *b, int64_t n, float *out) {
+  for (int64_t i = 0; i < n; ++i)
+    out[i] = a[i] + b[i];
+}
+
+int64_t tern_embedding_generic(const void *table, tern_dtype_t dtype, int64_t vocab,
+                               int64_t hidden, const int32_t *tokens, int64_t t, float *out) {
+  for (int64_t i = 0; i < t; ++i)
+    if (tokens[i] < 0 || tokens[i] >= vocab)
+      return -1 - i;
+  for (int64_t i = 0; i < t; ++i)
+    for (int64_t j = 0; j < hidden; ++j)
+      out[i * hidden + j] = tern_load_float(table, dtype, (int64_t)tokens[i] * hidden + j);
+  return 0;
+}
+
+void tern_matmul_generic(const float *x, int64_t t, int64_t k, const void *w, tern_dtype_t dtype,
+                         int64_t n, float *out) {
+  for (int64_t i = 0; i < t; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      float sum = 0.0f;
+      for (int64_t c = 0; c < k; ++c)
+        sum += x[i * k + c] * tern_load_float(w, dtype, j * k + c);
+      out[i * n + j] = sum;
+    }
+}

@@ -1,0 +1,203 @@
+//===- GenericForwardTest.cpp - imported models on the generic kernels vs the numpy reference -===//
+//
+// Every checkpoint format (tiny preset): tern-gen-checkpoint's layout -> HF importer -> tern IR
+// -> the runtime's kernels (interpreted op by op) -> logits, compared per position with the
+// independent float64 numpy reference (test/reference). Prefill of the whole sequence and
+// prefill + token-by-token decode through the KV cache must both match.
+//
+// Tolerance: per position, max |ours - reference| <= 1e-3 * max |reference|, and the same
+// argmax. The float32 kernels and the float64 reference quantize activations the same way except
+// where x * s lands within rounding error of a .5 tie; the test prints the worst position so
+// such a flip stays visible.
+//
+//===------------------------------------------------------------------------------------------===//
+#include "test/e2e/GenericInterpreter.h"
+
+#include "frontends/hf/HFImporter.h"
+#include "tools/tern-gen-checkpoint/CheckpointWriter.h"
+
+#include "dialects/tern/TernDialect.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/MLIRContext.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+
+#include "gtest/gtest.h"
+
+#include <cmath>
+#include <cstring>
+#include <string>
+
+using namespace tern;
+
+namespace {
+
+/// Reads a float64 .npy file of shape [rows, cols] (what numpy.save writes).
+bool readNpy(const std::string &path, std::vector<double> &data, int64_t &rows, int64_t &cols) {
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false);
+  if (!buffer)
+    return false;
+  llvm::StringRef bytes = (*buffer)->getBuffer();
+  if (!bytes.starts_with("\x93NUMPY") || bytes.size() < 10)
+    return false;
+  uint16_t headerLen = uint8_t(bytes[8]) | uint16_t(uint8_t(bytes[9]) << 8);
+  llvm::StringRef header = bytes.substr(10, headerLen);
+  if (!header.contains("'descr': '<f8'") || header.contains("'fortran_order': True"))
+    return false;
+  size_t open = header.find("'shape': (");
+  if (open == llvm::StringRef::npos)
+    return false;
+  llvm::StringRef shape = header.substr(open + 10);
+  shape = shape.substr(0, shape.find(')'));
+  auto [a, b] = shape.split(',');
+  if (a.trim().getAsInteger(10, rows) || b.trim().getAsInteger(10, cols))
+    return false;
+  llvm::StringRef body = bytes.substr(10 + headerLen);
+  if (body.size() != size_t(rows * cols) * 8)
+    return false;
+  data.resize(size_t(rows * cols));
+  std::memcpy(data.data(), body.data(), body.size());
+  return true;
+}
+
+struct Comparison {
+  double worstRelative = 0;
+  int64_t worstPosition = -1;
+  std::vector<int64_t> argmaxMismatches;
+};
+
+Comparison compare(const std::vector<float> &ours, const std::vector<double> &reference,
+                   int64_t firstRow, int64_t rows, int64_t vocab) {
+  Comparison c;
+  for (int64_t r = 0; r < rows; ++r) {
+    const float *o = ours.data() + r * vocab;
+    const double *ref = reference.data() + (firstRow + r) * vocab;
+    double maxRef = 0, maxErr = 0;
+    int64_t argOurs = 0, argRef = 0;
+    for (int64_t v = 0; v < vocab; ++v) {
+      maxRef = std::max(maxRef, std::fabs(ref[v]));
+      maxErr = std::max(maxErr, std::fabs(double(o[v]) - ref[v]));
+      if (o[v] > o[argOurs])
+        argOurs = v;
+      if (ref[v] > ref[argRef])
+        argRef = v;
+    }
+    double rel = maxErr / std::max(maxRef, 1e-30);
+    if (rel > c.worstRelative)
+      c.worstRelative = rel, c.worstPosition = firstRow + r;
+    if (argOurs != argRef)
+      c.argmaxMismatches.push_back(firstRow + r);
+  }
+  return c;
+}
+
+class GenericForwardTest : public ::testing::TestWithParam<gen::Format> {
+protected:
+  void SetUp() override {
+    llvm::SmallString<128> path;
+    ASSERT_FALSE(llvm::sys::fs::createUniqueDirectory("tern-e2e", path));
+    dir = std::string(path);
+    gen::CheckpointSpec spec = gen::CheckpointSpec::defaults(GetParam(), gen::Preset::Tiny);
+    spec.seed = 5;
+    ASSERT_FALSE(bool(gen::writeCheckpoint(spec, dir)));
+    ctx.loadDialect<mlir::tern::TernDialect, mlir::func::FuncDialect>();
+    auto imported = hf::importCheckpoint(ctx, dir, store);
+    ASSERT_TRUE(bool(imported)) << llvm::toString(imported.takeError());
+    module = std::move(*imported);
+    forward = module->lookupSymbol<mlir::func::FuncOp>("forward");
+    ASSERT_TRUE(forward);
+  }
+  void TearDown() override { llvm::sys::fs::remove_directories(dir); }
+
+  /// Logits of `tokens` from the numpy reference.
+  void reference(const std::vector<int32_t> &tokens, std::vector<double> &out, int64_t &vocab) {
+    std::string list;
+    for (int32_t t : tokens)
+      list += (list.empty() ? "" : ",") + std::to_string(t);
+    std::string npy = dir + "/reference.npy";
+    std::string script = std::string(TERN_SOURCE_DIR) + "/test/reference/bitnet_reference.py";
+    llvm::StringRef args[] = {"/usr/bin/python3", script, dir, "--tokens", list, "--out", npy};
+    std::optional<llvm::StringRef> redirects[] = {std::nullopt, llvm::StringRef(""),
+                                                  std::nullopt};
+    std::string message;
+    int rc = llvm::sys::ExecuteAndWait("/usr/bin/python3", args, std::nullopt, redirects, 0, 0,
+                                       &message);
+    ASSERT_EQ(rc, 0) << "the numpy reference failed: " << message;
+    int64_t rows = 0;
+    ASSERT_TRUE(readNpy(npy, out, rows, vocab));
+    ASSERT_EQ(rows, int64_t(tokens.size()));
+  }
+
+  std::string dir;
+  mlir::MLIRContext ctx;
+  WeightStore store;
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  mlir::func::FuncOp forward;
+};
+
+const std::vector<int32_t> kTokens = {502, 17, 42, 300, 5, 99, 250, 7, 7, 128, 64, 1};
+
+TEST_P(GenericForwardTest, PrefillMatchesReference) {
+  std::vector<double> ref;
+  int64_t vocab = 0;
+  reference(kTokens, ref, vocab);
+  test::GenericInterpreter interpreter(forward, store, 64);
+  ASSERT_EQ(interpreter.vocab(), vocab);
+  std::vector<int32_t> positions(kTokens.size());
+  for (size_t i = 0; i < positions.size(); ++i)
+    positions[i] = int32_t(i);
+  auto logits = interpreter.run(kTokens, positions);
+  ASSERT_TRUE(bool(logits)) << llvm::toString(logits.takeError());
+  Comparison c = compare(*logits, ref, 0, int64_t(kTokens.size()), vocab);
+  std::printf("%s prefill (%s): worst relative error %.2e at position %lld\n",
+              gen::formatName(GetParam()).str().c_str(), interpreter.gemmVariant(),
+              c.worstRelative, (long long)c.worstPosition);
+  EXPECT_LE(c.worstRelative, 1e-3) << "at position " << c.worstPosition;
+  EXPECT_TRUE(c.argmaxMismatches.empty()) << "argmax differs at position "
+                                          << c.argmaxMismatches.front();
+}
+
+TEST_P(GenericForwardTest, DecodeThroughTheKVCacheMatchesReference) {
+  std::vector<double> ref;
+  int64_t vocab = 0;
+  reference(kTokens, ref, vocab);
+  test::GenericInterpreter interpreter(forward, store, 64);
+  // Prefill 4 tokens, then decode the rest one at a time.
+  const int64_t prefill = 4;
+  std::vector<int32_t> first(kTokens.begin(), kTokens.begin() + prefill), positions;
+  for (int64_t i = 0; i < prefill; ++i)
+    positions.push_back(int32_t(i));
+  auto logits = interpreter.run(first, positions);
+  ASSERT_TRUE(bool(logits)) << llvm::toString(logits.takeError());
+  Comparison c = compare(*logits, ref, 0, prefill, vocab);
+  EXPECT_LE(c.worstRelative, 1e-3) << "prefill, at position " << c.worstPosition;
+  EXPECT_TRUE(c.argmaxMismatches.empty());
+  double worst = c.worstRelative;
+  for (size_t p = prefill; p < kTokens.size(); ++p) {
+    auto step = interpreter.run({kTokens[p]}, {int32_t(p)});
+    ASSERT_TRUE(bool(step)) << llvm::toString(step.takeError());
+    Comparison s = compare(*step, ref, int64_t(p), 1, vocab);
+    worst = std::max(worst, s.worstRelative);
+    EXPECT_LE(s.worstRelative, 1e-3) << "decode step at position " << p;
+    EXPECT_TRUE(s.argmaxMismatches.empty()) << "argmax differs at decode position " << p;
+  }
+  std::printf("%s decode: worst relative error %.2e\n",
+              gen::formatName(GetParam()).str().c_str(), worst);
+}
+
+INSTANTIATE_TEST_SUITE_P(AllFormats, GenericForwardTest,
+                         ::testing::Values(gen::Format::BitNet2B4T, gen::Format::OneBitLLM,
+                                           gen::Format::LlamaBitNet),
+                         [](const auto &info) {
+                           std::string s = gen::formatName(info.param).str();
+                           for (char &c : s)
+                             if (!isalnum((unsigned char)c))
+                               c = '_';
+                           return s;
+                         });
+
+} // namespace

@@ -1,0 +1,228 @@
+//===- GenericInterpreter.cpp - runs tern IR with the runtime's generic kernels ---------------===//
+#include "test/e2e/GenericInterpreter.h"
+
+#include "dialects/tern/TernDialect.h"
+
+#include "tern/decoder_kernels.h"
+#include "tern/kernels.h"
+
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::tern;
+using ::tern::StoredTensor;
+using ::tern::test::GenericInterpreter;
+
+namespace {
+/// A runtime value: float activations, or int8 activations with their per-token scales.
+struct Value_ {
+  int64_t rows = 0, cols = 0;
+  std::vector<float> f;
+  std::vector<int8_t> q; // [rows][round_up(cols, 16)]
+  const void *weight = nullptr;
+};
+
+llvm::Error fail(Operation *op, const llvm::Twine &message) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << op->getName() << " at " << op->getLoc() << ": " << message;
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), s);
+}
+} // namespace
+
+GenericInterpreter::GenericInterpreter(func::FuncOp forward, const WeightStore &store,
+                                       int64_t context)
+    : forward(forward), store(store), context(context) {
+  auto cache = cast<KVCacheType>(forward.getArgumentTypes()[2]);
+  layers = cache.getLayers();
+  kvHeads = cache.getKvHeads();
+  headDim = cache.getHeadDim();
+  vocabSize = cast<RankedTensorType>(forward.getResultTypes()[0]).getDimSize(1);
+  kCache.assign(size_t(layers * kvHeads * context * headDim), 0.0f);
+  vCache = kCache;
+}
+
+const char *GenericInterpreter::gemmVariant() const {
+  return tern_gemm_i2_select(tern_cpu_features())->name;
+}
+
+llvm::Expected<const GenericInterpreter::Weight *>
+GenericInterpreter::weight(llvm::StringRef name, bool ternary) {
+  auto it = weights.find(name);
+  if (it != weights.end())
+    return &it->second;
+  const StoredTensor *t = store.lookup(name);
+  if (!t)
+    return llvm::createStringError("no tensor '%s' in the weight store", name.str().c_str());
+  Weight w;
+  if (ternary) {
+    w.rows = t->shape[0], w.cols = t->shape[1];
+    std::vector<int8_t> values(size_t(w.rows * w.cols));
+    if (llvm::Error e = store.readTernary(name, values))
+      return std::move(e);
+    w.i2.resize(tern_i2_packed_size(w.rows, w.cols));
+    if (tern_i2_pack(values.data(), w.rows, w.cols, w.i2.data()) != 0)
+      return llvm::createStringError("tensor '%s' is not ternary", name.str().c_str());
+  } else {
+    int64_t n = t->numElements();
+    w.values.resize(size_t(n));
+    for (int64_t i = 0; i < n; ++i)
+      w.values[size_t(i)] = ::tern::loadFloat(t->dtype, t->bytes.data(), i);
+  }
+  return &weights.try_emplace(name, std::move(w)).first->second;
+}
+
+llvm::Expected<std::vector<float>> GenericInterpreter::run(llvm::ArrayRef<int32_t> tokens,
+                                                           llvm::ArrayRef<int32_t> positions) {
+  const int64_t t = int64_t(tokens.size());
+  llvm::DenseMap<mlir::Value, Value_> env;
+  std::vector<float> logits;
+  auto widthOf = [](mlir::Value v) { return cast<RankedTensorType>(v.getType()).getDimSize(1); };
+
+  for (Operation &op : forward.getBody().front()) {
+    llvm::Error error = llvm::TypeSwitch<Operation *, llvm::Error>(&op)
+        .Case([&](WeightOp w) -> llvm::Error {
+          bool ternary = isa<TernaryWeightTypeInterface>(w.getType());
+          auto loaded = weight(w.getName(), ternary);
+          if (!loaded)
+            return loaded.takeError();
+          Value_ v;
+          v.weight = *loaded;
+          env[w.getResult()] = std::move(v);
+          return llvm::Error::success();
+        })
+        .Case([&](EmbeddingOp e) -> llvm::Error {
+          const Weight *table = static_cast<const Weight *>(env[e.getTable()].weight);
+          Value_ out;
+          out.rows = t, out.cols = widthOf(e.getResult());
+          out.f.resize(size_t(t * out.cols));
+          int64_t vocab = cast<RankedTensorType>(e.getTable().getType()).getDimSize(0);
+          if (tern_embedding_generic(table->values.data(), TERN_DTYPE_F32, vocab, out.cols,
+                                     tokens.data(), t, out.f.data()) != 0)
+            return fail(&op, "token id outside the vocabulary");
+          env[e.getResult()] = std::move(out);
+          return llvm::Error::success();
+        })
+        .Case([&](RMSNormOp n) -> llvm::Error {
+          const Value_ &x = env[n.getInput()];
+          const Weight *g = static_cast<const Weight *>(env[n.getWeight()].weight);
+          Value_ out = x;
+          tern_rms_norm_generic(x.f.data(), x.rows, x.cols, g->values.data(),
+                                n.getEps().convertToFloat(), out.f.data());
+          env[n.getResult()] = std::move(out);
+          return llvm::Error::success();
+        })
+        .Case([&](ActQuantOp a) -> llvm::Error {
+          const Value_ &x = env[a.getInput()];
+          Value_ q, s;
+          q.rows = x.rows, q.cols = x.cols;
+          q.q.resize(size_t(x.rows * tern_round_up(x.cols, 16)));
+          s.rows = x.rows, s.cols = 1;
+          s.f.resize(size_t(x.rows));
+          tern_act_quant_generic(x.f.data(), x.cols, x.rows, x.cols, int(a.getBits()), q.q.data(),
+                                 tern_round_up(x.cols, 16), s.f.data());
+          env[a.getQuantized()] = std::move(q);
+          env[a.getScale()] = std::move(s);
+          return llvm::Error::success();
+        })
+        .Case([&](BitLinearOp b) -> llvm::Error {
+          const Value_ &xq = env[b.getXQ()];
+          const Value_ &xs = env[b.getXScale()];
+          const Weight *w = static_cast<const Weight *>(env[b.getWeight()].weight);
+          const Weight *ws = static_cast<const Weight *>(env[b.getWeightScale()].weight);
+          int64_t accStride = tern_round_up(w->rows, TERN_I2_ROW_ALIGN);
+          std::vector<int32_t> acc(size_t(xq.rows * accStride));
+          const tern_gemm_i2_variant *variant = tern_gemm_i2_select(tern_cpu_features());
+          if (variant->fn(w->i2.data(), w->rows, w->cols, xq.q.data(), tern_round_up(w->cols, 16),
+                          xq.rows, acc.data(), accStride) != 0)
+            return fail(&op, "the multiply-add kernel failed");
+          std::vector<float> mul(ws->values);
+          if (b.getScaleMode() == ScaleMode::divide)
+            for (float &m : mul)
+              m = 1.0f / m;
+          Value_ out;
+          out.rows = xq.rows, out.cols = w->rows;
+          out.f.resize(size_t(out.rows * out.cols));
+          tern_bitlinear_epilogue(acc.data(), accStride, out.rows, out.cols, xs.f.data(),
+                                  mul.data(), mul.size() > 1, out.f.data(), out.cols);
+          env[b.getResult()] = std::move(out);
+          return llvm::Error::success();
+        })
+        .Case([&](RoPEOp r) -> llvm::Error {
+          Value_ out = env[r.getInput()];
+          int64_t d = int64_t(r.getHeadDim());
+          tern_rope_generic(out.f.data(), out.rows, out.cols / d, d, positions.data(),
+                            r.getTheta().convertToFloat(),
+                            r.getStyle() == RopeStyle::interleaved);
+          env[r.getResult()] = std::move(out);
+          return llvm::Error::success();
+        })
+        .Case([&](AttentionOp a) -> llvm::Error {
+          const Value_ &q = env[a.getQuery()];
+          int64_t heads = q.cols / headDim;
+          size_t layerSize = size_t(kvHeads * context * headDim);
+          Value_ out;
+          out.rows = q.rows, out.cols = q.cols;
+          out.f.resize(q.f.size());
+          if (tern_attention_generic(q.f.data(), env[a.getKey()].f.data(),
+                                     env[a.getValue()].f.data(), q.rows, heads, kvHeads, headDim,
+                                     positions.data(), kCache.data() + a.getLayer() * layerSize,
+                                     vCache.data() + a.getLayer() * layerSize, context,
+                                     a.getScaleOrDefault(), a.getCausal(), out.f.data()) != 0)
+            return fail(&op, "a position is outside the context");
+          env[a.getOutput()] = std::move(out);
+          return llvm::Error::success();
+        })
+        .Case([&](Relu2Op r) -> llvm::Error {
+          Value_ out = env[r.getInput()];
+          tern_relu2_generic(out.f.data(), int64_t(out.f.size()), out.f.data());
+          env[r.getResult()] = std::move(out);
+          return llvm::Error::success();
+        })
+        .Case([&](SiLUOp s) -> llvm::Error {
+          Value_ out = env[s.getInput()];
+          tern_silu_generic(out.f.data(), int64_t(out.f.size()), out.f.data());
+          env[s.getResult()] = std::move(out);
+          return llvm::Error::success();
+        })
+        .Case([&](MulOp m) -> llvm::Error {
+          Value_ out = env[m.getLhs()];
+          tern_mul_generic(out.f.data(), env[m.getRhs()].f.data(), int64_t(out.f.size()),
+                           out.f.data());
+          env[m.getResult()] = std::move(out);
+          return llvm::Error::success();
+        })
+        .Case([&](AddOp m) -> llvm::Error {
+          Value_ out = env[m.getLhs()];
+          tern_add_generic(out.f.data(), env[m.getRhs()].f.data(), int64_t(out.f.size()),
+                           out.f.data());
+          env[m.getResult()] = std::move(out);
+          return llvm::Error::success();
+        })
+        .Case([&](MatMulOp m) -> llvm::Error {
+          const Value_ &x = env[m.getInput()];
+          const Weight *w = static_cast<const Weight *>(env[m.getWeight()].weight);
+          if (!w)
+            return fail(&op, "an int8 head is not supported by this interpreter");
+          int64_t n = widthOf(m.getResult());
+          Value_ out;
+          out.rows = x.rows, out.cols = n;
+          out.f.resize(size_t(x.rows * n));
+          tern_matmul_generic(x.f.data(), x.rows, x.cols, w->values.data(), TERN_DTYPE_F32, n,
+                              out.f.data());
+          env[m.getResult()] = std::move(out);
+          return llvm::Error::success();
+        })
+        .Case([&](func::ReturnOp r) -> llvm::Error {
+          logits = env[r.getOperand(0)].f;
+          return llvm::Error::success();
+        })
+        .Default([&](Operation *other) { return fail(other, "is not supported"); });
+    if (error)
+      return std::move(error);
+  }
+  return logits;
+}
