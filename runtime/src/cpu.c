@@ -125,18 +125,20 @@ size_t tern_cpu_format_features(tern_cpu_features_t features, char *buf, size_t 
 }
 
 tern_cpu_features_t tern_cpu_features(void) {
-  static int ready;
-  static tern_cpu_features_t cached;
-  if (!ready) {
-    tern_cpu_features_t f = tern_cpu_detect(), disabled = 0;
-    const char *env = getenv("TERN_CPU_DISABLE");
-    const char *bad;
-    size_t badLen;
-    if (env && tern_cpu_parse_features(env, &disabled, &bad, &badLen) != 0)
-      fprintf(stderr, "tern: TERN_CPU_DISABLE names unknown feature '%.*s'; ignoring it\n",
-              (int)badLen, bad);
-    cached = f & ~disabled;
-    ready = 1;
-  }
-  return cached;
+  /* Computed on first use; concurrent first calls compute the same value, so relaxed atomics
+   * are enough to make the race benign. Bit 63 marks "computed". */
+  static uint64_t cached;
+  uint64_t value = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+  if (value & (1ull << 63))
+    return value & ~(1ull << 63);
+  tern_cpu_features_t f = tern_cpu_detect(), disabled = 0;
+  const char *env = getenv("TERN_CPU_DISABLE");
+  const char *bad;
+  size_t badLen;
+  if (env && tern_cpu_parse_features(env, &disabled, &bad, &badLen) != 0)
+    fprintf(stderr, "tern: TERN_CPU_DISABLE names unknown feature '%.*s'; ignoring it\n",
+            (int)badLen, bad);
+  f &= ~disabled;
+  __atomic_store_n(&cached, f | (1ull << 63), __ATOMIC_RELAXED);
+  return f;
 }
