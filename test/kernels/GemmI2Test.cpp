@@ -7,6 +7,7 @@
 // features it lacks.
 //
 //===------------------------------------------------------------------------------------------===//
+#include "tern/decoder_kernels.h"
 #include "tern/kernels.h"
 
 #include "gtest/gtest.h"
@@ -235,6 +236,35 @@ TEST(BitlinearEpilogue, PerTensorAndPerRowScales) {
   tern_bitlinear_epilogue(acc, 64, 1, 2, xs, wr, 1, y, 2);
   EXPECT_FLOAT_EQ(y[0], 4.0f);
   EXPECT_FLOAT_EQ(y[1], -4.0f);
+}
+
+} // namespace
+
+namespace {
+
+TEST(HeadQ8, QuantizedMatmulMatchesHandComputation) {
+  // Two rows: scales 2/127 and 1/127; the int8 product is exact before the epilogue.
+  const float w[2 * 3] = {2.0f, -1.0f, 0.0f, 0.5f, 1.0f, -0.25f};
+  int8_t wq[6];
+  float ws[2];
+  tern_quantize_rows_q8(w, TERN_DTYPE_F32, 2, 3, wq, ws);
+  EXPECT_FLOAT_EQ(ws[0], 2.0f / 127.0f);
+  EXPECT_FLOAT_EQ(ws[1], 1.0f / 127.0f);
+  const int8_t wantQ[6] = {127, -64, 0, 64, 127, -32}; // -63.5 and 63.5 round to even
+  EXPECT_EQ(std::memcmp(wq, wantQ, 6), 0);
+  const float x[3] = {1.0f, 2.0f, -1.0f};
+  int8_t xq[16];
+  float xs;
+  tern_act_quant_generic(x, 3, 1, 3, 8, xq, 16, &xs);
+  float out[2];
+  tern_matmul_q8_generic(xq, 16, &xs, 1, 3, wq, ws, 2, out);
+  // Exact float result: [0, 2.75]; int8 rounding error stays within 1 %.
+  EXPECT_NEAR(out[0], 0.0f, 0.02f);
+  EXPECT_NEAR(out[1], 2.75f, 0.0275f);
+  int32_t acc1 = 0;
+  for (int c = 0; c < 3; ++c)
+    acc1 += int32_t(xq[c]) * int32_t(wq[3 + c]);
+  EXPECT_FLOAT_EQ(out[1], float(acc1) / xs * ws[1]);
 }
 
 } // namespace

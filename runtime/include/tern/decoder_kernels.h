@@ -49,6 +49,17 @@ int64_t tern_embedding_generic(const void *table, tern_dtype_t dtype, int64_t vo
 void tern_matmul_generic(const float *x, int64_t t, int64_t k, const void *w, tern_dtype_t dtype,
                          int64_t n, float *out);
 
+/* Per-row absmax int8 quantization of a float table w [n][k] (an output head):
+ * scale[j] = max_c |w[j][c]| / 127 (1 for an all-zero row), q[j][c] = rint(w[j][c] / scale[j]). */
+void tern_quantize_rows_q8(const void *w, tern_dtype_t dtype, int64_t n, int64_t k, int8_t *q,
+                           float *scale);
+
+/* out[i][j] = (sum_c xq[i][c] * wq[j][c]) / x_scale[i] * w_scale[j]: tern.matmul with i8
+ * operands (x_scale from tern_act_quant_generic, w_scale from tern_quantize_rows_q8). */
+void tern_matmul_q8_generic(const int8_t *xq, int64_t x_stride, const float *x_scale, int64_t t,
+                            int64_t k, const int8_t *wq, const float *w_scale, int64_t n,
+                            float *out);
+
 #ifdef __cplusplus
 }
 #endif

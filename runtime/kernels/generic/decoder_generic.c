@@ -165,3 +165,30 @@ void tern_matmul_generic(const float *x, int64_t t, int64_t k, const void *w, te
       out[i * n + j] = sum;
     }
 }
+
+void tern_quantize_rows_q8(const void *w, tern_dtype_t dtype, int64_t n, int64_t k, int8_t *q,
+                           float *scale) {
+  for (int64_t j = 0; j < n; ++j) {
+    float amax = 0.0f;
+    for (int64_t c = 0; c < k; ++c)
+      amax = fmaxf(amax, fabsf(tern_load_float(w, dtype, j * k + c)));
+    float s = amax > 0.0f ? amax / 127.0f : 1.0f;
+    scale[j] = s;
+    for (int64_t c = 0; c < k; ++c) {
+      float v = rintf(tern_load_float(w, dtype, j * k + c) / s);
+      q[j * k + c] = (int8_t)fminf(fmaxf(v, -127.0f), 127.0f);
+    }
+  }
+}
+
+void tern_matmul_q8_generic(const int8_t *xq, int64_t x_stride, const float *x_scale, int64_t t,
+                            int64_t k, const int8_t *wq, const float *w_scale, int64_t n,
+                            float *out) {
+  for (int64_t i = 0; i < t; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      int32_t acc = 0;
+      for (int64_t c = 0; c < k; ++c)
+        acc += (int32_t)xq[i * x_stride + c] * (int32_t)wq[j * k + c];
+      out[i * n + j] = (float)acc / x_scale[i] * w_scale[j];
+    }
+}
