@@ -1,4 +1,4 @@
-/* gemm_i2_halide.c - the Halide multiply-add kernels behind the plain C kernel ABI.
+/* gemm_i2_halide.c - the generated multiply-add kernels behind the plain C kernel ABI.
  *
  * Each variant has a GEMM kernel (4 tokens per step, sharing every unpacked weight) and a GEMV
  * kernel (1 token per step); full groups of 4 tokens go to the first, the rest to the second.
@@ -11,11 +11,9 @@
 
 #include <string.h>
 
-typedef int (*halide_gemm_fn)(struct halide_buffer_t *w, struct halide_buffer_t *x,
-                              struct halide_buffer_t *acc);
-
-static int run_halide(halide_gemm_fn fn, const uint8_t *w, int64_t n, int64_t k, const int8_t *x,
-                      int64_t x_stride, int64_t t, int32_t *acc, int64_t acc_stride) {
+int tern_run_halide_gemm_i2(halide_gemm_fn fn, const uint8_t *w, int64_t n, int64_t k,
+                            const int8_t *x, int64_t x_stride, int64_t t, int32_t *acc,
+                            int64_t acc_stride) {
   int64_t k_tiles = tern_round_up(k, 16) / 16, n_tiles = tern_round_up(n, TERN_I2_ROW_ALIGN) / 16;
   halide_dimension_t wd[3] = {{0, 64, 1, 0},
                               {0, (int32_t)k_tiles, 64, 0},
@@ -41,31 +39,39 @@ static int run_halide(halide_gemm_fn fn, const uint8_t *w, int64_t n, int64_t k,
   return fn(&wb, &xb, &ab);
 }
 
-#define TERN_HALIDE_GEMM_VARIANT(NAME)                                                             \
-  int tern_gemv_i2_##NAME##_halide(struct halide_buffer_t *, struct halide_buffer_t *,             \
-                                   struct halide_buffer_t *);                                      \
-  int tern_gemm_i2_##NAME##_halide(struct halide_buffer_t *, struct halide_buffer_t *,             \
-                                   struct halide_buffer_t *);                                      \
+/* A variant running Halide's GEMM for groups of 4 tokens and DECODE(...) for the rest. */
+#define TERN_HALIDE_GEMM_VARIANT_WITH(NAME, KERNELS, DECODE)                                       \
+  int tern_gemv_i2_##KERNELS##_halide(struct halide_buffer_t *, struct halide_buffer_t *,          \
+                                      struct halide_buffer_t *);                                   \
+  int tern_gemm_i2_##KERNELS##_halide(struct halide_buffer_t *, struct halide_buffer_t *,          \
+                                      struct halide_buffer_t *);                                   \
   int tern_gemm_i2_##NAME(const uint8_t *w, int64_t n, int64_t k, const int8_t *x,                 \
                           int64_t x_stride, int64_t t, int32_t *acc, int64_t acc_stride) {         \
     int64_t t4 = t / 4 * 4;                                                                        \
     if (t4 > 0) {                                                                                  \
-      int status = run_halide(tern_gemm_i2_##NAME##_halide, w, n, k, x, x_stride, t4, acc,         \
-                              acc_stride);                                                         \
+      int status = tern_run_halide_gemm_i2(tern_gemm_i2_##KERNELS##_halide, w, n, k, x, x_stride,  \
+                                           t4, acc, acc_stride);                                   \
       if (status != 0)                                                                             \
         return status;                                                                             \
     }                                                                                              \
     if (t > t4)                                                                                    \
-      return run_halide(tern_gemv_i2_##NAME##_halide, w, n, k, x + t4 * x_stride, x_stride,        \
-                        t - t4, acc + t4 * acc_stride, acc_stride);                                \
+      return DECODE(KERNELS, w, n, k, x + t4 * x_stride, x_stride, t - t4,                         \
+                    acc + t4 * acc_stride, acc_stride);                                            \
     return 0;                                                                                      \
   }
 
+/* Decode through the variant's own Halide GEMV, or through the MLIR AVX2 micro-kernel. */
+#define TERN_HALIDE_GEMV(KERNELS, w, n, k, x, xs, t, acc, as)                                      \
+  tern_run_halide_gemm_i2(tern_gemv_i2_##KERNELS##_halide, w, n, k, x, xs, t, acc, as)
+#define TERN_MLIR_AVX2_GEMV(KERNELS, w, n, k, x, xs, t, acc, as)                                   \
+  tern_gemv_i2_avx2_mlir_tokens(w, n, k, x, xs, t, acc, as)
+
 #if defined(__x86_64__)
-TERN_HALIDE_GEMM_VARIANT(x86_64_avx512vnni)
-TERN_HALIDE_GEMM_VARIANT(x86_64_avx512)
-TERN_HALIDE_GEMM_VARIANT(x86_64_avx2)
+TERN_HALIDE_GEMM_VARIANT_WITH(x86_64_avx512vnni, x86_64_avx512vnni, TERN_HALIDE_GEMV)
+TERN_HALIDE_GEMM_VARIANT_WITH(x86_64_avx512, x86_64_avx512, TERN_MLIR_AVX2_GEMV)
+TERN_HALIDE_GEMM_VARIANT_WITH(x86_64_avx2, x86_64_avx2, TERN_MLIR_AVX2_GEMV)
+TERN_HALIDE_GEMM_VARIANT_WITH(x86_64_avx2_halide_gemv, x86_64_avx2, TERN_HALIDE_GEMV)
 #elif defined(__aarch64__)
-TERN_HALIDE_GEMM_VARIANT(aarch64_dotprod)
-TERN_HALIDE_GEMM_VARIANT(aarch64_neon)
+TERN_HALIDE_GEMM_VARIANT_WITH(aarch64_dotprod, aarch64_dotprod, TERN_HALIDE_GEMV)
+TERN_HALIDE_GEMM_VARIANT_WITH(aarch64_neon, aarch64_neon, TERN_HALIDE_GEMV)
 #endif

@@ -10,4 +10,15 @@
 #include "gemm_i2_variants.inl"
 #undef TERN_GEMM_I2_VARIANT
 
+struct halide_buffer_t;
+typedef int (*halide_gemm_fn)(struct halide_buffer_t *w, struct halide_buffer_t *x,
+                              struct halide_buffer_t *acc);
+/* Runs a generated Halide multiply-add kernel on the kernel ABI's raw pointers. */
+int tern_run_halide_gemm_i2(halide_gemm_fn fn, const uint8_t *w, int64_t n, int64_t k,
+                            const int8_t *x, int64_t x_stride, int64_t t, int32_t *acc,
+                            int64_t acc_stride);
+/* Decode tokens through the MLIR AVX2 GEMV micro-kernel (gemm_i2_mlir.c). */
+int tern_gemv_i2_avx2_mlir_tokens(const uint8_t *w, int64_t n, int64_t k, const int8_t *x,
+                                  int64_t x_stride, int64_t t, int32_t *acc, int64_t acc_stride);
+
 #endif

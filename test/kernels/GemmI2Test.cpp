@@ -173,6 +173,7 @@ TEST(GemmI2Dispatch, BestSupportedVariantFirstGenericLast) {
 #if defined(__x86_64__)
   tern_cpu_features_t avx2 = TERN_CPU_AVX2 | TERN_CPU_FMA | TERN_CPU_F16C;
   EXPECT_STREQ(tern_gemm_i2_select(avx2)->name, "x86_64_avx2");
+  EXPECT_STREQ(tern_gemm_i2_select(TERN_CPU_AVX2)->name, "generic"); // AVX2 without FMA: none
   tern_cpu_features_t all = ~tern_cpu_features_t(0);
   EXPECT_STREQ(tern_gemm_i2_select(all)->name, "x86_64_avx512vnni");
   EXPECT_STREQ(tern_gemm_i2_select(all & ~TERN_CPU_AVX512VNNI)->name, "x86_64_avx512");
