@@ -1,8 +1,9 @@
 /* gemm_i2_halide.c - the generated multiply-add kernels behind the plain C kernel ABI.
  *
- * Each variant has a GEMM kernel (4 tokens per step, sharing every unpacked weight) and a GEMV
- * kernel (1 token per step); full groups of 4 tokens go to the first, the rest to the second.
- * The generated code never sees a halide_buffer_t from outside: these wrappers build them. */
+ * Each variant sends full groups of 4 tokens to a Halide GEMM kernel (every unpacked weight used
+ * 4 times) and the remaining tokens to a decode kernel: the ISA's Halide GEMV, or the MLIR AVX2
+ * micro-kernel (gemm_i2_mlir.c) where that is faster. The generated code never sees a
+ * halide_buffer_t from outside: these wrappers build them. */
 #include "tern/kernels.h"
 
 #include "gemm_i2_variants.h"
@@ -41,8 +42,6 @@ int tern_run_halide_gemm_i2(halide_gemm_fn fn, const uint8_t *w, int64_t n, int6
 
 /* A variant running Halide's GEMM for groups of 4 tokens and DECODE(...) for the rest. */
 #define TERN_HALIDE_GEMM_VARIANT_WITH(NAME, KERNELS, DECODE)                                       \
-  int tern_gemv_i2_##KERNELS##_halide(struct halide_buffer_t *, struct halide_buffer_t *,          \
-                                      struct halide_buffer_t *);                                   \
   int tern_gemm_i2_##KERNELS##_halide(struct halide_buffer_t *, struct halide_buffer_t *,          \
                                       struct halide_buffer_t *);                                   \
   int tern_gemm_i2_##NAME(const uint8_t *w, int64_t n, int64_t k, const int8_t *x,                 \
@@ -63,15 +62,22 @@ int tern_run_halide_gemm_i2(halide_gemm_fn fn, const uint8_t *w, int64_t n, int6
 /* Decode through the variant's own Halide GEMV, or through the MLIR AVX2 micro-kernel. */
 #define TERN_HALIDE_GEMV(KERNELS, w, n, k, x, xs, t, acc, as)                                      \
   tern_run_halide_gemm_i2(tern_gemv_i2_##KERNELS##_halide, w, n, k, x, xs, t, acc, as)
+#define TERN_DECLARE_HALIDE_GEMV(KERNELS)                                                          \
+  int tern_gemv_i2_##KERNELS##_halide(struct halide_buffer_t *, struct halide_buffer_t *,          \
+                                      struct halide_buffer_t *);
 #define TERN_MLIR_AVX2_GEMV(KERNELS, w, n, k, x, xs, t, acc, as)                                   \
   tern_gemv_i2_avx2_mlir_tokens(w, n, k, x, xs, t, acc, as)
 
 #if defined(__x86_64__)
+TERN_DECLARE_HALIDE_GEMV(x86_64_avx512vnni)
+TERN_DECLARE_HALIDE_GEMV(x86_64_avx2)
 TERN_HALIDE_GEMM_VARIANT_WITH(x86_64_avx512vnni, x86_64_avx512vnni, TERN_HALIDE_GEMV)
 TERN_HALIDE_GEMM_VARIANT_WITH(x86_64_avx512, x86_64_avx512, TERN_MLIR_AVX2_GEMV)
 TERN_HALIDE_GEMM_VARIANT_WITH(x86_64_avx2, x86_64_avx2, TERN_MLIR_AVX2_GEMV)
 TERN_HALIDE_GEMM_VARIANT_WITH(x86_64_avx2_halide_gemv, x86_64_avx2, TERN_HALIDE_GEMV)
 #elif defined(__aarch64__)
+TERN_DECLARE_HALIDE_GEMV(aarch64_dotprod)
+TERN_DECLARE_HALIDE_GEMV(aarch64_neon)
 TERN_HALIDE_GEMM_VARIANT_WITH(aarch64_dotprod, aarch64_dotprod, TERN_HALIDE_GEMV)
 TERN_HALIDE_GEMM_VARIANT_WITH(aarch64_neon, aarch64_neon, TERN_HALIDE_GEMV)
 #endif
