@@ -55,6 +55,17 @@ template <typename T> std::string print(T value) {
   std::abort();
 }
 
+/// Whatever parsed must print to text that parses to the same type or attribute.
+template <typename T, typename Parse>
+void roundTrip(const char *what, T value, Parse parse) {
+  if (!value)
+    return;
+  std::string printed = print(value);
+  T again = parse(printed);
+  if (again != value)
+    fail(what, printed, again ? print(again) : "<does not parse>");
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -67,20 +78,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
   switch (data[0] % 3) {
   case 0:
-    if (Type t = parseType("!tern." + text, &ctx)) {
-      std::string printed = print(t);
-      Type again = parseType(printed, &ctx);
-      if (again != t)
-        fail("type", printed, again ? print(again) : "<does not parse>");
-    }
+    roundTrip("type", parseType("!tern." + text, &ctx),
+              [&](const std::string &t) { return parseType(t, &ctx); });
     break;
   case 1:
-    if (Attribute a = parseAttribute("#tern." + text, &ctx)) {
-      std::string printed = print(a);
-      Attribute again = parseAttribute(printed, &ctx);
-      if (again != a)
-        fail("attribute", printed, again ? print(again) : "<does not parse>");
-    }
+    roundTrip("attribute", parseAttribute("#tern." + text, &ctx),
+              [&](const std::string &t) { return parseAttribute(t, &ctx); });
     break;
   default: {
     OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(text, &ctx);
