@@ -33,27 +33,30 @@ auto ::tern::hf::latentScaleName(llvm::StringRef name) -> std::string {
 
 namespace {
 
-/// Counts -1/0/+1 in packed bytes (codes 0, 1, 2) with one table lookup per byte.
+/// Counts the codes 0, 1, 2 (-1/0/+1) and the invalid 3 of packed bytes, one lookup per byte.
 struct PackedCounter {
-  uint8_t count[256][3];
+  uint8_t count[256][4];
   PackedCounter() {
     for (int byte = 0; byte < 256; ++byte) {
-      count[byte][0] = count[byte][1] = count[byte][2] = 0;
-      for (int b = 0; b < 4; ++b) {
-        int code = (byte >> (2 * b)) & 3;
-        if (code < 3)
-          ++count[byte][code];
-      }
+      for (int c = 0; c < 4; ++c)
+        count[byte][c] = 0;
+      for (int b = 0; b < 4; ++b)
+        ++count[byte][(byte >> (2 * b)) & 3];
     }
   }
-  void add(llvm::ArrayRef<uint8_t> bytes, TernaryStats &stats) const {
-    int64_t c[3] = {0, 0, 0};
+  /// Adds the distribution of `bytes` to `stats`; returns false (adding nothing) if any code is
+  /// 3, so the one pass over the weights both validates and counts them.
+  bool add(llvm::ArrayRef<uint8_t> bytes, TernaryStats &stats) const {
+    int64_t c[4] = {0, 0, 0, 0};
     for (uint8_t byte : bytes)
-      for (int i = 0; i < 3; ++i)
+      for (int i = 0; i < 4; ++i)
         c[i] += count[byte][i];
+    if (c[3] != 0)
+      return false;
     stats.negative += c[0];
     stats.zero += c[1];
     stats.positive += c[2];
+    return true;
   }
 };
 
@@ -233,7 +236,11 @@ private:
                          file, name, dtypeName(t->entry->dtype)));
       return {};
     }
-    if (std::optional<WeightPosition> bad = findInvalidHFCode(t->bytes().data(), rows, cols)) {
+    // One pass validates and counts; only a bad tensor is scanned again, to name the weight.
+    std::optional<WeightPosition> bad;
+    if (!counter.add(t->bytes(), stats.ternary))
+      bad = findInvalidHFCode(t->bytes().data(), rows, cols);
+    if (bad) {
       int64_t blockRows = rows / 4;
       fail(llvm::formatv("{0}: tensor '{1}' holds the invalid 2-bit code 3 at weight [{2}, {3}] "
                          "(packed row {4}, column {3}, bits {5}..{6}); codes are w + 1 in "
@@ -242,7 +249,6 @@ private:
                          2 * (bad->row / blockRows), 2 * (bad->row / blockRows) + 1));
       return {};
     }
-    counter.add(t->bytes(), stats.ternary);
     if (!addOnce(name, *t, TensorEncoding::TernaryHFPacked, {rows, cols}))
       return {};
 
