@@ -96,21 +96,23 @@ int tern_attention_generic(const float *q, const float *k, const float *v, int64
       const float *kc = k_cache + (h / group) * context * head_dim;
       const float *vc = v_cache + (h / group) * context * head_dim;
       float *o = out + (i * heads + h) * head_dim;
-      /* Two passes: the maximum score, then exp-weighted sums (a numerically stable softmax). */
-      float maxScore = -INFINITY;
-      for (int64_t p = 0; p < visible; ++p) {
-        float s = 0.0f;
-        for (int64_t d = 0; d < head_dim; ++d)
-          s += qh[d] * kc[p * head_dim + d];
-        maxScore = fmaxf(maxScore, s * scale);
-      }
-      float total = 0.0f;
+      /* One pass with a running maximum (online softmax): when a larger score arrives, the
+       * sums so far are rescaled, so each score is computed once and exp never overflows. */
+      float maxScore = -INFINITY, total = 0.0f;
       memset(o, 0, sizeof(float) * (size_t)head_dim);
       for (int64_t p = 0; p < visible; ++p) {
         float s = 0.0f;
         for (int64_t d = 0; d < head_dim; ++d)
           s += qh[d] * kc[p * head_dim + d];
-        float w = expf(s * scale - maxScore);
+        s *= scale;
+        if (s > maxScore) {
+          float rescale = expf(maxScore - s); /* 0 for the first score */
+          total *= rescale;
+          for (int64_t d = 0; d < head_dim; ++d)
+            o[d] *= rescale;
+          maxScore = s;
+        }
+        float w = expf(s - maxScore);
         total += w;
         for (int64_t d = 0; d < head_dim; ++d)
           o[d] += w * vc[p * head_dim + d];
