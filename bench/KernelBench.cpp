@@ -129,7 +129,7 @@ struct Case {
 };
 const Case kShapes[] = {{2560, 2560}, {640, 2560}, {6912, 2560}, {2560, 6912}};
 
-void BM_GemmI2(benchmark::State &state, const tern_gemm_i2_variant *variant, Case shape,
+void BM_GemmI2(benchmark::State &state, const tern_gemm_variant *variant, Case shape,
                int64_t tokens, int threads) {
   tern_cpu_features_t have = tern_cpu_detect();
   if ((variant->requires & have) != variant->requires) {
@@ -184,7 +184,7 @@ void BM_GemmI2(benchmark::State &state, const tern_gemm_i2_variant *variant, Cas
 
 void registerAll(int threads) {
   size_t count;
-  const tern_gemm_i2_variant *variants = tern_gemm_i2_variants(&count);
+  const tern_gemm_variant *variants = tern_gemm_i2_variants(&count);
   for (size_t v = 0; v < count; ++v)
     for (Case shape : kShapes)
       for (int64_t tokens : {int64_t(1), int64_t(128)}) {

@@ -4,21 +4,21 @@
 
 #include "gemm_i2_variants.h"
 
-static const tern_gemm_i2_variant kVariants[] = {
+static const tern_gemm_variant kVariants[] = {
 #define TERN_GEMM_I2_VARIANT(NAME, REQUIRES) {#NAME, REQUIRES, tern_gemm_i2_##NAME},
 #include "gemm_i2_variants.inl"
 #undef TERN_GEMM_I2_VARIANT
     {"generic", 0, tern_gemm_i2_generic},
 };
 
-const tern_gemm_i2_variant *tern_gemm_i2_variants(size_t *count) {
+const tern_gemm_variant *tern_gemm_i2_variants(size_t *count) {
   *count = sizeof(kVariants) / sizeof(kVariants[0]);
   return kVariants;
 }
 
-const tern_gemm_i2_variant *tern_gemm_i2_select(tern_cpu_features_t have) {
+const tern_gemm_variant *tern_gemm_i2_select(tern_cpu_features_t have) {
   size_t count;
-  const tern_gemm_i2_variant *v = tern_gemm_i2_variants(&count);
+  const tern_gemm_variant *v = tern_gemm_i2_variants(&count);
   for (size_t i = 0; i < count; ++i)
     if ((v[i].requires & have) == v[i].requires)
       return &v[i];

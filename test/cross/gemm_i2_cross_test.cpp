@@ -26,7 +26,7 @@ struct Shape {
 const Shape kShapes[] = {{1, 1},       {3, 17},      {17, 33},     {65, 129},    {2560, 2560},
                          {640, 2560},  {6912, 2560}, {2560, 6912}, {128256, 2560}};
 
-bool runCase(const tern_gemm_i2_variant &v, Shape s, int64_t t, uint32_t seed) {
+bool runCase(const tern_gemm_variant &v, Shape s, int64_t t, uint32_t seed) {
   std::mt19937 rng(seed);
   std::vector<int8_t> w(size_t(s.n * s.k));
   for (int8_t &x : w)
@@ -72,10 +72,10 @@ int main(int argc, char **argv) {
   tern_cpu_format_features(have, buf, sizeof buf);
   std::printf("CPU features: %s\n", buf);
   size_t count;
-  const tern_gemm_i2_variant *variants = tern_gemm_i2_variants(&count);
+  const tern_gemm_variant *variants = tern_gemm_i2_variants(&count);
   int failures = 0;
   for (size_t i = 0; i < count; ++i) {
-    const tern_gemm_i2_variant &v = variants[i];
+    const tern_gemm_variant &v = variants[i];
     if ((v.requires & have) != v.requires) {
       tern_cpu_format_features(v.requires & ~have, buf, sizeof buf);
       std::printf("SKIPPED: %s: CPU lacks %s\n", v.name, buf);

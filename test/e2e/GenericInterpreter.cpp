@@ -135,7 +135,7 @@ llvm::Expected<std::vector<float>> GenericInterpreter::run(llvm::ArrayRef<int32_
           const Weight *ws = static_cast<const Weight *>(env[b.getWeightScale()].weight);
           int64_t accStride = tern_round_up(w->rows, TERN_I2_ROW_ALIGN);
           std::vector<int32_t> acc(size_t(xq.rows * accStride));
-          const tern_gemm_i2_variant *variant = tern_gemm_i2_select(tern_cpu_features());
+          const tern_gemm_variant *variant = tern_gemm_i2_select(tern_cpu_features());
           if (variant->fn(w->i2.data(), w->rows, w->cols, xq.q.data(), tern_round_up(w->cols, 16),
                           xq.rows, acc.data(), accStride) != 0)
             return fail(&op, "the multiply-add kernel failed");

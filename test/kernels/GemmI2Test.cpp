@@ -60,7 +60,7 @@ struct Problem {
   }
 
   /// Runs `fn` and returns the first mismatching (token, row), or an empty string.
-  std::string check(tern_gemm_i2_fn fn) const {
+  std::string check(tern_gemm_fn fn) const {
     std::vector<int32_t> acc(size_t(t * accStride), 0x7eadbeef);
     if (int status = fn(packed.data(), n, k, x.data(), xStride, t, acc.data(), accStride))
       return "kernel returned status " + std::to_string(status);
@@ -111,7 +111,7 @@ TEST(I2Layout, TileByteHoldsFourColumnGroupsOfOneRow) {
 
 class GemmI2Variant : public ::testing::TestWithParam<size_t> {
 protected:
-  const tern_gemm_i2_variant &variant() {
+  const tern_gemm_variant &variant() {
     size_t count;
     return tern_gemm_i2_variants(&count)[GetParam()];
   }
@@ -165,7 +165,7 @@ INSTANTIATE_TEST_SUITE_P(AllVariants, GemmI2Variant,
 
 TEST(GemmI2Dispatch, BestSupportedVariantFirstGenericLast) {
   size_t count;
-  const tern_gemm_i2_variant *v = tern_gemm_i2_variants(&count);
+  const tern_gemm_variant *v = tern_gemm_i2_variants(&count);
   ASSERT_GE(count, 1u);
   EXPECT_STREQ(v[count - 1].name, "generic");
   EXPECT_EQ(v[count - 1].requires, 0u);

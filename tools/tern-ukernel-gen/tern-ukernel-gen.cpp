@@ -5,6 +5,7 @@
 //
 //===------------------------------------------------------------------------------------------===//
 #include "codegen/ukernels/GemvI2Avx2.h"
+#include "codegen/ukernels/GemvLut.h"
 #include "codegen/ukernels/ObjectEmitter.h"
 #include "tools/common/Registration.h"
 
@@ -18,12 +19,18 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <fstream>
+#include <optional>
 
 namespace cl = llvm::cl;
 
 static cl::OptionCategory category("tern-ukernel-gen options");
-static cl::opt<std::string> kernel("kernel", cl::desc("Micro-kernel to generate: gemv_i2_avx2"),
-                                   cl::Required, cl::cat(category));
+static cl::opt<std::string>
+    kernel("kernel",
+           cl::desc("Micro-kernel to generate: gemv_i2_avx2, or gemv_<tl1|tl2>_<avx2|avx512|neon>"),
+           cl::Required, cl::cat(category));
+static cl::opt<int> rowBlocks("row-blocks",
+                              cl::desc("LUT kernels: 64-row blocks sharing each table load"),
+                              cl::init(2), cl::cat(category));
 static cl::opt<std::string> symbol("symbol", cl::desc("Symbol name of the kernel"), cl::Required,
                                    cl::cat(category));
 static cl::opt<std::string> output("o", cl::desc("Object file to write"), cl::Required,
@@ -38,6 +45,46 @@ static cl::opt<std::string> llvmOut("llvm-ir", cl::desc("Also write the optimize
 static int fail(const llvm::Twine &message) {
   llvm::WithColor::error(llvm::errs(), "tern-ukernel-gen") << message << "\n";
   return 1;
+}
+
+/// gemv_<tl1|tl2>_<avx2|avx512|neon>.
+static std::optional<tern::codegen::LutKernelSpec> parseLutKernel(llvm::StringRef name) {
+  using tern::codegen::LutIsa;
+  using tern::codegen::LutLayout;
+  llvm::SmallVector<llvm::StringRef, 3> parts;
+  name.split(parts, '_');
+  if (parts.size() != 3 || parts[0] != "gemv")
+    return std::nullopt;
+  tern::codegen::LutKernelSpec spec;
+  if (parts[1] == "tl1")
+    spec.layout = LutLayout::TL1;
+  else if (parts[1] == "tl2")
+    spec.layout = LutLayout::TL2;
+  else
+    return std::nullopt;
+  if (parts[2] == "avx2")
+    spec.isa = LutIsa::AVX2;
+  else if (parts[2] == "avx512")
+    spec.isa = LutIsa::AVX512;
+  else if (parts[2] == "neon")
+    spec.isa = LutIsa::NEON;
+  else
+    return std::nullopt;
+  return spec;
+}
+
+/// The features of the runtime variant that calls the kernel, and no more.
+static tern::codegen::TargetSpec lutTarget(tern::codegen::LutIsa isa) {
+  switch (isa) {
+  case tern::codegen::LutIsa::AVX2:
+    return {"x86_64-unknown-linux-gnu", "x86-64", "+avx,+avx2,+fma,+f16c,+sse4.1"};
+  case tern::codegen::LutIsa::AVX512:
+    return {"x86_64-unknown-linux-gnu", "x86-64",
+            "+avx,+avx2,+fma,+f16c,+sse4.1,+avx512f,+avx512bw,+avx512vl,+avx512dq"};
+  case tern::codegen::LutIsa::NEON:
+    return {"aarch64-unknown-linux-gnu", "generic", "+neon"};
+  }
+  return {};
 }
 
 int main(int argc, char **argv) {
@@ -56,8 +103,15 @@ int main(int argc, char **argv) {
     source = tern::codegen::gemvI2Avx2Mlir(symbol);
     // Exactly the features the variant table requires (AVX2, FMA, F16C): no -v3 implied extras.
     target = {"x86_64-unknown-linux-gnu", "x86-64", "+avx,+avx2,+fma,+f16c,+sse4.1"};
+  } else if (std::optional<tern::codegen::LutKernelSpec> spec = parseLutKernel(kernel)) {
+    if (rowBlocks < 1 || rowBlocks > 4)
+      return fail("--row-blocks must be 1..4, got " + llvm::Twine(int(rowBlocks)));
+    spec->rowBlocks = rowBlocks;
+    source = tern::codegen::gemvLutMlir(symbol, *spec);
+    target = lutTarget(spec->isa);
   } else {
-    return fail("unknown kernel '" + kernel + "'; expected gemv_i2_avx2");
+    return fail("unknown kernel '" + kernel +
+                "'; expected gemv_i2_avx2 or gemv_<tl1|tl2>_<avx2|avx512|neon>");
   }
   if (!mlirOut.empty())
     std::ofstream(mlirOut) << source;

@@ -47,22 +47,23 @@ void tern_i2_unpack(const uint8_t *packed, int64_t n, int64_t k, int8_t *out);
 void tern_gemm_ternary_reference(const int8_t *w, int64_t n, int64_t k, const int8_t *x,
                                  int64_t x_stride, int64_t t, int32_t *acc, int64_t acc_stride);
 
-/* The multiply-add family: acc[t][0..n) = W . x[t] with W in the i2 layout (see above).
- * Returns 0, or non-zero if a generated kernel rejected its buffers (a caller bug). */
-typedef int (*tern_gemm_i2_fn)(const uint8_t *w, int64_t n, int64_t k, const int8_t *x,
-                               int64_t x_stride, int64_t t, int32_t *acc, int64_t acc_stride);
+/* Every ternary GEMM family (the multiply-add family here, the lookup-table family in
+ * tern/lut_kernels.h) has this signature: acc[t][0..n) = W . x[t] with W in the family's packed
+ * layout. Returns 0, or non-zero if a generated kernel rejected its buffers (a caller bug). */
+typedef int (*tern_gemm_fn)(const uint8_t *w, int64_t n, int64_t k, const int8_t *x,
+                            int64_t x_stride, int64_t t, int32_t *acc, int64_t acc_stride);
 int tern_gemm_i2_generic(const uint8_t *w, int64_t n, int64_t k, const int8_t *x,
                          int64_t x_stride, int64_t t, int32_t *acc, int64_t acc_stride);
 
 typedef struct {
   const char *name;               /* e.g. "x86_64_avx512vnni" */
   tern_cpu_features_t requires;   /* every feature the variant's code uses */
-  tern_gemm_i2_fn fn;
-} tern_gemm_i2_variant;
+  tern_gemm_fn fn;
+} tern_gemm_variant;
 /* The variants compiled into this binary, best first, generic last. */
-const tern_gemm_i2_variant *tern_gemm_i2_variants(size_t *count);
+const tern_gemm_variant *tern_gemm_i2_variants(size_t *count);
 /* The best variant whose requirements `have` covers (the generic one at worst). */
-const tern_gemm_i2_variant *tern_gemm_i2_select(tern_cpu_features_t have);
+const tern_gemm_variant *tern_gemm_i2_select(tern_cpu_features_t have);
 
 /* y[t][n] = acc[t][n] / x_scale[t] * w_mul[per_row ? n : 0]  (the bitlinear epilogue; a divide
  * scale convention passes w_mul = 1 / weight_scale). */
