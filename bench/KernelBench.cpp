@@ -1,6 +1,6 @@
-//===- KernelBench.cpp - the multiply-add kernels against the machine's limits ----------------===//
+//===- KernelBench.cpp - the GEMM kernels against the machine's limits ------------------------===//
 //
-// Per kernel, shape, variant and thread count: time, GB/s of packed weight bytes, int8 GOP/s, and
+// Per family (multiply-add i2, lookup-table tl1 / tl2), kernel, shape, variant and thread count: time, GB/s of packed weight bytes, int8 GOP/s, and
 // the fraction of the limit measured in the same process: the memory read bandwidth for decode
 // GEMV (T = 1), the int8 dot-product peak for prefill GEMM (T = 128). Weights rotate through
 // copies totalling more than the last-level cache, so decode reads them from memory as a real
@@ -12,6 +12,7 @@
 //
 //===------------------------------------------------------------------------------------------===//
 #include "tern/kernels.h"
+#include "tern/lut_kernels.h"
 
 #include <HalideRuntime.h>
 #include <benchmark/benchmark.h>
@@ -127,16 +128,28 @@ void measureLimits(int threads) {
 struct Case {
   int64_t n, k;
 };
+
+struct Family {
+  const char *name;
+  size_t (*packedSize)(int64_t, int64_t);
+  int (*pack)(const int8_t *, int64_t, int64_t, uint8_t *);
+  const tern_gemm_variant *(*variants)(size_t *);
+};
+const Family kFamilies[] = {
+    {"i2", tern_i2_packed_size, tern_i2_pack, tern_gemm_i2_variants},
+    {"tl1", tern_tl1_packed_size, tern_tl1_pack, tern_gemm_tl1_variants},
+    {"tl2", tern_tl2_packed_size, tern_tl2_pack, tern_gemm_tl2_variants},
+};
 const Case kShapes[] = {{2560, 2560}, {640, 2560}, {6912, 2560}, {2560, 6912}};
 
-void BM_GemmI2(benchmark::State &state, const tern_gemm_variant *variant, Case shape,
-               int64_t tokens, int threads) {
+void BM_Gemm(benchmark::State &state, const Family *family, const tern_gemm_variant *variant,
+             Case shape, int64_t tokens, int threads) {
   tern_cpu_features_t have = tern_cpu_detect();
   if ((variant->requires & have) != variant->requires) {
     state.SkipWithError("SKIPPED: CPU lacks this variant's features");
     return;
   }
-  size_t packedBytes = tern_i2_packed_size(shape.n, shape.k);
+  size_t packedBytes = family->packedSize(shape.n, shape.k);
   size_t copies = tokens == 1 ? std::max<size_t>(1, kColdBytes / packedBytes) : 1;
   // 2 MiB-aligned and advised for transparent huge pages, as the runtime maps model weights.
   size_t total = (packedBytes * copies + (size_t(2) << 20) - 1) & ~((size_t(2) << 20) - 1);
@@ -145,11 +158,16 @@ void BM_GemmI2(benchmark::State &state, const tern_gemm_variant *variant, Case s
   madvise(storage.get(), total, MADV_HUGEPAGE);
   ByteRange weights{storage.get(), packedBytes * copies};
   std::mt19937 rng(1);
-  for (uint8_t &b : weights) { // any byte whose four codes are all 0..2
-    uint8_t v = 0;
-    for (int i = 0; i < 4; ++i)
-      v |= uint8_t((rng() % 3) << (2 * i));
-    b = v;
+  {
+    std::vector<int8_t> logical(size_t(shape.n * shape.k));
+    for (int8_t &v : logical)
+      v = int8_t(int(rng() % 3) - 1);
+    if (family->pack(logical.data(), shape.n, shape.k, weights.data()) != 0) {
+      state.SkipWithError("packing failed");
+      return;
+    }
+    for (size_t c = 1; c < copies; ++c)
+      std::memcpy(weights.data() + c * packedBytes, weights.data(), packedBytes);
   }
   int64_t xStride = tern_round_up(shape.k, 16), accStride = tern_round_up(shape.n, 64);
   std::vector<int8_t> x(size_t(tokens * xStride));
@@ -183,23 +201,25 @@ void BM_GemmI2(benchmark::State &state, const tern_gemm_variant *variant, Case s
 }
 
 void registerAll(int threads) {
-  size_t count;
-  const tern_gemm_variant *variants = tern_gemm_i2_variants(&count);
-  for (size_t v = 0; v < count; ++v)
-    for (Case shape : kShapes)
-      for (int64_t tokens : {int64_t(1), int64_t(128)}) {
+  for (const Family &family : kFamilies) {
+    size_t count;
+    const tern_gemm_variant *variants = family.variants(&count);
+    for (size_t v = 0; v < count; ++v)
+      for (Case shape : kShapes)
+        for (int64_t tokens : {int64_t(1), int64_t(128)}) {
           if (std::string(variants[v].name) == "generic" && tokens > 1)
             continue; // the scalar fallback (single-threaded): decode only
-          std::string name = std::string(tokens == 1 ? "gemv" : "gemm") + "_i2/" +
+          std::string name = std::string(tokens == 1 ? "gemv_" : "gemm_") + family.name + "/" +
                              variants[v].name + "/" + std::to_string(shape.n) + "x" +
                              std::to_string(shape.k) + "/T" + std::to_string(tokens) +
                              "/threads:" + std::to_string(threads);
-          benchmark::RegisterBenchmark(name.c_str(), BM_GemmI2, &variants[v], shape, tokens,
-                                       threads)
+          benchmark::RegisterBenchmark(name.c_str(), BM_Gemm, &family, &variants[v], shape,
+                                       tokens, threads)
               ->Unit(benchmark::kMicrosecond)
               ->UseRealTime()
               ->MinTime(0.2);
-      }
+        }
+  }
 }
 
 } // namespace
