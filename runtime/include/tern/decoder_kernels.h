@@ -5,7 +5,10 @@
 #ifndef TERN_DECODER_KERNELS_H
 #define TERN_DECODER_KERNELS_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+#include "tern/cpu.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -59,6 +62,39 @@ void tern_quantize_rows_q8(const void *w, tern_dtype_t dtype, int64_t n, int64_t
 void tern_matmul_q8_generic(const int8_t *xq, int64_t x_stride, const float *x_scale, int64_t t,
                             int64_t k, const int8_t *wq, const float *w_scale, int64_t n,
                             float *out);
+
+/* The activation of a gated feed-forward before its down projection. */
+typedef enum { TERN_GLU_NONE = 0, TERN_GLU_RELU2 = 1, TERN_GLU_SILU = 2 } tern_glu_t;
+
+/* The fused input of a bitlinear, per token (rows of k floats):
+ *   x = a (TERN_GLU_NONE), relu(a)^2 * b, or silu(a) * b;
+ *   y = tern_rms_norm(x, norm_weight, eps), or x when norm_weight is NULL;
+ *   q, scale = 8-bit tern_act_quant(y)  (q rows of q_stride >= round_up(k, 16), zero past k).
+ * Returns 0, or non-zero if a generated kernel rejected its buffers. */
+int tern_quant_input_generic(const float *a, const float *b, int64_t t, int64_t k, tern_glu_t glu,
+                             const float *norm_weight, float eps, int8_t *q, int64_t q_stride,
+                             float *scale);
+
+/* tern_matmul_generic with a status (the variant table's signature). */
+int tern_head_matmul_generic(const float *x, int64_t t, int64_t k, const void *w,
+                             tern_dtype_t dtype, int64_t n, float *out);
+
+/* The decoder kernels of one ISA. The SIMD variants reorder float sums (vectorized), so they
+ * match the generic ones within float rounding, not bit for bit (docs/kernels.md states the
+ * tolerances the tests hold them to). */
+typedef struct {
+  const char *name;
+  tern_cpu_features_t requires;
+  int (*quant_input)(const float *a, const float *b, int64_t t, int64_t k, tern_glu_t glu,
+                     const float *norm_weight, float eps, int8_t *q, int64_t q_stride,
+                     float *scale);
+  int (*head_matmul)(const float *x, int64_t t, int64_t k, const void *w, tern_dtype_t dtype,
+                     int64_t n, float *out);
+} tern_decoder_variant;
+
+/* The variants compiled into this binary, best first, generic last, and the selection. */
+const tern_decoder_variant *tern_decoder_variants(size_t *count);
+const tern_decoder_variant *tern_decoder_select(tern_cpu_features_t have);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,100 @@
+/* decoder_halide.c - the generated decoder kernels behind the plain C ABI of
+ * tern/decoder_kernels.h: builds the halide_buffer_t's, finishes what a kernel leaves to the
+ * caller (head rows past the last multiple of 64), and lists each ISA's functions. */
+#include "tern/decoder_kernels.h"
+#include "tern/kernels.h"
+
+#include <HalideRuntime.h>
+
+#include <stdbool.h>
+#include <string.h>
+
+typedef int (*halide_head_fn)(struct halide_buffer_t *w, struct halide_buffer_t *x,
+                              struct halide_buffer_t *out);
+typedef int (*halide_quant_input_fn)(struct halide_buffer_t *a, struct halide_buffer_t *b,
+                                     struct halide_buffer_t *g, int32_t glu, bool has_norm,
+                                     float eps, int32_t k, struct halide_buffer_t *q,
+                                     struct halide_buffer_t *scale);
+
+static void init_buffer(halide_buffer_t *b, const void *host, halide_type_code_t code, int bits,
+                        int dims, halide_dimension_t *dim) {
+  memset(b, 0, sizeof *b);
+  b->host = (uint8_t *)(uintptr_t)host; /* Halide buffers are not const-qualified */
+  b->type.code = code, b->type.bits = (uint8_t)bits, b->type.lanes = 1;
+  b->dimensions = dims, b->dim = dim;
+}
+
+static int run_quant_input(halide_quant_input_fn fn, const float *a, const float *b, int64_t t,
+                           int64_t k, tern_glu_t glu, const float *norm_weight, float eps,
+                           int8_t *q, int64_t q_stride, float *scale) {
+  if (t == 0)
+    return 0;
+  /* Unused inputs still need valid buffers of the right bounds: a stands in for them. */
+  halide_dimension_t ad[2] = {{0, (int32_t)k, 1, 0}, {0, (int32_t)t, (int32_t)k, 0}};
+  halide_dimension_t gd[1] = {{0, (int32_t)k, 1, 0}};
+  halide_dimension_t qd[2] = {{0, (int32_t)tern_round_up(k, 16), 1, 0},
+                              {0, (int32_t)t, (int32_t)q_stride, 0}};
+  halide_dimension_t sd[1] = {{0, (int32_t)t, 1, 0}};
+  halide_buffer_t ab, bb, gb, qb, sb;
+  init_buffer(&ab, a, halide_type_float, 32, 2, ad);
+  init_buffer(&bb, glu == TERN_GLU_NONE ? a : b, halide_type_float, 32, 2, ad);
+  init_buffer(&gb, norm_weight ? norm_weight : a, halide_type_float, 32, 1, gd);
+  init_buffer(&qb, q, halide_type_int, 8, 2, qd);
+  init_buffer(&sb, scale, halide_type_float, 32, 1, sd);
+  return fn(&ab, &bb, &gb, (int32_t)glu, norm_weight != NULL, eps, (int32_t)k, &qb, &sb);
+}
+
+static int run_head(halide_head_fn fn, const float *x, int64_t t, int64_t k, const void *w,
+                    tern_dtype_t dtype, int64_t n, float *out) {
+  /* The kernel takes the table as uint16 halves (f32 elements are two of them) and N as a
+   * multiple of 64; the last n % 64 rows go through the scalar kernel. */
+  int64_t halves = dtype == TERN_DTYPE_F32 ? 2 : 1, n64 = n / 64 * 64;
+  size_t element = (size_t)(2 * halves);
+  for (int64_t i = 0; i < t; ++i) {
+    const float *xi = x + i * k;
+    float *oi = out + i * n;
+    if (n64 > 0) {
+      halide_dimension_t wd[2] = {{0, (int32_t)(k * halves), 1, 0},
+                                  {0, (int32_t)n64, (int32_t)(k * halves), 0}};
+      halide_dimension_t xd[1] = {{0, (int32_t)k, 1, 0}};
+      halide_dimension_t od[1] = {{0, (int32_t)n64, 1, 0}};
+      halide_buffer_t wb, xb, ob;
+      init_buffer(&wb, w, halide_type_uint, 16, 2, wd);
+      init_buffer(&xb, xi, halide_type_float, 32, 1, xd);
+      init_buffer(&ob, oi, halide_type_float, 32, 1, od);
+      int status = fn(&wb, &xb, &ob);
+      if (status != 0)
+        return status;
+    }
+    if (n > n64)
+      tern_matmul_generic(xi, 1, k, (const uint8_t *)w + (size_t)(n64 * k) * element, dtype,
+                          n - n64, oi + n64);
+  }
+  return 0;
+}
+
+#define TERN_DECODER_VARIANT(NAME, REQUIRES)                                                       \
+  int tern_quant_input_##NAME##_halide(struct halide_buffer_t *, struct halide_buffer_t *,         \
+                                       struct halide_buffer_t *, int32_t, bool, float, int32_t,    \
+                                       struct halide_buffer_t *, struct halide_buffer_t *);        \
+  int tern_head_f16_##NAME##_halide(struct halide_buffer_t *, struct halide_buffer_t *,            \
+                                    struct halide_buffer_t *);                                     \
+  int tern_head_bf16_##NAME##_halide(struct halide_buffer_t *, struct halide_buffer_t *,           \
+                                     struct halide_buffer_t *);                                    \
+  int tern_head_f32_##NAME##_halide(struct halide_buffer_t *, struct halide_buffer_t *,            \
+                                    struct halide_buffer_t *);                                     \
+  int tern_quant_input_##NAME(const float *a, const float *b, int64_t t, int64_t k,                \
+                              tern_glu_t glu, const float *norm_weight, float eps, int8_t *q,      \
+                              int64_t q_stride, float *scale) {                                    \
+    return run_quant_input(tern_quant_input_##NAME##_halide, a, b, t, k, glu, norm_weight, eps,    \
+                           q, q_stride, scale);                                                    \
+  }                                                                                                \
+  int tern_head_matmul_##NAME(const float *x, int64_t t, int64_t k, const void *w,                 \
+                              tern_dtype_t dtype, int64_t n, float *out) {                         \
+    halide_head_fn fn = dtype == TERN_DTYPE_F16    ? tern_head_f16_##NAME##_halide                 \
+                        : dtype == TERN_DTYPE_BF16 ? tern_head_bf16_##NAME##_halide                \
+                                                   : tern_head_f32_##NAME##_halide;                \
+    return run_head(fn, x, t, k, w, dtype, n, out);                                                \
+  }
+#include "decoder_variants.inl"
+#undef TERN_DECODER_VARIANT

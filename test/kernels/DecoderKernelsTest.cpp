@@ -1,0 +1,220 @@
+//===- DecoderKernelsTest.cpp - the generated decoder kernels against the scalar ones ---------===//
+//
+// Every variant of the decoder kernel table, on awkward and real shapes:
+// - the output head's GEMV, for f32, f16 and bf16 tables, against a double-precision dot
+//   product: |out - ref| <= 1e-5 * sum_c |w x| (reassociated float sums);
+// - the fused bitlinear input (activation, RMSNorm, int8 quantization) against the composition
+//   of the scalar kernels: scales within 4 sqrt(k) u relative (u = 2^-24: a float sum of k
+//   squares reassociated by vectorization moves by about sqrt(k) u; the scalar sum is no more
+//   exact); q equal, except that q may move by one step where the reference y * s lies within
+//   2e-3 of a .5 tie (127 times that scale tolerance and then some). Such flips are counted and
+//   printed, so they stay visible.
+//
+//===------------------------------------------------------------------------------------------===//
+#include "tern/decoder_kernels.h"
+#include "tern/kernels.h"
+
+#include "gtest/gtest.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace {
+
+class DecoderVariant : public ::testing::TestWithParam<size_t> {
+protected:
+  const tern_decoder_variant &variant() {
+    size_t count;
+    return tern_decoder_variants(&count)[GetParam()];
+  }
+  void skipIfUnsupported() {
+    tern_cpu_features_t have = tern_cpu_detect(), need = variant().requires;
+    if ((need & have) != need) {
+      char buf[256];
+      tern_cpu_format_features(need & ~have, buf, sizeof buf);
+      GTEST_SKIP() << "SKIPPED: CPU lacks " << buf << " for the " << variant().name
+                   << " decoder kernels";
+    }
+  }
+};
+
+/// A random finite table of n x k elements of `dtype` (bit patterns with bounded exponents).
+/// Past 4099 rows, rows repeat (a prime period): the kernel cannot tell, and drawing every
+/// element of the 128256-row head would dominate the test under emulation.
+std::vector<uint8_t> randomTable(tern_dtype_t dtype, int64_t n, int64_t k, std::mt19937 &rng) {
+  size_t count = size_t(std::min<int64_t>(n, 4099) * k), element = dtype == TERN_DTYPE_F32 ? 4 : 2;
+  std::vector<uint8_t> bytes(size_t(n * k) * element);
+  for (size_t i = 0; i < count; ++i) {
+    uint32_t sign = rng() & 1, mant = rng();
+    if (dtype == TERN_DTYPE_F32) {
+      uint32_t bits = sign << 31 | (118 + rng() % 12) << 23 | (mant & 0x7fffff);
+      std::memcpy(&bytes[4 * i], &bits, 4);
+    } else if (dtype == TERN_DTYPE_BF16) {
+      uint16_t bits = uint16_t(sign << 15 | (118 + rng() % 12) << 7 | (mant & 0x7f));
+      std::memcpy(&bytes[2 * i], &bits, 2);
+    } else {
+      uint16_t bits = uint16_t(sign << 15 | (8 + rng() % 12) << 10 | (mant & 0x3ff));
+      std::memcpy(&bytes[2 * i], &bits, 2);
+    }
+  }
+  for (size_t at = count * element; at < bytes.size(); at += count * element)
+    std::memcpy(&bytes[at], bytes.data(), std::min(count * element, bytes.size() - at));
+  return bytes;
+}
+
+TEST_P(DecoderVariant, HeadMatmulMatchesDoublePrecision) {
+  skipIfUnsupported();
+  if (IsSkipped()) // GTEST_SKIP in a helper returns from the helper only
+    return;
+  struct Case {
+    int64_t n, k, t;
+  } cases[] = {{1, 1, 1},     {63, 17, 2},    {64, 64, 1},     {130, 100, 3},
+               {257, 2560, 1}, {2560, 2560, 2}, {128256, 2560, 1}};
+  for (tern_dtype_t dtype : {TERN_DTYPE_F32, TERN_DTYPE_F16, TERN_DTYPE_BF16})
+    for (Case c : cases) {
+      bool head = c.n > 100000;
+      if (head && (dtype != TERN_DTYPE_BF16 || !std::strcmp(variant().name, "generic")))
+        continue; // the real head is BF16; the scalar kernel is checked on the smaller shapes
+      std::mt19937 rng(uint32_t(c.n * 7 + c.k + dtype));
+      std::vector<uint8_t> w = randomTable(dtype, c.n, c.k, rng);
+      std::vector<float> x(size_t(c.t * c.k));
+      std::normal_distribution<float> normal(0.0f, 1.0f);
+      for (float &v : x)
+        v = normal(rng);
+      std::vector<float> out(size_t(c.t * c.n), NAN);
+      ASSERT_EQ(variant().head_matmul(x.data(), c.t, c.k, w.data(), dtype, c.n, out.data()), 0);
+      int bad = 0;
+      // On the head, every 61st row and the last 64 (the scalar tail past the last multiple of
+      // 64 and the last full block): the double reference of all rows would dominate the test.
+      auto checked = [&](int64_t j) { return !head || j % 61 == 0 || j >= c.n - 64; };
+      for (int64_t i = 0; i < c.t && bad < 5; ++i)
+        for (int64_t j = 0; j < c.n && bad < 5; ++j) {
+          if (!checked(j))
+            continue;
+          double ref = 0, mag = 0;
+          for (int64_t col = 0; col < c.k; ++col) {
+            double p = double(tern_load_float(w.data(), dtype, j * c.k + col)) *
+                       double(x[size_t(i * c.k + col)]);
+            ref += p, mag += std::fabs(p);
+          }
+          double got = out[size_t(i * c.n + j)];
+          if (!(std::fabs(got - ref) <= 1e-5 * mag + 1e-30)) {
+            ADD_FAILURE() << variant().name << " dtype " << dtype << " " << c.n << "x" << c.k
+                          << " token " << i << " row " << j << ": got " << got << ", want "
+                          << ref << " (sum |w x| = " << mag << ")";
+            ++bad;
+          }
+        }
+    }
+}
+
+struct QuantCase {
+  int64_t t, k;
+  tern_glu_t glu;
+  bool norm;
+};
+
+TEST_P(DecoderVariant, QuantInputMatchesScalarComposition) {
+  skipIfUnsupported();
+  if (IsSkipped()) // GTEST_SKIP in a helper returns from the helper only
+    return;
+  std::vector<QuantCase> cases;
+  for (tern_glu_t glu : {TERN_GLU_NONE, TERN_GLU_RELU2, TERN_GLU_SILU})
+    for (bool norm : {false, true})
+      for (auto [t, k] : {std::pair<int64_t, int64_t>{1, 1}, {1, 17}, {3, 64}, {2, 100},
+                          {1, 2560}, {5, 2560}, {1, 6912}, {9, 6912}})
+        cases.push_back({t, k, glu, norm});
+  long flips = 0, values = 0;
+  for (const QuantCase &c : cases) {
+    std::mt19937 rng(uint32_t(c.t * 1000 + c.k + 10 * c.glu + c.norm));
+    std::normal_distribution<float> normal(0.0f, 2.0f);
+    std::vector<float> a(size_t(c.t * c.k)), b(a.size()), g(size_t(c.k));
+    for (float &v : a)
+      v = normal(rng);
+    for (float &v : b)
+      v = normal(rng);
+    for (float &v : g)
+      v = 0.5f + std::fabs(normal(rng));
+    int64_t qs = tern_round_up(c.k, 16) + 16;
+    std::vector<int8_t> q(size_t(c.t * qs), 0x5a), want(q.size(), 0x5a);
+    std::vector<float> s(size_t(c.t)), wantS(size_t(c.t));
+    const float *norm = c.norm ? g.data() : nullptr;
+    ASSERT_EQ(tern_quant_input_generic(a.data(), b.data(), c.t, c.k, c.glu, norm, 1e-5f,
+                                       want.data(), qs, wantS.data()),
+              0);
+    ASSERT_EQ(variant().quant_input(a.data(), b.data(), c.t, c.k, c.glu, norm, 1e-5f, q.data(),
+                                    qs, s.data()),
+              0);
+    // The reference's y * s, to tell rounding-tie flips from errors.
+    std::vector<float> y(a.size());
+    if (c.glu == TERN_GLU_NONE) {
+      y = a;
+    } else {
+      if (c.glu == TERN_GLU_RELU2)
+        tern_relu2_generic(a.data(), int64_t(a.size()), y.data());
+      else
+        tern_silu_generic(a.data(), int64_t(a.size()), y.data());
+      tern_mul_generic(y.data(), b.data(), int64_t(y.size()), y.data());
+    }
+    if (norm)
+      tern_rms_norm_generic(y.data(), c.t, c.k, norm, 1e-5f, y.data());
+    std::string where = std::string(variant().name) + " t=" + std::to_string(c.t) +
+                        " k=" + std::to_string(c.k) + " glu=" + std::to_string(c.glu) +
+                        " norm=" + std::to_string(c.norm);
+    double scaleTol = 4.0 * std::sqrt(double(c.k)) * std::ldexp(1.0, -24);
+    for (int64_t i = 0; i < c.t; ++i) {
+      EXPECT_NEAR(s[size_t(i)], wantS[size_t(i)], scaleTol * wantS[size_t(i)]) << where;
+      for (int64_t col = 0; col < tern_round_up(c.k, 16); ++col) {
+        int got = q[size_t(i * qs + col)], ref = want[size_t(i * qs + col)];
+        ++values;
+        if (got == ref)
+          continue;
+        float scaled = col < c.k ? y[size_t(i * c.k + col)] * wantS[size_t(i)] : 0.0f;
+        float tie = std::fabs(scaled - std::floor(scaled) - 0.5f);
+        if (col < c.k && std::abs(got - ref) == 1 && tie < 2e-3f) {
+          ++flips;
+          continue;
+        }
+        ADD_FAILURE() << where << " token " << i << " column " << col << ": q " << got
+                      << ", want " << ref << " (y * s = " << scaled << ")";
+        break;
+      }
+      // Past the padded width the row is untouched.
+      EXPECT_EQ(q[size_t(i * qs + tern_round_up(c.k, 16))], 0x5a) << where;
+    }
+  }
+  std::printf("%s: %ld of %ld quantized values moved by one step at a rounding tie\n",
+              variant().name, flips, values);
+  EXPECT_LE(flips, values / 1000) << "more tie flips than float reassociation explains";
+}
+
+INSTANTIATE_TEST_SUITE_P(AllVariants, DecoderVariant,
+                         ::testing::Range(size_t(0),
+                                          [] {
+                                            size_t count;
+                                            tern_decoder_variants(&count);
+                                            return count;
+                                          }()),
+                         [](const auto &info) {
+                           size_t count;
+                           return std::string(tern_decoder_variants(&count)[info.param].name);
+                         });
+
+TEST(DecoderDispatch, BestSupportedVariantFirstGenericLast) {
+  size_t count;
+  const tern_decoder_variant *v = tern_decoder_variants(&count);
+  EXPECT_STREQ(v[count - 1].name, "generic");
+  EXPECT_STREQ(tern_decoder_select(0)->name, "generic");
+#if defined(__x86_64__)
+  EXPECT_STREQ(tern_decoder_select(TERN_CPU_AVX2 | TERN_CPU_FMA | TERN_CPU_F16C)->name,
+               "x86_64_avx2");
+  EXPECT_STREQ(tern_decoder_select(~tern_cpu_features_t(0))->name, "x86_64_avx512");
+#endif
+}
+
+} // namespace
