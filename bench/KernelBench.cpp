@@ -11,6 +11,7 @@
 // Halide's thread pool cannot shrink once started, so one process measures one thread count.
 //
 //===------------------------------------------------------------------------------------------===//
+#include "tern/decoder_kernels.h"
 #include "tern/kernels.h"
 #include "tern/lut_kernels.h"
 
@@ -200,7 +201,50 @@ void BM_Gemm(benchmark::State &state, const Family *family, const tern_gemm_vari
     state.counters["%vnni_peak"] = 100.0 * gops / gLimits.vnniPeakGops;
 }
 
+/// The output head's GEMV for one token: a 128256 x 2560 BF16 table (656 MB, past any cache)
+/// read once per call, so its limit is the read bandwidth.
+void BM_Head(benchmark::State &state, const tern_decoder_variant *variant, int threads) {
+  tern_cpu_features_t have = tern_cpu_detect();
+  if ((variant->requires & have) != variant->requires) {
+    state.SkipWithError("SKIPPED: CPU lacks this variant's features");
+    return;
+  }
+  const int64_t n = 128256, k = 2560;
+  size_t bytes = size_t(n * k) * 2;
+  std::vector<uint16_t> table(size_t(n * k));
+  std::mt19937 rng(3);
+  for (uint16_t &v : table) // BF16 values of magnitude 2^-8 .. 2^-1
+    v = uint16_t((rng() & 1) << 15 | (119 + rng() % 7) << 7 | (rng() & 0x7f));
+  std::vector<float> x(size_t(k), 0.5f);
+  std::vector<float> out(static_cast<size_t>(n));
+  auto start = std::chrono::steady_clock::now();
+  for (auto _ : state) {
+    if (variant->head_matmul(x.data(), 1, k, table.data(), TERN_DTYPE_BF16, n, out.data())) {
+      state.SkipWithError("kernel failed");
+      return;
+    }
+    benchmark::DoNotOptimize(out.data());
+  }
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() /
+      double(state.iterations());
+  double gbs = double(bytes) / seconds / 1e9;
+  state.counters["GB/s"] = gbs;
+  state.counters["threads"] = threads;
+  state.counters["%read_BW"] = 100.0 * gbs / gLimits.readGBs;
+}
+
 void registerAll(int threads) {
+  size_t decoderCount;
+  const tern_decoder_variant *decoder = tern_decoder_variants(&decoderCount);
+  for (size_t v = 0; v < decoderCount; ++v) {
+    std::string name = std::string("head_bf16/") + decoder[v].name +
+                       "/128256x2560/T1/threads:" + std::to_string(threads);
+    benchmark::RegisterBenchmark(name.c_str(), BM_Head, &decoder[v], threads)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime()
+        ->MinTime(0.5);
+  }
   for (const Family &family : kFamilies) {
     size_t count;
     const tern_gemm_variant *variants = family.variants(&count);

@@ -211,8 +211,11 @@ llvm::Expected<std::vector<float>> GenericInterpreter::run(llvm::ArrayRef<int32_
           Value_ out;
           out.rows = x.rows, out.cols = n;
           out.f.resize(size_t(x.rows * n));
-          tern_matmul_generic(x.f.data(), x.rows, x.cols, w->values.data(), TERN_DTYPE_F32, n,
-                              out.f.data());
+          // The dispatched head kernel (Halide where the CPU allows), like the i2 GEMMs.
+          const tern_decoder_variant *head = tern_decoder_select(tern_cpu_features());
+          if (head->head_matmul(x.f.data(), x.rows, x.cols, w->values.data(), TERN_DTYPE_F32, n,
+                                out.f.data()))
+            return fail(&op, "the head kernel rejected its buffers");
           env[m.getResult()] = std::move(out);
           return llvm::Error::success();
         })
