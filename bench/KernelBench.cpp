@@ -8,14 +8,14 @@
 //
 //   tern-bench-kernels [--threads=N] [--benchmark_filter=...]      (see docs/kernels.md)
 //
-// Halide's thread pool cannot shrink once started, so one process measures one thread count.
+// Kernels run on the runtime's thread pool (tern/thread_pool.h) with --threads threads.
 //
 //===------------------------------------------------------------------------------------------===//
 #include "tern/decoder_kernels.h"
 #include "tern/kernels.h"
+#include "tern/thread_pool.h"
 #include "tern/lut_kernels.h"
 
-#include <HalideRuntime.h>
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -281,7 +281,7 @@ int main(int argc, char **argv) {
     std::fprintf(stderr, "tern-bench-kernels: --threads must be at least 1\n");
     return 1;
   }
-  halide_set_num_threads(threads); // before the pool starts: it cannot shrink later
+  tern_set_num_threads(threads);
   benchmark::Initialize(&argc, argv);
   measureLimits(threads);
   registerAll(threads);

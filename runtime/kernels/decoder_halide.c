@@ -3,6 +3,7 @@
  * caller (head rows past the last multiple of 64), and lists each ISA's functions. */
 #include "tern/decoder_kernels.h"
 #include "tern/kernels.h"
+#include "tern/thread_pool.h"
 
 #include <HalideRuntime.h>
 
@@ -29,6 +30,7 @@ static int run_quant_input(halide_quant_input_fn fn, const float *a, const float
                            int8_t *q, int64_t q_stride, float *scale) {
   if (t == 0)
     return 0;
+  tern_thread_pool_adopt_halide();
   /* Unused inputs still need valid buffers of the right bounds: a stands in for them. */
   halide_dimension_t ad[2] = {{0, (int32_t)k, 1, 0}, {0, (int32_t)t, (int32_t)k, 0}};
   halide_dimension_t gd[1] = {{0, (int32_t)k, 1, 0}};
@@ -50,6 +52,7 @@ static int run_head(halide_head_fn fn, const float *x, int64_t t, int64_t k, con
    * multiple of 64; the last n % 64 rows go through the scalar kernel. */
   int64_t halves = dtype == TERN_DTYPE_F32 ? 2 : 1, n64 = n / 64 * 64;
   size_t element = (size_t)(2 * halves);
+  tern_thread_pool_adopt_halide();
   for (int64_t i = 0; i < t; ++i) {
     const float *xi = x + i * k;
     float *oi = out + i * n;

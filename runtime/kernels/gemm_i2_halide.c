@@ -8,6 +8,8 @@
 
 #include "gemm_i2_variants.h"
 
+#include "tern/thread_pool.h"
+
 #include <HalideRuntime.h>
 
 #include <string.h>
@@ -24,6 +26,7 @@ int tern_run_halide_gemm_i2(halide_gemm_fn fn, const uint8_t *w, int64_t n, int6
   halide_dimension_t ad[3] = {{0, 16, 1, 0},
                               {0, (int32_t)n_tiles, 16, 0},
                               {0, (int32_t)t, (int32_t)acc_stride, 0}};
+  tern_thread_pool_adopt_halide();
   halide_buffer_t wb, xb, ab;
   memset(&wb, 0, sizeof wb);
   memset(&xb, 0, sizeof xb);

@@ -7,7 +7,7 @@
 
 #include "gemm_i2_variants.h"
 
-#include <HalideRuntime.h>
+#include "tern/thread_pool.h"
 
 /* The micro-kernel, with its memref arguments expanded (allocated, aligned, offset, size, stride). */
 void tern_gemv_i2_x86_64_avx2_mlir(const uint8_t *, const uint8_t *, int64_t, int64_t, int64_t,
@@ -48,7 +48,7 @@ int tern_gemv_i2_avx2_mlir_tokens(const uint8_t *w, int64_t n, int64_t k, const 
     c.x_sum = 0;
     for (int64_t j = 0; j < c.k_tiles * 16; ++j)
       c.x_sum += c.x[j];
-    int status = halide_do_par_for(NULL, gemv_task, 0, (int)(c.n_tiles / 4), (uint8_t *)&c);
+    int status = tern_parallel_for(NULL, gemv_task, 0, (int)(c.n_tiles / 4), (uint8_t *)&c);
     if (status != 0)
       return status;
   }

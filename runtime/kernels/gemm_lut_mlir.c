@@ -1,14 +1,14 @@
 /* gemm_lut_mlir.c - runs the MLIR lookup-table micro-kernels (codegen/ukernels/GemvLut.cpp):
  * builds each token's tables, starts the accumulators (0 for tl1, the packed negative-group
- * counts for tl2), and hands row-block ranges to the kernel as tasks on Halide's thread pool
- * until the runtime has its own. A task runs every token over its rows, so a GEMM reads each
+ * counts for tl2), and hands row-block ranges to the kernel as tasks on the runtime's thread
+ * pool. A task runs every token over its rows, so a GEMM reads each
  * weight block from memory once and then from cache. */
 #define _POSIX_C_SOURCE 200112L
 #include "tern/lut_kernels.h"
 
 #include "gemm_lut_variants.h"
 
-#include <HalideRuntime.h>
+#include "tern/thread_pool.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -80,7 +80,7 @@ static int run_lut(lut_ukernel kernel, int tl2, const uint8_t *w, int64_t n, int
   if (!c.tables)
     return -1;
   int status = t == 1 ? table_task(NULL, 0, (uint8_t *)&c)
-                      : halide_do_par_for(NULL, table_task, 0, (int)t, (uint8_t *)&c);
+                      : tern_parallel_for(NULL, table_task, 0, (int)t, (uint8_t *)&c);
   if (status == 0) {
     /* tl2 kernels add flipped values (-v - 1) for negative groups: start from their count. */
     const int32_t *negatives =
@@ -92,7 +92,7 @@ static int run_lut(lut_ukernel kernel, int tl2, const uint8_t *w, int64_t n, int
         memset(acc + i * acc_stride, 0, (size_t)np * sizeof(int32_t));
     }
     int tasks = (int)((c.blocks + c.blocks_per_task - 1) / c.blocks_per_task);
-    status = halide_do_par_for(NULL, rows_task, 0, tasks, (uint8_t *)&c);
+    status = tern_parallel_for(NULL, rows_task, 0, tasks, (uint8_t *)&c);
   }
   free(c.tables);
   return status;

@@ -1,0 +1,219 @@
+/* thread_pool.c - the runtime's thread pool (tern/thread_pool.h).
+ *
+ * One loop runs at a time. Its description (fn, closure, bounds) is published under a sequence
+ * number: odd while the caller rewrites it, even when it is ready. A worker takes part in a loop
+ * only after announcing itself (`active`) and re-reading the same even sequence number, and the
+ * caller rewrites the description only when no worker is announced, so no worker ever reads a
+ * half-written loop. Iterations are claimed one at a time from an atomic counter (tasks are
+ * coarse: a 64-row block of a GEMV at least). */
+#define _GNU_SOURCE
+#include "tern/thread_pool.h"
+
+#include <HalideRuntime.h>
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define CPU_RELAX() _mm_pause()
+#elif defined(__aarch64__)
+#define CPU_RELAX() __asm__ __volatile__("yield")
+#else
+#define CPU_RELAX() ((void)0)
+#endif
+
+/* Spin this long after the last loop before sleeping: longer than the gap between two kernel
+ * calls of a decode step, far shorter than the gap between two user requests. */
+#define TERN_POOL_SPIN_US 500
+
+#define MAX_THREADS 256
+
+static struct {
+  /* The loop. */
+  tern_task_fn fn;
+  void *user_context;
+  uint8_t *closure;
+  int end;
+  atomic_int next, done, error, size;
+  atomic_uint sequence; /* odd: being written; even: ready */
+  atomic_int active;    /* workers inside the current loop */
+  atomic_flag busy;     /* a loop is running */
+  /* The workers. */
+  int threads; /* including the caller; 0 = not decided yet */
+  int started; /* workers running */
+  pthread_t workers[MAX_THREADS];
+  atomic_bool stop;
+  atomic_int sleeping;
+  pthread_mutex_t mutex;
+  pthread_cond_t wake;
+} pool = {.busy = ATOMIC_FLAG_INIT,
+          .mutex = PTHREAD_MUTEX_INITIALIZER,
+          .wake = PTHREAD_COND_INITIALIZER};
+
+static _Thread_local bool in_worker;
+
+static double now_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+/* Takes iterations until none are left. */
+static void run_iterations(void) {
+  int i;
+  while ((i = atomic_fetch_add(&pool.next, 1)) < pool.end) {
+    int status = pool.fn(pool.user_context, i, pool.closure);
+    if (status != 0) {
+      int expected = 0;
+      atomic_compare_exchange_strong(&pool.error, &expected, status);
+    }
+    atomic_fetch_add(&pool.done, 1);
+  }
+}
+
+static void *worker_main(void *arg) {
+  (void)arg;
+  in_worker = true;
+  unsigned seen = atomic_load(&pool.sequence);
+  for (;;) {
+    unsigned seq = atomic_load(&pool.sequence);
+    if (atomic_load(&pool.stop))
+      return NULL;
+    if (seq == seen || (seq & 1)) {
+      /* Nothing new: spin a while, then sleep until a loop is published. */
+      double start = now_us();
+      int spins = 0;
+      while ((seq = atomic_load(&pool.sequence)) == seen || (seq & 1)) {
+        if (atomic_load(&pool.stop))
+          return NULL;
+        CPU_RELAX();
+        if (++spins % 64 == 0 && now_us() - start > TERN_POOL_SPIN_US) {
+          pthread_mutex_lock(&pool.mutex);
+          atomic_fetch_add(&pool.sleeping, 1);
+          while (((seq = atomic_load(&pool.sequence)) == seen || (seq & 1)) &&
+                 !atomic_load(&pool.stop))
+            pthread_cond_wait(&pool.wake, &pool.mutex);
+          atomic_fetch_sub(&pool.sleeping, 1);
+          pthread_mutex_unlock(&pool.mutex);
+          start = now_us();
+        }
+      }
+      continue;
+    }
+    atomic_fetch_add(&pool.active, 1);
+    if (atomic_load(&pool.sequence) == seq)
+      run_iterations();
+    atomic_fetch_sub(&pool.active, 1);
+    seen = seq;
+  }
+}
+
+static int default_threads(void) {
+  const char *env = getenv("TERN_NUM_THREADS");
+  int n = env ? atoi(env) : 0;
+  if (n <= 0) {
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    n = cpus > 0 ? (int)cpus : 1;
+  }
+  return n > MAX_THREADS ? MAX_THREADS : n;
+}
+
+static void stop_workers(void) {
+  if (pool.started == 0)
+    return;
+  pthread_mutex_lock(&pool.mutex);
+  atomic_store(&pool.stop, true);
+  pthread_cond_broadcast(&pool.wake);
+  pthread_mutex_unlock(&pool.mutex);
+  for (int i = 0; i < pool.started; ++i)
+    pthread_join(pool.workers[i], NULL);
+  pool.started = 0;
+  atomic_store(&pool.stop, false);
+}
+
+static void start_workers(void) {
+  if (pool.threads == 0)
+    pool.threads = default_threads();
+  while (pool.started < pool.threads - 1 &&
+         pthread_create(&pool.workers[pool.started], NULL, worker_main, NULL) == 0)
+    ++pool.started;
+}
+
+static int run_serially(void *user_context, tern_task_fn fn, int min, int size,
+                        uint8_t *closure) {
+  for (int i = min; i < min + size; ++i) {
+    int status = fn(user_context, i, closure);
+    if (status != 0)
+      return status;
+  }
+  return 0;
+}
+
+int tern_parallel_for(void *user_context, tern_task_fn fn, int min, int size, uint8_t *closure) {
+  if (size <= 0)
+    return 0;
+  if (size == 1 || in_worker || atomic_flag_test_and_set(&pool.busy))
+    return run_serially(user_context, fn, min, size, closure);
+  if (pool.started == 0)
+    start_workers();
+  if (pool.started == 0) { /* one thread, or no thread could start */
+    atomic_flag_clear(&pool.busy);
+    return run_serially(user_context, fn, min, size, closure);
+  }
+  /* Retire the previous loop: mark the description as being written, wait for stragglers. */
+  atomic_fetch_add(&pool.sequence, 1);
+  while (atomic_load(&pool.active) != 0)
+    CPU_RELAX();
+  pool.fn = fn, pool.user_context = user_context, pool.closure = closure;
+  pool.end = min + size;
+  atomic_store(&pool.next, min);
+  atomic_store(&pool.done, 0);
+  atomic_store(&pool.error, 0);
+  atomic_fetch_add(&pool.sequence, 1); /* published */
+  if (atomic_load(&pool.sleeping) > 0) {
+    pthread_mutex_lock(&pool.mutex);
+    pthread_cond_broadcast(&pool.wake);
+    pthread_mutex_unlock(&pool.mutex);
+  }
+  run_iterations();
+  while (atomic_load(&pool.done) < size)
+    CPU_RELAX();
+  int status = atomic_load(&pool.error);
+  atomic_flag_clear(&pool.busy);
+  return status;
+}
+
+int tern_set_num_threads(int threads) {
+  int previous = tern_get_num_threads();
+  if (threads < 1)
+    threads = 1;
+  if (threads > MAX_THREADS)
+    threads = MAX_THREADS;
+  stop_workers();
+  pool.threads = threads;
+  return previous;
+}
+
+int tern_get_num_threads(void) {
+  if (pool.threads == 0)
+    pool.threads = default_threads();
+  return pool.threads;
+}
+
+static int halide_par_for(void *user_context, halide_task_t fn, int min, int size,
+                          uint8_t *closure) {
+  return tern_parallel_for(user_context, (tern_task_fn)fn, min, size, closure);
+}
+
+void tern_thread_pool_adopt_halide(void) {
+  static atomic_bool installed;
+  if (!atomic_load_explicit(&installed, memory_order_acquire)) {
+    halide_set_custom_do_par_for(halide_par_for);
+    atomic_store_explicit(&installed, true, memory_order_release);
+  }
+}
