@@ -8,10 +8,20 @@
 #include <HalideRuntime.h>
 
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef int (*halide_head_fn)(struct halide_buffer_t *w, struct halide_buffer_t *x,
                               struct halide_buffer_t *out);
+typedef int (*halide_attention_fn)(struct halide_buffer_t *q, struct halide_buffer_t *k_cache,
+                                   struct halide_buffer_t *v_cache,
+                                   struct halide_buffer_t *positions, float scale, bool causal,
+                                   int32_t last, struct halide_buffer_t *out);
+typedef int (*halide_rope_fn)(struct halide_buffer_t *x, struct halide_buffer_t *positions,
+                              struct halide_buffer_t *inv_freq, bool interleaved,
+                              struct halide_buffer_t *out);
+typedef int (*halide_embedding_fn)(struct halide_buffer_t *table, struct halide_buffer_t *tokens,
+                                   int32_t dtype, struct halide_buffer_t *out);
 typedef int (*halide_quant_input_fn)(struct halide_buffer_t *a, struct halide_buffer_t *b,
                                      struct halide_buffer_t *g, int32_t glu, bool has_norm,
                                      float eps, int32_t k, struct halide_buffer_t *q,
@@ -76,6 +86,87 @@ static int run_head(halide_head_fn fn, const float *x, int64_t t, int64_t k, con
   return 0;
 }
 
+static int run_attention(halide_attention_fn fn, const float *q, const float *k, const float *v,
+                         int64_t t, int64_t heads, int64_t kv_heads, int64_t head_dim,
+                         const int32_t *positions, float *k_cache, float *v_cache,
+                         int64_t context, float scale, int causal, float *out) {
+  int32_t last;
+  if (tern_kv_cache_append(k, v, t, kv_heads, head_dim, positions, k_cache, v_cache, context,
+                           &last) != 0)
+    return -1;
+  if (t == 0)
+    return 0;
+  tern_thread_pool_adopt_halide();
+  int32_t d = (int32_t)head_dim;
+  halide_dimension_t qd[3] = {{0, d, 1, 0}, {0, (int32_t)heads, d, 0},
+                              {0, (int32_t)t, (int32_t)(heads * head_dim), 0}};
+  halide_dimension_t cd[3] = {{0, d, 1, 0}, {0, (int32_t)context, d, 0},
+                              {0, (int32_t)kv_heads, (int32_t)(context * head_dim), 0}};
+  halide_dimension_t pd[1] = {{0, (int32_t)t, 1, 0}};
+  halide_buffer_t qb, kb, vb, pb, ob;
+  init_buffer(&qb, q, halide_type_float, 32, 3, qd);
+  init_buffer(&kb, k_cache, halide_type_float, 32, 3, cd);
+  init_buffer(&vb, v_cache, halide_type_float, 32, 3, cd);
+  init_buffer(&pb, positions, halide_type_int, 32, 1, pd);
+  init_buffer(&ob, out, halide_type_float, 32, 3, qd);
+  return fn(&qb, &kb, &vb, &pb, scale, causal != 0, last, &ob);
+}
+
+static int run_rope(halide_rope_fn fn, float *x, int64_t t, int64_t heads, int64_t head_dim,
+                    const int32_t *positions, float theta, int interleaved) {
+  if (t == 0)
+    return 0;
+  tern_thread_pool_adopt_halide();
+  /* The kernel writes a separate buffer (a rotation reads two elements of the row it writes),
+   * copied back: RoPE is in place in the ABI. */
+  size_t count = (size_t)(t * heads * head_dim);
+  float *inv_freq = (float *)malloc((size_t)(head_dim / 2 + 1) * sizeof(float));
+  float *rotated = (float *)malloc(count * sizeof(float));
+  int status = -1;
+  if (inv_freq && rotated) {
+    for (int64_t p = 0; p < head_dim / 2; ++p)
+      inv_freq[p] = tern_rope_inv_freq(theta, p, head_dim);
+    int32_t d = (int32_t)head_dim;
+    halide_dimension_t xd[3] = {{0, d, 1, 0}, {0, (int32_t)heads, d, 0},
+                                {0, (int32_t)t, (int32_t)(heads * head_dim), 0}};
+    halide_dimension_t pd[1] = {{0, (int32_t)t, 1, 0}};
+    halide_dimension_t fd[1] = {{0, d / 2, 1, 0}};
+    halide_buffer_t xb, pb, fb, ob;
+    init_buffer(&xb, x, halide_type_float, 32, 3, xd);
+    init_buffer(&pb, positions, halide_type_int, 32, 1, pd);
+    init_buffer(&fb, inv_freq, halide_type_float, 32, 1, fd);
+    init_buffer(&ob, rotated, halide_type_float, 32, 3, xd);
+    status = fn(&xb, &pb, &fb, interleaved != 0, &ob);
+    if (status == 0)
+      memcpy(x, rotated, count * sizeof(float));
+  }
+  free(inv_freq);
+  free(rotated);
+  return status;
+}
+
+static int64_t run_embedding(halide_embedding_fn fn, const void *table, tern_dtype_t dtype,
+                             int64_t vocab, int64_t hidden, const int32_t *tokens, int64_t t,
+                             float *out) {
+  for (int64_t i = 0; i < t; ++i)
+    if (tokens[i] < 0 || tokens[i] >= vocab)
+      return -1 - i;
+  if (t == 0)
+    return 0;
+  tern_thread_pool_adopt_halide();
+  int64_t halves = dtype == TERN_DTYPE_F32 ? 2 : 1;
+  halide_dimension_t td[2] = {{0, (int32_t)(hidden * halves), 1, 0},
+                              {0, (int32_t)vocab, (int32_t)(hidden * halves), 0}};
+  halide_dimension_t id[1] = {{0, (int32_t)t, 1, 0}};
+  halide_dimension_t od[2] = {{0, (int32_t)hidden, 1, 0}, {0, (int32_t)t, (int32_t)hidden, 0}};
+  halide_buffer_t tb, ib, ob;
+  init_buffer(&tb, table, halide_type_uint, 16, 2, td);
+  init_buffer(&ib, tokens, halide_type_int, 32, 1, id);
+  init_buffer(&ob, out, halide_type_float, 32, 2, od);
+  /* A kernel error (a caller bug) is -1 - t: no bad token has that index. */
+  return fn(&tb, &ib, (int32_t)dtype, &ob) == 0 ? 0 : -1 - t;
+}
+
 #define TERN_DECODER_VARIANT(NAME, REQUIRES)                                                       \
   int tern_quant_input_##NAME##_halide(struct halide_buffer_t *, struct halide_buffer_t *,         \
                                        struct halide_buffer_t *, int32_t, bool, float, int32_t,    \
@@ -86,6 +177,30 @@ static int run_head(halide_head_fn fn, const float *x, int64_t t, int64_t k, con
                                      struct halide_buffer_t *);                                    \
   int tern_head_f32_##NAME##_halide(struct halide_buffer_t *, struct halide_buffer_t *,            \
                                     struct halide_buffer_t *);                                     \
+  int tern_attention_##NAME##_halide(struct halide_buffer_t *, struct halide_buffer_t *,           \
+                                     struct halide_buffer_t *, struct halide_buffer_t *, float,    \
+                                     bool, int32_t, struct halide_buffer_t *);                     \
+  int tern_rope_##NAME##_halide(struct halide_buffer_t *, struct halide_buffer_t *,                \
+                                struct halide_buffer_t *, bool, struct halide_buffer_t *);         \
+  int tern_embedding_##NAME##_halide(struct halide_buffer_t *, struct halide_buffer_t *, int32_t,  \
+                                     struct halide_buffer_t *);                                    \
+  int tern_attention_##NAME(const float *q, const float *k, const float *v, int64_t t,             \
+                            int64_t heads, int64_t kv_heads, int64_t head_dim,                     \
+                            const int32_t *positions, float *k_cache, float *v_cache,              \
+                            int64_t context, float scale, int causal, float *out) {                \
+    return run_attention(tern_attention_##NAME##_halide, q, k, v, t, heads, kv_heads, head_dim,    \
+                         positions, k_cache, v_cache, context, scale, causal, out);                \
+  }                                                                                                \
+  int tern_rope_##NAME(float *x, int64_t t, int64_t heads, int64_t head_dim,                       \
+                       const int32_t *positions, float theta, int interleaved) {                   \
+    return run_rope(tern_rope_##NAME##_halide, x, t, heads, head_dim, positions, theta,            \
+                    interleaved);                                                                  \
+  }                                                                                                \
+  int64_t tern_embedding_##NAME(const void *table, tern_dtype_t dtype, int64_t vocab,              \
+                                int64_t hidden, const int32_t *tokens, int64_t t, float *out) {    \
+    return run_embedding(tern_embedding_##NAME##_halide, table, dtype, vocab, hidden, tokens, t,   \
+                         out);                                                                     \
+  }                                                                                                \
   int tern_quant_input_##NAME(const float *a, const float *b, int64_t t, int64_t k,                \
                               tern_glu_t glu, const float *norm_weight, float eps, int8_t *q,      \
                               int64_t q_stride, float *scale) {                                    \

@@ -154,7 +154,7 @@ TEST_P(GenericForwardTest, PrefillMatchesReference) {
   ASSERT_TRUE(bool(logits)) << llvm::toString(logits.takeError());
   Comparison c = compare(*logits, ref, 0, int64_t(kTokens.size()), vocab);
   std::printf("%s prefill (%s): worst relative error %.2e at position %lld\n",
-              gen::formatName(GetParam()).str().c_str(), interpreter.gemmVariant(),
+              gen::formatName(GetParam()).str().c_str(), interpreter.kernelVariants().c_str(),
               c.worstRelative, (long long)c.worstPosition);
   EXPECT_LE(c.worstRelative, 1e-3) << "at position " << c.worstPosition;
   EXPECT_TRUE(c.argmaxMismatches.empty()) << "argmax differs at position "

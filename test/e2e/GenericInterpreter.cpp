@@ -45,8 +45,9 @@ GenericInterpreter::GenericInterpreter(func::FuncOp forward, const WeightStore &
   vCache = kCache;
 }
 
-const char *GenericInterpreter::gemmVariant() const {
-  return tern_gemm_i2_select(tern_cpu_features())->name;
+std::string GenericInterpreter::kernelVariants() const {
+  return std::string("i2 ") + tern_gemm_i2_select(tern_cpu_features())->name + ", decoder " +
+         tern_decoder_select(tern_cpu_features())->name;
 }
 
 llvm::Expected<const GenericInterpreter::Weight *>
@@ -81,6 +82,9 @@ llvm::Expected<std::vector<float>> GenericInterpreter::run(llvm::ArrayRef<int32_
   llvm::DenseMap<mlir::Value, Value_> env;
   std::vector<float> logits;
   auto widthOf = [](mlir::Value v) { return cast<RankedTensorType>(v.getType()).getDimSize(1); };
+  // The dispatched decoder kernels (Halide where the CPU allows, like the i2 GEMMs below);
+  // activation quantization stays scalar so no rounding tie can flip between runs.
+  const tern_decoder_variant *kernels = tern_decoder_select(tern_cpu_features());
 
   for (Operation &op : forward.getBody().front()) {
     llvm::Error error = llvm::TypeSwitch<Operation *, llvm::Error>(&op)
@@ -100,8 +104,8 @@ llvm::Expected<std::vector<float>> GenericInterpreter::run(llvm::ArrayRef<int32_
           out.rows = t, out.cols = widthOf(e.getResult());
           out.f.resize(size_t(t * out.cols));
           int64_t vocab = cast<RankedTensorType>(e.getTable().getType()).getDimSize(0);
-          if (tern_embedding_generic(table->values.data(), TERN_DTYPE_F32, vocab, out.cols,
-                                     tokens.data(), t, out.f.data()) != 0)
+          if (kernels->embedding(table->values.data(), TERN_DTYPE_F32, vocab, out.cols,
+                                 tokens.data(), t, out.f.data()) != 0)
             return fail(&op, "token id outside the vocabulary");
           env[e.getResult()] = std::move(out);
           return llvm::Error::success();
@@ -154,9 +158,10 @@ llvm::Expected<std::vector<float>> GenericInterpreter::run(llvm::ArrayRef<int32_
         .Case([&](RoPEOp r) -> llvm::Error {
           Value_ out = env[r.getInput()];
           int64_t d = int64_t(r.getHeadDim());
-          tern_rope_generic(out.f.data(), out.rows, out.cols / d, d, positions.data(),
+          if (kernels->rope(out.f.data(), out.rows, out.cols / d, d, positions.data(),
                             r.getTheta().convertToFloat(),
-                            r.getStyle() == RopeStyle::interleaved);
+                            r.getStyle() == RopeStyle::interleaved) != 0)
+            return fail(&op, "the RoPE kernel failed");
           env[r.getResult()] = std::move(out);
           return llvm::Error::success();
         })
@@ -167,11 +172,11 @@ llvm::Expected<std::vector<float>> GenericInterpreter::run(llvm::ArrayRef<int32_
           Value_ out;
           out.rows = q.rows, out.cols = q.cols;
           out.f.resize(q.f.size());
-          if (tern_attention_generic(q.f.data(), env[a.getKey()].f.data(),
-                                     env[a.getValue()].f.data(), q.rows, heads, kvHeads, headDim,
-                                     positions.data(), kCache.data() + a.getLayer() * layerSize,
-                                     vCache.data() + a.getLayer() * layerSize, context,
-                                     a.getScaleOrDefault(), a.getCausal(), out.f.data()) != 0)
+          if (kernels->attention(q.f.data(), env[a.getKey()].f.data(),
+                                 env[a.getValue()].f.data(), q.rows, heads, kvHeads, headDim,
+                                 positions.data(), kCache.data() + a.getLayer() * layerSize,
+                                 vCache.data() + a.getLayer() * layerSize, context,
+                                 a.getScaleOrDefault(), a.getCausal(), out.f.data()) != 0)
             return fail(&op, "a position is outside the context");
           env[a.getOutput()] = std::move(out);
           return llvm::Error::success();
@@ -211,9 +216,7 @@ llvm::Expected<std::vector<float>> GenericInterpreter::run(llvm::ArrayRef<int32_
           Value_ out;
           out.rows = x.rows, out.cols = n;
           out.f.resize(size_t(x.rows * n));
-          // The dispatched head kernel (Halide where the CPU allows), like the i2 GEMMs.
-          const tern_decoder_variant *head = tern_decoder_select(tern_cpu_features());
-          if (head->head_matmul(x.f.data(), x.rows, x.cols, w->values.data(), TERN_DTYPE_F32, n,
+          if (kernels->head_matmul(x.f.data(), x.rows, x.cols, w->values.data(), TERN_DTYPE_F32, n,
                                 out.f.data()))
             return fail(&op, "the head kernel rejected its buffers");
           env[m.getResult()] = std::move(out);

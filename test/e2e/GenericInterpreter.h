@@ -16,6 +16,7 @@
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/Error.h"
 
+#include <string>
 #include <vector>
 
 namespace tern::test {
@@ -28,8 +29,8 @@ public:
   llvm::Expected<std::vector<float>> run(llvm::ArrayRef<int32_t> tokens,
                                          llvm::ArrayRef<int32_t> positions);
   int64_t vocab() const { return vocabSize; }
-  /// The multiply-add variant the ternary projections use.
-  const char *gemmVariant() const;
+  /// The kernel variants it dispatches to: the multiply-add GEMM's and the decoder kernels'.
+  std::string kernelVariants() const;
 
 private:
   struct Weight {

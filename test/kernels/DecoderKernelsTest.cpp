@@ -193,6 +193,127 @@ TEST_P(DecoderVariant, QuantInputMatchesScalarComposition) {
   EXPECT_LE(flips, values / 1000) << "more tie flips than float reassociation explains";
 }
 
+TEST_P(DecoderVariant, EmbeddingIsExactAndRejectsBadIds) {
+  skipIfUnsupported();
+  if (IsSkipped()) // GTEST_SKIP in a helper returns from the helper only
+    return;
+  std::mt19937 rng(5);
+  for (tern_dtype_t dtype : {TERN_DTYPE_F32, TERN_DTYPE_F16, TERN_DTYPE_BF16})
+    for (int64_t hidden : {1, 7, 64, 2560}) {
+      const int64_t vocab = 300;
+      std::vector<uint8_t> table = randomTable(dtype, vocab, hidden, rng);
+      std::vector<int32_t> tokens = {0, 299, 17, 17, 128};
+      std::vector<float> out(tokens.size() * size_t(hidden), NAN), want(out.size());
+      ASSERT_EQ(tern_embedding_generic(table.data(), dtype, vocab, hidden, tokens.data(),
+                                       int64_t(tokens.size()), want.data()),
+                0);
+      ASSERT_EQ(variant().embedding(table.data(), dtype, vocab, hidden, tokens.data(),
+                                    int64_t(tokens.size()), out.data()),
+                0);
+      EXPECT_EQ(std::memcmp(out.data(), want.data(), out.size() * sizeof(float)), 0)
+          << variant().name << " dtype " << dtype << " hidden " << hidden;
+      tokens[3] = 300;
+      EXPECT_EQ(variant().embedding(table.data(), dtype, vocab, hidden, tokens.data(),
+                                    int64_t(tokens.size()), out.data()),
+                -4);
+    }
+}
+
+TEST_P(DecoderVariant, RoPEMatchesScalarWithinRounding) {
+  skipIfUnsupported();
+  if (IsSkipped()) // GTEST_SKIP in a helper returns from the helper only
+    return;
+  std::mt19937 rng(6);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  for (int interleaved : {0, 1})
+    for (int64_t headDim : {2, 16, 128})
+      for (int64_t t : {1, 5}) {
+        const int64_t heads = 3;
+        std::vector<float> x(size_t(t * heads * headDim));
+        for (float &v : x)
+          v = normal(rng);
+        std::vector<int32_t> positions(static_cast<size_t>(t));
+        for (int32_t &p : positions)
+          p = int32_t(rng() % 4096);
+        std::vector<float> want = x;
+        tern_rope_generic(want.data(), t, heads, headDim, positions.data(), 500000.0f,
+                          interleaved);
+        ASSERT_EQ(variant().rope(x.data(), t, heads, headDim, positions.data(), 500000.0f,
+                                 interleaved),
+                  0);
+        // Same angles, cosines and sines; a fused multiply-add may round once less.
+        for (size_t i = 0; i < x.size(); ++i)
+          ASSERT_NEAR(x[i], want[i], 1e-6f * (1.0f + std::fabs(want[i])))
+              << variant().name << " interleaved " << interleaved << " head_dim " << headDim
+              << " element " << i;
+      }
+}
+
+TEST_P(DecoderVariant, AttentionMatchesScalarWithinRounding) {
+  skipIfUnsupported();
+  if (IsSkipped()) // GTEST_SKIP in a helper returns from the helper only
+    return;
+  // The caches start full of random keys and values, so a token at position p attends to p
+  // earlier entries as if they had been written by earlier calls.
+  struct Case {
+    int64_t heads, kvHeads, headDim, context;
+    std::vector<int32_t> positions;
+    int causal;
+  } cases[] = {
+      {4, 2, 16, 64, {0, 1, 2, 3, 4, 5, 6, 7, 8}, 1},             // prefill from empty
+      {4, 2, 16, 64, {9}, 1},                                      // decode after 9 tokens
+      {20, 5, 128, 300, {280, 281, 282, 283, 284, 285, 286}, 1},   // 2B4T heads, long history
+      {20, 5, 128, 300, {299}, 1},                                 // the last position
+      {20, 5, 128, 300, {}, 1},                                    // no tokens
+      {6, 6, 12, 40, {12}, 1},                                     // odd head_dim, MHA
+      {4, 1, 16, 32, {3, 4, 0, 1, 2}, 0},                          // not causal, MQA, unordered
+  };
+  std::mt19937 rng(7);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  for (Case &c : cases) {
+    size_t cacheSize = size_t(c.kvHeads * c.context * c.headDim);
+    std::vector<float> kc(cacheSize), vc(cacheSize);
+    for (float &v : kc)
+      v = normal(rng);
+    for (float &v : vc)
+      v = normal(rng);
+    std::vector<float> kc2 = kc, vc2 = vc;
+    int64_t t = int64_t(c.positions.size());
+    std::vector<float> q(size_t(t * c.heads * c.headDim)), k(size_t(t * c.kvHeads * c.headDim)),
+        v(k.size());
+    for (float &x : q)
+      x = normal(rng);
+    for (float &x : k)
+      x = normal(rng);
+    for (float &x : v)
+      x = normal(rng);
+    float scale = 1.0f / std::sqrt(float(c.headDim));
+    std::vector<float> out(q.size(), NAN), want(q.size(), NAN);
+    ASSERT_EQ(tern_attention_generic(q.data(), k.data(), v.data(), t, c.heads, c.kvHeads,
+                                     c.headDim, c.positions.data(), kc.data(), vc.data(),
+                                     c.context, scale, c.causal, want.data()),
+              0);
+    ASSERT_EQ(variant().attention(q.data(), k.data(), v.data(), t, c.heads, c.kvHeads,
+                                  c.headDim, c.positions.data(), kc2.data(), vc2.data(),
+                                  c.context, scale, c.causal, out.data()),
+              0);
+    EXPECT_EQ(kc2, kc) << variant().name << ": the key cache differs";
+    EXPECT_EQ(vc2, vc) << variant().name << ": the value cache differs";
+    // Outputs are convex combinations of values of magnitude ~1: absolute 1e-5.
+    for (size_t i = 0; i < out.size(); ++i)
+      ASSERT_NEAR(out[i], want[i], 1e-5f)
+          << variant().name << " heads " << c.heads << "/" << c.kvHeads << " head_dim "
+          << c.headDim << " t " << t << " element " << i;
+  }
+  // A position outside the context is refused before anything is written.
+  std::vector<float> kc(2 * 8 * 4, 1.0f), vc = kc, q(4 * 4), kv(2 * 4), out(q.size());
+  int32_t bad = 8;
+  EXPECT_EQ(variant().attention(q.data(), kv.data(), kv.data(), 1, 4, 2, 4, &bad, kc.data(),
+                                vc.data(), 8, 0.5f, 1, out.data()),
+            -1);
+  EXPECT_EQ(kc, std::vector<float>(2 * 8 * 4, 1.0f));
+}
+
 INSTANTIATE_TEST_SUITE_P(AllVariants, DecoderVariant,
                          ::testing::Range(size_t(0),
                                           [] {

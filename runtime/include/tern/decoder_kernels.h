@@ -24,6 +24,9 @@ float tern_load_float(const void *table, tern_dtype_t dtype, int64_t i);
 void tern_rms_norm_generic(const float *x, int64_t t, int64_t n, const float *weight, float eps,
                            float *out);
 
+/* theta^(-2 pair / head_dim) in float32, as the HF modules compute RoPE's inverse frequencies. */
+float tern_rope_inv_freq(float theta, int64_t pair, int64_t head_dim);
+
 /* Rotary embedding, in place on x[t][heads * head_dim], angle positions[t] * theta^(-2i/d).
  * interleaved = 0: rotate-half (pairs i, i + d/2; HF Llama/BitNet); 1: pairs 2i, 2i + 1. */
 void tern_rope_generic(float *x, int64_t t, int64_t heads, int64_t head_dim,
@@ -33,6 +36,13 @@ void tern_rope_generic(float *x, int64_t t, int64_t heads, int64_t head_dim,
  * to: k_cache / v_cache are [kv_heads][context][head_dim]. Token i attends to cached positions
  * p <= positions[i] (causal) or p <= max(positions) (not causal). Returns -1 (writing nothing)
  * if a position is outside [0, context). */
+/* The cache half of attention: checks every position against [0, context) (returns -1 and
+ * writes nothing otherwise), copies the new keys and values to their positions and sets *last
+ * to the largest position. */
+int tern_kv_cache_append(const float *k, const float *v, int64_t t, int64_t kv_heads,
+                         int64_t head_dim, const int32_t *positions, float *k_cache,
+                         float *v_cache, int64_t context, int32_t *last);
+
 int tern_attention_generic(const float *q, const float *k, const float *v, int64_t t,
                            int64_t heads, int64_t kv_heads, int64_t head_dim,
                            const int32_t *positions, float *k_cache, float *v_cache,
@@ -75,9 +85,11 @@ int tern_quant_input_generic(const float *a, const float *b, int64_t t, int64_t 
                              const float *norm_weight, float eps, int8_t *q, int64_t q_stride,
                              float *scale);
 
-/* tern_matmul_generic with a status (the variant table's signature). */
+/* The generic kernels with the variant table's signatures (a status result). */
 int tern_head_matmul_generic(const float *x, int64_t t, int64_t k, const void *w,
                              tern_dtype_t dtype, int64_t n, float *out);
+int tern_rope_variant_generic(float *x, int64_t t, int64_t heads, int64_t head_dim,
+                              const int32_t *positions, float theta, int interleaved);
 
 /* The decoder kernels of one ISA. The SIMD variants reorder float sums (vectorized), so they
  * match the generic ones within float rounding, not bit for bit (docs/kernels.md states the
@@ -90,6 +102,15 @@ typedef struct {
                      float *scale);
   int (*head_matmul)(const float *x, int64_t t, int64_t k, const void *w, tern_dtype_t dtype,
                      int64_t n, float *out);
+  int (*attention)(const float *q, const float *k, const float *v, int64_t t, int64_t heads,
+                   int64_t kv_heads, int64_t head_dim, const int32_t *positions, float *k_cache,
+                   float *v_cache, int64_t context, float scale, int causal, float *out);
+  int (*rope)(float *x, int64_t t, int64_t heads, int64_t head_dim, const int32_t *positions,
+              float theta, int interleaved);
+  /* Returns as tern_embedding_generic does, or -1 - t if a generated kernel rejected its
+   * buffers. */
+  int64_t (*embedding)(const void *table, tern_dtype_t dtype, int64_t vocab, int64_t hidden,
+                       const int32_t *tokens, int64_t t, float *out);
 } tern_decoder_variant;
 
 /* The variants compiled into this binary, best first, generic last, and the selection. */

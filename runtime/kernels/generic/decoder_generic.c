@@ -57,8 +57,7 @@ void tern_rope_generic(float *x, int64_t t, int64_t heads, int64_t head_dim,
   int64_t half = head_dim / 2;
   for (int64_t i = 0; i < t; ++i)
     for (int64_t p = 0; p < half; ++p) {
-      /* inv_freq in float32, as the HF modules compute it. */
-      float inv_freq = 1.0f / powf(theta, (float)(2 * p) / (float)head_dim);
+      float inv_freq = tern_rope_inv_freq(theta, p, head_dim);
       float angle = (float)positions[i] * inv_freq;
       float c = cosf(angle), s = sinf(angle);
       for (int64_t h = 0; h < heads; ++h) {
@@ -71,16 +70,15 @@ void tern_rope_generic(float *x, int64_t t, int64_t heads, int64_t head_dim,
     }
 }
 
-int tern_attention_generic(const float *q, const float *k, const float *v, int64_t t,
-                           int64_t heads, int64_t kv_heads, int64_t head_dim,
-                           const int32_t *positions, float *k_cache, float *v_cache,
-                           int64_t context, float scale, int causal, float *out) {
-  int32_t last = 0;
+int tern_kv_cache_append(const float *k, const float *v, int64_t t, int64_t kv_heads,
+                         int64_t head_dim, const int32_t *positions, float *k_cache,
+                         float *v_cache, int64_t context, int32_t *last) {
+  *last = 0;
   for (int64_t i = 0; i < t; ++i) {
     if (positions[i] < 0 || positions[i] >= context)
       return -1;
-    if (positions[i] > last)
-      last = positions[i];
+    if (positions[i] > *last)
+      *last = positions[i];
   }
   for (int64_t i = 0; i < t; ++i)
     for (int64_t g = 0; g < kv_heads; ++g) {
@@ -88,6 +86,17 @@ int tern_attention_generic(const float *q, const float *k, const float *v, int64
       memcpy(k_cache + at, k + (i * kv_heads + g) * head_dim, sizeof(float) * (size_t)head_dim);
       memcpy(v_cache + at, v + (i * kv_heads + g) * head_dim, sizeof(float) * (size_t)head_dim);
     }
+  return 0;
+}
+
+int tern_attention_generic(const float *q, const float *k, const float *v, int64_t t,
+                           int64_t heads, int64_t kv_heads, int64_t head_dim,
+                           const int32_t *positions, float *k_cache, float *v_cache,
+                           int64_t context, float scale, int causal, float *out) {
+  int32_t last;
+  if (tern_kv_cache_append(k, v, t, kv_heads, head_dim, positions, k_cache, v_cache, context,
+                           &last) != 0)
+    return -1;
   int64_t group = heads / kv_heads;
   for (int64_t i = 0; i < t; ++i) {
     int64_t visible = (causal ? positions[i] : last) + 1;
@@ -155,6 +164,11 @@ int64_t tern_embedding_generic(const void *table, tern_dtype_t dtype, int64_t vo
     for (int64_t j = 0; j < hidden; ++j)
       out[i * hidden + j] = tern_load_float(table, dtype, (int64_t)tokens[i] * hidden + j);
   return 0;
+}
+
+float tern_rope_inv_freq(float theta, int64_t pair, int64_t head_dim) {
+  /* In float32, as the HF modules compute it. */
+  return 1.0f / powf(theta, (float)(2 * pair) / (float)head_dim);
 }
 
 void tern_matmul_generic(const float *x, int64_t t, int64_t k, const void *w, tern_dtype_t dtype,

@@ -1,5 +1,6 @@
-/* quant_input_generic.c - the fused bitlinear input as the composition of the scalar kernels
- * (tern/decoder_kernels.h): the oracle of the generated versions. */
+/* decoder_variant_generic.c - the generic row of the decoder kernel table: the fused bitlinear
+ * input as the composition of the scalar kernels (the oracle of the generated version), and the
+ * scalar kernels with the table's status-returning signatures. */
 #include "tern/decoder_kernels.h"
 #include "tern/kernels.h"
 
@@ -36,5 +37,11 @@ int tern_quant_input_generic(const float *a, const float *b, int64_t t, int64_t 
 int tern_head_matmul_generic(const float *x, int64_t t, int64_t k, const void *w,
                              tern_dtype_t dtype, int64_t n, float *out) {
   tern_matmul_generic(x, t, k, w, dtype, n, out);
+  return 0;
+}
+
+int tern_rope_variant_generic(float *x, int64_t t, int64_t heads, int64_t head_dim,
+                              const int32_t *positions, float theta, int interleaved) {
+  tern_rope_generic(x, t, heads, head_dim, positions, theta, interleaved);
   return 0;
 }
