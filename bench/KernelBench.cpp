@@ -234,6 +234,44 @@ void BM_Head(benchmark::State &state, const tern_decoder_variant *variant, int t
   state.counters["%read_BW"] = 100.0 * gbs / gLimits.readGBs;
 }
 
+/// One decode step of one 2B4T layer's attention at `position` (20 query heads, 5 KV heads of
+/// 128): it reads 2 * 5 * (position + 1) * 128 floats of cache, so its limit is the read
+/// bandwidth once the cache outgrows the caches.
+void BM_AttentionDecode(benchmark::State &state, const tern_decoder_variant *variant,
+                        int32_t position, int threads) {
+  tern_cpu_features_t have = tern_cpu_detect();
+  if ((variant->requires & have) != variant->requires) {
+    state.SkipWithError("SKIPPED: CPU lacks this variant's features");
+    return;
+  }
+  const int64_t heads = 20, kvHeads = 5, headDim = 128, context = position + 1;
+  // Copies of the layer's cache, rotated like the weights so each call reads from memory.
+  size_t layer = size_t(kvHeads * context * headDim);
+  size_t copies = std::max<size_t>(1, kColdBytes / (2 * layer * sizeof(float)));
+  std::vector<float> kc(layer * copies, 0.01f), vc(layer * copies, 0.02f);
+  std::vector<float> q(size_t(heads * headDim), 0.1f), k(size_t(kvHeads * headDim), 0.1f),
+      v(k.size(), 0.1f), out(q.size());
+  size_t copy = 0;
+  auto start = std::chrono::steady_clock::now();
+  for (auto _ : state) {
+    if (variant->attention(q.data(), k.data(), v.data(), 1, heads, kvHeads, headDim, &position,
+                           kc.data() + copy * layer, vc.data() + copy * layer, context,
+                           0.0884f, 1, out.data())) {
+      state.SkipWithError("kernel failed");
+      return;
+    }
+    copy = (copy + 1) % copies;
+    benchmark::DoNotOptimize(out.data());
+  }
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() /
+      double(state.iterations());
+  double gbs = double(2 * layer * sizeof(float)) / seconds / 1e9;
+  state.counters["GB/s"] = gbs;
+  state.counters["threads"] = threads;
+  state.counters["%read_BW"] = 100.0 * gbs / gLimits.readGBs;
+}
+
 void registerAll(int threads) {
   size_t decoderCount;
   const tern_decoder_variant *decoder = tern_decoder_variants(&decoderCount);
@@ -244,6 +282,15 @@ void registerAll(int threads) {
         ->Unit(benchmark::kMillisecond)
         ->UseRealTime()
         ->MinTime(0.5);
+    for (int32_t position : {511, 4095}) {
+      std::string attention = std::string("attention_decode/") + decoder[v].name + "/pos" +
+                              std::to_string(position) + "/T1/threads:" + std::to_string(threads);
+      benchmark::RegisterBenchmark(attention.c_str(), BM_AttentionDecode, &decoder[v], position,
+                                   threads)
+          ->Unit(benchmark::kMicrosecond)
+          ->UseRealTime()
+          ->MinTime(0.2);
+    }
   }
   for (const Family &family : kFamilies) {
     size_t count;
