@@ -1,8 +1,8 @@
 /* gemm_i2_halide.c - the generated multiply-add kernels behind the plain C kernel ABI.
  *
- * Each variant sends full groups of 4 tokens to a Halide GEMM kernel (every unpacked weight used
- * 4 times) and the remaining tokens to a decode kernel: the ISA's Halide GEMV, or the MLIR AVX2
- * micro-kernel (gemm_i2_mlir.c) where that is faster. The generated code never sees a
+ * Each variant sends full groups of 4 tokens to a GEMM kernel (every unpacked weight used 4
+ * times) and the remaining tokens to a decode kernel: the ISA's Halide kernels, or the MLIR AVX2
+ * micro-kernels (gemm_i2_mlir.c) where the benchmark found them faster. The generated code never sees a
  * halide_buffer_t from outside: these wrappers build them. */
 #include "tern/kernels.h"
 
@@ -43,16 +43,13 @@ int tern_run_halide_gemm_i2(halide_gemm_fn fn, const uint8_t *w, int64_t n, int6
   return fn(&wb, &xb, &ab);
 }
 
-/* A variant running Halide's GEMM for groups of 4 tokens and DECODE(...) for the rest. */
-#define TERN_HALIDE_GEMM_VARIANT_WITH(NAME, KERNELS, DECODE)                                       \
-  int tern_gemm_i2_##KERNELS##_halide(struct halide_buffer_t *, struct halide_buffer_t *,          \
-                                      struct halide_buffer_t *);                                   \
+/* A variant runs PREFILL(...) for groups of 4 tokens and DECODE(...) for the rest. */
+#define TERN_GEMM_I2_VARIANT_OF(NAME, KERNELS, PREFILL, DECODE)                                    \
   int tern_gemm_i2_##NAME(const uint8_t *w, int64_t n, int64_t k, const int8_t *x,                 \
                           int64_t x_stride, int64_t t, int32_t *acc, int64_t acc_stride) {         \
     int64_t t4 = t / 4 * 4;                                                                        \
     if (t4 > 0) {                                                                                  \
-      int status = tern_run_halide_gemm_i2(tern_gemm_i2_##KERNELS##_halide, w, n, k, x, x_stride,  \
-                                           t4, acc, acc_stride);                                   \
+      int status = PREFILL(KERNELS, w, n, k, x, x_stride, t4, acc, acc_stride);                    \
       if (status != 0)                                                                             \
         return status;                                                                             \
     }                                                                                              \
@@ -62,25 +59,35 @@ int tern_run_halide_gemm_i2(halide_gemm_fn fn, const uint8_t *w, int64_t n, int6
     return 0;                                                                                      \
   }
 
-/* Decode through the variant's own Halide GEMV, or through the MLIR AVX2 micro-kernel. */
+/* Halide's GEMM / GEMV for an ISA, or the MLIR AVX2 micro-kernels (gemm_i2_mlir.c). */
+#define TERN_HALIDE_GEMM(KERNELS, w, n, k, x, xs, t, acc, as)                                      \
+  tern_run_halide_gemm_i2(tern_gemm_i2_##KERNELS##_halide, w, n, k, x, xs, t, acc, as)
 #define TERN_HALIDE_GEMV(KERNELS, w, n, k, x, xs, t, acc, as)                                      \
   tern_run_halide_gemm_i2(tern_gemv_i2_##KERNELS##_halide, w, n, k, x, xs, t, acc, as)
-#define TERN_DECLARE_HALIDE_GEMV(KERNELS)                                                          \
-  int tern_gemv_i2_##KERNELS##_halide(struct halide_buffer_t *, struct halide_buffer_t *,          \
-                                      struct halide_buffer_t *);
+#define TERN_DECLARE_HALIDE(KIND, KERNELS)                                                         \
+  int tern_##KIND##_i2_##KERNELS##_halide(struct halide_buffer_t *, struct halide_buffer_t *,      \
+                                          struct halide_buffer_t *);
+#define TERN_MLIR_AVX2_GEMM(KERNELS, w, n, k, x, xs, t, acc, as)                                   \
+  tern_gemm_i2_avx2_mlir_tokens(w, n, k, x, xs, t, acc, as)
+#define TERN_MLIR_AVX512_GEMM(KERNELS, w, n, k, x, xs, t, acc, as)                                 \
+  tern_gemm_i2_avx512_mlir_tokens(w, n, k, x, xs, t, acc, as)
 #define TERN_MLIR_AVX2_GEMV(KERNELS, w, n, k, x, xs, t, acc, as)                                   \
   tern_gemv_i2_avx2_mlir_tokens(w, n, k, x, xs, t, acc, as)
 
 #if defined(__x86_64__)
-TERN_DECLARE_HALIDE_GEMV(x86_64_avx512vnni)
-TERN_DECLARE_HALIDE_GEMV(x86_64_avx2)
-TERN_HALIDE_GEMM_VARIANT_WITH(x86_64_avx512vnni, x86_64_avx512vnni, TERN_HALIDE_GEMV)
-TERN_HALIDE_GEMM_VARIANT_WITH(x86_64_avx512, x86_64_avx512, TERN_MLIR_AVX2_GEMV)
-TERN_HALIDE_GEMM_VARIANT_WITH(x86_64_avx2, x86_64_avx2, TERN_MLIR_AVX2_GEMV)
-TERN_HALIDE_GEMM_VARIANT_WITH(x86_64_avx2_halide_gemv, x86_64_avx2, TERN_HALIDE_GEMV)
+TERN_DECLARE_HALIDE(gemm, x86_64_avx512vnni)
+TERN_DECLARE_HALIDE(gemv, x86_64_avx512vnni)
+TERN_DECLARE_HALIDE(gemm, x86_64_avx2)
+TERN_DECLARE_HALIDE(gemv, x86_64_avx2)
+TERN_GEMM_I2_VARIANT_OF(x86_64_avx512vnni, x86_64_avx512vnni, TERN_HALIDE_GEMM, TERN_HALIDE_GEMV)
+TERN_GEMM_I2_VARIANT_OF(x86_64_avx512, x86_64_avx512, TERN_MLIR_AVX512_GEMM, TERN_MLIR_AVX2_GEMV)
+TERN_GEMM_I2_VARIANT_OF(x86_64_avx2, x86_64_avx2, TERN_MLIR_AVX2_GEMM, TERN_MLIR_AVX2_GEMV)
+TERN_GEMM_I2_VARIANT_OF(x86_64_avx2_halide_only, x86_64_avx2, TERN_HALIDE_GEMM, TERN_HALIDE_GEMV)
 #elif defined(__aarch64__)
-TERN_DECLARE_HALIDE_GEMV(aarch64_dotprod)
-TERN_DECLARE_HALIDE_GEMV(aarch64_neon)
-TERN_HALIDE_GEMM_VARIANT_WITH(aarch64_dotprod, aarch64_dotprod, TERN_HALIDE_GEMV)
-TERN_HALIDE_GEMM_VARIANT_WITH(aarch64_neon, aarch64_neon, TERN_HALIDE_GEMV)
+TERN_DECLARE_HALIDE(gemm, aarch64_dotprod)
+TERN_DECLARE_HALIDE(gemv, aarch64_dotprod)
+TERN_DECLARE_HALIDE(gemm, aarch64_neon)
+TERN_DECLARE_HALIDE(gemv, aarch64_neon)
+TERN_GEMM_I2_VARIANT_OF(aarch64_dotprod, aarch64_dotprod, TERN_HALIDE_GEMM, TERN_HALIDE_GEMV)
+TERN_GEMM_I2_VARIANT_OF(aarch64_neon, aarch64_neon, TERN_HALIDE_GEMM, TERN_HALIDE_GEMV)
 #endif

@@ -17,8 +17,14 @@ typedef int (*halide_gemm_fn)(struct halide_buffer_t *w, struct halide_buffer_t 
 int tern_run_halide_gemm_i2(halide_gemm_fn fn, const uint8_t *w, int64_t n, int64_t k,
                             const int8_t *x, int64_t x_stride, int64_t t, int32_t *acc,
                             int64_t acc_stride);
-/* Decode tokens through the MLIR AVX2 GEMV micro-kernel (gemm_i2_mlir.c). */
+/* Tokens through the MLIR micro-kernels (gemm_i2_mlir.c): one at a time (AVX2 GEMV), or in
+ * groups of four (AVX2 or AVX-512 GEMM; t a multiple of 4). */
 int tern_gemv_i2_avx2_mlir_tokens(const uint8_t *w, int64_t n, int64_t k, const int8_t *x,
                                   int64_t x_stride, int64_t t, int32_t *acc, int64_t acc_stride);
+int tern_gemm_i2_avx2_mlir_tokens(const uint8_t *w, int64_t n, int64_t k, const int8_t *x,
+                                  int64_t x_stride, int64_t t, int32_t *acc, int64_t acc_stride);
+int tern_gemm_i2_avx512_mlir_tokens(const uint8_t *w, int64_t n, int64_t k, const int8_t *x,
+                                    int64_t x_stride, int64_t t, int32_t *acc,
+                                    int64_t acc_stride);
 
 #endif

@@ -4,8 +4,8 @@
 // writes an object (plus, for review, its MLIR, LLVM IR and assembly). Runs at build time.
 //
 //===------------------------------------------------------------------------------------------===//
-#include "codegen/ukernels/GemvI2Avx2.h"
 #include "codegen/ukernels/GemvLut.h"
+#include "codegen/ukernels/MadI2Avx2.h"
 #include "codegen/ukernels/ObjectEmitter.h"
 #include "tools/common/Registration.h"
 
@@ -26,7 +26,8 @@ namespace cl = llvm::cl;
 static cl::OptionCategory category("tern-ukernel-gen options");
 static cl::opt<std::string>
     kernel("kernel",
-           cl::desc("Micro-kernel to generate: gemv_i2_avx2, or gemv_<tl1|tl2>_<avx2|avx512|neon>"),
+           cl::desc("Micro-kernel to generate: gemv_i2_avx2, gemm_i2_<avx2|avx512>, or "
+                    "gemv_<tl1|tl2>_<avx2|avx512|neon>"),
            cl::Required, cl::cat(category));
 static cl::opt<int> rowBlocks("row-blocks",
                               cl::desc("LUT kernels: 64-row blocks sharing each table load"),
@@ -73,8 +74,8 @@ static std::optional<tern::codegen::LutKernelSpec> parseLutKernel(llvm::StringRe
   return spec;
 }
 
-/// The features of the runtime variant that calls the kernel, and no more.
-static tern::codegen::TargetSpec lutTarget(tern::codegen::LutIsa isa) {
+/// The features of the runtime variant that calls a kernel of this ISA, and no more.
+static tern::codegen::TargetSpec isaTarget(tern::codegen::LutIsa isa) {
   switch (isa) {
   case tern::codegen::LutIsa::AVX2:
     return {"x86_64-unknown-linux-gnu", "x86-64", "+avx,+avx2,+fma,+f16c,+sse4.1"};
@@ -99,19 +100,23 @@ int main(int argc, char **argv) {
 
   std::string source;
   tern::codegen::TargetSpec target;
-  if (kernel == "gemv_i2_avx2") {
-    source = tern::codegen::gemvI2Avx2Mlir(symbol);
+  if (kernel == "gemv_i2_avx2" || kernel == "gemm_i2_avx2" || kernel == "gemm_i2_avx512") {
+    // GEMV: 4 row tiles x 1 token per step; GEMM: 1 row tile x 4 tokens.
+    bool gemm = kernel != "gemv_i2_avx2", avx512 = kernel == "gemm_i2_avx512";
+    source = tern::codegen::madI2Avx2Mlir(symbol, gemm ? 1 : 4, gemm ? 4 : 1, avx512);
     // Exactly the features the variant table requires (AVX2, FMA, F16C): no -v3 implied extras.
-    target = {"x86_64-unknown-linux-gnu", "x86-64", "+avx,+avx2,+fma,+f16c,+sse4.1"};
+    target = avx512 ? isaTarget(tern::codegen::LutIsa::AVX512)
+                    : isaTarget(tern::codegen::LutIsa::AVX2);
   } else if (std::optional<tern::codegen::LutKernelSpec> spec = parseLutKernel(kernel)) {
     if (rowBlocks < 1 || rowBlocks > 4)
       return fail("--row-blocks must be 1..4, got " + llvm::Twine(int(rowBlocks)));
     spec->rowBlocks = rowBlocks;
     source = tern::codegen::gemvLutMlir(symbol, *spec);
-    target = lutTarget(spec->isa);
+    target = isaTarget(spec->isa);
   } else {
     return fail("unknown kernel '" + kernel +
-                "'; expected gemv_i2_avx2 or gemv_<tl1|tl2>_<avx2|avx512|neon>");
+                "'; expected gemv_i2_avx2, gemm_i2_<avx2|avx512> or "
+                "gemv_<tl1|tl2>_<avx2|avx512|neon>");
   }
   if (!mlirOut.empty())
     std::ofstream(mlirOut) << source;
