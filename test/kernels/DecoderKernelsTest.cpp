@@ -326,6 +326,24 @@ INSTANTIATE_TEST_SUITE_P(AllVariants, DecoderVariant,
                            return std::string(tern_decoder_variants(&count)[info.param].name);
                          });
 
+TEST(Softmax, MatchesDoublePrecisionAndSurvivesLargeLogits) {
+  // Logits of +-1000 would overflow a naive exp; rows sum to 1.
+  const float x[2 * 4] = {1.0f, 2.0f, 3.0f, 4.0f, 1000.0f, -1000.0f, 999.0f, 0.0f};
+  float out[8];
+  tern_softmax_generic(x, 2, 4, out);
+  for (int i = 0; i < 2; ++i) {
+    double top = -1e300, total = 0;
+    for (int j = 0; j < 4; ++j)
+      top = std::max(top, double(x[i * 4 + j]));
+    for (int j = 0; j < 4; ++j)
+      total += std::exp(double(x[i * 4 + j]) - top);
+    for (int j = 0; j < 4; ++j)
+      EXPECT_NEAR(out[i * 4 + j], std::exp(double(x[i * 4 + j]) - top) / total, 1e-7)
+          << "row " << i << " column " << j;
+  }
+  EXPECT_FLOAT_EQ(out[5], 0.0f);
+}
+
 TEST(DecoderDispatch, BestSupportedVariantFirstGenericLast) {
   size_t count;
   const tern_decoder_variant *v = tern_decoder_variants(&count);

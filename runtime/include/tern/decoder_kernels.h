@@ -48,6 +48,10 @@ int tern_attention_generic(const float *q, const float *k, const float *v, int64
                            const int32_t *positions, float *k_cache, float *v_cache,
                            int64_t context, float scale, int causal, float *out);
 
+/* Row-wise softmax of x[t][n] (out may alias x): max-subtracted, so no exp overflows; the
+ * attention kernels do the same inline, the sampler over logits. */
+void tern_softmax_generic(const float *x, int64_t t, int64_t n, float *out);
+
 /* Elementwise: out = relu(x)^2, x * sigmoid(x), a * b, a + b over n values (out may alias). */
 void tern_relu2_generic(const float *x, int64_t n, float *out);
 void tern_silu_generic(const float *x, int64_t n, float *out);

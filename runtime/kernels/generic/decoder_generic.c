@@ -133,6 +133,22 @@ int tern_attention_generic(const float *q, const float *k, const float *v, int64
   return 0;
 }
 
+void tern_softmax_generic(const float *x, int64_t t, int64_t n, float *out) {
+  for (int64_t i = 0; i < t; ++i) {
+    const float *xi = x + i * n;
+    float *oi = out + i * n;
+    float top = -INFINITY, total = 0.0f;
+    for (int64_t j = 0; j < n; ++j)
+      top = fmaxf(top, xi[j]);
+    for (int64_t j = 0; j < n; ++j) {
+      oi[j] = expf(xi[j] - top);
+      total += oi[j];
+    }
+    for (int64_t j = 0; j < n; ++j)
+      oi[j] /= total;
+  }
+}
+
 void tern_relu2_generic(const float *x, int64_t n, float *out) {
   for (int64_t i = 0; i < n; ++i) {
     float r = x[i] > 0.0f ? x[i] : 0.0f;
