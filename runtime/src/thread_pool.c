@@ -39,7 +39,7 @@ static struct {
   void *user_context;
   uint8_t *closure;
   int end;
-  atomic_int next, done, error, size;
+  atomic_int next, done, error;
   atomic_uint sequence; /* odd: being written; even: ready */
   atomic_int active;    /* workers inside the current loop */
   atomic_flag busy;     /* a loop is running */
