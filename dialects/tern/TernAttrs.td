@@ -33,6 +33,18 @@ def Tern_RopeStyleAttr : EnumAttr<Tern_Dialect, Tern_RopeStyle, "rope_style"> {
   let assemblyFormat = "`<` $value `>`";
 }
 
+def Tern_Glu : I32EnumAttr<"Glu", "the gate activation of a gated feed-forward", [
+      I32EnumAttrCase<"none", 0>,
+      I32EnumAttrCase<"relu2", 1>,
+      I32EnumAttrCase<"silu", 2>]> {
+  let genSpecializedAttr = 0;
+  let cppNamespace = "::mlir::tern";
+}
+def Tern_GluAttr : EnumAttr<Tern_Dialect, Tern_Glu, "glu"> {
+  let summary = "none (the input as is), relu2 (relu(gate)^2 * up) or silu (silu(gate) * up)";
+  let assemblyFormat = "`<` $value `>`";
+}
+
 def Tern_WeightFormat : I32EnumAttr<"WeightFormat", "byte layout family of packed ternary weights", [
       I32EnumAttrCase<"i2", 0>,
       I32EnumAttrCase<"tl1", 1>,

@@ -366,3 +366,115 @@ LogicalResult AttentionOp::verify() {
                          << " must equal the query type " << query;
   return expectPerToken(*this, "positions", getPositions(), tokens);
 }
+
+//===------------------------------------------------------------------------------------------===//
+// QuantInputOp
+//===------------------------------------------------------------------------------------------===//
+
+LogicalResult QuantInputOp::verify() {
+  int64_t bits = getBits();
+  if (bits < 2 || bits > 8)
+    return emitOpError() << "bits must be in [2, 8] (stored in i8), found " << bits;
+  if (failed(expectRank(*this, "a [tokens, features] input", getInput(), 2)))
+    return failure();
+  RankedTensorType input = getInput().getType();
+  bool gated = getGlu() != Glu::none;
+  if (gated != bool(getUp()))
+    return emitOpError() << (gated ? "a gated activation needs an `up` operand"
+                                   : "an `up` operand needs glu = relu2 or silu");
+  if (getUp() && getUp().getType() != input)
+    return emitOpError() << "up has type " << getUp().getType() << "; expected the input type "
+                         << input;
+  if (bool(getNormWeight()) != bool(getEpsAttr()))
+    return emitOpError() << "a norm weight and eps go together";
+  if (Value weight = getNormWeight()) {
+    if (failed(expectRank(*this, "a 1-D norm weight", weight, 1)))
+      return failure();
+    int64_t size = tensorType(weight).getDimSize(0);
+    if (!dimsMatch(size, input.getDimSize(1)))
+      return emitOpError() << "norm weight has " << dimStr(size)
+                           << " elements; expected the input width " << dimStr(input.getDimSize(1));
+    float eps = getEpsAttr().getValueAsDouble();
+    if (!(eps > 0.0f) || !std::isfinite(eps))
+      return emitOpError() << "eps must be positive and finite, found " << eps;
+  }
+  if (getQuantized().getType().getShape() != input.getShape())
+    return emitOpError() << "quantized result " << getQuantized().getType()
+                         << " must have the input's shape, as in " << input;
+  return expectPerToken(*this, "a scale", getScale(), input.getDimSize(0));
+}
+
+//===------------------------------------------------------------------------------------------===//
+// ConcatRowsOp
+//===------------------------------------------------------------------------------------------===//
+
+LogicalResult ConcatRowsOp::verify() {
+  ArrayRef<int64_t> rows = getRows();
+  if (getInputs().size() < 2)
+    return emitOpError() << "expects at least 2 inputs, found " << getInputs().size();
+  if (rows.size() != getInputs().size())
+    return emitOpError() << "has " << rows.size() << " row counts for " << getInputs().size()
+                         << " inputs";
+  int64_t total = 0;
+  for (int64_t r : rows) {
+    if (r <= 0)
+      return emitOpError() << "row counts must be positive, found " << r;
+    total += r;
+  }
+  if (auto result = dyn_cast<TernaryType>(getResult().getType())) {
+    for (auto [i, v] : llvm::enumerate(getInputs())) {
+      auto in = dyn_cast<TernaryType>(v.getType());
+      if (!in)
+        return emitOpError() << "input " << i << " is " << v.getType()
+                             << "; expected a !tern.ternary like the result";
+      if (in.getRows() != rows[i] || in.getCols() != result.getCols())
+        return emitOpError() << "input " << i << " is " << in << "; expected " << rows[i] << "x"
+                             << result.getCols() << " rows x columns";
+    }
+    if (result.getRows() != total)
+      return emitOpError() << "result has " << result.getRows() << " rows; expected " << total;
+    return success();
+  }
+  RankedTensorType result = tensorType(getResult());
+  if (result.getRank() < 1 || result.getDimSize(0) != total)
+    return emitOpError() << "result " << result << " must have " << total << " rows";
+  for (auto [i, v] : llvm::enumerate(getInputs())) {
+    auto in = dyn_cast<RankedTensorType>(v.getType());
+    if (!in)
+      return emitOpError() << "input " << i << " is " << v.getType()
+                           << "; expected a tensor like the result";
+    if (in.getElementType() != result.getElementType() || in.getRank() != result.getRank() ||
+        in.getShape().drop_front() != result.getShape().drop_front())
+      return emitOpError() << "input " << i << " is " << in << "; expected "
+                           << result.getElementType() << " with the result's trailing shape";
+    if (in.getDimSize(0) != rows[i] && in.getDimSize(0) != 1)
+      return emitOpError() << "input " << i << " has " << dimStr(in.getDimSize(0))
+                           << " rows; expected " << rows[i] << " or 1 (broadcast)";
+  }
+  return success();
+}
+
+//===------------------------------------------------------------------------------------------===//
+// SplitColsOp
+//===------------------------------------------------------------------------------------------===//
+
+LogicalResult SplitColsOp::verify() {
+  if (failed(expectRank(*this, "a [tokens, features] input", getInput(), 2)))
+    return failure();
+  RankedTensorType input = getInput().getType();
+  if (getOutputs().empty())
+    return emitOpError() << "expects at least one output";
+  int64_t total = 0;
+  for (auto [i, v] : llvm::enumerate(getOutputs())) {
+    RankedTensorType out = tensorType(v);
+    if (out.getRank() != 2 || !dimsMatch(out.getDimSize(0), input.getDimSize(0)) ||
+        ShapedType::isDynamic(out.getDimSize(1)))
+      return emitOpError() << "output " << i << " is " << out
+                           << "; expected [tokens, static width] with the input's tokens";
+    total += out.getDimSize(1);
+  }
+  if (!dimsMatch(total, input.getDimSize(1)))
+    return emitOpError() << "output widths sum to " << total << "; expected the input width "
+                         << dimStr(input.getDimSize(1));
+  return success();
+}

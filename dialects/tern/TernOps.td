@@ -153,9 +153,98 @@ def Tern_ActQuantOp : Tern_Op<"act_quant", [Pure]> {
   let hasVerifier = 1;
 }
 
+def Tern_QuantInputOp : Tern_Op<"quant_input", [Pure, AttrSizedOperandSegments]> {
+  let summary = "a bitlinear's input, fused: gated activation, RMSNorm and quantization";
+  let description = [{
+    What the fusion passes make of the ops between a residual stream (or a feed-forward's gate
+    and up projections) and the next `tern.bitlinear`, one kernel instead of three to five:
+
+    ```
+    x        = input                          glu = none (no `up`)
+             = relu(input)^2 * up             glu = relu2
+             = silu(input) * up               glu = silu
+    y        = tern.rms_norm(x, norm_weight, eps)    when `norm` is given, else x
+    q, scale = tern.act_quant(y, bits)
+    ```
+
+    with exactly the arithmetic of the unfused ops (the runtime's kernel is checked against their
+    composition).
+
+    Example:
+
+    ```mlir
+    %q, %s = tern.quant_input %h norm(%g : tensor<2560xbf16>) {eps = 1.0e-05 : f32}
+               : tensor<?x2560xf32> -> tensor<?x2560xi8>, tensor<?xf32>
+    %q2, %s2 = tern.quant_input %gate up(%up : tensor<?x6912xf32>) norm(%g2 : tensor<6912xbf16>)
+                 {glu = #tern.glu<relu2>, eps = 1.0e-05 : f32}
+               : tensor<?x6912xf32> -> tensor<?x6912xi8>, tensor<?xf32>
+    ```
+  }];
+  let arguments = (ins Tern_F32Tensor:$input, Optional<Tern_F32Tensor>:$up,
+                       Optional<Tern_FloatTensor>:$norm_weight,
+                       DefaultValuedAttr<Tern_GluAttr, "::mlir::tern::Glu::none">:$glu,
+                       OptionalAttr<F32Attr>:$eps,
+                       DefaultValuedAttr<I64Attr, "8">:$bits);
+  let results = (outs Tern_I8Tensor:$quantized, Tern_F32Tensor:$scale);
+  let assemblyFormat = [{
+    $input (`up` `(` $up^ `:` type($up) `)`)?
+    (`norm` `(` $norm_weight^ `:` type($norm_weight) `)`)? attr-dict `:` type($input) `->`
+    type($quantized) `,` type($scale)
+  }];
+  let hasVerifier = 1;
+}
+
 //===------------------------------------------------------------------------------------------===//
 // Linear layers
 //===------------------------------------------------------------------------------------------===//
+
+def Tern_ConcatRowsOp : Tern_Op<"concat_rows", [Pure]> {
+  let summary = "weights of several projections stacked row-wise (fused projections)";
+  let description = [{
+    Stacks the rows of its inputs: ternary weights (`!tern.ternary<N_i x K>` with one K) into one
+    `!tern.ternary<(sum N_i) x K>`, or float tensors whose first dimension is `rows[i]` (or 1, a
+    per-tensor value broadcast to `rows[i]` rows) into one tensor of `sum rows[i]` rows. The
+    projection-fusion pass uses it for Q/K/V and gate/up weights and their scales: three
+    per-tensor scales become one per-row scale. No bytes move in the IR; the packing pass
+    writes the stacked weight.
+
+    Example:
+
+    ```mlir
+    %w = tern.concat_rows %wq, %wk, %wv {rows = array<i64: 2560, 640, 640>}
+           : !tern.ternary<2560x2560>, !tern.ternary<640x2560>, !tern.ternary<640x2560>
+             -> !tern.ternary<3840x2560>
+    %s = tern.concat_rows %sq, %sk, %sv {rows = array<i64: 2560, 640, 640>}
+           : tensor<1xbf16>, tensor<1xbf16>, tensor<1xbf16> -> tensor<3840xbf16>
+    ```
+  }];
+  let arguments = (ins Variadic<AnyTypeOf<[Tern_TernaryType, Tern_FloatTensor]>>:$inputs,
+                       DenseI64ArrayAttr:$rows);
+  let results = (outs AnyTypeOf<[Tern_TernaryType, Tern_FloatTensor]>:$result);
+  let assemblyFormat = [{
+    $inputs attr-dict `:` qualified(type($inputs)) `->` qualified(type($result))
+  }];
+  let hasVerifier = 1;
+}
+
+def Tern_SplitColsOp : Tern_Op<"split_cols", [Pure]> {
+  let summary = "consecutive column ranges of a fused projection's output";
+  let description = [{
+    Splits a [T, sum W_i] tensor into [T, W_i] tensors, in order: the outputs of the projections
+    a fused `tern.bitlinear` computed together.
+
+    Example:
+
+    ```mlir
+    %q, %k, %v = tern.split_cols %qkv
+                   : tensor<?x3840xf32> -> tensor<?x2560xf32>, tensor<?x640xf32>, tensor<?x640xf32>
+    ```
+  }];
+  let arguments = (ins Tern_F32Tensor:$input);
+  let results = (outs Variadic<Tern_F32Tensor>:$outputs);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($outputs)";
+  let hasVerifier = 1;
+}
 
 def Tern_BitLinearOp : Tern_Op<"bitlinear", [Pure]> {
   let summary = "ternary-weight linear layer on quantized activations";

@@ -608,3 +608,125 @@ func.func @mul_generic(%a: tensor<?x8xf32>, %b: tensor<?x4xf32>) {
   %c = "tern.mul"(%a, %b) : (tensor<?x8xf32>, tensor<?x4xf32>) -> tensor<?x8xf32>
   return
 }
+
+// -----
+
+//===--- tern.quant_input / tern.concat_rows / tern.split_cols ---===//
+
+func.func @quant_input_gate_without_up(%x: tensor<?x64xf32>) {
+  // expected-error @+1 {{a gated activation needs an `up` operand}}
+  %q, %s = tern.quant_input %x {glu = #tern.glu<relu2>} : tensor<?x64xf32> -> tensor<?x64xi8>, tensor<?xf32>
+  return
+}
+
+// -----
+
+func.func @quant_input_up_without_gate(%x: tensor<?x64xf32>) {
+  // expected-error @+1 {{an `up` operand needs glu = relu2 or silu}}
+  %q, %s = tern.quant_input %x up(%x : tensor<?x64xf32>) : tensor<?x64xf32> -> tensor<?x64xi8>, tensor<?xf32>
+  return
+}
+
+// -----
+
+func.func @quant_input_norm_without_eps(%x: tensor<?x64xf32>, %g: tensor<64xf32>) {
+  // expected-error @+1 {{a norm weight and eps go together}}
+  %q, %s = tern.quant_input %x norm(%g : tensor<64xf32>) : tensor<?x64xf32> -> tensor<?x64xi8>, tensor<?xf32>
+  return
+}
+
+// -----
+
+func.func @quant_input_norm_width(%x: tensor<?x64xf32>, %g: tensor<32xf32>) {
+  // expected-error @+1 {{norm weight has 32 elements; expected the input width 64}}
+  %q, %s = tern.quant_input %x norm(%g : tensor<32xf32>) {eps = 1.0e-05 : f32} : tensor<?x64xf32> -> tensor<?x64xi8>, tensor<?xf32>
+  return
+}
+
+// -----
+
+func.func @quant_input_up_type(%x: tensor<?x64xf32>, %u: tensor<?x32xf32>) {
+  // expected-error @+1 {{up has type 'tensor<?x32xf32>'; expected the input type 'tensor<?x64xf32>'}}
+  %q, %s = tern.quant_input %x up(%u : tensor<?x32xf32>) {glu = #tern.glu<silu>} : tensor<?x64xf32> -> tensor<?x64xi8>, tensor<?xf32>
+  return
+}
+
+// -----
+
+func.func @quant_input_bits(%x: tensor<?x64xf32>) {
+  // expected-error @+1 {{bits must be in [2, 8] (stored in i8), found 9}}
+  %q, %s = tern.quant_input %x {bits = 9 : i64} : tensor<?x64xf32> -> tensor<?x64xi8>, tensor<?xf32>
+  return
+}
+
+// -----
+
+func.func @concat_rows_count(%a: !tern.ternary<4x8>, %b: !tern.ternary<2x8>) {
+  // expected-error @+1 {{has 1 row counts for 2 inputs}}
+  %w = tern.concat_rows %a, %b {rows = array<i64: 4>} : !tern.ternary<4x8>, !tern.ternary<2x8> -> !tern.ternary<6x8>
+  return
+}
+
+// -----
+
+func.func @concat_rows_cols(%a: !tern.ternary<4x8>, %b: !tern.ternary<2x6>) {
+  // expected-error @+1 {{input 1 is '!tern.ternary<2x6>'; expected 2x8 rows x columns}}
+  %w = tern.concat_rows %a, %b {rows = array<i64: 4, 2>} : !tern.ternary<4x8>, !tern.ternary<2x6> -> !tern.ternary<6x8>
+  return
+}
+
+// -----
+
+func.func @concat_rows_total(%a: !tern.ternary<4x8>, %b: !tern.ternary<2x8>) {
+  // expected-error @+1 {{result has 7 rows; expected 6}}
+  %w = tern.concat_rows %a, %b {rows = array<i64: 4, 2>} : !tern.ternary<4x8>, !tern.ternary<2x8> -> !tern.ternary<7x8>
+  return
+}
+
+// -----
+
+func.func @concat_rows_single(%a: !tern.ternary<4x8>) {
+  // expected-error @+1 {{expects at least 2 inputs, found 1}}
+  %w = tern.concat_rows %a {rows = array<i64: 4>} : !tern.ternary<4x8> -> !tern.ternary<4x8>
+  return
+}
+
+// -----
+
+func.func @concat_rows_mixed(%a: !tern.ternary<4x8>, %b: tensor<2xf32>) {
+  // expected-error @+1 {{input 1 is 'tensor<2xf32>'; expected a !tern.ternary like the result}}
+  %w = tern.concat_rows %a, %b {rows = array<i64: 4, 2>} : !tern.ternary<4x8>, tensor<2xf32> -> !tern.ternary<6x8>
+  return
+}
+
+// -----
+
+func.func @concat_rows_scale_rows(%a: tensor<1xbf16>, %b: tensor<3xbf16>) {
+  // expected-error @+1 {{input 1 has 3 rows; expected 2 or 1 (broadcast)}}
+  %s = tern.concat_rows %a, %b {rows = array<i64: 4, 2>} : tensor<1xbf16>, tensor<3xbf16> -> tensor<6xbf16>
+  return
+}
+
+// -----
+
+func.func @concat_rows_scale_type(%a: tensor<1xbf16>, %b: tensor<1xf32>) {
+  // expected-error @+1 {{input 1 is 'tensor<1xf32>'; expected 'bf16' with the result's trailing shape}}
+  %s = tern.concat_rows %a, %b {rows = array<i64: 4, 2>} : tensor<1xbf16>, tensor<1xf32> -> tensor<6xbf16>
+  return
+}
+
+// -----
+
+func.func @split_cols_sum(%y: tensor<?x96xf32>) {
+  // expected-error @+1 {{output widths sum to 80; expected the input width 96}}
+  %a, %b = tern.split_cols %y : tensor<?x96xf32> -> tensor<?x64xf32>, tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @split_cols_tokens(%y: tensor<4x96xf32>) {
+  // expected-error @+1 {{output 1 is 'tensor<3x32xf32>'; expected [tokens, static width] with the input's tokens}}
+  %a, %b = tern.split_cols %y : tensor<4x96xf32> -> tensor<4x64xf32>, tensor<3x32xf32>
+  return
+}

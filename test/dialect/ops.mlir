@@ -113,3 +113,25 @@ func.func @elementwise(%a: tensor<?x160xf32>, %b: tensor<?x160xf32>) -> tensor<?
   %sum = tern.add %m, %a : tensor<?x160xf32>
   return %sum : tensor<?x160xf32>
 }
+
+// CHECK-LABEL: func.func @fused
+// CHECK-SAME: (%[[X:[a-z0-9_]+]]: tensor<?x64xf32>, %[[U:[a-z0-9_]+]]: tensor<?x64xf32>, %[[G:[a-z0-9_]+]]: tensor<64xbf16>, %[[Y:[a-z0-9_]+]]: tensor<?x96xf32>)
+func.func @fused(%x: tensor<?x64xf32>, %u: tensor<?x64xf32>, %g: tensor<64xbf16>, %y: tensor<?x96xf32>) {
+  %wq = tern.weight "q" : !tern.ternary<64x64>
+  %wk = tern.weight "k" : !tern.ternary<32x64>
+  %sq = tern.weight "q_scale" : tensor<1xbf16>
+  %sk = tern.weight "k_scale" : tensor<32xbf16>
+  // CHECK: tern.concat_rows %{{.+}}, %{{.+}} {rows = array<i64: 64, 32>} : !tern.ternary<64x64>, !tern.ternary<32x64> -> !tern.ternary<96x64>
+  %w = tern.concat_rows %wq, %wk {rows = array<i64: 64, 32>} : !tern.ternary<64x64>, !tern.ternary<32x64> -> !tern.ternary<96x64>
+  // CHECK: tern.concat_rows %{{.+}}, %{{.+}} {rows = array<i64: 64, 32>} : tensor<1xbf16>, tensor<32xbf16> -> tensor<96xbf16>
+  %s = tern.concat_rows %sq, %sk {rows = array<i64: 64, 32>} : tensor<1xbf16>, tensor<32xbf16> -> tensor<96xbf16>
+  // CHECK: tern.split_cols %[[Y]] : tensor<?x96xf32> -> tensor<?x64xf32>, tensor<?x32xf32>
+  %a, %b = tern.split_cols %y : tensor<?x96xf32> -> tensor<?x64xf32>, tensor<?x32xf32>
+  // CHECK: tern.quant_input %[[X]] norm(%[[G]] : tensor<64xbf16>) {eps = 9.99999974E-6 : f32} : tensor<?x64xf32> -> tensor<?x64xi8>, tensor<?xf32>
+  %q, %qs = tern.quant_input %x norm(%g : tensor<64xbf16>) {eps = 1.0e-05 : f32} : tensor<?x64xf32> -> tensor<?x64xi8>, tensor<?xf32>
+  // CHECK: tern.quant_input %[[X]] up(%[[U]] : tensor<?x64xf32>) norm(%[[G]] : tensor<64xbf16>) {eps = 9.99999974E-6 : f32, glu = #tern.glu<relu2>} : tensor<?x64xf32> -> tensor<?x64xi8>, tensor<?xf32>
+  %q2, %qs2 = tern.quant_input %x up(%u : tensor<?x64xf32>) norm(%g : tensor<64xbf16>) {glu = #tern.glu<relu2>, eps = 1.0e-05 : f32} : tensor<?x64xf32> -> tensor<?x64xi8>, tensor<?xf32>
+  // CHECK: tern.quant_input %[[X]] up(%[[U]] : tensor<?x64xf32>) {bits = 4 : i64, glu = #tern.glu<silu>} : tensor<?x64xf32> -> tensor<?x64xi8>, tensor<?xf32>
+  %q3, %qs3 = tern.quant_input %x up(%u : tensor<?x64xf32>) {glu = #tern.glu<silu>, bits = 4 : i64} : tensor<?x64xf32> -> tensor<?x64xi8>, tensor<?xf32>
+  return
+}
