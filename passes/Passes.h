@@ -6,6 +6,9 @@
 #ifndef TERN_PASSES_PASSES_H
 #define TERN_PASSES_PASSES_H
 
+#include "dialects/tern/TernDialect.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
 

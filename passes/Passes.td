@@ -38,4 +38,85 @@ def TernSetContextLengthPass : Pass<"tern-set-context-length", "::mlir::ModuleOp
   ];
 }
 
+def TernFuseProjectionsPass : Pass<"tern-fuse-projections", "::mlir::func::FuncOp"> {
+  let summary = "Fuse bitlinears that share their quantized input (Q/K/V, gate/up)";
+  let description = [{
+    `tern.bitlinear` ops that read the same `x_q` and `x_scale` with the same `scale_mode` and
+    `!tern.ternary` weights become one bitlinear over the row-stacked weight
+    (`tern.concat_rows`), with the scales stacked into a per-row scale, followed by a
+    `tern.split_cols` that gives every original user its columns. One GEMM reads the input
+    once and gives the kernel a bigger, better-balanced call: Q/K/V of 2B4T become one
+    3840 x 2560 projection and gate/up one 13824 x 2560. Projections whose results are used
+    before the last of them, or whose scales have different element types, are left alone.
+
+    Before:
+
+    ```mlir
+    %q = tern.bitlinear %x, %s, %wq, %sq : tensor<?x64xi8>, tensor<?xf32>, !tern.ternary<64x64>, tensor<1xbf16> -> tensor<?x64xf32>
+    %k = tern.bitlinear %x, %s, %wk, %sk : tensor<?x64xi8>, tensor<?xf32>, !tern.ternary<32x64>, tensor<1xbf16> -> tensor<?x32xf32>
+    ```
+
+    After:
+
+    ```mlir
+    %w = tern.concat_rows %wq, %wk {rows = array<i64: 64, 32>} : !tern.ternary<64x64>, !tern.ternary<32x64> -> !tern.ternary<96x64>
+    %ws = tern.concat_rows %sq, %sk {rows = array<i64: 64, 32>} : tensor<1xbf16>, tensor<1xbf16> -> tensor<96xbf16>
+    %y = tern.bitlinear %x, %s, %w, %ws : tensor<?x64xi8>, tensor<?xf32>, !tern.ternary<96x64>, tensor<96xbf16> -> tensor<?x96xf32>
+    %q, %k = tern.split_cols %y : tensor<?x96xf32> -> tensor<?x64xf32>, tensor<?x32xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::tern::TernDialect"];
+}
+
+def TernFuseNormQuantPass : Pass<"tern-fuse-norm-quant", "::mlir::func::FuncOp"> {
+  let summary = "Fuse RMSNorm into the activation quantization that follows it";
+  let description = [{
+    A `tern.act_quant` of a `tern.rms_norm` whose only user it is becomes one
+    `tern.quant_input` with the norm weight and eps: the runtime normalizes and quantizes in one
+    pass over the row, and the normalized floats are never stored. A
+    `tern.quant_input` that has no norm yet (after `tern-fuse-glu-quant`) absorbs one the same
+    way.
+
+    Before:
+
+    ```mlir
+    %n = tern.rms_norm %h, %g {eps = 1.0e-05 : f32} : tensor<?x64xf32>, tensor<64xbf16> -> tensor<?x64xf32>
+    %q, %s = tern.act_quant %n : tensor<?x64xf32> -> tensor<?x64xi8>, tensor<?xf32>
+    ```
+
+    After:
+
+    ```mlir
+    %q, %s = tern.quant_input %h norm(%g : tensor<64xbf16>) {eps = 1.0e-05 : f32} : tensor<?x64xf32> -> tensor<?x64xi8>, tensor<?xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::tern::TernDialect"];
+}
+
+def TernFuseGluQuantPass : Pass<"tern-fuse-glu-quant", "::mlir::func::FuncOp"> {
+  let summary = "Fuse a gated activation (relu2 or silu times up) into the quantization after it";
+  let description = [{
+    `tern.mul(tern.relu2(gate), up)` (or `tern.silu`) whose product only feeds the quantization
+    of the down projection's input (directly, or through the 2B4T `ffn_sub_norm`) becomes one
+    `tern.quant_input` with `glu` set, `up` as operand and the norm, if any: the 6912-wide
+    product is never stored. The activation and the product must have no other users.
+
+    Before:
+
+    ```mlir
+    %a = tern.relu2 %gate : tensor<?x160xf32>
+    %m = tern.mul %a, %up : tensor<?x160xf32>
+    %n = tern.rms_norm %m, %g {eps = 1.0e-05 : f32} : tensor<?x160xf32>, tensor<160xbf16> -> tensor<?x160xf32>
+    %q, %s = tern.act_quant %n : tensor<?x160xf32> -> tensor<?x160xi8>, tensor<?xf32>
+    ```
+
+    After:
+
+    ```mlir
+    %q, %s = tern.quant_input %gate up(%up : tensor<?x160xf32>) norm(%g : tensor<160xbf16>) {eps = 1.0e-05 : f32, glu = #tern.glu<relu2>} : tensor<?x160xf32> -> tensor<?x160xi8>, tensor<?xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::tern::TernDialect"];
+}
+
 #endif // TERN_PASSES_TD
