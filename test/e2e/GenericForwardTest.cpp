@@ -14,12 +14,14 @@
 #include "test/e2e/GenericInterpreter.h"
 
 #include "frontends/hf/HFImporter.h"
+#include "passes/Passes.h"
 #include "tools/tern-gen-checkpoint/CheckpointWriter.h"
 
 #include "dialects/tern/TernDialect.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -186,6 +188,56 @@ TEST_P(GenericForwardTest, DecodeThroughTheKVCacheMatchesReference) {
     EXPECT_TRUE(s.argmaxMismatches.empty()) << "argmax differs at decode position " << p;
   }
   std::printf("%s decode: worst relative error %.2e\n",
+              gen::formatName(GetParam()).str().c_str(), worst);
+}
+
+/// The fusion passes change the graph, not the numbers: the fused @forward (one bitlinear for
+/// Q/K/V and one for gate/up over stacked weights with per-row scales, tern.quant_input for
+/// every norm / gated activation before a quantization) still matches the reference, prefill
+/// and decode.
+TEST_P(GenericForwardTest, FusedGraphMatchesReference) {
+  mlir::PassManager pm(&ctx);
+  pm.addNestedPass<mlir::func::FuncOp>(mlir::tern::createTernFuseProjectionsPass());
+  pm.addNestedPass<mlir::func::FuncOp>(mlir::tern::createTernFuseGluQuantPass());
+  pm.addNestedPass<mlir::func::FuncOp>(mlir::tern::createTernFuseNormQuantPass());
+  ASSERT_TRUE(mlir::succeeded(pm.run(*module)));
+  // Every projection group was fused, and every quantization of a norm or a gated product.
+  int fusedLinears = 0, quantInputs = 0, unfused = 0;
+  forward.walk([&](mlir::Operation *op) {
+    fusedLinears += llvm::isa<mlir::tern::SplitColsOp>(op);
+    quantInputs += llvm::isa<mlir::tern::QuantInputOp>(op);
+    if (auto quant = llvm::dyn_cast<mlir::tern::ActQuantOp>(op)) {
+      mlir::Operation *producer = quant.getInput().getDefiningOp();
+      unfused += producer && llvm::isa<mlir::tern::RMSNormOp, mlir::tern::MulOp>(producer);
+    }
+  });
+  auto layers = llvm::cast<mlir::tern::KVCacheType>(forward.getArgumentTypes()[2]).getLayers();
+  EXPECT_EQ(fusedLinears, 2 * layers);
+  EXPECT_EQ(unfused, 0);
+  EXPECT_GE(quantInputs, 2 * layers);
+
+  std::vector<double> ref;
+  int64_t vocab = 0;
+  reference(kTokens, ref, vocab);
+  test::GenericInterpreter interpreter(forward, store, 64);
+  std::vector<int32_t> first(kTokens.begin(), kTokens.begin() + 6), positions;
+  for (int32_t i = 0; i < 6; ++i)
+    positions.push_back(i);
+  auto logits = interpreter.run(first, positions);
+  ASSERT_TRUE(bool(logits)) << llvm::toString(logits.takeError());
+  Comparison c = compare(*logits, ref, 0, 6, vocab);
+  double worst = c.worstRelative;
+  EXPECT_LE(c.worstRelative, 1e-3) << "fused prefill, at position " << c.worstPosition;
+  EXPECT_TRUE(c.argmaxMismatches.empty());
+  for (size_t p = 6; p < kTokens.size(); ++p) {
+    auto step = interpreter.run({kTokens[p]}, {int32_t(p)});
+    ASSERT_TRUE(bool(step)) << llvm::toString(step.takeError());
+    Comparison s = compare(*step, ref, int64_t(p), 1, vocab);
+    worst = std::max(worst, s.worstRelative);
+    EXPECT_LE(s.worstRelative, 1e-3) << "fused decode step at position " << p;
+    EXPECT_TRUE(s.argmaxMismatches.empty()) << "argmax differs at decode position " << p;
+  }
+  std::printf("%s fused graph: worst relative error %.2e\n",
               gen::formatName(GetParam()).str().c_str(), worst);
 }
 

@@ -61,14 +61,16 @@ GenericInterpreter::weight(llvm::StringRef name, bool ternary) {
   Weight w;
   if (ternary) {
     w.rows = t->shape[0], w.cols = t->shape[1];
-    std::vector<int8_t> values(size_t(w.rows * w.cols));
-    if (llvm::Error e = store.readTernary(name, values))
+    w.ternary.resize(size_t(w.rows * w.cols));
+    if (llvm::Error e = store.readTernary(name, w.ternary))
       return std::move(e);
     w.i2.resize(tern_i2_packed_size(w.rows, w.cols));
-    if (tern_i2_pack(values.data(), w.rows, w.cols, w.i2.data()) != 0)
+    if (tern_i2_pack(w.ternary.data(), w.rows, w.cols, w.i2.data()) != 0)
       return llvm::createStringError("tensor '%s' is not ternary", name.str().c_str());
   } else {
     int64_t n = t->numElements();
+    w.rows = t->shape.empty() ? 1 : t->shape[0];
+    w.cols = w.rows ? n / w.rows : 0;
     w.values.resize(size_t(n));
     for (int64_t i = 0; i < n; ++i)
       w.values[size_t(i)] = ::tern::loadFloat(t->dtype, t->bytes.data(), i);
@@ -130,6 +132,80 @@ llvm::Expected<std::vector<float>> GenericInterpreter::run(llvm::ArrayRef<int32_
                                  tern_round_up(x.cols, 16), s.f.data());
           env[a.getQuantized()] = std::move(q);
           env[a.getScale()] = std::move(s);
+          return llvm::Error::success();
+        })
+        .Case([&](QuantInputOp qi) -> llvm::Error {
+          // The scalar composition, like tern.act_quant above (no rounding tie can move).
+          const Value_ &x = env[qi.getInput()];
+          const Value_ *up = qi.getUp() ? &env[qi.getUp()] : nullptr;
+          const Weight *g =
+              qi.getNormWeight()
+                  ? static_cast<const Weight *>(env[qi.getNormWeight()].weight)
+                  : nullptr;
+          Value_ q, s;
+          q.rows = x.rows, q.cols = x.cols;
+          q.q.resize(size_t(x.rows * tern_round_up(x.cols, 16)));
+          s.rows = x.rows, s.cols = 1;
+          s.f.resize(size_t(x.rows));
+          if (qi.getBits() != 8)
+            return fail(&op, "only 8-bit quantization is supported by this interpreter");
+          tern_glu_t glu = qi.getGlu() == Glu::relu2  ? TERN_GLU_RELU2
+                           : qi.getGlu() == Glu::silu ? TERN_GLU_SILU
+                                                      : TERN_GLU_NONE;
+          float eps = qi.getEpsAttr() ? qi.getEpsAttr().getValueAsDouble() : 0.0f;
+          if (tern_quant_input_generic(x.f.data(), up ? up->f.data() : nullptr, x.rows, x.cols,
+                                       glu, g ? g->values.data() : nullptr, eps, q.q.data(),
+                                       tern_round_up(x.cols, 16), s.f.data()) != 0)
+            return fail(&op, "out of memory");
+          env[qi.getQuantized()] = std::move(q);
+          env[qi.getScale()] = std::move(s);
+          return llvm::Error::success();
+        })
+        .Case([&](ConcatRowsOp c) -> llvm::Error {
+          Weight out;
+          ArrayRef<int64_t> rows = c.getRows();
+          for (auto [i, input] : llvm::enumerate(c.getInputs())) {
+            const Weight *w = static_cast<const Weight *>(env[input].weight);
+            if (!w)
+              return fail(&op, "an input is not a weight");
+            if (isa<TernaryType>(c.getResult().getType())) {
+              out.ternary.insert(out.ternary.end(), w->ternary.begin(), w->ternary.end());
+              out.cols = w->cols;
+            } else {
+              // Each input repeated up to rows[i] rows (a [1] scale broadcast to its rows).
+              size_t per = size_t(w->cols);
+              for (int64_t r = 0; r < rows[i]; ++r) {
+                size_t from = w->rows == 1 ? 0 : size_t(r) * per;
+                out.values.insert(out.values.end(), w->values.begin() + from,
+                                  w->values.begin() + from + per);
+              }
+            }
+            out.rows += rows[i];
+          }
+          if (isa<TernaryType>(c.getResult().getType())) {
+            out.i2.resize(tern_i2_packed_size(out.rows, out.cols));
+            tern_i2_pack(out.ternary.data(), out.rows, out.cols, out.i2.data());
+          }
+          derived.push_back(std::move(out));
+          Value_ v;
+          v.weight = &derived.back();
+          env[c.getResult()] = std::move(v);
+          return llvm::Error::success();
+        })
+        .Case([&](SplitColsOp sc) -> llvm::Error {
+          const Value_ &x = env[sc.getInput()];
+          int64_t offset = 0;
+          for (Value output : sc.getOutputs()) {
+            int64_t width = widthOf(output);
+            Value_ part;
+            part.rows = x.rows, part.cols = width;
+            part.f.resize(size_t(x.rows * width));
+            for (int64_t r = 0; r < x.rows; ++r)
+              std::copy_n(x.f.begin() + r * x.cols + offset, width,
+                          part.f.begin() + r * width);
+            env[output] = std::move(part);
+            offset += width;
+          }
           return llvm::Error::success();
         })
         .Case([&](BitLinearOp b) -> llvm::Error {

@@ -1,7 +1,7 @@
 //===- GenericInterpreter.h - runs tern IR with the runtime's generic kernels -------*- C++ -*-===//
 //
 // A test oracle for the pipeline to come and a check of the generic kernels: executes an
-// imported @forward op by op, each tern op through its runtime kernel (ternary projections
+// imported @forward (before or after the fusion passes) op by op, each tern op through its runtime kernel (ternary projections
 // through the i2 layout and the dispatched multiply-add variant), keeping the KV cache between
 // calls so prefill and decode can both be compared with the numpy reference.
 //
@@ -16,6 +16,7 @@
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/Error.h"
 
+#include <deque>
 #include <string>
 #include <vector>
 
@@ -34,8 +35,9 @@ public:
 
 private:
   struct Weight {
-    std::vector<float> values;  // dense weights as float
-    std::vector<uint8_t> i2;    // ternary weights in the i2 layout
+    std::vector<float> values;   // dense weights as float
+    std::vector<int8_t> ternary; // ternary weights: the logical matrix
+    std::vector<uint8_t> i2;     // ... and in the i2 layout
     int64_t rows = 0, cols = 0;
   };
   llvm::Expected<const Weight *> weight(llvm::StringRef name, bool ternary);
@@ -45,6 +47,7 @@ private:
   int64_t context, vocabSize = 0, layers = 0, kvHeads = 0, headDim = 0;
   std::vector<float> kCache, vCache; // [layer][kv_head][context][head_dim]
   llvm::StringMap<Weight> weights;
+  std::deque<Weight> derived; // weights computed from others (tern.concat_rows)
 };
 
 } // namespace tern::test
