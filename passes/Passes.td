@@ -119,4 +119,45 @@ def TernFuseGluQuantPass : Pass<"tern-fuse-glu-quant", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::mlir::tern::TernDialect"];
 }
 
+def TernSelectKernelsPass : Pass<"tern-select-kernels", "::mlir::ModuleOp"> {
+  let summary = "Choose the runtime kernel (family, variant, schedule) of every op";
+  let description = [{
+    Sets `tern.kernel = #tern.kernel<family, variant, params>` on every op that becomes a kernel
+    call, for the `target` CPU. An entry of the tuning database (`tuning=<file.json>`) that
+    matches an op (its name and, for linear layers, the weight's rows and columns) decides;
+    otherwise the documented heuristics do (docs/passes.md):
+
+    - `tern.bitlinear`: `mad_i2`, the variant of the target's best ISA, `rows_per_task = 64`,
+      `tokens_per_step = 4` (the multiply-add family won decode and prefill on every ISA
+      measured; docs/kernels.md);
+    - `tern.matmul` (float), `tern.attention`, `tern.rope`, `tern.embedding`,
+      `tern.quant_input`: the `decoder` table's variant for the target;
+    - the ops fusion left alone (`tern.rms_norm`, `tern.act_quant`, an int8 `tern.matmul`,
+      elementwise ops): `generic`.
+
+    `target=x86-64-multi` selects `dispatch`: the binary carries several x86 variants and picks
+    one at run time. `target=host` reads the compiling machine's features.
+
+    Before (`--tern-select-kernels=target=x86-64-avx2`):
+
+    ```mlir
+    %y = tern.bitlinear %x, %s, %w, %ws : tensor<?x64xi8>, tensor<?xf32>, !tern.ternary<64x64>, tensor<1xbf16> -> tensor<?x64xf32>
+    ```
+
+    After:
+
+    ```mlir
+    %y = tern.bitlinear %x, %s, %w, %ws {tern.kernel = #tern.kernel<"mad_i2", "x86_64_avx2", {rows_per_task = 64 : i64, tokens_per_step = 4 : i64}>} : tensor<?x64xi8>, tensor<?xf32>, !tern.ternary<64x64>, tensor<1xbf16> -> tensor<?x64xf32>
+    ```
+  }];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"host\"",
+           "host, x86-64-avx2, x86-64-avx512, x86-64-avx512-vnni, x86-64-multi, aarch64, "
+           "aarch64-dotprod or generic">,
+    Option<"tuning", "tuning", "std::string", /*default=*/"\"\"",
+           "A tuning database (JSON) whose entries override the heuristics">,
+  ];
+  let dependentDialects = ["::mlir::tern::TernDialect"];
+}
+
 #endif // TERN_PASSES_TD

@@ -61,3 +61,29 @@ void TernDialect::registerAttributes() {
 #include "dialects/tern/TernAttrs.cpp.inc"
       >();
 }
+
+//===------------------------------------------------------------------------------------------===//
+// KernelAttr
+//===------------------------------------------------------------------------------------------===//
+
+LogicalResult KernelAttr::verify(function_ref<InFlightDiagnostic()> emitError, StringAttr family,
+                                 StringAttr variant, DictionaryAttr params) {
+  static const char *const kFamilies[] = {"mad_i2", "lut_tl1", "lut_tl2", "decoder", "generic"};
+  if (!llvm::is_contained(kFamilies, family.getValue()))
+    return emitError() << "unknown kernel family '" << family.getValue()
+                       << "'; expected mad_i2, lut_tl1, lut_tl2, decoder or generic";
+  if (variant.getValue().empty())
+    return emitError() << "the kernel variant must not be empty";
+  return success();
+}
+
+std::optional<WeightFormat> KernelAttr::getWeightFormat() const {
+  StringRef family = getFamily().getValue();
+  if (family == "mad_i2")
+    return WeightFormat::i2;
+  if (family == "lut_tl1")
+    return WeightFormat::tl1;
+  if (family == "lut_tl2")
+    return WeightFormat::tl2;
+  return std::nullopt;
+}

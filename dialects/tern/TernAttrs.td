@@ -94,4 +94,41 @@ def Tern_LayoutAttr : AttrDef<Tern_Dialect, "Layout"> {
   }];
 }
 
+//===------------------------------------------------------------------------------------------===//
+// #tern.kernel
+//===------------------------------------------------------------------------------------------===//
+
+def Tern_KernelAttr : AttrDef<Tern_Dialect, "Kernel"> {
+  let mnemonic = "kernel";
+  let summary = "the runtime kernel chosen for an op: family, variant and schedule parameters";
+  let description = [{
+    Set by the kernel-selection pass on every op that becomes a kernel call (as the discardable
+    attribute `tern.kernel`), and read by the packing and lowering passes:
+
+    - `family`: `mad_i2` (multiply-add over the i2 layout), `lut_tl1`, `lut_tl2` (lookup tables
+      over those layouts), `decoder` (the decoder kernel table: head, attention, RoPE,
+      embedding, fused input quantization) or `generic` (scalar kernels);
+    - `variant`: a row of the family's variant table in the runtime (`x86_64_avx512vnni`,
+      `aarch64_neon`, ...), or `dispatch` when the binary picks the variant at run time
+      (`x86-64-multi`);
+    - `params`: schedule parameters of the kernel (e.g. `rows_per_task`), free-form so tuning
+      can add its own.
+
+    Example:
+
+    ```mlir
+    %y = tern.bitlinear %x, %s, %w, %ws {tern.kernel = #tern.kernel<"mad_i2", "x86_64_avx512vnni", {rows_per_task = 64 : i64}>}
+           : tensor<?x2560xi8>, tensor<?xf32>, !tern.ternary<2560x2560>, tensor<1xbf16> -> tensor<?x2560xf32>
+    ```
+  }];
+  let parameters = (ins "::mlir::StringAttr":$family, "::mlir::StringAttr":$variant,
+                        "::mlir::DictionaryAttr":$params);
+  let assemblyFormat = "`<` $family `,` $variant `,` $params `>`";
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// The packed layout the family reads (i2, tl1, tl2), if it reads ternary weights.
+    std::optional<::mlir::tern::WeightFormat> getWeightFormat() const;
+  }];
+}
+
 #endif // TERN_ATTRS_TD

@@ -730,3 +730,19 @@ func.func @split_cols_tokens(%y: tensor<4x96xf32>) {
   %a, %b = tern.split_cols %y : tensor<4x96xf32> -> tensor<4x64xf32>, tensor<3x32xf32>
   return
 }
+
+// -----
+
+func.func @kernel_family(%x: tensor<?x8xf32>) {
+  // expected-error @+1 {{unknown kernel family 'fast'; expected mad_i2, lut_tl1, lut_tl2, decoder or generic}}
+  %a = tern.relu2 %x {tern.kernel = #tern.kernel<"fast", "x", {}>} : tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @kernel_variant(%x: tensor<?x8xf32>) {
+  // expected-error @+1 {{the kernel variant must not be empty}}
+  %a = tern.relu2 %x {tern.kernel = #tern.kernel<"generic", "", {}>} : tensor<?x8xf32>
+  return
+}

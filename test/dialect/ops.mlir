@@ -135,3 +135,12 @@ func.func @fused(%x: tensor<?x64xf32>, %u: tensor<?x64xf32>, %g: tensor<64xbf16>
   %q3, %qs3 = tern.quant_input %x up(%u : tensor<?x64xf32>) {glu = #tern.glu<silu>, bits = 4 : i64} : tensor<?x64xf32> -> tensor<?x64xi8>, tensor<?xf32>
   return
 }
+
+// CHECK-LABEL: func.func @kernel_attr
+// CHECK: tern.relu2 %{{.+}} {tern.kernel = #tern.kernel<"generic", "generic", {}>} : tensor<?x8xf32>
+// CHECK: tern.relu2 %{{.+}} {tern.kernel = #tern.kernel<"lut_tl1", "x86_64_avx2", {row_blocks = 2 : i64}>} : tensor<?x8xf32>
+func.func @kernel_attr(%x: tensor<?x8xf32>) {
+  %a = tern.relu2 %x {tern.kernel = #tern.kernel<"generic", "generic", {}>} : tensor<?x8xf32>
+  %b = tern.relu2 %x {tern.kernel = #tern.kernel<"lut_tl1", "x86_64_avx2", {row_blocks = 2 : i64}>} : tensor<?x8xf32>
+  return
+}
