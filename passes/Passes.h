@@ -12,7 +12,16 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
 
+namespace tern {
+class WeightStore;
+} // namespace tern
+
 namespace mlir::tern {
+
+/// tern-pack-weights without a weight store (packs inline constants only; for tern-opt), and
+/// with the store the driver loaded the model into, which receives the packed bytes.
+std::unique_ptr<Pass> createTernPackWeightsPass();
+std::unique_ptr<Pass> createTernPackWeightsPass(::tern::WeightStore &store);
 
 #define GEN_PASS_DECL
 #include "passes/Passes.h.inc"

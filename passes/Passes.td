@@ -160,4 +160,36 @@ def TernSelectKernelsPass : Pass<"tern-select-kernels", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::tern::TernDialect"];
 }
 
+def TernPackWeightsPass : Pass<"tern-pack-weights", "::mlir::ModuleOp"> {
+  let summary = "Pack the ternary weights of every bitlinear into its kernel's layout";
+  let description = [{
+    For every `tern.bitlinear` whose `tern.kernel` names a family that reads packed weights
+    (`mad_i2`, `lut_tl1`, `lut_tl2`), reads the logical weight (a `tern.weight` of the weight
+    store, a `tern.concat_rows` of them, or a `tern.ternary_constant`), packs it with the
+    runtime's own packer into the family's layout, adds the bytes to the weight store as
+    `<name>:<layout>` and replaces the operand with a `tern.weight` of type
+    `!tern.packed<N x K, #tern.layout<...>>` that carries the bytes' size and FNV-1a 64-bit
+    checksum (`tern.bytes`, `tern.checksum`). Row-stacked scales (`tern.concat_rows` of dense
+    weights) become one stored tensor the same way. The store comes from the driver (`ternc`);
+    without one, only inline constants can be packed.
+
+    Before (after `--tern-select-kernels`):
+
+    ```mlir
+    %w = tern.weight "q" : !tern.ternary<64x64>
+    %y = tern.bitlinear %x, %s, %w, %ws {tern.kernel = #tern.kernel<"mad_i2", "x86_64_avx2", {}>} : ...
+    ```
+
+    After:
+
+    ```mlir
+    %w = tern.weight "q:i2" {tern.bytes = 1024 : i64, tern.checksum = ... : i64}
+           : !tern.packed<64x64, #tern.layout<i2, tile_n = 16, tile_k = 16>>
+    %y = tern.bitlinear %x, %s, %w, %ws {tern.kernel = ...} : ...
+    ```
+  }];
+  let constructor = "::mlir::tern::createTernPackWeightsPass()";
+  let dependentDialects = ["::mlir::tern::TernDialect"];
+}
+
 #endif // TERN_PASSES_TD

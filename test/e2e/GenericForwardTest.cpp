@@ -241,6 +241,43 @@ TEST_P(GenericForwardTest, FusedGraphMatchesReference) {
               gen::formatName(GetParam()).str().c_str(), worst);
 }
 
+/// Packing writes the bytes the kernels read: after fusion, kernel selection and packing, every
+/// bitlinear reads a `tern.weight` of packed i2 bytes from the store (Q/K/V and gate/up stacked,
+/// their scales stacked per row), and the logits still match the reference.
+TEST_P(GenericForwardTest, PackedGraphMatchesReference) {
+  mlir::PassManager pm(&ctx);
+  pm.addNestedPass<mlir::func::FuncOp>(mlir::tern::createTernFuseProjectionsPass());
+  pm.addNestedPass<mlir::func::FuncOp>(mlir::tern::createTernFuseGluQuantPass());
+  pm.addNestedPass<mlir::func::FuncOp>(mlir::tern::createTernFuseNormQuantPass());
+  pm.addPass(mlir::tern::createTernSelectKernelsPass(
+      mlir::tern::TernSelectKernelsPassOptions{"x86-64-avx2", ""}));
+  pm.addPass(mlir::tern::createTernPackWeightsPass(store));
+  ASSERT_TRUE(mlir::succeeded(pm.run(*module)));
+  int packed = 0, logical = 0;
+  forward.walk([&](mlir::tern::BitLinearOp op) {
+    packed += llvm::isa<mlir::tern::PackedType>(op.getWeight().getType());
+    logical += llvm::isa<mlir::tern::TernaryType>(op.getWeight().getType());
+  });
+  EXPECT_GT(packed, 0);
+  EXPECT_EQ(logical, 0);
+
+  std::vector<double> ref;
+  int64_t vocab = 0;
+  reference(kTokens, ref, vocab);
+  test::GenericInterpreter interpreter(forward, store, 64);
+  std::vector<int32_t> positions(kTokens.size());
+  for (size_t i = 0; i < positions.size(); ++i)
+    positions[i] = int32_t(i);
+  auto logits = interpreter.run(kTokens, positions);
+  ASSERT_TRUE(bool(logits)) << llvm::toString(logits.takeError());
+  Comparison c = compare(*logits, ref, 0, int64_t(kTokens.size()), vocab);
+  std::printf("%s packed graph: worst relative error %.2e at position %lld\n",
+              gen::formatName(GetParam()).str().c_str(), c.worstRelative,
+              (long long)c.worstPosition);
+  EXPECT_LE(c.worstRelative, 1e-3) << "at position " << c.worstPosition;
+  EXPECT_TRUE(c.argmaxMismatches.empty());
+}
+
 INSTANTIATE_TEST_SUITE_P(AllFormats, GenericForwardTest,
                          ::testing::Values(gen::Format::BitNet2B4T, gen::Format::OneBitLLM,
                                            gen::Format::LlamaBitNet),

@@ -91,6 +91,22 @@ llvm::Expected<std::vector<float>> GenericInterpreter::run(llvm::ArrayRef<int32_
   for (Operation &op : forward.getBody().front()) {
     llvm::Error error = llvm::TypeSwitch<Operation *, llvm::Error>(&op)
         .Case([&](WeightOp w) -> llvm::Error {
+          if (auto packed = dyn_cast<PackedType>(w.getType())) {
+            // Bytes the packing pass wrote, read as the kernels will read them.
+            if (packed.getLayout().getFormat() != WeightFormat::i2)
+              return fail(&op, "only the i2 layout is supported by this interpreter");
+            const StoredTensor *t = store.lookup(w.getName());
+            if (!t)
+              return fail(&op, "no packed tensor '" + w.getName() + "' in the store");
+            Weight p;
+            p.rows = packed.getRows(), p.cols = packed.getCols();
+            p.i2.assign(t->bytes.begin(), t->bytes.end());
+            derived.push_back(std::move(p));
+            Value_ v;
+            v.weight = &derived.back();
+            env[w.getResult()] = std::move(v);
+            return llvm::Error::success();
+          }
           bool ternary = isa<TernaryWeightTypeInterface>(w.getType());
           auto loaded = weight(w.getName(), ternary);
           if (!loaded)

@@ -1,8 +1,8 @@
 //===- ternc.cpp - the tern compiler driver ---------------------------------------------------===//
 //
-// ternc <model_dir> --emit=mlir   imports a Hugging Face BitNet checkpoint and prints tern IR.
-// The later phases (optimize, select, pack, plan, lower, emit) join the --emit ladder as the
-// pipeline lands.
+// ternc <model_dir> --emit=mlir          imports a Hugging Face BitNet checkpoint, prints tern IR
+// ternc <model_dir> --emit=mlir-packed   ... then fuses, selects kernels for --target and packs
+// The later phases (plan, lower, emit) join the --emit ladder as the pipeline lands.
 //
 //===------------------------------------------------------------------------------------------===//
 #include "frontends/hf/HFImporter.h"
@@ -17,6 +17,11 @@
 #include "mlir/Support/FileUtilities.h"
 
 #include "llvm/Support/CommandLine.h"
+#include "passes/Passes.h"
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/Timing.h"
+
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
@@ -31,7 +36,7 @@
 namespace cl = llvm::cl;
 
 namespace {
-enum class Emit { MLIR };
+enum class Emit { MLIR, MLIRPacked };
 
 cl::OptionCategory category("ternc options");
 cl::opt<std::string> input(cl::Positional, cl::desc("<model dir>"), cl::Required,
@@ -39,8 +44,17 @@ cl::opt<std::string> input(cl::Positional, cl::desc("<model dir>"), cl::Required
 cl::opt<std::string> output("o", cl::desc("Output file ('-' for stdout)"), cl::init("-"),
                             cl::value_desc("file"), cl::cat(category));
 cl::opt<Emit> emit("emit", cl::desc("What to produce"), cl::init(Emit::MLIR),
-                   cl::values(clEnumValN(Emit::MLIR, "mlir", "the imported tern IR")),
+                   cl::values(clEnumValN(Emit::MLIR, "mlir", "the imported tern IR"),
+                              clEnumValN(Emit::MLIRPacked, "mlir-packed",
+                                         "the IR after fusion, kernel selection and packing")),
                    cl::cat(category));
+cl::opt<std::string> target("target",
+                            cl::desc("CPU to compile for: host, x86-64-avx2, x86-64-avx512, "
+                                     "x86-64-avx512-vnni, x86-64-multi, aarch64, "
+                                     "aarch64-dotprod or generic"),
+                            cl::init("host"), cl::cat(category));
+cl::opt<std::string> tuning("tuning", cl::desc("Tuning database (JSON) for kernel selection"),
+                            cl::value_desc("file"), cl::cat(category));
 cl::opt<bool> quiet("quiet", cl::desc("Print no progress or summary"), cl::cat(category));
 
 /// Peak resident memory of this process, in bytes.
@@ -60,6 +74,9 @@ int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   mlir::registerAsmPrinterCLOptions();
   mlir::registerMLIRContextCLOptions();
+  // --mlir-print-ir-after-all, --mlir-timing, ... for the pass pipeline.
+  mlir::registerPassManagerCLOptions();
+  mlir::registerDefaultTimingManagerCLOptions();
   // libLLVM registers hundreds of backend flags; --help shows ternc's own. The MLIR printing
   // flags (--mlir-print-debuginfo, ...) stay accepted.
   cl::HideUnrelatedOptions(category);
@@ -94,6 +111,32 @@ int main(int argc, char **argv) {
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
+  std::string pipelineSummary;
+  if (emit == Emit::MLIRPacked) {
+    // optimize -> select -> pack (docs/design.md): the packed bytes go to the weight store.
+    mlir::PassManager pm(&ctx);
+    if (mlir::failed(mlir::applyPassManagerCLOptions(pm)))
+      return fail("bad MLIR pass-manager options");
+    mlir::DefaultTimingManager timing;
+    mlir::applyDefaultTimingManagerCLOptions(timing);
+    mlir::TimingScope timingScope = timing.getRootScope();
+    pm.enableTiming(timingScope);
+    pm.addNestedPass<mlir::func::FuncOp>(mlir::tern::createTernFuseProjectionsPass());
+    pm.addNestedPass<mlir::func::FuncOp>(mlir::tern::createTernFuseGluQuantPass());
+    pm.addNestedPass<mlir::func::FuncOp>(mlir::tern::createTernFuseNormQuantPass());
+    pm.addPass(mlir::tern::createTernSelectKernelsPass(
+        mlir::tern::TernSelectKernelsPassOptions{target, tuning}));
+    pm.addPass(mlir::tern::createTernPackWeightsPass(store));
+    auto passStart = std::chrono::steady_clock::now();
+    if (mlir::failed(pm.run(**module)))
+      return fail("compiling " + input + " failed: see the errors above");
+    pipelineSummary = llvm::formatv(
+          "ternc: fused, selected kernels for {0} and packed in {1:f2} s ({2:f1} MB packed)\n",
+          (**module)->getAttrOfType<mlir::StringAttr>("tern.target").getValue(),
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - passStart).count(),
+          double(store.ownedBytes()) / 1e6);
+  }
+
   std::string errorMessage;
   auto out = mlir::openOutputFile(output, &errorMessage);
   if (!out)
@@ -113,6 +156,7 @@ int main(int argc, char **argv) {
         double(stats.checkpointBytes) / 1e6, t.total(), 100.0 * double(t.negative) / n,
         100.0 * double(t.zero) / n, 100.0 * double(t.positive) / n, stats.unusedTensors,
         double(peakRSS()) / 1e6);
+    llvm::errs() << pipelineSummary;
   }
   return 0;
 }

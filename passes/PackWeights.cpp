@@ -1,0 +1,223 @@
+//===- PackWeights.cpp - ternary weights into the layout their kernel reads -------------------===//
+#include "passes/Passes.h"
+
+#include "dialects/weights/WeightStore.h"
+
+#include "tern/kernels.h"
+#include "tern/lut_kernels.h"
+
+#include "mlir/IR/Builders.h"
+
+#include "llvm/ADT/StringExtras.h"
+
+namespace mlir::tern {
+#define GEN_PASS_DEF_TERNPACKWEIGHTSPASS
+#include "passes/Passes.h.inc"
+
+namespace {
+
+/// A logical ternary matrix and the name it is known by.
+struct Logical {
+  std::string name;
+  int64_t rows = 0, cols = 0;
+  std::vector<int8_t> values;
+};
+
+/// FNV-1a, 64 bits: cheap enough for a model's gigabyte, and what the runtime checks.
+uint64_t fnv1a64(ArrayRef<uint8_t> bytes) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (uint8_t b : bytes)
+    h = (h ^ b) * 0x100000001b3ull;
+  return h;
+}
+
+struct Layout {
+  WeightFormat format;
+  const char *suffix;
+  int64_t tileN, tileK;
+  size_t (*size)(int64_t, int64_t);
+  int (*pack)(const int8_t *, int64_t, int64_t, uint8_t *);
+};
+
+Layout layoutOf(WeightFormat format) {
+  switch (format) {
+  case WeightFormat::tl1:
+    return {format, "tl1", TERN_LUT_ROW_BLOCK, TERN_TL1_PAIR_COLUMNS, tern_tl1_packed_size,
+            tern_tl1_pack};
+  case WeightFormat::tl2:
+    return {format, "tl2", TERN_LUT_ROW_BLOCK, TERN_TL2_OCTET_COLUMNS, tern_tl2_packed_size,
+            tern_tl2_pack};
+  default:
+    return {WeightFormat::i2, "i2", TERN_I2_TILE_N, TERN_I2_TILE_K, tern_i2_packed_size,
+            tern_i2_pack};
+  }
+}
+
+struct TernPackWeightsPass : impl::TernPackWeightsPassBase<TernPackWeightsPass> {
+  explicit TernPackWeightsPass(::tern::WeightStore *store) : store(store) {}
+
+  ::tern::WeightStore *store;
+
+  /// The logical matrix behind a bitlinear's weight operand.
+  FailureOr<Logical> logical(Value weight) {
+    Operation *def = weight.getDefiningOp();
+    if (auto w = dyn_cast_or_null<WeightOp>(def)) {
+      if (!store)
+        return w.emitOpError() << "tern-pack-weights has no weight store to read '"
+                               << w.getName() << "' from; run it from ternc, which loads the "
+                               << "checkpoint";
+      auto type = cast<TernaryType>(w.getType());
+      Logical l{w.getName().str(), type.getRows(), type.getCols(), {}};
+      l.values.resize(size_t(l.rows * l.cols));
+      if (llvm::Error e = store->readTernary(w.getName(), l.values))
+        return w.emitOpError() << llvm::toString(std::move(e));
+      return l;
+    }
+    if (auto c = dyn_cast_or_null<ConcatRowsOp>(def)) {
+      Logical all;
+      SmallVector<std::string> names;
+      for (Value input : c.getInputs()) {
+        FailureOr<Logical> part = logical(input);
+        if (failed(part))
+          return failure();
+        names.push_back(part->name);
+        all.rows += part->rows;
+        all.cols = part->cols;
+        all.values.insert(all.values.end(), part->values.begin(), part->values.end());
+      }
+      all.name = llvm::join(names, "+");
+      return all;
+    }
+    if (auto k = dyn_cast_or_null<TernaryConstantOp>(def)) {
+      auto type = cast<TernaryType>(k.getType());
+      Logical l{"", type.getRows(), type.getCols(), {}};
+      for (APInt v : k.getValue().getValues<APInt>())
+        l.values.push_back(int8_t(v.getSExtValue()));
+      l.name = "constant." + llvm::utohexstr(
+                                 fnv1a64(ArrayRef<uint8_t>(
+                                     reinterpret_cast<const uint8_t *>(l.values.data()),
+                                     l.values.size())));
+      return l;
+    }
+    return emitError(weight.getLoc())
+           << "tern-pack-weights: a ternary weight must come from tern.weight, "
+              "tern.concat_rows or tern.ternary_constant";
+  }
+
+  /// A tern.weight of the packed bytes of `weight` in `layout`, stored once per name.
+  FailureOr<Value> packed(OpBuilder &b, Value weight, const Layout &layout) {
+    FailureOr<Logical> l = logical(weight);
+    if (failed(l))
+      return failure();
+    std::string name = l->name + ":" + layout.suffix;
+    size_t size = layout.size(l->rows, l->cols);
+    uint64_t checksum;
+    if (store && store->lookup(name)) {
+      checksum = fnv1a64(store->lookup(name)->bytes);
+    } else {
+      std::vector<uint8_t> bytes(size);
+      if (layout.pack(l->values.data(), l->rows, l->cols, bytes.data()) != 0)
+        return emitError(weight.getLoc()) << "tern-pack-weights: '" << l->name
+                                          << "' has a value outside {-1, 0, 1}";
+      checksum = fnv1a64(bytes);
+      if (store) {
+        ::tern::StoredTensor t;
+        t.name = name;
+        t.dtype = ::tern::DType::U8;
+        t.shape = {int64_t(size)};
+        t.origin = "packed from " + l->name;
+        if (llvm::Error e = store->addDerived(std::move(t), std::move(bytes)))
+          return emitError(weight.getLoc()) << llvm::toString(std::move(e));
+      }
+    }
+    MLIRContext *ctx = b.getContext();
+    auto type = PackedType::get(ctx, l->rows, l->cols,
+                                LayoutAttr::get(ctx, layout.format, layout.tileN, layout.tileK));
+    auto op = WeightOp::create(b, weight.getLoc(), type, b.getStringAttr(name));
+    op->setAttr("tern.bytes", b.getI64IntegerAttr(int64_t(size)));
+    op->setAttr("tern.checksum", b.getI64IntegerAttr(int64_t(checksum)));
+    return Value(op.getResult());
+  }
+
+  /// One stored tensor for row-stacked scales (each input broadcast to its rows).
+  FailureOr<Value> stacked(OpBuilder &b, ConcatRowsOp concat) {
+    if (!store)
+      return concat.emitOpError() << "tern-pack-weights has no weight store to stack into";
+    SmallVector<std::string> names;
+    std::vector<uint8_t> bytes;
+    for (auto [input, rows] : llvm::zip(concat.getInputs(), concat.getRows())) {
+      auto w = input.getDefiningOp<WeightOp>();
+      const ::tern::StoredTensor *t = w ? store->lookup(w.getName()) : nullptr;
+      if (!t)
+        return concat.emitOpError() << "can only stack tern.weight tensors of the store";
+      size_t rowBytes = t->bytes.size() / size_t(std::max<int64_t>(1, t->shape[0]));
+      for (int64_t r = 0; r < rows; ++r) {
+        size_t from = t->shape[0] == 1 ? 0 : size_t(r) * rowBytes;
+        bytes.insert(bytes.end(), t->bytes.begin() + from, t->bytes.begin() + from + rowBytes);
+      }
+      names.push_back(w.getName().str());
+    }
+    std::string name = llvm::join(names, "+") + ":rows";
+    const ::tern::StoredTensor *first =
+        store->lookup(concat.getInputs().front().getDefiningOp<WeightOp>().getName());
+    if (!store->lookup(name)) {
+      ::tern::StoredTensor t;
+      t.name = name;
+      t.dtype = first->dtype;
+      auto type = cast<RankedTensorType>(concat.getType());
+      t.shape.assign(type.getShape().begin(), type.getShape().end());
+      t.origin = "stacked rows of " + llvm::join(names, ", ");
+      if (llvm::Error e = store->addDerived(std::move(t), std::move(bytes)))
+        return concat.emitOpError() << llvm::toString(std::move(e));
+    }
+    auto op = WeightOp::create(b, concat.getLoc(), concat.getType(), b.getStringAttr(name));
+    return Value(op.getResult());
+  }
+
+  void runOnOperation() override {
+    SmallVector<BitLinearOp> linears;
+    getOperation().walk([&](BitLinearOp op) { linears.push_back(op); });
+    for (BitLinearOp op : linears) {
+      auto kernel = op->getAttrOfType<KernelAttr>("tern.kernel");
+      std::optional<WeightFormat> format = kernel ? kernel.getWeightFormat() : std::nullopt;
+      if (!format || isa<PackedType>(op.getWeight().getType()))
+        continue;
+      OpBuilder b(op);
+      FailureOr<Value> weight = packed(b, op.getWeight(), layoutOf(*format));
+      if (failed(weight))
+        return signalPassFailure();
+      Operation *old = op.getWeight().getDefiningOp();
+      op.getWeightMutable().assign(*weight);
+      if (auto concat = op.getWeightScale().getDefiningOp<ConcatRowsOp>()) {
+        FailureOr<Value> scale = stacked(b, concat);
+        if (failed(scale))
+          return signalPassFailure();
+        op.getWeightScaleMutable().assign(*scale);
+      }
+      (void)old;
+    }
+    // The logical weights and stacks nothing reads any more.
+    bool erased = true;
+    while (erased) {
+      erased = false;
+      getOperation().walk([&](Operation *op) {
+        if (isa<WeightOp, ConcatRowsOp, TernaryConstantOp>(op) && op->use_empty()) {
+          op->erase();
+          erased = true;
+        }
+      });
+    }
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Pass> createTernPackWeightsPass() {
+  return std::make_unique<TernPackWeightsPass>(nullptr);
+}
+
+std::unique_ptr<Pass> createTernPackWeightsPass(::tern::WeightStore &store) {
+  return std::make_unique<TernPackWeightsPass>(&store);
+}
+
+} // namespace mlir::tern
