@@ -4,7 +4,8 @@
 #   1. tern-gen-checkpoint writes a tiny BitNet b1.58 2B4T-layout checkpoint (random weights);
 #   2. ternc imports it into tern IR;
 #   3. tern-opt fixes the KV-cache context and prints the op counts;
-#   4. the independent numpy reference computes the logits of a few tokens for the same model.
+#   4. ternc --emit=mlir-packed fuses it, selects kernels for this CPU and packs the weights;
+#   5. the independent numpy reference computes the logits of a few tokens for the same model.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 "$root/scripts/setup.sh"
@@ -22,5 +23,9 @@ echo "example: tern-opt $work/model.mlir --tern-set-context-length=length=512 --
   -o "$work/model.ctx512.mlir"
 echo "example: the imported forward function starts like this:"
 grep -m 12 -E "func.func|tern\." "$work/model.ctx512.mlir" | cut -c1-160
+echo "example: ternc $work/model --emit=mlir-packed --target=host -o $work/model.packed.mlir"
+"$bin/ternc" "$work/model" --emit=mlir-packed --target=host -o "$work/model.packed.mlir"
+echo "example: after fusion, kernel selection and packing, layer 0 starts like this:"
+grep -m 6 -E "tern\.(quant_input|bitlinear|split_cols)" "$work/model.packed.mlir" | cut -c1-200
 echo "example: reference logits of tokens 502,10,20,30 (numpy, float64):"
 /usr/bin/python3 "$root/test/reference/bitnet_reference.py" "$work/model" --tokens 502,10,20,30
