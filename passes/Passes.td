@@ -192,4 +192,48 @@ def TernPackWeightsPass : Pass<"tern-pack-weights", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::tern::TernDialect"];
 }
 
+def TernPlanMemoryPass : Pass<"tern-plan-memory", "::mlir::func::FuncOp"> {
+  let summary = "Place every activation in one static arena, reusing dead values' bytes";
+  let description = [{
+    Activations are `[T, W]` tensors (and per-token `[T]` scales) whose token count T is only
+    bounded at run time, by `max-tokens` (the largest prefill chunk; default the KV cache's
+    context length, which must be static: run `tern-set-context-length` first). Every
+    activation gets a byte offset in one arena sized for `max-tokens`, by first fit in program
+    order: a value's bytes are reused once its last user has run. A bitlinear also gets int32
+    scratch for its accumulators (`round_up(N, 64)` per token, the kernel ABI), live only during
+    the op. int8 rows are padded to 16 bytes, as the kernels read them. Function arguments,
+    weights and the KV cache are not in the arena.
+
+    Results: `tern.arena = array<i64: ...>` (one offset per result, -1 for results outside the
+    arena) and `tern.scratch` on the ops; `tern.arena_bytes` (the peak), `tern.kv_cache_bytes`
+    (2 x layers x kv_heads x context x head_dim x element size) and `tern.max_tokens` on the
+    function. With `report`, a remark states the arena, what it would take without reuse, and
+    the KV cache.
+
+    Before (`--tern-plan-memory=max-tokens=4`):
+
+    ```mlir
+    %a = tern.relu2 %x : tensor<?x64xf32>
+    %b = tern.relu2 %a : tensor<?x64xf32>
+    %c = tern.relu2 %b : tensor<?x64xf32>
+    ```
+
+    After (each value 4 x 64 x 4 = 1024 bytes; %c reuses %a's bytes):
+
+    ```mlir
+    %a = tern.relu2 %x {tern.arena = array<i64: 0>} : tensor<?x64xf32>
+    %b = tern.relu2 %a {tern.arena = array<i64: 1024>} : tensor<?x64xf32>
+    %c = tern.relu2 %b {tern.arena = array<i64: 0>} : tensor<?x64xf32>
+    ```
+  }];
+  let options = [
+    Option<"maxTokens", "max-tokens", "int64_t", /*default=*/"0",
+           "Largest token count of one call (default: the KV cache's context length)">,
+    Option<"alignment", "alignment", "int64_t", /*default=*/"64",
+           "Byte alignment of every buffer (a power of two)">,
+    Option<"report", "report", "bool", /*default=*/"false",
+           "Emit a remark with the arena's peak, its size without reuse and the KV cache">,
+  ];
+}
+
 #endif // TERN_PASSES_TD

@@ -278,6 +278,73 @@ TEST_P(GenericForwardTest, PackedGraphMatchesReference) {
   EXPECT_TRUE(c.argmaxMismatches.empty());
 }
 
+/// Memory planning on the fused model: checked independently of the pass, no two buffers whose
+/// lifetimes overlap share a byte, every buffer fits the reported arena, and reuse made the
+/// arena smaller than the sum of the buffers.
+TEST_P(GenericForwardTest, PlannedArenaHasNoOverlaps) {
+  mlir::PassManager pm(&ctx);
+  pm.addPass(mlir::tern::createTernSetContextLengthPass(
+      mlir::tern::TernSetContextLengthPassOptions{128, false}));
+  pm.addNestedPass<mlir::func::FuncOp>(mlir::tern::createTernFuseProjectionsPass());
+  pm.addNestedPass<mlir::func::FuncOp>(mlir::tern::createTernFuseGluQuantPass());
+  pm.addNestedPass<mlir::func::FuncOp>(mlir::tern::createTernFuseNormQuantPass());
+  pm.addNestedPass<mlir::func::FuncOp>(mlir::tern::createTernPlanMemoryPass());
+  ASSERT_TRUE(mlir::succeeded(pm.run(*module)));
+  int64_t arena = forward->getAttrOfType<mlir::IntegerAttr>("tern.arena_bytes").getInt();
+  struct Buffer {
+    int64_t offset, size, begin, end;
+  };
+  std::vector<Buffer> buffers;
+  llvm::DenseMap<mlir::Operation *, int64_t> index;
+  int64_t n = 0;
+  for (mlir::Operation &op : forward.getBody().front())
+    index[&op] = n++;
+  int64_t total = 0;
+  for (mlir::Operation &op : forward.getBody().front()) {
+    auto offsets = op.getAttrOfType<mlir::DenseI64ArrayAttr>("tern.arena");
+    if (!offsets)
+      continue;
+    for (auto [result, offset] : llvm::zip(op.getResults(), offsets.asArrayRef())) {
+      if (offset < 0)
+        continue;
+      auto type = llvm::cast<mlir::RankedTensorType>(result.getType());
+      int64_t width = type.getRank() == 2 ? type.getDimSize(1) : 1;
+      int64_t element = (type.getElementType().getIntOrFloatBitWidth() + 7) / 8;
+      if (element == 1 && type.getRank() == 2)
+        width = (width + 15) / 16 * 16;
+      Buffer b{offset, 128 * width * element, index[&op], index[&op]};
+      for (mlir::Operation *user : result.getUsers())
+        b.end = std::max(b.end, index[user]);
+      buffers.push_back(b);
+      total += b.size;
+    }
+    if (auto scratch = op.getAttrOfType<mlir::IntegerAttr>("tern.scratch")) {
+      auto linear = llvm::cast<mlir::tern::BitLinearOp>(op);
+      int64_t rows =
+          llvm::cast<mlir::tern::TernaryWeightTypeInterface>(linear.getWeight().getType())
+              .getRows();
+      buffers.push_back({scratch.getInt(), 128 * ((rows + 63) / 64 * 64) * 4, index[&op],
+                         index[&op]});
+      total += buffers.back().size;
+    }
+  }
+  ASSERT_GT(buffers.size(), 10u);
+  for (size_t i = 0; i < buffers.size(); ++i) {
+    const Buffer &a = buffers[i];
+    EXPECT_LE(a.offset + a.size, arena);
+    EXPECT_EQ(a.offset % 64, 0);
+    for (size_t j = i + 1; j < buffers.size(); ++j) {
+      const Buffer &b = buffers[j];
+      bool liveTogether = a.begin <= b.end && b.begin <= a.end;
+      bool shareBytes = a.offset < b.offset + b.size && b.offset < a.offset + a.size;
+      EXPECT_FALSE(liveTogether && shareBytes) << "buffers " << i << " and " << j;
+    }
+  }
+  EXPECT_LT(arena, total);
+  std::printf("%s: activation arena %lld bytes for 128 tokens, %lld without reuse\n",
+              gen::formatName(GetParam()).str().c_str(), (long long)arena, (long long)total);
+}
+
 INSTANTIATE_TEST_SUITE_P(AllFormats, GenericForwardTest,
                          ::testing::Values(gen::Format::BitNet2B4T, gen::Format::OneBitLLM,
                                            gen::Format::LlamaBitNet),

@@ -55,6 +55,13 @@ cl::opt<std::string> target("target",
                             cl::init("host"), cl::cat(category));
 cl::opt<std::string> tuning("tuning", cl::desc("Tuning database (JSON) for kernel selection"),
                             cl::value_desc("file"), cl::cat(category));
+cl::opt<int64_t> batch("batch",
+                       cl::desc("Largest number of tokens one forward call processes (the "
+                                "prefill chunk; default 512)"),
+                       cl::init(512), cl::value_desc("N"), cl::cat(category));
+cl::opt<int64_t> contextLength("context",
+                               cl::desc("KV-cache context length in positions (default 4096)"),
+                               cl::init(4096), cl::value_desc("N"), cl::cat(category));
 cl::opt<bool> quiet("quiet", cl::desc("Print no progress or summary"), cl::cat(category));
 
 /// Peak resident memory of this process, in bytes.
@@ -127,14 +134,29 @@ int main(int argc, char **argv) {
     pm.addPass(mlir::tern::createTernSelectKernelsPass(
         mlir::tern::TernSelectKernelsPassOptions{target, tuning}));
     pm.addPass(mlir::tern::createTernPackWeightsPass(store));
+    pm.addPass(mlir::tern::createTernSetContextLengthPass(
+        mlir::tern::TernSetContextLengthPassOptions{contextLength, true}));
+    // Activations are planned for one prefill chunk: longer prompts run in several calls.
+    if (batch <= 0 || contextLength <= 0)
+      return fail("--batch and --context must be positive");
+    mlir::tern::TernPlanMemoryPassOptions plan;
+    plan.maxTokens = std::min<int64_t>(batch, contextLength);
+    pm.addNestedPass<mlir::func::FuncOp>(mlir::tern::createTernPlanMemoryPass(plan));
     auto passStart = std::chrono::steady_clock::now();
     if (mlir::failed(pm.run(**module)))
       return fail("compiling " + input + " failed: see the errors above");
+    auto forward = (*module)->lookupSymbol<mlir::func::FuncOp>("forward");
+    auto attr = [&](llvm::StringRef name) {
+      auto a = forward ? forward->getAttrOfType<mlir::IntegerAttr>(name) : nullptr;
+      return a ? double(a.getInt()) : 0.0;
+    };
     pipelineSummary = llvm::formatv(
-          "ternc: fused, selected kernels for {0} and packed in {1:f2} s ({2:f1} MB packed)\n",
-          (**module)->getAttrOfType<mlir::StringAttr>("tern.target").getValue(),
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - passStart).count(),
-          double(store.ownedBytes()) / 1e6);
+        "ternc: fused, selected kernels for {0}, packed and planned in {1:f2} s: {2:f1} MB "
+        "packed, activation arena {3:f2} MB for {4} tokens, KV cache {5:f1} MB\n",
+        (**module)->getAttrOfType<mlir::StringAttr>("tern.target").getValue(),
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - passStart).count(),
+        double(store.ownedBytes()) / 1e6, attr("tern.arena_bytes") / 1e6,
+        int64_t(attr("tern.max_tokens")), attr("tern.kv_cache_bytes") / 1e6);
   }
 
   std::string errorMessage;
