@@ -186,7 +186,6 @@ struct TernPackWeightsPass : impl::TernPackWeightsPassBase<TernPackWeightsPass> 
       FailureOr<Value> weight = packed(b, op.getWeight(), layoutOf(*format));
       if (failed(weight))
         return signalPassFailure();
-      Operation *old = op.getWeight().getDefiningOp();
       op.getWeightMutable().assign(*weight);
       if (auto concat = op.getWeightScale().getDefiningOp<ConcatRowsOp>()) {
         FailureOr<Value> scale = stacked(b, concat);
@@ -194,7 +193,6 @@ struct TernPackWeightsPass : impl::TernPackWeightsPassBase<TernPackWeightsPass> 
           return signalPassFailure();
         op.getWeightScaleMutable().assign(*scale);
       }
-      (void)old;
     }
     // The logical weights and stacks nothing reads any more.
     bool erased = true;
