@@ -5,6 +5,7 @@
 
 #include "tern/kernels.h"
 #include "tern/lut_kernels.h"
+#include "tern/weight_blob.h"
 
 #include "mlir/IR/Builders.h"
 
@@ -23,13 +24,8 @@ struct Logical {
   std::vector<int8_t> values;
 };
 
-/// FNV-1a, 64 bits: cheap enough for a model's gigabyte, and what the runtime checks.
-uint64_t fnv1a64(ArrayRef<uint8_t> bytes) {
-  uint64_t h = 0xcbf29ce484222325ull;
-  for (uint8_t b : bytes)
-    h = (h ^ b) * 0x100000001b3ull;
-  return h;
-}
+/// FNV-1a 64, the runtime's own function: the checksum the weights file and the runtime check.
+uint64_t fnv1a64(ArrayRef<uint8_t> bytes) { return tern_fnv1a64(bytes.data(), bytes.size()); }
 
 struct Layout {
   WeightFormat format;

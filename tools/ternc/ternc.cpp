@@ -17,12 +17,15 @@
 #include "mlir/Support/FileUtilities.h"
 
 #include "llvm/Support/CommandLine.h"
+#include "codegen/blob/WeightBlobWriter.h"
 #include "passes/Passes.h"
 
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/Timing.h"
 
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Process.h"
@@ -157,6 +160,28 @@ int main(int argc, char **argv) {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - passStart).count(),
         double(store.ownedBytes()) / 1e6, attr("tern.arena_bytes") / 1e6,
         int64_t(attr("tern.max_tokens")), attr("tern.kv_cache_bytes") / 1e6);
+  }
+
+  // The weights file beside the packed IR (out.mlir -> out.weights): every tensor the model
+  // reads, with its offset recorded on its tern.weight.
+  if (emit == Emit::MLIRPacked && output != "-") {
+    std::vector<std::string> names;
+    llvm::StringSet<> seen;
+    (*module)->walk([&](mlir::tern::WeightOp w) {
+      if (seen.insert(w.getName()).second)
+        names.push_back(w.getName().str());
+    });
+    llvm::SmallString<256> blobPath(output.getValue());
+    llvm::sys::path::replace_extension(blobPath, "weights");
+    llvm::StringMap<uint64_t> offsets;
+    if (llvm::Error e = ::tern::codegen::writeWeightBlob(store, names, blobPath, offsets))
+      return fail(llvm::toString(std::move(e)));
+    mlir::Builder b(&ctx);
+    (*module)->walk([&](mlir::tern::WeightOp w) {
+      w->setAttr("tern.offset", b.getI64IntegerAttr(int64_t(offsets.lookup(w.getName()))));
+    });
+    if (!quiet)
+      pipelineSummary += llvm::formatv("ternc: wrote {0} ({1} tensors)\n", blobPath, names.size());
   }
 
   std::string errorMessage;

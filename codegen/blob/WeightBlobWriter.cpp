@@ -1,0 +1,92 @@
+//===- WeightBlobWriter.cpp - writes the weights file of a compiled model ---------------------===//
+#include "codegen/blob/WeightBlobWriter.h"
+
+#include "tern/weight_blob.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstring>
+
+using namespace tern;
+
+static uint64_t alignUp(uint64_t v) {
+  return (v + TERN_BLOB_ALIGN - 1) / TERN_BLOB_ALIGN * TERN_BLOB_ALIGN;
+}
+
+llvm::Expected<std::vector<uint8_t>>
+codegen::buildWeightBlob(const WeightStore &store, llvm::ArrayRef<std::string> names,
+                         llvm::StringMap<uint64_t> &offsets) {
+  std::vector<const StoredTensor *> tensors;
+  std::string pool;
+  for (const std::string &name : names) {
+    const StoredTensor *t = store.lookup(name);
+    if (!t)
+      return llvm::createStringError("weights file: no tensor '%s' in the weight store",
+                                     name.c_str());
+    if (t->shape.size() > TERN_BLOB_MAX_RANK)
+      return llvm::createStringError("weights file: tensor '%s' has rank %zu; at most %d",
+                                     name.c_str(), t->shape.size(), TERN_BLOB_MAX_RANK);
+    tensors.push_back(t);
+    pool += name;
+  }
+  std::vector<tern_blob_entry> entries(tensors.size());
+  uint64_t tableBytes = entries.size() * sizeof(tern_blob_entry) + pool.size();
+  uint64_t offset = alignUp(sizeof(tern_blob_header) + tableBytes);
+  const uint64_t dataOffset = offset;
+  uint32_t nameOffset = 0;
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    const StoredTensor *t = tensors[i];
+    tern_blob_entry &e = entries[i];
+    std::memset(&e, 0, sizeof e);
+    e.offset = offset;
+    e.size = t->bytes.size();
+    e.checksum = tern_fnv1a64(t->bytes.data(), t->bytes.size());
+    e.name_offset = nameOffset;
+    e.name_size = uint32_t(t->name.size());
+    e.dtype = uint8_t(t->dtype);
+    e.rank = uint8_t(t->shape.size());
+    for (size_t d = 0; d < t->shape.size(); ++d)
+      e.dims[d] = t->shape[d];
+    offsets[t->name] = offset;
+    nameOffset += e.name_size;
+    offset = alignUp(offset + e.size);
+  }
+  std::vector<uint8_t> blob(offset, 0);
+  tern_blob_header header;
+  std::memset(&header, 0, sizeof header);
+  std::memcpy(header.magic, TERN_BLOB_MAGIC, 8);
+  header.version = TERN_BLOB_VERSION;
+  header.count = uint32_t(entries.size());
+  header.names_size = pool.size();
+  header.data_offset = dataOffset;
+  header.file_size = blob.size();
+  uint8_t *table = blob.data() + sizeof header;
+  if (!entries.empty())
+    std::memcpy(table, entries.data(), entries.size() * sizeof(tern_blob_entry));
+  std::memcpy(table + entries.size() * sizeof(tern_blob_entry), pool.data(), pool.size());
+  header.table_checksum = tern_fnv1a64(table, tableBytes);
+  std::memcpy(blob.data(), &header, sizeof header);
+  for (size_t i = 0; i < tensors.size(); ++i)
+    if (!tensors[i]->bytes.empty())
+      std::memcpy(blob.data() + entries[i].offset, tensors[i]->bytes.data(), entries[i].size);
+  return blob;
+}
+
+llvm::Error codegen::writeWeightBlob(const WeightStore &store, llvm::ArrayRef<std::string> names,
+                                     llvm::StringRef path, llvm::StringMap<uint64_t> &offsets) {
+  llvm::Expected<std::vector<uint8_t>> blob = buildWeightBlob(store, names, offsets);
+  if (!blob)
+    return blob.takeError();
+  std::error_code ec;
+  llvm::raw_fd_ostream out(path, ec, llvm::sys::fs::OF_None);
+  if (ec)
+    return llvm::createStringError(ec, "%s: cannot write the weights file: %s",
+                                   path.str().c_str(), ec.message().c_str());
+  out.write(reinterpret_cast<const char *>(blob->data()), blob->size());
+  out.close();
+  if (out.has_error())
+    return llvm::createStringError(out.error(), "%s: writing the weights file failed",
+                                   path.str().c_str());
+  return llvm::Error::success();
+}

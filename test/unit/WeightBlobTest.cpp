@@ -1,0 +1,133 @@
+//===- WeightBlobTest.cpp - the weights file: written by the compiler, read by the runtime ----===//
+//
+// The compiler's writer (codegen/blob) and the runtime's reader (runtime/src/weight_blob.c) agree
+// on every byte; every way a file can be damaged is refused with a message naming the file and,
+// where there is one, the tensor.
+//
+//===------------------------------------------------------------------------------------------===//
+#include "codegen/blob/WeightBlobWriter.h"
+
+#include "tern/weight_blob.h"
+
+#include "gtest/gtest.h"
+
+#include "llvm/ADT/SmallString.h"
+#include "llvm/Support/FileSystem.h"
+
+#include <cstring>
+
+namespace {
+
+class WeightBlobTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    add("model.norm.weight", tern::DType::BF16, {4}, {1, 2, 3, 4, 5, 6, 7, 8});
+    add("q_proj:i2", tern::DType::U8, {70}, std::vector<uint8_t>(70, 0x55));
+    add("empty", tern::DType::F32, {0}, {});
+    names = {"model.norm.weight", "q_proj:i2", "empty"};
+  }
+  void add(const std::string &name, tern::DType dtype, std::vector<int64_t> shape,
+           std::vector<uint8_t> bytes) {
+    tern::StoredTensor t;
+    t.name = name;
+    t.dtype = dtype;
+    t.shape.assign(shape.begin(), shape.end());
+    ASSERT_FALSE(bool(store.addDerived(std::move(t), std::move(bytes))));
+  }
+  std::vector<uint8_t> build() {
+    auto blob = tern::codegen::buildWeightBlob(store, names, offsets);
+    EXPECT_TRUE(bool(blob));
+    return blob ? *blob : std::vector<uint8_t>();
+  }
+  std::string parseError(const std::vector<uint8_t> &bytes) {
+    tern_blob blob;
+    char error[256] = "";
+    if (tern_blob_parse(bytes.data(), bytes.size(), "model.weights", 1, &blob, error,
+                        sizeof error) == 0)
+      return "";
+    return error;
+  }
+
+  tern::WeightStore store;
+  std::vector<std::string> names;
+  llvm::StringMap<uint64_t> offsets;
+};
+
+TEST_F(WeightBlobTest, RuntimeReadsWhatTheCompilerWrote) {
+  std::vector<uint8_t> bytes = build();
+  tern_blob blob;
+  char error[256] = "";
+  ASSERT_EQ(tern_blob_parse(bytes.data(), bytes.size(), "model.weights", 1, &blob, error,
+                            sizeof error),
+            0)
+      << error;
+  EXPECT_EQ(blob.header->count, 3u);
+  for (const std::string &name : names) {
+    const tern_blob_entry *e = tern_blob_find(&blob, name.c_str());
+    ASSERT_NE(e, nullptr) << name;
+    const tern::StoredTensor *t = store.lookup(name);
+    EXPECT_EQ(e->offset % TERN_BLOB_ALIGN, 0u);
+    EXPECT_EQ(e->offset, offsets.lookup(name));
+    ASSERT_EQ(e->size, t->bytes.size());
+    EXPECT_EQ(std::memcmp(blob.data + e->offset, t->bytes.data(), e->size), 0) << name;
+    EXPECT_EQ(e->dtype, uint8_t(t->dtype));
+    EXPECT_EQ(e->rank, t->shape.size());
+    EXPECT_EQ(e->dims[0], t->shape[0]);
+  }
+  EXPECT_EQ(tern_blob_find(&blob, "model.norm"), nullptr); // a prefix is not a name
+}
+
+TEST_F(WeightBlobTest, WriterRefusesAMissingTensor) {
+  names.push_back("lm_head.weight");
+  auto blob = tern::codegen::buildWeightBlob(store, names, offsets);
+  ASSERT_FALSE(bool(blob));
+  EXPECT_EQ(llvm::toString(blob.takeError()),
+            "weights file: no tensor 'lm_head.weight' in the weight store");
+}
+
+TEST_F(WeightBlobTest, DamagedFilesAreRefusedByName) {
+  std::vector<uint8_t> good = build();
+  ASSERT_EQ(parseError(good), "");
+
+  std::vector<uint8_t> data = good;
+  data[offsets.lookup("q_proj:i2") + 3] ^= 1;
+  EXPECT_EQ(parseError(data),
+            "model.weights: tensor 'q_proj:i2' does not match its checksum (corrupted)");
+
+  std::vector<uint8_t> truncated(good.begin(), good.end() - 64);
+  EXPECT_EQ(parseError(truncated), "model.weights: the header says " +
+                                       std::to_string(good.size()) + " bytes, the file has " +
+                                       std::to_string(truncated.size()) + " (truncated?)");
+
+  data = good;
+  data[0] = 'X';
+  EXPECT_EQ(parseError(data), "model.weights: not a tern weights file (bad magic)");
+
+  data = good;
+  data[8] = 2; // version
+  EXPECT_EQ(parseError(data), "model.weights: weights format version 2; this runtime reads 1");
+
+  data = good;
+  data[sizeof(tern_blob_header) + 1] ^= 0x40; // an entry's offset
+  EXPECT_EQ(parseError(data),
+            "model.weights: the entry table's checksum does not match (corrupted)");
+
+  std::vector<uint8_t> tiny(10, 0);
+  EXPECT_EQ(parseError(tiny), "model.weights: 10 bytes, too short for a tern weights file");
+}
+
+TEST_F(WeightBlobTest, OpenMapsAFile) {
+  llvm::SmallString<128> path;
+  ASSERT_FALSE(llvm::sys::fs::createTemporaryFile("tern-blob", "weights", path));
+  ASSERT_FALSE(bool(tern::codegen::writeWeightBlob(store, names, path, offsets)));
+  tern_blob blob;
+  char error[256] = "";
+  ASSERT_EQ(tern_blob_open(path.c_str(), 1, &blob, error, sizeof error), 0) << error;
+  EXPECT_NE(tern_blob_find(&blob, "q_proj:i2"), nullptr);
+  tern_blob_close(&blob);
+  llvm::sys::fs::remove(path);
+  EXPECT_EQ(tern_blob_open(path.c_str(), 1, &blob, error, sizeof error), -1);
+  EXPECT_EQ(std::string(error), std::string(path.str()) + ": cannot open the weights file");
+}
+
+} // namespace
