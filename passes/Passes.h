@@ -23,6 +23,10 @@ namespace mlir::tern {
 std::unique_ptr<Pass> createTernPackWeightsPass();
 std::unique_ptr<Pass> createTernPackWeightsPass(::tern::WeightStore &store);
 
+/// The optimize phase (docs/design.md): the three fusion passes on every function, in the order
+/// ternc runs them (they commute; see docs/passes.md).
+void addOptimizePasses(OpPassManager &pm);
+
 #define GEN_PASS_DECL
 #include "passes/Passes.h.inc"
 

@@ -192,18 +192,23 @@ void ActQuantOp::build(OpBuilder &builder, OperationState &state, Value input, i
   build(builder, state, quantized, scale, input, builder.getI64IntegerAttr(bits));
 }
 
-LogicalResult ActQuantOp::verify() {
-  int64_t bits = getBits();
+/// What every quantizing op (tern.act_quant, tern.quant_input) must satisfy: `bits` in [2, 8], a
+/// [tokens, features] input, int8 values of the input's shape and one scale per token.
+static LogicalResult verifyQuantization(Operation *op, int64_t bits, Value input,
+                                        Value quantized, Value scale) {
   if (bits < 2 || bits > 8)
-    return emitOpError() << "bits must be in [2, 8] (stored in i8), found " << bits;
-  if (failed(expectRank(*this, "a [tokens, features] input", getInput(), 2)))
+    return op->emitOpError() << "bits must be in [2, 8] (stored in i8), found " << bits;
+  if (failed(expectRank(op, "a [tokens, features] input", input, 2)))
     return failure();
-  RankedTensorType input = getInput().getType();
-  RankedTensorType quantized = getQuantized().getType();
-  if (quantized.getShape() != input.getShape())
-    return emitOpError() << "quantized result " << quantized
-                         << " must have the input's shape, as in " << input;
-  return expectPerToken(*this, "a scale", getScale(), input.getDimSize(0));
+  RankedTensorType in = tensorType(input), q = tensorType(quantized);
+  if (q.getShape() != in.getShape())
+    return op->emitOpError() << "quantized result " << q
+                             << " must have the input's shape, as in " << in;
+  return expectPerToken(op, "a scale", scale, in.getDimSize(0));
+}
+
+LogicalResult ActQuantOp::verify() {
+  return verifyQuantization(*this, getBits(), getInput(), getQuantized(), getScale());
 }
 
 //===------------------------------------------------------------------------------------------===//
@@ -372,10 +377,7 @@ LogicalResult AttentionOp::verify() {
 //===------------------------------------------------------------------------------------------===//
 
 LogicalResult QuantInputOp::verify() {
-  int64_t bits = getBits();
-  if (bits < 2 || bits > 8)
-    return emitOpError() << "bits must be in [2, 8] (stored in i8), found " << bits;
-  if (failed(expectRank(*this, "a [tokens, features] input", getInput(), 2)))
+  if (failed(verifyQuantization(*this, getBits(), getInput(), getQuantized(), getScale())))
     return failure();
   RankedTensorType input = getInput().getType();
   bool gated = getGlu() != Glu::none;
@@ -398,10 +400,7 @@ LogicalResult QuantInputOp::verify() {
     if (!(eps > 0.0f) || !std::isfinite(eps))
       return emitOpError() << "eps must be positive and finite, found " << eps;
   }
-  if (getQuantized().getType().getShape() != input.getShape())
-    return emitOpError() << "quantized result " << getQuantized().getType()
-                         << " must have the input's shape, as in " << input;
-  return expectPerToken(*this, "a scale", getScale(), input.getDimSize(0));
+  return success();
 }
 
 //===------------------------------------------------------------------------------------------===//

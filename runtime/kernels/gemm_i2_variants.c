@@ -16,11 +16,14 @@ const tern_gemm_variant *tern_gemm_i2_variants(size_t *count) {
   return kVariants;
 }
 
-const tern_gemm_variant *tern_gemm_i2_select(tern_cpu_features_t have) {
-  size_t count;
-  const tern_gemm_variant *v = tern_gemm_i2_variants(&count);
+const tern_gemm_variant *tern_gemm_select_from(const tern_gemm_variant *table, size_t count,
+                                               tern_cpu_features_t have) {
   for (size_t i = 0; i < count; ++i)
-    if ((v[i].requires & have) == v[i].requires)
-      return &v[i];
-  return &v[count - 1];
+    if ((table[i].requires & have) == table[i].requires)
+      return &table[i];
+  return &table[count - 1];
+}
+
+const tern_gemm_variant *tern_gemm_i2_select(tern_cpu_features_t have) {
+  return tern_gemm_select_from(kVariants, sizeof(kVariants) / sizeof(kVariants[0]), have);
 }

@@ -17,14 +17,6 @@ static const tern_gemm_variant kTl2[] = {
     {"generic", 0, tern_gemm_tl2_generic},
 };
 
-static const tern_gemm_variant *select_from(const tern_gemm_variant *v, size_t count,
-                                            tern_cpu_features_t have) {
-  for (size_t i = 0; i < count; ++i)
-    if ((v[i].requires & have) == v[i].requires)
-      return &v[i];
-  return &v[count - 1];
-}
-
 const tern_gemm_variant *tern_gemm_tl1_variants(size_t *count) {
   *count = sizeof(kTl1) / sizeof(kTl1[0]);
   return kTl1;
@@ -36,9 +28,9 @@ const tern_gemm_variant *tern_gemm_tl2_variants(size_t *count) {
 }
 
 const tern_gemm_variant *tern_gemm_tl1_select(tern_cpu_features_t have) {
-  return select_from(kTl1, sizeof(kTl1) / sizeof(kTl1[0]), have);
+  return tern_gemm_select_from(kTl1, sizeof(kTl1) / sizeof(kTl1[0]), have);
 }
 
 const tern_gemm_variant *tern_gemm_tl2_select(tern_cpu_features_t have) {
-  return select_from(kTl2, sizeof(kTl2) / sizeof(kTl2[0]), have);
+  return tern_gemm_select_from(kTl2, sizeof(kTl2) / sizeof(kTl2[0]), have);
 }

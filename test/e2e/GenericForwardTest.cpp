@@ -197,9 +197,7 @@ TEST_P(GenericForwardTest, DecodeThroughTheKVCacheMatchesReference) {
 /// and decode.
 TEST_P(GenericForwardTest, FusedGraphMatchesReference) {
   mlir::PassManager pm(&ctx);
-  pm.addNestedPass<mlir::func::FuncOp>(mlir::tern::createTernFuseProjectionsPass());
-  pm.addNestedPass<mlir::func::FuncOp>(mlir::tern::createTernFuseGluQuantPass());
-  pm.addNestedPass<mlir::func::FuncOp>(mlir::tern::createTernFuseNormQuantPass());
+  mlir::tern::addOptimizePasses(pm);
   ASSERT_TRUE(mlir::succeeded(pm.run(*module)));
   // Every projection group was fused, and every quantization of a norm or a gated product.
   int fusedLinears = 0, quantInputs = 0, unfused = 0;
@@ -246,9 +244,7 @@ TEST_P(GenericForwardTest, FusedGraphMatchesReference) {
 /// their scales stacked per row), and the logits still match the reference.
 TEST_P(GenericForwardTest, PackedGraphMatchesReference) {
   mlir::PassManager pm(&ctx);
-  pm.addNestedPass<mlir::func::FuncOp>(mlir::tern::createTernFuseProjectionsPass());
-  pm.addNestedPass<mlir::func::FuncOp>(mlir::tern::createTernFuseGluQuantPass());
-  pm.addNestedPass<mlir::func::FuncOp>(mlir::tern::createTernFuseNormQuantPass());
+  mlir::tern::addOptimizePasses(pm);
   pm.addPass(mlir::tern::createTernSelectKernelsPass(
       mlir::tern::TernSelectKernelsPassOptions{"x86-64-avx2", ""}));
   pm.addPass(mlir::tern::createTernPackWeightsPass(store));
@@ -285,9 +281,7 @@ TEST_P(GenericForwardTest, PlannedArenaHasNoOverlaps) {
   mlir::PassManager pm(&ctx);
   pm.addPass(mlir::tern::createTernSetContextLengthPass(
       mlir::tern::TernSetContextLengthPassOptions{128, false}));
-  pm.addNestedPass<mlir::func::FuncOp>(mlir::tern::createTernFuseProjectionsPass());
-  pm.addNestedPass<mlir::func::FuncOp>(mlir::tern::createTernFuseGluQuantPass());
-  pm.addNestedPass<mlir::func::FuncOp>(mlir::tern::createTernFuseNormQuantPass());
+  mlir::tern::addOptimizePasses(pm);
   pm.addNestedPass<mlir::func::FuncOp>(mlir::tern::createTernPlanMemoryPass());
   ASSERT_TRUE(mlir::succeeded(pm.run(*module)));
   int64_t arena = forward->getAttrOfType<mlir::IntegerAttr>("tern.arena_bytes").getInt();

@@ -9,6 +9,7 @@
 //===------------------------------------------------------------------------------------------===//
 #include "tern/decoder_kernels.h"
 #include "tern/kernels.h"
+#include "test/kernels/GemmProblem.h"
 
 #include "gtest/gtest.h"
 
@@ -34,46 +35,10 @@ std::string missingFeatures(tern_cpu_features_t need, tern_cpu_features_t have) 
   return buf;
 }
 
-struct Problem {
-  int64_t n, k, t;
-  std::vector<int8_t> w;       // logical [n, k]
-  std::vector<uint8_t> packed; // i2 layout
-  std::vector<int8_t> x;       // [t, round_up(k, 16)], zero past k
-  int64_t xStride;
-  std::vector<int32_t> expected; // [t, round_up(n, 64)]
-  int64_t accStride;
-
+/// The i2 case: activation rows of round_up(K, 16) bytes, zero past K (the layout's contract).
+struct Problem : tern::test::GemmProblem {
   Problem(int64_t n, int64_t k, int64_t t, uint32_t seed)
-      : n(n), k(k), t(t), w(size_t(n * k)), packed(tern_i2_packed_size(n, k)),
-        xStride(tern_round_up(k, 16)), accStride(tern_round_up(n, TERN_I2_ROW_ALIGN)) {
-    std::mt19937 rng(seed);
-    for (int8_t &v : w)
-      v = int8_t(int(rng() % 3) - 1);
-    x.assign(size_t(t * xStride), 0);
-    for (int64_t i = 0; i < t; ++i)
-      for (int64_t c = 0; c < k; ++c) // the full int8 range, including -128
-        x[size_t(i * xStride + c)] = int8_t(int(rng() % 256) - 128);
-    EXPECT_EQ(tern_i2_pack(w.data(), n, k, packed.data()), 0);
-    expected.assign(size_t(t * accStride), 0);
-    tern_gemm_ternary_reference(w.data(), n, k, x.data(), xStride, t, expected.data(),
-                                accStride);
-  }
-
-  /// Runs `fn` and returns the first mismatching (token, row), or an empty string.
-  std::string check(tern_gemm_fn fn) const {
-    std::vector<int32_t> acc(size_t(t * accStride), 0x7eadbeef);
-    if (int status = fn(packed.data(), n, k, x.data(), xStride, t, acc.data(), accStride))
-      return "kernel returned status " + std::to_string(status);
-    for (int64_t i = 0; i < t; ++i)
-      for (int64_t row = 0; row < n; ++row) {
-        int32_t want = expected[size_t(i * accStride + row)];
-        int32_t got = acc[size_t(i * accStride + row)];
-        if (want != got)
-          return "token " + std::to_string(i) + " row " + std::to_string(row) + ": expected " +
-                 std::to_string(want) + ", got " + std::to_string(got);
-      }
-    return "";
-  }
+      : GemmProblem(tern_i2_packed_size, tern_i2_pack, n, k, t, seed, tern_round_up(k, 16), 0) {}
 };
 
 TEST(I2Layout, PackUnpackRoundTrip) {

@@ -9,6 +9,7 @@
 //
 //===------------------------------------------------------------------------------------------===//
 #include "tern/lut_kernels.h"
+#include "test/kernels/GemmProblem.h"
 
 #include "gtest/gtest.h"
 
@@ -41,45 +42,11 @@ const Shape kShapes[] = {{1, 1},       {1, 24},      {3, 17},       {17, 33},   
                          {64, 64},     {65, 129},    {130, 47},     {191, 385},   {2560, 2560},
                          {640, 2560},  {6912, 2560}, {2560, 6912},  {128256, 2560}};
 
-struct Problem {
-  int64_t n, k, t;
-  std::vector<int8_t> w;
-  std::vector<uint8_t> packed;
-  std::vector<int8_t> x; // [t, k + 3]: an odd stride, so no kernel can rely on alignment
-  int64_t xStride;
-  std::vector<int32_t> expected;
-  int64_t accStride;
-
+/// The LUT case: activation rows of an odd stride K + 3 with garbage past K, so no kernel can
+/// rely on alignment or read past K.
+struct Problem : tern::test::GemmProblem {
   Problem(const Layout &layout, int64_t n, int64_t k, int64_t t, uint32_t seed, int fill = 2)
-      : n(n), k(k), t(t), w(size_t(n * k)), packed(layout.packedSize(n, k)), xStride(k + 3),
-        accStride(tern_round_up(n, TERN_LUT_ROW_BLOCK)) {
-    std::mt19937 rng(seed);
-    for (int8_t &v : w)
-      v = fill == 2 ? int8_t(int(rng() % 3) - 1) : int8_t(fill);
-    x.assign(size_t(t * xStride), 0x55); // garbage past k: kernels must not read it
-    for (int64_t i = 0; i < t; ++i)
-      for (int64_t c = 0; c < k; ++c)
-        x[size_t(i * xStride + c)] = fill == 2 ? int8_t(int(rng() % 256) - 128) : int8_t(-128);
-    EXPECT_EQ(layout.pack(w.data(), n, k, packed.data()), 0);
-    expected.assign(size_t(t * accStride), 0);
-    tern_gemm_ternary_reference(w.data(), n, k, x.data(), xStride, t, expected.data(),
-                                accStride);
-  }
-
-  std::string check(tern_gemm_fn fn) const {
-    std::vector<int32_t> acc(size_t(t * accStride), 0x7eadbeef);
-    if (int status = fn(packed.data(), n, k, x.data(), xStride, t, acc.data(), accStride))
-      return "kernel returned status " + std::to_string(status);
-    for (int64_t i = 0; i < t; ++i)
-      for (int64_t row = 0; row < n; ++row) {
-        int32_t want = expected[size_t(i * accStride + row)];
-        int32_t got = acc[size_t(i * accStride + row)];
-        if (want != got)
-          return "token " + std::to_string(i) + " row " + std::to_string(row) + ": expected " +
-                 std::to_string(want) + ", got " + std::to_string(got);
-      }
-    return "";
-  }
+      : GemmProblem(layout.packedSize, layout.pack, n, k, t, seed, k + 3, 0x55, fill) {}
 };
 
 TEST(LutLayout, PackUnpackRoundTrip) {

@@ -131,9 +131,7 @@ int main(int argc, char **argv) {
     mlir::applyDefaultTimingManagerCLOptions(timing);
     mlir::TimingScope timingScope = timing.getRootScope();
     pm.enableTiming(timingScope);
-    pm.addNestedPass<mlir::func::FuncOp>(mlir::tern::createTernFuseProjectionsPass());
-    pm.addNestedPass<mlir::func::FuncOp>(mlir::tern::createTernFuseGluQuantPass());
-    pm.addNestedPass<mlir::func::FuncOp>(mlir::tern::createTernFuseNormQuantPass());
+    mlir::tern::addOptimizePasses(pm);
     pm.addPass(mlir::tern::createTernSelectKernelsPass(
         mlir::tern::TernSelectKernelsPassOptions{target, tuning}));
     pm.addPass(mlir::tern::createTernPackWeightsPass(store));

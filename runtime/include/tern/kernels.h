@@ -60,6 +60,10 @@ typedef struct {
   tern_cpu_features_t requires;   /* every feature the variant's code uses */
   tern_gemm_fn fn;
 } tern_gemm_variant;
+/* The first variant of a table (best first, generic last) whose requirements `have` covers;
+ * the last (generic) one at worst. Every family's select is this over its table. */
+const tern_gemm_variant *tern_gemm_select_from(const tern_gemm_variant *table, size_t count,
+                                               tern_cpu_features_t have);
 /* The variants compiled into this binary, best first, generic last. */
 const tern_gemm_variant *tern_gemm_i2_variants(size_t *count);
 /* The best variant whose requirements `have` covers (the generic one at worst). */
