@@ -11,6 +11,8 @@
 
 #include "llvm/ADT/StringExtras.h"
 
+#include <cstring>
+
 namespace mlir::tern {
 #define GEN_PASS_DEF_TERNPACKWEIGHTSPASS
 #include "passes/Passes.h.inc"
@@ -170,6 +172,42 @@ struct TernPackWeightsPass : impl::TernPackWeightsPassBase<TernPackWeightsPass> 
     return Value(op.getResult());
   }
 
+
+  /// A tern.weight of `weight` as f32 (reciprocals with `reciprocal`): the form the runtime's
+  /// kernels read norm weights and scales in, so nothing converts them per call.
+  FailureOr<Value> asF32(OpBuilder &b, Value weight, bool reciprocal) {
+    auto w = weight.getDefiningOp<WeightOp>();
+    auto type = dyn_cast<RankedTensorType>(weight.getType());
+    if (!w || !type || (type.getElementType().isF32() && !reciprocal) || !store)
+      return weight;
+    const ::tern::StoredTensor *t = store->lookup(w.getName());
+    if (!t)
+      return w.emitOpError() << "no tensor '" << w.getName() << "' in the weight store";
+    std::string name = (w.getName() + (reciprocal ? ":recip_f32" : ":f32")).str();
+    if (!store->lookup(name)) {
+      int64_t n = t->numElements();
+      std::vector<uint8_t> bytes(size_t(n) * sizeof(float));
+      for (int64_t i = 0; i < n; ++i) {
+        float v = ::tern::loadFloat(t->dtype, t->bytes.data(), i);
+        // In float, as the runtime would compute it: 1.0f / v rounds once.
+        if (reciprocal)
+          v = 1.0f / v;
+        std::memcpy(bytes.data() + size_t(i) * sizeof(float), &v, sizeof(float));
+      }
+      ::tern::StoredTensor f;
+      f.name = name;
+      f.dtype = ::tern::DType::F32;
+      f.shape = t->shape;
+      f.origin = (reciprocal ? "f32 reciprocals of " : "f32 copy of ") + w.getName().str();
+      if (llvm::Error e = store->addDerived(std::move(f), std::move(bytes)))
+        return w.emitOpError() << llvm::toString(std::move(e));
+    }
+    auto op = WeightOp::create(b, w.getLoc(), RankedTensorType::get(type.getShape(),
+                                                                    b.getF32Type()),
+                               b.getStringAttr(name));
+    return Value(op.getResult());
+  }
+
   void runOnOperation() override {
     SmallVector<BitLinearOp> linears;
     getOperation().walk([&](BitLinearOp op) { linears.push_back(op); });
@@ -189,6 +227,36 @@ struct TernPackWeightsPass : impl::TernPackWeightsPassBase<TernPackWeightsPass> 
           return signalPassFailure();
         op.getWeightScaleMutable().assign(*scale);
       }
+      // The epilogue multiplies by f32 scales: a divide convention stores reciprocals.
+      bool divide = op.getScaleMode() == ScaleMode::divide;
+      FailureOr<Value> scale = asF32(b, op.getWeightScale(), divide);
+      if (failed(scale))
+        return signalPassFailure();
+      if (*scale != op.getWeightScale()) {
+        op.getWeightScaleMutable().assign(*scale);
+        if (divide)
+          op.setScaleMode(ScaleMode::multiply);
+      }
+    }
+    // Norm weights, which the kernels read as f32.
+    SmallVector<Operation *> norms;
+    getOperation().walk([&](Operation *op) {
+      if (isa<RMSNormOp, QuantInputOp>(op) && op->hasAttr("tern.kernel"))
+        norms.push_back(op);
+    });
+    for (Operation *op : norms) {
+      OpOperand *gamma = nullptr;
+      if (auto n = dyn_cast<RMSNormOp>(op))
+        gamma = &n.getWeightMutable();
+      else if (auto q = cast<QuantInputOp>(op); q.getNormWeight())
+        gamma = &q.getNormWeightMutable()[0];
+      if (!gamma)
+        continue;
+      OpBuilder b(op);
+      FailureOr<Value> f = asF32(b, gamma->get(), /*reciprocal=*/false);
+      if (failed(f))
+        return signalPassFailure();
+      gamma->set(*f);
     }
     // The logical weights and stacks nothing reads any more.
     bool erased = true;

@@ -236,4 +236,44 @@ def TernPlanMemoryPass : Pass<"tern-plan-memory", "::mlir::func::FuncOp"> {
   ];
 }
 
+def TernLowerToRuntimePass : Pass<"tern-lower-to-runtime", "::mlir::ModuleOp"> {
+  let summary = "Lower the planned forward function to calls of the runtime's graph ops";
+  let description = [{
+    The compiler's half of the runtime's model ABI (runtime/include/tern/model_abi.h). The
+    packed and planned `@forward` becomes `@tern_model_forward(%exec: !llvm.ptr) -> i32`: one
+    `func.call @tern_op_<op>` per tern op in program order, whose arguments are constants (arena
+    offsets from `tern.arena`/`tern.scratch`, weights-blob offsets from `tern.offset`, shapes,
+    op attributes) and the address of the kernel `tern.kernel` names (for example
+    `@tern_gemm_i2_x86_64_avx512vnni`, or `@tern_gemm_i2_dispatch` for x86-64-multi). A
+    non-zero status returns at once. The model's description (target, required CPU features,
+    arena and KV-cache shape, logits offset, weights blob size and checksum) becomes the constant
+    global `@tern_compiled_model`. What is left is func/arith/cf/llvm, which MLIR's
+    `convert-to-llvm` lowers to the LLVM dialect.
+
+    Requires: a `tern.target` (tern-select-kernels), packed weights with f32 scales and norm
+    weights (tern-pack-weights), a memory plan (tern-plan-memory), and `tern.offset` on every
+    `tern.weight` plus `tern.weights_size`/`tern.weights_checksum` on the module (set by ternc
+    when it writes the weights blob). Each missing piece is an error naming the op.
+
+    Before:
+
+    ```mlir
+    %y = tern.bitlinear %q, %s, %w, %ws {tern.arena = array<i64: 4096>, tern.scratch = 0 : i64,
+           tern.kernel = #tern.kernel<"mad_i2", "x86_64_avx2", {}>} : ...
+    ```
+
+    After:
+
+    ```mlir
+    %fn = llvm.mlir.addressof @tern_gemm_i2_x86_64_avx2 : !llvm.ptr
+    %status = call @tern_op_bitlinear(%exec, %fn, %c_w, %c64, %c64, %c_q, %c_s, %c_ws, %c0_i32,
+                                      %c0, %c4096) : (...) -> i32
+    %ok = arith.cmpi eq, %status, %c0_i32 : i32
+    cf.cond_br %ok, ^next, ^fail(%status : i32)
+    ```
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect", "::mlir::arith::ArithDialect",
+                           "::mlir::cf::ControlFlowDialect", "::mlir::LLVM::LLVMDialect"];
+}
+
 #endif // TERN_PASSES_TD

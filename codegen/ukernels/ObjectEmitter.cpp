@@ -32,16 +32,22 @@ static llvm::Error fail(const llvm::Twine &message) {
 static const char *const kLowering =
     "convert-vector-to-llvm,convert-scf-to-cf,convert-to-llvm,reconcile-unrealized-casts";
 
-llvm::Error tern::codegen::emitObject(mlir::ModuleOp module, const TargetSpec &target,
-                                      const EmitPaths &paths) {
-  mlir::MLIRContext *ctx = module.getContext();
-  mlir::PassManager pm(ctx);
+llvm::Error tern::codegen::lowerToLLVMDialect(mlir::ModuleOp module) {
+  mlir::PassManager pm(module.getContext());
   std::string pipelineError;
   llvm::raw_string_ostream errs(pipelineError);
   if (mlir::failed(mlir::parsePassPipeline(kLowering, pm, errs)))
     return fail("cannot build the lowering pipeline: " + pipelineError);
   if (mlir::failed(pm.run(module)))
     return fail("lowering to the LLVM dialect failed (see the diagnostics above)");
+  return llvm::Error::success();
+}
+
+llvm::Error tern::codegen::emitObject(mlir::ModuleOp module, const TargetSpec &target,
+                                      const EmitPaths &paths) {
+  mlir::MLIRContext *ctx = module.getContext();
+  if (llvm::Error e = lowerToLLVMDialect(module))
+    return e;
 
   mlir::registerBuiltinDialectTranslation(*ctx);
   mlir::registerLLVMDialectTranslation(*ctx);
@@ -102,5 +108,7 @@ llvm::Error tern::codegen::emitObject(mlir::ModuleOp module, const TargetSpec &t
     if (llvm::Error e = emit(paths.assembly, llvm::CodeGenFileType::AssemblyFile, *copy))
       return e;
   }
+  if (paths.object.empty())
+    return llvm::Error::success();
   return emit(paths.object, llvm::CodeGenFileType::ObjectFile, *llvmModule);
 }

@@ -23,10 +23,14 @@ struct TargetSpec {
 };
 
 struct EmitPaths {
-  std::string object;   ///< required
+  std::string object;   ///< optional
   std::string assembly; ///< optional
   std::string llvmIR;   ///< optional
 };
+
+/// Lowers a module of func/scf/cf/arith/vector/memref (and llvm) ops in place to the LLVM
+/// dialect with MLIR's conversion passes.
+llvm::Error lowerToLLVMDialect(mlir::ModuleOp module);
 
 /// Lowers `module` in place to the LLVM dialect and writes the requested files.
 llvm::Error emitObject(mlir::ModuleOp module, const TargetSpec &target, const EmitPaths &paths);

@@ -1,61 +1,113 @@
 //===- ternc.cpp - the tern compiler driver ---------------------------------------------------===//
 //
-// ternc <model_dir> --emit=mlir          imports a Hugging Face BitNet checkpoint, prints tern IR
-// ternc <model_dir> --emit=mlir-packed   ... then fuses, selects kernels for --target and packs
-// The later phases (plan, lower, emit) join the --emit ladder as the pipeline lands.
+// ternc <checkpoint dir | model.mlir> [--emit=...] [--target=...] -o <output>
+//
+// The phases (docs/design.md), each a pass-manager run whose IR --dump-phases-to keeps and
+// --compile-to stops after:
+//   import    Hugging Face checkpoint -> tern IR (the weight store keeps the tensors)
+//   optimize  fusion (Q/K/V, gate/up, norm + quantization, relu2 * up + quantization)
+//   select    a kernel family, variant and schedule per op for --target
+//   pack      ternary weights into their kernel's layout, float operands into f32
+//   plan      the activation arena, per-op scratch, the KV-cache size; then the weights blob
+//             is written and every tern.weight records its offset in it
+//   runtime   calls of the runtime's graph ops (tern-lower-to-runtime)
+//   llvm      the LLVM dialect (MLIR's convert-to-llvm)
+// then LLVM IR -> object in process, and the link (clang + lld) with the runtime archive.
 //
 //===------------------------------------------------------------------------------------------===//
-#include "frontends/hf/HFImporter.h"
+#include "tools/ternc/Link.h"
 
+#include "codegen/blob/WeightBlobWriter.h"
+#include "codegen/ukernels/ObjectEmitter.h"
 #include "dialects/weights/WeightStore.h"
+#include "frontends/hf/HFImporter.h"
+#include "passes/Passes.h"
 #include "tools/common/Registration.h"
+
+#include "tern/weight_blob.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
-#include "mlir/Support/FileUtilities.h"
-
-#include "llvm/Support/CommandLine.h"
-#include "codegen/blob/WeightBlobWriter.h"
-#include "passes/Passes.h"
-
+#include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Support/FileUtilities.h"
 #include "mlir/Support/Timing.h"
 
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringSet.h"
+#include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
-#include "llvm/Support/Path.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
-#include "llvm/Support/Process.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
+#include <cstring>
 #include <sys/resource.h>
 
 namespace cl = llvm::cl;
+using namespace tern::driver;
 
 namespace {
-enum class Emit { MLIR, MLIRPacked };
+enum class Emit { MLIR, MLIRPacked, LLVM, Asm, Obj, Lib, Exe };
+enum class Phase { Import, Optimize, Select, Pack, Plan, Runtime, LLVMDialect };
+const char *const kPhaseNames[] = {"import", "optimize", "select", "pack",
+                                   "plan",   "runtime",  "llvm"};
+enum class Weights { Embed, File };
 
 cl::OptionCategory category("ternc options");
-cl::opt<std::string> input(cl::Positional, cl::desc("<model dir>"), cl::Required,
-                           cl::cat(category));
-cl::opt<std::string> output("o", cl::desc("Output file ('-' for stdout)"), cl::init("-"),
+cl::opt<std::string> input(cl::Positional,
+                           cl::desc("<checkpoint dir, or a .mlir file from --emit=mlir-packed>"),
+                           cl::Required, cl::cat(category));
+cl::opt<std::string> output("o",
+                            cl::desc("Output file ('-' for stdout; default: stdout for text, "
+                                     "<model>.o / lib<model>.a / <model> otherwise)"),
                             cl::value_desc("file"), cl::cat(category));
-cl::opt<Emit> emit("emit", cl::desc("What to produce"), cl::init(Emit::MLIR),
-                   cl::values(clEnumValN(Emit::MLIR, "mlir", "the imported tern IR"),
-                              clEnumValN(Emit::MLIRPacked, "mlir-packed",
-                                         "the IR after fusion, kernel selection and packing")),
-                   cl::cat(category));
+cl::opt<Emit> emit(
+    "emit", cl::desc("What to produce"), cl::init(Emit::Exe),
+    cl::values(clEnumValN(Emit::MLIR, "mlir", "the imported tern IR"),
+               clEnumValN(Emit::MLIRPacked, "mlir-packed",
+                          "the IR after fusion, kernel selection, packing and memory planning, "
+                          "with its weights file"),
+               clEnumValN(Emit::LLVM, "llvm", "the model's LLVM IR"),
+               clEnumValN(Emit::Asm, "asm", "the model's assembly"),
+               clEnumValN(Emit::Obj, "obj", "the model's object file"),
+               clEnumValN(Emit::Lib, "lib",
+                          "a static library (model, weights, runtime) and its C header"),
+               clEnumValN(Emit::Exe, "exe", "a standalone executable (the default)")),
+    cl::cat(category));
+cl::opt<Phase> compileTo(
+    "compile-to", cl::desc("Stop after this phase and print its IR (overrides --emit)"),
+    cl::values(clEnumValN(Phase::Import, "import", "the imported tern IR"),
+               clEnumValN(Phase::Optimize, "optimize", "after fusion"),
+               clEnumValN(Phase::Select, "select", "after kernel selection"),
+               clEnumValN(Phase::Pack, "pack", "after weight packing"),
+               clEnumValN(Phase::Plan, "plan", "after memory planning (= --emit=mlir-packed)"),
+               clEnumValN(Phase::Runtime, "runtime", "as calls of the runtime's graph ops"),
+               clEnumValN(Phase::LLVMDialect, "llvm", "in the LLVM dialect")),
+    cl::cat(category));
+cl::opt<std::string> dumpPhasesTo("dump-phases-to",
+                                  cl::desc("Write the IR after every phase to <dir>/NN-<phase>.mlir"),
+                                  cl::value_desc("dir"), cl::cat(category));
 cl::opt<std::string> target("target",
                             cl::desc("CPU to compile for: host, x86-64-avx2, x86-64-avx512, "
                                      "x86-64-avx512-vnni, x86-64-multi, aarch64, "
                                      "aarch64-dotprod or generic"),
                             cl::init("host"), cl::cat(category));
+cl::opt<Weights> weights(
+    "weights", cl::desc("Where the executable or library finds its weights"),
+    cl::init(Weights::Embed),
+    cl::values(clEnumValN(Weights::Embed, "embed", "inside it (the default)"),
+               clEnumValN(Weights::File, "file",
+                          "in <output>.weights beside it, mmapped and checked at start")),
+    cl::cat(category));
 cl::opt<std::string> tuning("tuning", cl::desc("Tuning database (JSON) for kernel selection"),
                             cl::value_desc("file"), cl::cat(category));
 cl::opt<int64_t> batch("batch",
@@ -65,7 +117,16 @@ cl::opt<int64_t> batch("batch",
 cl::opt<int64_t> contextLength("context",
                                cl::desc("KV-cache context length in positions (default 4096)"),
                                cl::init(4096), cl::value_desc("N"), cl::cat(category));
+cl::opt<std::string> linker("linker",
+                            cl::desc("The clang driver that assembles and links (default: "
+                                     "clang-22)"),
+                            cl::value_desc("clang"), cl::cat(category));
+cl::opt<std::string> runtimeDir("runtime-dir",
+                                cl::desc("Folder of the runtime archives (default: "
+                                         "<ternc>/../lib/tern)"),
+                                cl::value_desc("dir"), cl::cat(category));
 cl::opt<bool> quiet("quiet", cl::desc("Print no progress or summary"), cl::cat(category));
+cl::opt<bool> verbose("v", cl::desc("Print the commands ternc runs"), cl::cat(category));
 
 /// Peak resident memory of this process, in bytes.
 uint64_t peakRSS() {
@@ -78,10 +139,106 @@ int fail(const llvm::Twine &message) {
   llvm::WithColor::error(llvm::errs(), "ternc") << message << "\n";
   return 1;
 }
+
+double since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+void progress(const llvm::Twine &message) {
+  if (!quiet)
+    llvm::errs() << "ternc: " << message << "\n";
+}
+
+/// The last phase to run and whether its IR is the output.
+struct Stop {
+  Phase phase;
+  bool printIR;
+};
+Stop stopOf() {
+  if (compileTo.getNumOccurrences())
+    return {compileTo, true};
+  switch (emit) {
+  case Emit::MLIR:
+    return {Phase::Import, true};
+  case Emit::MLIRPacked:
+    return {Phase::Plan, true};
+  default:
+    return {Phase::LLVMDialect, false};
+  }
+}
+
+/// The default output of a binary kind: <input stem>.o, lib<stem>.a or <stem>.
+std::string defaultOutput(bool text) {
+  if (text)
+    return "-";
+  std::string stem = llvm::sys::path::stem(llvm::StringRef(input).rtrim('/')).str();
+  if (emit == Emit::Obj)
+    return stem + ".o";
+  if (emit == Emit::Lib)
+    return "lib" + stem + ".a";
+  if (emit == Emit::Exe)
+    return stem;
+  return "-";
+}
+
+/// out.ext -> out.<extension>
+std::string besides(llvm::StringRef path, llvm::StringRef extension) {
+  llvm::SmallString<256> p(path);
+  llvm::sys::path::replace_extension(p, extension);
+  return std::string(p);
+}
+
+/// Writes the blob of every tensor the module reads, records each tern.weight's offset and the
+/// blob's identity on the module (tern.weights_size / tern.weights_checksum).
+llvm::Error writeBlob(mlir::ModuleOp module, const ::tern::WeightStore &store,
+                      llvm::StringRef path) {
+  std::vector<std::string> names;
+  llvm::StringSet<> seen;
+  module->walk([&](mlir::tern::WeightOp w) {
+    if (seen.insert(w.getName()).second)
+      names.push_back(w.getName().str());
+  });
+  llvm::StringMap<uint64_t> offsets;
+  if (llvm::Error e = ::tern::codegen::writeWeightBlob(store, names, path, offsets))
+    return e;
+  auto file = llvm::MemoryBuffer::getFileSlice(path, sizeof(tern_blob_header), 0);
+  if (!file)
+    return llvm::createStringError(file.getError(), "%s: cannot read back", path.str().c_str());
+  tern_blob_header header;
+  std::memcpy(&header, (*file)->getBufferStart(), sizeof header);
+  mlir::Builder b(module.getContext());
+  module->walk([&](mlir::tern::WeightOp w) {
+    w->setAttr("tern.offset", b.getI64IntegerAttr(int64_t(offsets.lookup(w.getName()))));
+  });
+  module->setAttr("tern.weights_size", b.getI64IntegerAttr(int64_t(header.file_size)));
+  module->setAttr("tern.weights_checksum", b.getI64IntegerAttr(int64_t(header.table_checksum)));
+  return llvm::Error::success();
+}
+
+/// The IR of one phase to <dir>/NN-<phase>.mlir.
+llvm::Error dumpPhase(mlir::ModuleOp module, Phase phase) {
+  if (dumpPhasesTo.empty())
+    return llvm::Error::success();
+  if (std::error_code ec = llvm::sys::fs::create_directories(dumpPhasesTo))
+    return llvm::createStringError(ec, "--dump-phases-to=%s: %s", dumpPhasesTo.c_str(),
+                                   ec.message().c_str());
+  llvm::SmallString<256> path(dumpPhasesTo.getValue());
+  llvm::sys::path::append(path, llvm::formatv("{0:2}-{1}.mlir", int(phase),
+                                              kPhaseNames[int(phase)])
+                                    .str());
+  std::error_code ec;
+  llvm::raw_fd_ostream out(path, ec);
+  if (ec)
+    return llvm::createStringError(ec, "%s: %s", path.c_str(), ec.message().c_str());
+  module->print(out);
+  out << "\n";
+  return llvm::Error::success();
+}
 } // namespace
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  tern::registerPasses(); // the lowering pipelines are parsed from text
   mlir::registerAsmPrinterCLOptions();
   mlir::registerMLIRContextCLOptions();
   // --mlir-print-ir-after-all, --mlir-timing, ... for the pass pipeline.
@@ -92,116 +249,240 @@ int main(int argc, char **argv) {
   cl::HideUnrelatedOptions(category);
   cl::ParseCommandLineOptions(argc, argv,
                               "ternc: compile a ternary (BitNet b1.58) model to native code\n");
-  if (!llvm::sys::fs::is_directory(input))
-    return fail(input + ": not a checkpoint folder (expected config.json and *.safetensors)");
+  if (batch <= 0 || contextLength <= 0)
+    return fail("--batch and --context must be positive");
+  const Stop stop = stopOf();
+  const bool textOutput = stop.printIR || emit == Emit::LLVM || emit == Emit::Asm;
+  std::string out = output.getNumOccurrences() ? output.getValue() : defaultOutput(textOutput);
+  if (!textOutput && out == "-")
+    return fail("-o -: a binary output (--emit=obj, lib or exe) needs a file name");
 
   mlir::DialectRegistry registry;
   tern::registerDialects(registry);
   mlir::MLIRContext ctx(registry);
   ::tern::WeightStore store;
-  ::tern::hf::ImportOptions options;
-  int64_t lastReported = -1;
-  if (!quiet)
-    options.progress = [&](int64_t done, int64_t total) {
-      // About ten lines for a large model, none for a small one.
-      if (total < 8 || done == lastReported || (done % std::max<int64_t>(1, total / 10) != 0 &&
-                                                done != total))
-        return;
-      lastReported = done;
-      llvm::errs() << llvm::formatv("ternc: importing {0}: layer {1}/{2}\n", input.getValue(),
-                                    done, total);
-    };
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  Phase first = Phase::Import;
+  std::string blobPath; // the weights blob the offsets point into, once written
   auto start = std::chrono::steady_clock::now();
-  ::tern::hf::ImportStats stats;
-  auto module = ::tern::hf::importCheckpoint(ctx, input, store, options, &stats);
-  if (!module)
-    return fail(llvm::toString(module.takeError()));
-  if (mlir::failed(mlir::verify(**module)))
-    return fail("the imported module does not verify (an importer bug): see the errors above");
-  double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
-  std::string pipelineSummary;
-  if (emit == Emit::MLIRPacked) {
-    // optimize -> select -> pack (docs/design.md): the packed bytes go to the weight store.
-    mlir::PassManager pm(&ctx);
-    if (mlir::failed(mlir::applyPassManagerCLOptions(pm)))
-      return fail("bad MLIR pass-manager options");
-    mlir::DefaultTimingManager timing;
-    mlir::applyDefaultTimingManagerCLOptions(timing);
-    mlir::TimingScope timingScope = timing.getRootScope();
-    pm.enableTiming(timingScope);
-    mlir::tern::addOptimizePasses(pm);
-    pm.addPass(mlir::tern::createTernSelectKernelsPass(
-        mlir::tern::TernSelectKernelsPassOptions{target, tuning}));
-    pm.addPass(mlir::tern::createTernPackWeightsPass(store));
-    pm.addPass(mlir::tern::createTernSetContextLengthPass(
-        mlir::tern::TernSetContextLengthPassOptions{contextLength, true}));
-    // Activations are planned for one prefill chunk: longer prompts run in several calls.
-    if (batch <= 0 || contextLength <= 0)
-      return fail("--batch and --context must be positive");
-    mlir::tern::TernPlanMemoryPassOptions plan;
-    plan.maxTokens = std::min<int64_t>(batch, contextLength);
-    pm.addNestedPass<mlir::func::FuncOp>(mlir::tern::createTernPlanMemoryPass(plan));
-    auto passStart = std::chrono::steady_clock::now();
-    if (mlir::failed(pm.run(**module)))
-      return fail("compiling " + input + " failed: see the errors above");
-    auto forward = (*module)->lookupSymbol<mlir::func::FuncOp>("forward");
-    auto attr = [&](llvm::StringRef name) {
-      auto a = forward ? forward->getAttrOfType<mlir::IntegerAttr>(name) : nullptr;
-      return a ? double(a.getInt()) : 0.0;
-    };
-    pipelineSummary = llvm::formatv(
-        "ternc: fused, selected kernels for {0}, packed and planned in {1:f2} s: {2:f1} MB "
-        "packed, activation arena {3:f2} MB for {4} tokens, KV cache {5:f1} MB\n",
-        (**module)->getAttrOfType<mlir::StringAttr>("tern.target").getValue(),
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - passStart).count(),
-        double(store.ownedBytes()) / 1e6, attr("tern.arena_bytes") / 1e6,
-        int64_t(attr("tern.max_tokens")), attr("tern.kv_cache_bytes") / 1e6);
+  if (llvm::StringRef(input).ends_with(".mlir")) {
+    // A planned module and the weights file written beside it (--emit=mlir-packed -o x.mlir).
+    llvm::SourceMgr sources;
+    module = mlir::parseSourceFile<mlir::ModuleOp>(input, sources, &ctx);
+    if (!module)
+      return fail(input + ": cannot parse (see the errors above)");
+    auto forward = module->lookupSymbol<mlir::func::FuncOp>("forward");
+    if (!forward || !forward->hasAttr("tern.arena_bytes") ||
+        !(*module)->hasAttr("tern.weights_checksum"))
+      return fail(input + ": a .mlir input must be a planned module with its weights file "
+                          "(ternc --emit=mlir-packed -o model.mlir writes both); earlier IR "
+                          "needs the checkpoint");
+    blobPath = besides(input, "weights");
+    if (!llvm::sys::fs::exists(blobPath))
+      return fail(input + ": its weights file " + blobPath + " is missing");
+    first = Phase::Runtime;
+  } else {
+    if (!llvm::sys::fs::is_directory(input))
+      return fail(input + ": not a checkpoint folder (expected config.json and *.safetensors) "
+                          "or a .mlir file");
+    ::tern::hf::ImportOptions options;
+    int64_t lastReported = -1;
+    if (!quiet)
+      options.progress = [&](int64_t done, int64_t total) {
+        // About ten lines for a large model, none for a small one.
+        if (total < 8 || done == lastReported ||
+            (done % std::max<int64_t>(1, total / 10) != 0 && done != total))
+          return;
+        lastReported = done;
+        progress(llvm::formatv("importing {0}: layer {1}/{2}", input.getValue(), done, total));
+      };
+    ::tern::hf::ImportStats stats;
+    auto imported = ::tern::hf::importCheckpoint(ctx, input, store, options, &stats);
+    if (!imported)
+      return fail(llvm::toString(imported.takeError()));
+    module = std::move(*imported);
+    if (mlir::failed(mlir::verify(*module)))
+      return fail("the imported module does not verify (an importer bug): see the errors above");
+    const auto &t = stats.ternary;
+    double n = double(std::max<int64_t>(1, t.total()));
+    progress(llvm::formatv(
+        "imported {0} in {1:f2} s: {2:f3} G parameters, {3:f1} MB of tensors, {4} ternary "
+        "weights (-1 {5:f1}%, 0 {6:f1}%, +1 {7:f1}%), {8} unused tensors",
+        input.getValue(), since(start), double(stats.parameters) / 1e9,
+        double(stats.checkpointBytes) / 1e6, t.total(), 100.0 * double(t.negative) / n,
+        100.0 * double(t.zero) / n, 100.0 * double(t.positive) / n, stats.unusedTensors));
+    if (llvm::Error e = dumpPhase(*module, Phase::Import))
+      return fail(llvm::toString(std::move(e)));
   }
 
-  // The weights file beside the packed IR (out.mlir -> out.weights): every tensor the model
-  // reads, with its offset recorded on its tern.weight.
-  if (emit == Emit::MLIRPacked && output != "-") {
-    std::vector<std::string> names;
-    llvm::StringSet<> seen;
-    (*module)->walk([&](mlir::tern::WeightOp w) {
-      if (seen.insert(w.getName()).second)
-        names.push_back(w.getName().str());
-    });
-    llvm::SmallString<256> blobPath(output.getValue());
-    llvm::sys::path::replace_extension(blobPath, "weights");
-    llvm::StringMap<uint64_t> offsets;
-    if (llvm::Error e = ::tern::codegen::writeWeightBlob(store, names, blobPath, offsets))
+  // The phases after import, one pass-manager run each.
+  mlir::DefaultTimingManager timing;
+  mlir::applyDefaultTimingManagerCLOptions(timing);
+  mlir::TimingScope timingScope = timing.getRootScope();
+  auto build = [&](Phase phase, mlir::PassManager &pm) {
+    switch (phase) {
+    case Phase::Import:
+      break;
+    case Phase::Optimize:
+      mlir::tern::addOptimizePasses(pm);
+      break;
+    case Phase::Select:
+      pm.addPass(mlir::tern::createTernSelectKernelsPass(
+          mlir::tern::TernSelectKernelsPassOptions{target, tuning}));
+      break;
+    case Phase::Pack:
+      pm.addPass(mlir::tern::createTernPackWeightsPass(store));
+      break;
+    case Phase::Plan: {
+      pm.addPass(mlir::tern::createTernSetContextLengthPass(
+          mlir::tern::TernSetContextLengthPassOptions{contextLength, true}));
+      // Activations are planned for one prefill chunk: longer prompts run in several calls.
+      mlir::tern::TernPlanMemoryPassOptions plan;
+      plan.maxTokens = std::min<int64_t>(batch, contextLength);
+      pm.addNestedPass<mlir::func::FuncOp>(mlir::tern::createTernPlanMemoryPass(plan));
+      break;
+    }
+    case Phase::Runtime:
+      pm.addPass(mlir::tern::createTernLowerToRuntimePass());
+      break;
+    case Phase::LLVMDialect:
+      break; // codegen's lowering (the same as the micro-kernels')
+    }
+  };
+  // With a binary output and --weights=embed, the blob is an intermediate file.
+  llvm::SmallString<128> tempDir;
+  auto cleanup = llvm::make_scope_exit([&] {
+    if (!tempDir.empty())
+      llvm::sys::fs::remove_directories(tempDir);
+  });
+  if (std::error_code ec = llvm::sys::fs::createUniqueDirectory("ternc", tempDir))
+    return fail("cannot create a temporary folder: " + ec.message());
+  auto temp = [&](llvm::StringRef name) {
+    llvm::SmallString<256> p(tempDir);
+    llvm::sys::path::append(p, name);
+    return std::string(p);
+  };
+
+  for (int p = int(first) + (first == Phase::Import ? 1 : 0); p <= int(stop.phase); ++p) {
+    Phase phase = Phase(p);
+    auto phaseStart = std::chrono::steady_clock::now();
+    if (phase == Phase::LLVMDialect) {
+      if (llvm::Error e = ::tern::codegen::lowerToLLVMDialect(*module))
+        return fail(llvm::toString(std::move(e)));
+    } else {
+      mlir::PassManager pm(&ctx);
+      if (mlir::failed(mlir::applyPassManagerCLOptions(pm)))
+        return fail("bad MLIR pass-manager options");
+      pm.enableTiming(timingScope);
+      build(phase, pm);
+      if (mlir::failed(pm.run(*module)))
+        return fail(llvm::Twine("phase ") + kPhaseNames[p] + " failed on " + input +
+                    ": see the errors above");
+    }
+    if (phase == Phase::Plan && (p < int(stop.phase) || out != "-")) {
+      // The weights file: beside the output, unless it is an embedded intermediate.
+      bool beside = out != "-" && (stop.printIR || emit == Emit::LLVM || emit == Emit::Asm ||
+                                   weights == Weights::File);
+      blobPath = beside ? besides(out, "weights") : temp("model.weights");
+      if (llvm::Error e = writeBlob(*module, store, blobPath))
+        return fail(llvm::toString(std::move(e)));
+      auto forward = module->lookupSymbol<mlir::func::FuncOp>("forward");
+      auto attr = [&](llvm::StringRef name) {
+        auto a = forward->getAttrOfType<mlir::IntegerAttr>(name);
+        return a ? double(a.getInt()) : 0.0;
+      };
+      progress(llvm::formatv(
+          "fused, selected kernels for {0}, packed and planned: activation arena {1:f2} MB for "
+          "{2} tokens, KV cache {3:f1} MB; wrote {4} ({5:f1} MB)",
+          (*module)->getAttrOfType<mlir::StringAttr>("tern.target").getValue(),
+          attr("tern.arena_bytes") / 1e6, int64_t(attr("tern.max_tokens")),
+          attr("tern.kv_cache_bytes") / 1e6, blobPath,
+          double((*module)->getAttrOfType<mlir::IntegerAttr>("tern.weights_size").getInt()) /
+              1e6));
+    }
+    if (llvm::Error e = dumpPhase(*module, phase))
       return fail(llvm::toString(std::move(e)));
-    mlir::Builder b(&ctx);
-    (*module)->walk([&](mlir::tern::WeightOp w) {
-      w->setAttr("tern.offset", b.getI64IntegerAttr(int64_t(offsets.lookup(w.getName()))));
-    });
-    if (!quiet)
-      pipelineSummary += llvm::formatv("ternc: wrote {0} ({1} tensors)\n", blobPath, names.size());
+    if (verbose)
+      progress(llvm::formatv("phase {0}: {1:f2} s", kPhaseNames[p], since(phaseStart)));
   }
 
   std::string errorMessage;
-  auto out = mlir::openOutputFile(output, &errorMessage);
-  if (!out)
-    return fail(errorMessage);
-  (*module)->print(out->os());
-  out->os() << "\n";
-  out->keep();
-
-  if (!quiet) {
-    const auto &t = stats.ternary;
-    double n = double(std::max<int64_t>(1, t.total()));
-    llvm::errs() << llvm::formatv(
-        "ternc: imported {0} in {1:f2} s: {2:f3} G parameters, {3:f1} MB of tensors, "
-        "{4} ternary weights (-1 {5:f1}%, 0 {6:f1}%, +1 {7:f1}%), {8} unused tensors, "
-        "peak RSS {9:f1} MB\n",
-        input.getValue(), seconds, double(stats.parameters) / 1e9,
-        double(stats.checkpointBytes) / 1e6, t.total(), 100.0 * double(t.negative) / n,
-        100.0 * double(t.zero) / n, 100.0 * double(t.positive) / n, stats.unusedTensors,
-        double(peakRSS()) / 1e6);
-    llvm::errs() << pipelineSummary;
+  if (stop.printIR) {
+    auto file = mlir::openOutputFile(out, &errorMessage);
+    if (!file)
+      return fail(errorMessage);
+    (*module)->print(file->os());
+    file->os() << "\n";
+    file->keep();
+    progress(llvm::formatv("done in {0:f2} s, peak RSS {1:f1} MB", since(start),
+                           double(peakRSS()) / 1e6));
+    return 0;
   }
+
+  // LLVM IR, assembly or the object, in process.
+  auto targetAttr = (*module)->getAttrOfType<mlir::StringAttr>("tern.target");
+  std::optional<Platform> platform =
+      targetAttr ? platformOf(targetAttr.getValue()) : std::nullopt;
+  if (!platform)
+    return fail("no platform for target '" + (targetAttr ? targetAttr.getValue() : "?") + "'");
+  ::tern::codegen::EmitPaths paths;
+  std::string textPath = out == "-" ? temp("model.txt") : out;
+  if (emit == Emit::LLVM)
+    paths.llvmIR = textPath;
+  else if (emit == Emit::Asm)
+    paths.assembly = textPath;
+  else
+    paths.object = emit == Emit::Obj ? out : temp("model.o");
+  auto codegenStart = std::chrono::steady_clock::now();
+  if (llvm::Error e = ::tern::codegen::emitObject(
+          *module, {platform->triple, platform->cpu, ""}, paths))
+    return fail(llvm::toString(std::move(e)));
+  if (out == "-") {
+    auto text = llvm::MemoryBuffer::getFile(textPath);
+    if (!text)
+      return fail(textPath + ": " + text.getError().message());
+    llvm::outs() << (*text)->getBuffer();
+  }
+
+  if (emit == Emit::Lib || emit == Emit::Exe) {
+    llvm::Expected<std::string> clang = findLinker(linker);
+    if (!clang)
+      return fail(llvm::toString(clang.takeError()));
+    llvm::Expected<std::string> rtDir = findRuntimeDir(runtimeDir, argv[0]);
+    if (!rtDir)
+      return fail(llvm::toString(rtDir.takeError()));
+    std::vector<std::string> objects{paths.object};
+    if (weights == Weights::Embed) {
+      uint64_t size = 0;
+      llvm::sys::fs::file_size(blobPath, size);
+      std::string weightsObject = temp("weights.o");
+      if (llvm::Error e = writeWeightsObject(*clang, *platform, blobPath, size, weightsObject))
+        return fail(llvm::toString(std::move(e)));
+      objects.push_back(weightsObject);
+    }
+    if (emit == Emit::Exe) {
+      if (llvm::Error e = linkExecutable(*clang, *platform, *rtDir, objects, out, verbose))
+        return fail(llvm::toString(std::move(e)));
+    } else {
+      if (llvm::Error e = writeLibrary(*platform, *rtDir, objects, out))
+        return fail(out + ": " + llvm::toString(std::move(e)));
+      auto intAttr = [&](llvm::StringRef name) {
+        auto a = (*module)->getAttrOfType<mlir::IntegerAttr>(name);
+        return a ? a.getInt() : int64_t(-1);
+      };
+      std::string header = besides(out, "h");
+      if (llvm::Error e = writeLibraryHeader(
+              *rtDir, header, out, input,
+              {{"BOS_TOKEN", intAttr("tern.bos_token_id")},
+               {"EOS_TOKEN", intAttr("tern.eos_token_id")}}))
+        return fail(llvm::toString(std::move(e)));
+      progress("wrote " + header);
+    }
+  }
+  progress(llvm::formatv("wrote {0} for {1} in {2:f2} s (code generation and link {3:f2} s), "
+                         "peak RSS {4:f1} MB",
+                         out == "-" ? "stdout" : out, targetAttr.getValue(), since(start),
+                         since(codegenStart), double(peakRSS()) / 1e6));
   return 0;
 }

@@ -95,6 +95,22 @@ int tern_head_matmul_generic(const float *x, int64_t t, int64_t k, const void *w
 int tern_rope_variant_generic(float *x, int64_t t, int64_t heads, int64_t head_dim,
                               const int32_t *positions, float theta, int interleaved);
 
+/* The signatures of the variant table's kernels (the compiled graph passes them by address). */
+typedef int (*tern_quant_input_fn)(const float *a, const float *b, int64_t t, int64_t k,
+                                   tern_glu_t glu, const float *norm_weight, float eps, int8_t *q,
+                                   int64_t q_stride, float *scale);
+typedef int (*tern_head_matmul_fn)(const float *x, int64_t t, int64_t k, const void *w,
+                                   tern_dtype_t dtype, int64_t n, float *out);
+typedef int (*tern_attention_fn)(const float *q, const float *k, const float *v, int64_t t,
+                                 int64_t heads, int64_t kv_heads, int64_t head_dim,
+                                 const int32_t *positions, float *k_cache, float *v_cache,
+                                 int64_t context, float scale, int causal, float *out);
+typedef int (*tern_rope_fn)(float *x, int64_t t, int64_t heads, int64_t head_dim,
+                            const int32_t *positions, float theta, int interleaved);
+typedef int64_t (*tern_embedding_fn)(const void *table, tern_dtype_t dtype, int64_t vocab,
+                                     int64_t hidden, const int32_t *tokens, int64_t t,
+                                     float *out);
+
 /* The decoder kernels of one ISA. The SIMD variants reorder float sums (vectorized), so they
  * match the generic ones within float rounding, not bit for bit (docs/kernels.md states the
  * tolerances the tests hold them to). */

@@ -1,0 +1,434 @@
+//===- LowerToRuntime.cpp - the planned forward function as calls into the runtime -----------===//
+//
+// The compiler's side of runtime/include/tern/model_abi.h: every tern op of the planned forward
+// becomes a call of its tern_op_* with constant offsets, shapes and the address of the kernel
+// tern-select-kernels chose, followed by a status check; the model's description becomes the
+// global tern_compiled_model.
+//
+//===------------------------------------------------------------------------------------------===//
+#include "passes/Passes.h"
+
+#include "tern/cpu.h"
+#include "tern/model_abi.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/IR/Builders.h"
+
+#include "llvm/ADT/StringSwitch.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+namespace mlir::tern {
+#define GEN_PASS_DEF_TERNLOWERTORUNTIMEPASS
+#include "passes/Passes.h.inc"
+
+namespace {
+
+/// The CPU features the kernels of each target need (as the runtime's variant tables state).
+std::optional<tern_cpu_features_t> requiredFeatures(StringRef target) {
+  const tern_cpu_features_t avx2 = TERN_CPU_AVX2 | TERN_CPU_FMA | TERN_CPU_F16C;
+  const tern_cpu_features_t avx512 =
+      avx2 | TERN_CPU_AVX512F | TERN_CPU_AVX512BW | TERN_CPU_AVX512VL | TERN_CPU_AVX512DQ;
+  return llvm::StringSwitch<std::optional<tern_cpu_features_t>>(target)
+      .Case("x86-64-avx512-vnni", avx512 | TERN_CPU_AVX512VNNI | TERN_CPU_AVX512VBMI)
+      .Case("x86-64-avx512", avx512)
+      .Case("x86-64-avx2", avx2)
+      .Case("aarch64-dotprod", TERN_CPU_NEON | TERN_CPU_DOTPROD)
+      .Case("aarch64", TERN_CPU_NEON)
+      .Case("x86-64-multi", tern_cpu_features_t(0))
+      .Case("generic", tern_cpu_features_t(0))
+      .Default(std::nullopt);
+}
+
+int64_t dtypeCode(Type element) {
+  if (element.isF16())
+    return TERN_DTYPE_F16;
+  if (element.isBF16())
+    return TERN_DTYPE_BF16;
+  return TERN_DTYPE_F32;
+}
+
+int64_t widthOf(Value v) { return cast<RankedTensorType>(v.getType()).getDimSize(1); }
+
+struct Lowering {
+  ModuleOp module;
+  func::FuncOp forward;
+  OpBuilder b;
+  Location loc;
+  Value exec;
+  Block *failBlock = nullptr;
+  Type i32, i64, f32, ptr;
+
+  Lowering(ModuleOp module, func::FuncOp forward)
+      : module(module), forward(forward), b(module.getContext()), loc(forward.getLoc()) {
+    MLIRContext *ctx = module.getContext();
+    i32 = b.getI32Type(), i64 = b.getI64Type(), f32 = b.getF32Type();
+    ptr = LLVM::LLVMPointerType::get(ctx);
+  }
+
+  Value i64c(int64_t v) { return arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(v)); }
+  Value i32c(int64_t v) { return arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(v)); }
+  Value f32c(double v) { return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(float(v))); }
+
+  /// The arena offset of an activation (the planner's tern.arena on its defining op).
+  FailureOr<int64_t> arena(Value v) {
+    Operation *def = v.getDefiningOp();
+    auto offsets = def ? def->getAttrOfType<DenseI64ArrayAttr>("tern.arena") : nullptr;
+    if (!offsets)
+      return emitError(v.getLoc()) << "tern-lower-to-runtime: an operand has no arena offset "
+                                      "(run tern-plan-memory first)";
+    return offsets[cast<OpResult>(v).getResultNumber()];
+  }
+  FailureOr<Value> arenaArg(Value v) {
+    FailureOr<int64_t> off = arena(v);
+    if (failed(off))
+      return failure();
+    return i64c(*off);
+  }
+
+  /// The weights-blob offset of a tern.weight operand, which must be `element`-typed when given.
+  FailureOr<Value> weightArg(Value v, Operation *user, StringRef what,
+                             std::optional<Type> element = std::nullopt) {
+    auto w = v.getDefiningOp<WeightOp>();
+    if (!w)
+      return user->emitOpError() << "tern-lower-to-runtime: the " << what
+                                 << " must be a tern.weight";
+    auto offset = w->getAttrOfType<IntegerAttr>("tern.offset");
+    if (!offset)
+      return w.emitOpError() << "'" << w.getName()
+                             << "' has no tern.offset: write the weights blob first (ternc does)";
+    if (element) {
+      auto type = dyn_cast<RankedTensorType>(w.getType());
+      if (!type || type.getElementType() != *element)
+        return user->emitOpError() << "tern-lower-to-runtime: the " << what << " '"
+                                   << w.getName() << "' must be stored as f32 (tern-pack-weights "
+                                   << "converts the tensors kernels read as floats)";
+    }
+    return i64c(offset.getInt());
+  }
+
+  /// The address of runtime kernel `symbol`, declared once.
+  Value kernel(StringRef symbol) {
+    if (!module.lookupSymbol(symbol)) {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToEnd(module.getBody());
+      auto fn = LLVM::LLVMFuncOp::create(b, loc, symbol,
+                                         LLVM::LLVMFunctionType::get(i32, {}, /*isVarArg=*/true));
+      // Only its address is taken; the signature is the runtime's (tern/kernels.h, ...).
+      fn.setLinkage(LLVM::Linkage::External);
+    }
+    return LLVM::AddressOfOp::create(b, loc, ptr, symbol);
+  }
+
+  /// The decoder kernel `name` (quant_input, attention, ...) of the op's tern.kernel.
+  FailureOr<Value> decoderKernel(Operation *op, StringRef name) {
+    auto k = op->getAttrOfType<KernelAttr>("tern.kernel");
+    if (!k)
+      return op->emitOpError() << "has no tern.kernel (run tern-select-kernels first)";
+    StringRef variant = k.getVariant().getValue();
+    if (k.getFamily().getValue() == "generic" || variant == "generic")
+      return kernel(name == "rope" ? "tern_rope_variant_generic"
+                                   : b.getStringAttr("tern_" + name + "_generic").getValue());
+    return kernel(b.getStringAttr("tern_" + name + "_" + variant).getValue());
+  }
+
+  /// A call of tern_op_<name>(exec, args...) and the branch to the failure block on non-zero.
+  void call(StringRef name, ArrayRef<Value> args) {
+    std::string symbol = ("tern_op_" + name).str();
+    SmallVector<Value> operands{exec};
+    operands.append(args.begin(), args.end());
+    if (!module.lookupSymbol(symbol)) {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToEnd(module.getBody());
+      auto decl = func::FuncOp::create(b, loc, symbol,
+                                       b.getFunctionType(ValueRange(operands).getTypes(), {i32}));
+      decl.setPrivate();
+    }
+    auto status = func::CallOp::create(b, loc, symbol, TypeRange{i32}, operands).getResult(0);
+    Value ok = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, status, i32c(0));
+    Block *next = b.getBlock()->splitBlock(b.getInsertionPoint());
+    cf::CondBranchOp::create(b, loc, ok, next, ValueRange{}, failBlock, ValueRange{status});
+    b.setInsertionPointToStart(next);
+  }
+
+  LogicalResult lowerOp(Operation &op) {
+    auto fail = [&](const Twine &message) { return op.emitOpError() << message; };
+#define TRY(VAR, EXPR)                                                                             \
+  auto VAR##OrErr = (EXPR);                                                                        \
+  if (failed(VAR##OrErr))                                                                          \
+    return failure();                                                                              \
+  Value VAR = *VAR##OrErr;
+    auto tokensArg = forward.getArgument(0), positionsArg = forward.getArgument(1);
+    return llvm::TypeSwitch<Operation *, LogicalResult>(&op)
+        .Case([&](WeightOp) { return success(); })
+        .Case([&](EmbeddingOp e) -> LogicalResult {
+          if (e.getTokens() != tokensArg)
+            return fail("tern-lower-to-runtime: must index with the forward's tokens argument");
+          TRY(fn, decoderKernel(&op, "embedding"))
+          TRY(table, weightArg(e.getTable(), &op, "table"))
+          TRY(out, arenaArg(e.getResult()))
+          auto type = cast<RankedTensorType>(e.getTable().getType());
+          call("embedding", {fn, table, i32c(dtypeCode(type.getElementType())),
+                             i64c(type.getDimSize(0)), i64c(type.getDimSize(1)), out});
+          return success();
+        })
+        .Case([&](RMSNormOp n) -> LogicalResult {
+          TRY(in, arenaArg(n.getInput()))
+          TRY(gamma, weightArg(n.getWeight(), &op, "norm weight", f32))
+          TRY(out, arenaArg(n.getResult()))
+          call("rms_norm", {in, i64c(widthOf(n.getInput())), gamma,
+                            f32c(n.getEps().convertToDouble()), out});
+          return success();
+        })
+        .Case([&](ActQuantOp a) -> LogicalResult {
+          TRY(in, arenaArg(a.getInput()))
+          TRY(q, arenaArg(a.getQuantized()))
+          TRY(s, arenaArg(a.getScale()))
+          call("act_quant", {in, i64c(widthOf(a.getInput())), i32c(a.getBits()), q, s});
+          return success();
+        })
+        .Case([&](QuantInputOp qi) -> LogicalResult {
+          if (qi.getBits() != 8)
+            return fail("tern-lower-to-runtime: the quant_input kernels quantize to 8 bits");
+          TRY(fn, decoderKernel(&op, "quant_input"))
+          TRY(a, arenaArg(qi.getInput()))
+          Value up = i64c(-1), gamma = i64c(-1);
+          if (qi.getUp()) {
+            TRY(u, arenaArg(qi.getUp()))
+            up = u;
+          }
+          if (qi.getNormWeight()) {
+            TRY(g, weightArg(qi.getNormWeight(), &op, "norm weight", f32))
+            gamma = g;
+          }
+          TRY(q, arenaArg(qi.getQuantized()))
+          TRY(s, arenaArg(qi.getScale()))
+          int64_t glu = qi.getGlu() == Glu::relu2  ? TERN_GLU_RELU2
+                        : qi.getGlu() == Glu::silu ? TERN_GLU_SILU
+                                                   : TERN_GLU_NONE;
+          double eps = qi.getEpsAttr() ? qi.getEpsAttr().getValueAsDouble() : 0.0;
+          call("quant_input",
+               {fn, a, up, i64c(widthOf(qi.getInput())), i32c(glu), gamma, f32c(eps), q, s});
+          return success();
+        })
+        .Case([&](BitLinearOp l) -> LogicalResult {
+          auto packed = dyn_cast<PackedType>(l.getWeight().getType());
+          if (!packed)
+            return fail("tern-lower-to-runtime: the weight must be packed (run "
+                        "tern-pack-weights first)");
+          if (l.getScaleMode() != ScaleMode::multiply)
+            return fail("tern-lower-to-runtime: expected scale_mode multiply (tern-pack-weights "
+                        "stores the reciprocals of divide scales)");
+          auto k = op.getAttrOfType<KernelAttr>("tern.kernel");
+          std::optional<WeightFormat> format = k ? k.getWeightFormat() : std::nullopt;
+          if (!format || *format != packed.getLayout().getFormat())
+            return fail("tern-lower-to-runtime: the tern.kernel does not read the weight's "
+                        "layout");
+          StringRef family = *format == WeightFormat::i2    ? "i2"
+                             : *format == WeightFormat::tl1 ? "tl1"
+                                                            : "tl2";
+          Value fn = kernel(b.getStringAttr("tern_gemm_" + family + "_" +
+                                            k.getVariant().getValue())
+                                .getValue());
+          TRY(w, weightArg(l.getWeight(), &op, "weight"))
+          TRY(ws, weightArg(l.getWeightScale(), &op, "weight scale", f32))
+          TRY(q, arenaArg(l.getXQ()))
+          TRY(s, arenaArg(l.getXScale()))
+          TRY(out, arenaArg(l.getResult()))
+          auto scratch = op.getAttrOfType<IntegerAttr>("tern.scratch");
+          if (!scratch)
+            return fail("tern-lower-to-runtime: has no tern.scratch (run tern-plan-memory)");
+          auto scaleType = cast<RankedTensorType>(l.getWeightScale().getType());
+          call("bitlinear", {fn, w, i64c(packed.getRows()), i64c(packed.getCols()), q, s, ws,
+                             i32c(scaleType.getNumElements() > 1), i64c(scratch.getInt()), out});
+          return success();
+        })
+        .Case([&](SplitColsOp sc) -> LogicalResult {
+          TRY(in, arenaArg(sc.getInput()))
+          int64_t from = 0;
+          for (Value part : sc.getOutputs()) {
+            TRY(out, arenaArg(part))
+            call("split_cols",
+                 {in, i64c(widthOf(sc.getInput())), i64c(from), i64c(widthOf(part)), out});
+            from += widthOf(part);
+          }
+          return success();
+        })
+        .Case([&](RoPEOp r) -> LogicalResult {
+          if (r.getPositions() != positionsArg)
+            return fail("tern-lower-to-runtime: must rotate by the forward's positions argument");
+          TRY(fn, decoderKernel(&op, "rope"))
+          TRY(in, arenaArg(r.getInput()))
+          TRY(out, arenaArg(r.getResult()))
+          call("rope", {fn, in, i64c(widthOf(r.getInput())), i64c(int64_t(r.getHeadDim())),
+                        f32c(r.getTheta().convertToDouble()),
+                        i32c(r.getStyle() == RopeStyle::interleaved), out});
+          return success();
+        })
+        .Case([&](AttentionOp a) -> LogicalResult {
+          if (a.getPositions() != positionsArg)
+            return fail("tern-lower-to-runtime: must attend at the forward's positions argument");
+          auto cache = cast<KVCacheType>(a.getCache().getType());
+          if (!cache.getElementType().isF32())
+            return fail("tern-lower-to-runtime: the runtime's KV cache is f32");
+          TRY(fn, decoderKernel(&op, "attention"))
+          TRY(q, arenaArg(a.getQuery()))
+          TRY(k, arenaArg(a.getKey()))
+          TRY(v, arenaArg(a.getValue()))
+          TRY(out, arenaArg(a.getOutput()))
+          int64_t headDim = cache.getHeadDim();
+          call("attention", {fn, q, k, v, i64c(widthOf(a.getQuery()) / headDim),
+                             i64c(cache.getKvHeads()), i64c(headDim), i64c(a.getLayer()),
+                             f32c(a.getScaleOrDefault()), i32c(a.getCausal()), out});
+          return success();
+        })
+        .Case([&](MatMulOp m) -> LogicalResult {
+          if (m.getInputScale() || m.getWeightScale() ||
+              !cast<RankedTensorType>(m.getInput().getType()).getElementType().isF32())
+            return fail("tern-lower-to-runtime: only a float tern.matmul (the 16/32-bit output "
+                        "head) is lowered; the int8 head is not implemented yet");
+          TRY(fn, decoderKernel(&op, "head_matmul"))
+          TRY(in, arenaArg(m.getInput()))
+          TRY(w, weightArg(m.getWeight(), &op, "weight"))
+          TRY(out, arenaArg(m.getResult()))
+          auto type = cast<RankedTensorType>(m.getWeight().getType());
+          call("matmul", {fn, in, i64c(type.getDimSize(1)), w,
+                          i32c(dtypeCode(type.getElementType())), i64c(type.getDimSize(0)), out});
+          return success();
+        })
+        .Case<Relu2Op, SiLUOp, MulOp, AddOp>([&](Operation *e) -> LogicalResult {
+          int64_t kind = isa<Relu2Op>(e) ? 0 : isa<SiLUOp>(e) ? 1 : isa<MulOp>(e) ? 2 : 3;
+          TRY(a, arenaArg(e->getOperand(0)))
+          Value rhs = i64c(-1);
+          if (e->getNumOperands() > 1) {
+            TRY(r, arenaArg(e->getOperand(1)))
+            rhs = r;
+          }
+          TRY(out, arenaArg(e->getResult(0)))
+          call("elementwise", {i32c(kind), a, rhs, i64c(widthOf(e->getResult(0))), out});
+          return success();
+        })
+        .Case([&](func::ReturnOp) { return success(); })
+        .Default([&](Operation *other) {
+          return other->emitOpError()
+                 << "tern-lower-to-runtime: no runtime op for it (fold or pack it first)";
+        });
+#undef TRY
+  }
+
+  /// A private NUL-terminated string global and its address.
+  Value string(StringRef name, StringRef value) {
+    // createGlobalString stores exactly the bytes it is given: the C string needs its NUL.
+    return LLVM::createGlobalString(loc, b, name, (value + Twine('\0')).str(),
+                                    LLVM::Linkage::Private);
+  }
+
+  /// tern_compiled_model, laid out as tern_model_desc.
+  LogicalResult describe(int64_t logitsOffset) {
+    auto intAttr = [&](Operation *on, StringRef name) -> std::optional<int64_t> {
+      auto a = on->getAttrOfType<IntegerAttr>(name);
+      return a ? std::optional<int64_t>(a.getInt()) : std::nullopt;
+    };
+    auto target = module->getAttrOfType<StringAttr>("tern.target");
+    std::optional<tern_cpu_features_t> features =
+        target ? requiredFeatures(target.getValue()) : std::nullopt;
+    if (!features)
+      return module.emitError() << "tern-lower-to-runtime: the module has no known tern.target "
+                                   "(run tern-select-kernels first)";
+    std::optional<int64_t> arenaBytes = intAttr(forward, "tern.arena_bytes");
+    std::optional<int64_t> maxTokens = intAttr(forward, "tern.max_tokens");
+    std::optional<int64_t> weightsSize = intAttr(module, "tern.weights_size");
+    std::optional<int64_t> weightsChecksum = intAttr(module, "tern.weights_checksum");
+    if (!arenaBytes || !maxTokens)
+      return forward.emitOpError() << "tern-lower-to-runtime: no memory plan (run "
+                                      "tern-plan-memory first)";
+    if (!weightsSize || !weightsChecksum)
+      return module.emitError() << "tern-lower-to-runtime: the module names no weights blob "
+                                   "(tern.weights_size / tern.weights_checksum; ternc sets them "
+                                   "when it writes the blob)";
+    auto cache = cast<KVCacheType>(forward.getArgumentTypes()[2]);
+    auto family = module->getAttrOfType<StringAttr>("tern.family");
+    int64_t vocab = cast<RankedTensorType>(forward.getResultTypes()[0]).getDimSize(1);
+    int64_t bos = intAttr(module, "tern.bos_token_id").value_or(-1);
+    int64_t eos = intAttr(module, "tern.eos_token_id").value_or(-1);
+
+    MLIRContext *ctx = module.getContext();
+    SmallVector<Type> fields{i64, ptr, ptr};
+    fields.append(13, i64);
+    auto type = LLVM::LLVMStructType::getLiteral(ctx, fields);
+    b.setInsertionPointToEnd(module.getBody());
+    auto global = LLVM::GlobalOp::create(b, loc, type, /*isConstant=*/true,
+                                         LLVM::Linkage::External, "tern_compiled_model",
+                                         Attribute());
+    Block *init = b.createBlock(&global.getInitializerRegion());
+    b.setInsertionPointToStart(init);
+    Value desc = LLVM::PoisonOp::create(b, loc, type);
+    auto set = [&](int64_t index, Value v) {
+      desc = LLVM::InsertValueOp::create(b, loc, desc, v, index);
+    };
+    auto constant = [&](int64_t v) {
+      return LLVM::ConstantOp::create(b, loc, i64, b.getI64IntegerAttr(v)).getResult();
+    };
+    // createGlobalString puts the string globals at module level and their addresses here.
+    set(0, constant(TERN_MODEL_ABI_VERSION));
+    set(1, string("tern_model_family", family ? family.getValue() : "unknown"));
+    set(2, string("tern_model_target", target.getValue()));
+    int64_t values[] = {int64_t(*features),   *arenaBytes,   *maxTokens,
+                        cache.getLayers(),    cache.getKvHeads(), cache.getHeadDim(),
+                        cache.getContextLength(), vocab,         logitsOffset,
+                        bos,                  eos,           *weightsSize,
+                        *weightsChecksum};
+    for (auto [i, v] : llvm::enumerate(values))
+      set(int64_t(i) + 3, constant(v));
+    LLVM::ReturnOp::create(b, loc, desc);
+    return success();
+  }
+
+  LogicalResult run() {
+    b.setInsertionPoint(forward);
+    auto fn = func::FuncOp::create(b, loc, "tern_model_forward", b.getFunctionType({ptr}, {i32}));
+    Block *entry = fn.addEntryBlock();
+    exec = entry->getArgument(0);
+    failBlock = b.createBlock(&fn.getBody(), fn.getBody().end(), {i32}, {loc});
+    func::ReturnOp::create(b, loc, failBlock->getArgument(0));
+    b.setInsertionPointToStart(entry);
+    for (Operation &op : forward.getBody().front()) {
+      loc = op.getLoc();
+      if (failed(lowerOp(op)))
+        return failure();
+    }
+    loc = forward.getLoc();
+    func::ReturnOp::create(b, loc, i32c(0));
+    auto ret = cast<func::ReturnOp>(forward.getBody().front().getTerminator());
+    FailureOr<int64_t> logits = arena(ret.getOperand(0));
+    if (failed(logits))
+      return failure();
+    if (failed(describe(*logits)))
+      return failure();
+    forward.erase();
+    return success();
+  }
+};
+
+struct TernLowerToRuntimePass : impl::TernLowerToRuntimePassBase<TernLowerToRuntimePass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    auto forward = module.lookupSymbol<func::FuncOp>("forward");
+    if (!forward) {
+      module.emitError() << "tern-lower-to-runtime: no func.func @forward to lower";
+      return signalPassFailure();
+    }
+    if (forward.getNumArguments() != 3 || !isa<KVCacheType>(forward.getArgumentTypes()[2]) ||
+        forward.getNumResults() < 1) {
+      forward.emitOpError() << "tern-lower-to-runtime: expected @forward(tokens, positions, "
+                               "kv_cache) -> (logits, kv_cache)";
+      return signalPassFailure();
+    }
+    if (failed(Lowering(module, forward).run()))
+      return signalPassFailure();
+  }
+};
+
+} // namespace
+} // namespace mlir::tern

@@ -1,0 +1,69 @@
+/* tern/model.h - open a compiled model and run it on tokens.
+ *
+ * A compiled model is the object ternc emitted (tern_model_forward and its description,
+ * tern/model_abi.h) plus its weights: embedded in the executable (--weights=embed) or a side
+ * file mmapped at open (--weights=file). Opening checks the ABI version, that this CPU has every
+ * feature the model's kernels need, and the weights' checksums.
+ *
+ * This header depends on nothing but <stddef.h> and <stdint.h>: ternc --emit=lib ships it as the
+ * library's C API. */
+#ifndef TERN_MODEL_H
+#define TERN_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Bumped whenever a tern_op_* signature (tern/model_abi.h) or tern_model_desc changes: a model
+ * object compiled against another version is refused at start. */
+#define TERN_MODEL_ABI_VERSION 1
+
+/* What a compiled model states about itself (emitted by ternc as the global tern_compiled_model). */
+typedef struct {
+  int64_t abi_version;          /* TERN_MODEL_ABI_VERSION */
+  const char *family;           /* "bitnet-2b4t", ... */
+  const char *target;           /* the ternc --target it was compiled for */
+  uint64_t required_features;   /* tern_cpu_features_t the kernels it calls need */
+  int64_t arena_bytes;          /* activation arena for max_tokens tokens */
+  int64_t max_tokens;           /* the largest token count one forward call takes */
+  int64_t layers, kv_heads, head_dim, context; /* the f32 KV cache, K and V */
+  int64_t vocab;                /* logits per token */
+  int64_t logits_offset;        /* where the forward leaves [t][vocab] f32 logits in the arena */
+  int64_t bos_token, eos_token; /* -1 when the checkpoint names none */
+  uint64_t weights_size;        /* the weights blob the offsets point into: its size and its */
+  uint64_t weights_checksum;    /* table checksum, so a mismatched side file is refused */
+} tern_model_desc;
+
+typedef struct tern_model tern_model;
+typedef struct tern_session tern_session;
+
+/* Opens the model linked into this program. weights_path: the weights file, or NULL for the
+ * embedded weights (an error names what is missing if the program has none). verify_data != 0
+ * checks every tensor's checksum. On failure returns non-zero and writes a message to error. */
+int tern_model_open(const char *weights_path, int verify_data, tern_model **out, char *error,
+                    size_t error_size);
+void tern_model_close(tern_model *model);
+const tern_model_desc *tern_model_describe(const tern_model *model);
+/* Non-zero when the program carries its weights. */
+int tern_model_has_embedded_weights(void);
+
+/* A KV cache, an activation arena and a position. */
+int tern_session_create(tern_model *model, tern_session **out, char *error, size_t error_size);
+void tern_session_destroy(tern_session *session);
+/* Positions consumed so far. */
+int64_t tern_session_position(const tern_session *session);
+/* Runs n tokens at the next positions, in forward calls of at most `chunk` tokens (0: the
+ * model's max_tokens). logits: NULL, or [n][vocab] floats to fill. On failure returns non-zero
+ * with a message; the session's position is then unchanged. */
+int tern_session_eval(tern_session *session, const int32_t *tokens, int64_t n, int64_t chunk,
+                      float *logits, char *error, size_t error_size);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TERN_MODEL_H */

@@ -1,0 +1,141 @@
+/* graph_ops.c - the ops a compiled model's forward function calls (tern/model_abi.h).
+ * Each turns the compiler's constant offsets into pointers, runs the kernel the compiler chose
+ * and turns a kernel's failure into a message naming the op. */
+#include "tern/model_abi.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static int32_t fail(tern_exec *exec, const char *format, ...) {
+  va_list args;
+  va_start(args, format);
+  vsnprintf(exec->error, sizeof exec->error, format, args);
+  va_end(args);
+  return 1;
+}
+
+static float *f32(tern_exec *exec, int64_t offset) {
+  return offset < 0 ? NULL : (float *)(exec->arena + offset);
+}
+
+static const void *weight(tern_exec *exec, int64_t offset) {
+  return offset < 0 ? NULL : exec->weights + offset;
+}
+
+int32_t tern_op_embedding(tern_exec *exec, tern_embedding_fn kernel, int64_t w_table,
+                          int32_t dtype, int64_t vocab, int64_t hidden, int64_t out) {
+  int64_t status = kernel(weight(exec, w_table), (tern_dtype_t)dtype, vocab, hidden,
+                          exec->tokens, exec->n_tokens, f32(exec, out));
+  if (status == 0)
+    return 0;
+  int64_t i = -1 - status;
+  if (i >= 0 && i < exec->n_tokens)
+    return fail(exec, "tern.embedding: token %d (input position %lld) is outside the "
+                      "vocabulary [0, %lld)",
+                (int)exec->tokens[i], (long long)i, (long long)vocab);
+  return fail(exec, "tern.embedding: the kernel rejected its buffers");
+}
+
+int32_t tern_op_rms_norm(tern_exec *exec, int64_t in, int64_t width, int64_t w_gamma, float eps,
+                         int64_t out) {
+  tern_rms_norm_generic(f32(exec, in), exec->n_tokens, width, (const float *)weight(exec, w_gamma),
+                        eps, f32(exec, out));
+  return 0;
+}
+
+int32_t tern_op_act_quant(tern_exec *exec, int64_t in, int64_t width, int32_t bits, int64_t q,
+                          int64_t scale) {
+  tern_act_quant_generic(f32(exec, in), width, exec->n_tokens, width, bits,
+                         (int8_t *)(exec->arena + q), tern_round_up(width, 16),
+                         f32(exec, scale));
+  return 0;
+}
+
+int32_t tern_op_quant_input(tern_exec *exec, tern_quant_input_fn kernel, int64_t a, int64_t b,
+                            int64_t width, int32_t glu, int64_t w_gamma, float eps, int64_t q,
+                            int64_t scale) {
+  if (kernel(f32(exec, a), f32(exec, b), exec->n_tokens, width, (tern_glu_t)glu,
+             (const float *)weight(exec, w_gamma), eps, (int8_t *)(exec->arena + q),
+             tern_round_up(width, 16), f32(exec, scale)) != 0)
+    return fail(exec, "tern.quant_input (width %lld): the kernel failed", (long long)width);
+  return 0;
+}
+
+int32_t tern_op_bitlinear(tern_exec *exec, tern_gemm_fn kernel, int64_t w_packed, int64_t rows,
+                          int64_t cols, int64_t q, int64_t scale, int64_t w_scale,
+                          int32_t per_row, int64_t scratch, int64_t out) {
+  int64_t acc_stride = tern_round_up(rows, TERN_I2_ROW_ALIGN);
+  int32_t *acc = (int32_t *)(exec->arena + scratch);
+  if (kernel((const uint8_t *)weight(exec, w_packed), rows, cols, (const int8_t *)(exec->arena + q),
+             tern_round_up(cols, 16), exec->n_tokens, acc, acc_stride) != 0)
+    return fail(exec, "tern.bitlinear (%lldx%lld): the kernel failed", (long long)rows,
+                (long long)cols);
+  tern_bitlinear_epilogue(acc, acc_stride, exec->n_tokens, rows, f32(exec, scale),
+                          (const float *)weight(exec, w_scale), per_row, f32(exec, out), rows);
+  return 0;
+}
+
+int32_t tern_op_split_cols(tern_exec *exec, int64_t in, int64_t width, int64_t from,
+                           int64_t part_width, int64_t out) {
+  const float *x = f32(exec, in);
+  float *y = f32(exec, out);
+  for (int64_t t = 0; t < exec->n_tokens; ++t)
+    memcpy(y + t * part_width, x + t * width + from, (size_t)part_width * sizeof(float));
+  return 0;
+}
+
+int32_t tern_op_rope(tern_exec *exec, tern_rope_fn kernel, int64_t in, int64_t width,
+                     int64_t head_dim, float theta, int32_t interleaved, int64_t out) {
+  float *y = f32(exec, out);
+  if (in != out)
+    memmove(y, f32(exec, in), (size_t)(exec->n_tokens * width) * sizeof(float));
+  if (kernel(y, exec->n_tokens, width / head_dim, head_dim, exec->positions, theta,
+             interleaved) != 0)
+    return fail(exec, "tern.rope (width %lld): the kernel failed", (long long)width);
+  return 0;
+}
+
+int32_t tern_op_attention(tern_exec *exec, tern_attention_fn kernel, int64_t q, int64_t k,
+                          int64_t v, int64_t heads, int64_t kv_heads, int64_t head_dim,
+                          int64_t layer, float scale, int32_t causal, int64_t out) {
+  size_t layer_size = (size_t)(kv_heads * exec->context * head_dim);
+  if (kernel(f32(exec, q), f32(exec, k), f32(exec, v), exec->n_tokens, heads, kv_heads, head_dim,
+             exec->positions, exec->k_cache + layer * layer_size,
+             exec->v_cache + layer * layer_size, exec->context, scale, causal,
+             f32(exec, out)) != 0)
+    return fail(exec, "tern.attention (layer %lld): a position is outside the context [0, %lld)",
+                (long long)layer, (long long)exec->context);
+  return 0;
+}
+
+int32_t tern_op_matmul(tern_exec *exec, tern_head_matmul_fn kernel, int64_t in, int64_t k,
+                       int64_t w_table, int32_t dtype, int64_t n, int64_t out) {
+  if (kernel(f32(exec, in), exec->n_tokens, k, weight(exec, w_table), (tern_dtype_t)dtype, n,
+             f32(exec, out)) != 0)
+    return fail(exec, "tern.matmul (%lldx%lld): the kernel rejected its buffers", (long long)n,
+                (long long)k);
+  return 0;
+}
+
+int32_t tern_op_elementwise(tern_exec *exec, int32_t kind, int64_t a, int64_t b, int64_t width,
+                            int64_t out) {
+  int64_t n = exec->n_tokens * width;
+  switch (kind) {
+  case 0:
+    tern_relu2_generic(f32(exec, a), n, f32(exec, out));
+    return 0;
+  case 1:
+    tern_silu_generic(f32(exec, a), n, f32(exec, out));
+    return 0;
+  case 2:
+    tern_mul_generic(f32(exec, a), f32(exec, b), n, f32(exec, out));
+    return 0;
+  case 3:
+    tern_add_generic(f32(exec, a), f32(exec, b), n, f32(exec, out));
+    return 0;
+  default:
+    return fail(exec, "unknown elementwise op %d (a model compiled for another runtime?)",
+                (int)kind);
+  }
+}

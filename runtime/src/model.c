@@ -1,0 +1,178 @@
+/* model.c - opening a compiled model and running it (tern/model.h). */
+#include "tern/model_abi.h"
+
+#include "tern/cpu.h"
+#include "tern/weight_blob.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Defined by the weights object ternc links in with --weights=embed; absent otherwise. */
+extern const uint8_t tern_embedded_weights[] __attribute__((weak));
+extern const uint64_t tern_embedded_weights_size __attribute__((weak));
+
+struct tern_model {
+  const tern_model_desc *desc;
+  tern_blob blob;
+};
+
+struct tern_session {
+  tern_model *model;
+  uint8_t *arena;
+  float *k_cache, *v_cache;
+  int32_t *positions;
+  int64_t position;
+};
+
+static int fail(char *error, size_t size, const char *format, ...) {
+  if (size > 0) {
+    va_list args;
+    va_start(args, format);
+    vsnprintf(error, size, format, args);
+    va_end(args);
+  }
+  return 1;
+}
+
+int tern_model_has_embedded_weights(void) { return tern_embedded_weights != NULL; }
+
+const tern_model_desc *tern_model_describe(const tern_model *model) { return model->desc; }
+
+int tern_model_open(const char *weights_path, int verify_data, tern_model **out, char *error,
+                    size_t error_size) {
+  const tern_model_desc *desc = &tern_compiled_model;
+  *out = NULL;
+  if (desc->abi_version != TERN_MODEL_ABI_VERSION)
+    return fail(error, error_size,
+                "the model was compiled for runtime ABI %lld, this runtime has %d: recompile "
+                "it with this ternc",
+                (long long)desc->abi_version, TERN_MODEL_ABI_VERSION);
+  tern_cpu_features_t missing = desc->required_features & ~tern_cpu_features();
+  if (missing) {
+    char names[256];
+    tern_cpu_format_features(missing, names, sizeof names);
+    return fail(error, error_size,
+                "this model was compiled for %s, but this CPU lacks %s; recompile it with "
+                "ternc --target=host (or --target=x86-64-multi for one binary that adapts)",
+                desc->target, names);
+  }
+  tern_model *model = calloc(1, sizeof *model);
+  if (!model)
+    return fail(error, error_size, "out of memory");
+  model->desc = desc;
+  int status;
+  const char *source;
+  if (weights_path) {
+    source = weights_path;
+    status = tern_blob_open(weights_path, verify_data, &model->blob, error, error_size);
+  } else if (tern_model_has_embedded_weights()) {
+    source = "the embedded weights";
+    status = tern_blob_parse(tern_embedded_weights, (size_t)tern_embedded_weights_size, source,
+                             verify_data, &model->blob, error, error_size);
+  } else {
+    free(model);
+    return fail(error, error_size,
+                "this program carries no weights (compiled with --weights=file): pass the "
+                "weights file");
+  }
+  if (status != 0) {
+    free(model);
+    return 1;
+  }
+  if (model->blob.size != desc->weights_size ||
+      model->blob.header->table_checksum != desc->weights_checksum) {
+    unsigned long long size = (unsigned long long)model->blob.size;
+    unsigned long long checksum = (unsigned long long)model->blob.header->table_checksum;
+    tern_blob_close(&model->blob);
+    free(model);
+    return fail(error, error_size,
+                "%s: not the weights this model was compiled with (%llu bytes, table checksum "
+                "%016llx; expected %llu bytes, %016llx)",
+                source, size, checksum, (unsigned long long)desc->weights_size,
+                (unsigned long long)desc->weights_checksum);
+  }
+  *out = model;
+  return 0;
+}
+
+void tern_model_close(tern_model *model) {
+  if (!model)
+    return;
+  tern_blob_close(&model->blob);
+  free(model);
+}
+
+int tern_session_create(tern_model *model, tern_session **out, char *error, size_t error_size) {
+  const tern_model_desc *d = model->desc;
+  *out = NULL;
+  tern_session *s = calloc(1, sizeof *s);
+  size_t cache = (size_t)(d->layers * d->kv_heads * d->context * d->head_dim);
+  size_t arena = (size_t)tern_round_up(d->arena_bytes > 0 ? d->arena_bytes : 64, 64);
+  if (s) {
+    s->model = model;
+    s->arena = aligned_alloc(64, arena);
+    s->k_cache = calloc(cache ? cache : 1, sizeof(float));
+    s->v_cache = calloc(cache ? cache : 1, sizeof(float));
+    s->positions = malloc(sizeof(int32_t) * (size_t)(d->max_tokens > 0 ? d->max_tokens : 1));
+  }
+  if (!s || !s->arena || !s->k_cache || !s->v_cache || !s->positions) {
+    tern_session_destroy(s);
+    return fail(error, error_size,
+                "out of memory for a session (arena %.1f MB, KV cache %.1f MB)",
+                (double)arena / 1e6, 2.0 * (double)cache * sizeof(float) / 1e6);
+  }
+  *out = s;
+  return 0;
+}
+
+void tern_session_destroy(tern_session *s) {
+  if (!s)
+    return;
+  free(s->arena);
+  free(s->k_cache);
+  free(s->v_cache);
+  free(s->positions);
+  free(s);
+}
+
+int64_t tern_session_position(const tern_session *s) { return s->position; }
+
+int tern_session_eval(tern_session *s, const int32_t *tokens, int64_t n, int64_t chunk,
+                      float *logits, char *error, size_t error_size) {
+  const tern_model_desc *d = s->model->desc;
+  if (chunk <= 0 || chunk > d->max_tokens)
+    chunk = d->max_tokens;
+  if (n < 0 || s->position + n > d->context)
+    return fail(error, error_size,
+                "%lld tokens after position %lld do not fit the context of %lld positions",
+                (long long)n, (long long)s->position, (long long)d->context);
+  for (int64_t i = 0; i < n; ++i)
+    if (tokens[i] < 0 || tokens[i] >= d->vocab)
+      return fail(error, error_size, "token %d (input position %lld) is outside the vocabulary "
+                  "[0, %lld)", (int)tokens[i], (long long)i, (long long)d->vocab);
+  int64_t start = s->position;
+  for (int64_t done = 0; done < n; done += chunk) {
+    int64_t t = n - done < chunk ? n - done : chunk;
+    for (int64_t i = 0; i < t; ++i)
+      s->positions[i] = (int32_t)(start + done + i);
+    tern_exec exec;
+    memset(&exec, 0, sizeof exec);
+    exec.arena = s->arena;
+    exec.weights = s->model->blob.data;
+    exec.k_cache = s->k_cache;
+    exec.v_cache = s->v_cache;
+    exec.tokens = tokens + done;
+    exec.positions = s->positions;
+    exec.n_tokens = t;
+    exec.context = d->context;
+    if (tern_model_forward(&exec) != 0)
+      return fail(error, error_size, "%s", exec.error);
+    if (logits)
+      memcpy(logits + done * d->vocab, s->arena + d->logits_offset,
+             (size_t)(t * d->vocab) * sizeof(float));
+  }
+  s->position = start + n;
+  return 0;
+}

@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""End to end: a generated checkpoint compiled by ternc into an executable, whose logits on fixed
+token ids must match the independent numpy reference (test/reference/bitnet_reference.py).
+
+For every position: max |compiled - reference| / max |reference| <= 1e-3 and the same argmax.
+The tokens run three ways through the same binary: as one prefill call, one token per call
+(decode through the KV cache) and in chunks of 3 (prefill continuing a cache).
+
+  compiled_model_test.py --ternc B --gen-checkpoint G --format F --target T --work DIR
+      [--run "qemu-aarch64 -cpu max -L /usr/aarch64-linux-gnu"] [--weights embed|file]
+"""
+import argparse
+import os
+import random
+import shlex
+import subprocess
+import sys
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REFERENCE = os.path.join(HERE, "..", "reference", "bitnet_reference.py")
+TOLERANCE = 1e-3
+
+
+def run(cmd, **kwargs):
+    print("+ " + " ".join(shlex.quote(c) for c in cmd), flush=True)
+    result = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            **kwargs)
+    if result.returncode != 0:
+        sys.exit("FAILED: exit status %d:\n%s" % (result.returncode, result.stdout))
+    return result.stdout
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--ternc", required=True)
+    p.add_argument("--gen-checkpoint", required=True)
+    p.add_argument("--format", required=True)
+    p.add_argument("--target", required=True)
+    p.add_argument("--work", required=True)
+    p.add_argument("--run", default="", help="prefix that runs the binary (an emulator)")
+    p.add_argument("--weights", default="embed", choices=["embed", "file"])
+    p.add_argument("--linear-class", default="")
+    args = p.parse_args()
+
+    os.makedirs(args.work, exist_ok=True)
+    model = os.path.join(args.work, "model")
+    gen = [args.gen_checkpoint, "--format=" + args.format, "--preset=tiny", "--seed=7",
+           "-o", model]
+    if args.linear_class:
+        gen.append("--linear-class=" + args.linear_class)
+    run(gen)
+    exe = os.path.join(args.work, "model.exe")
+    run([args.ternc, model, "--target=" + args.target, "--weights=" + args.weights,
+         "--context=64", "--batch=8", "-o", exe])
+    if args.weights == "file" and not os.path.exists(os.path.join(args.work, "model.weights")):
+        sys.exit("FAILED: --weights=file wrote no model.weights beside the executable")
+
+    rng = random.Random(11)
+    config_vocab = int(run([sys.executable, "-c",
+                            "import json,sys; print(json.load(open(sys.argv[1]))['vocab_size'])",
+                            os.path.join(model, "config.json")]).strip())
+    tokens = [rng.randrange(config_vocab) for _ in range(13)]
+    token_list = ",".join(map(str, tokens))
+    ref_path = os.path.join(args.work, "reference.npy")
+    run([sys.executable, REFERENCE, model, "--tokens", token_list, "--out", ref_path])
+    reference = np.load(ref_path)
+
+    prefix = shlex.split(args.run)
+    worst = 0.0
+    # 13 tokens: one call would exceed --batch=8, so "prefill" runs 8 + 5.
+    for chunk in ("8", "1", "3"):
+        dump = os.path.join(args.work, "logits.%s.bin" % chunk)
+        run(prefix + [exe, "--tokens", token_list, "--chunk", chunk, "--dump-logits", dump,
+                      "--quiet"])
+        logits = np.fromfile(dump, dtype=np.float32)
+        if logits.size != reference.size:
+            sys.exit("FAILED: chunk %s: %d logits, expected %d" % (chunk, logits.size,
+                                                                  reference.size))
+        logits = logits.reshape(reference.shape)
+        for t in range(len(tokens)):
+            scale = np.max(np.abs(reference[t]))
+            err = float(np.max(np.abs(logits[t] - reference[t])) / scale)
+            same = int(np.argmax(logits[t])) == int(np.argmax(reference[t]))
+            worst = max(worst, err)
+            print("chunk %s position %2d: rel err %.2e, argmax %d vs %d%s" % (
+                chunk, t, err, int(np.argmax(logits[t])), int(np.argmax(reference[t])),
+                "" if same and err <= TOLERANCE else "  <-- FAIL"))
+            if err > TOLERANCE or not same:
+                sys.exit("FAILED: %s on %s, chunk %s, position %d" % (args.format, args.target,
+                                                                      chunk, t))
+    print("PASSED: %s on %s (weights %s): worst relative error %.2e over %d positions x 3 "
+          "schedules" % (args.format, args.target, args.weights, worst, len(tokens)))
+
+
+if __name__ == "__main__":
+    main()

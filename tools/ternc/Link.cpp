@@ -1,0 +1,218 @@
+//===- Link.cpp - ternc's back end: weights object, static library, executable ----------------===//
+#include "tools/ternc/Link.h"
+
+#include "llvm/ADT/SmallString.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Object/Archive.h"
+#include "llvm/Object/ArchiveWriter.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace tern::driver;
+
+static llvm::Error fail(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+std::optional<Platform> tern::driver::platformOf(llvm::StringRef target) {
+  if (target.starts_with("x86-64"))
+    return Platform{"x86_64-unknown-linux-gnu", "x86-64", "x86_64"};
+  if (target.starts_with("aarch64"))
+    return Platform{"aarch64-unknown-linux-gnu", "generic", "aarch64"};
+#if defined(__x86_64__)
+  if (target == "generic")
+    return Platform{"x86_64-unknown-linux-gnu", "x86-64", "x86_64"};
+#elif defined(__aarch64__)
+  if (target == "generic")
+    return Platform{"aarch64-unknown-linux-gnu", "generic", "aarch64"};
+#endif
+  return std::nullopt;
+}
+
+llvm::Expected<std::string> tern::driver::findLinker(llvm::StringRef override) {
+  if (!override.empty()) {
+    if (llvm::sys::fs::can_execute(override))
+      return override.str();
+    if (auto found = llvm::sys::findProgramByName(override))
+      return *found;
+    return fail("--linker=" + override + ": not an executable");
+  }
+  if (auto found = llvm::sys::findProgramByName("clang-22"))
+    return *found;
+  if (llvm::sys::fs::can_execute("/usr/lib/llvm-22/bin/clang"))
+    return std::string("/usr/lib/llvm-22/bin/clang");
+  return fail("no clang-22 to link with (install clang-22 and lld-22, or pass --linker=<clang>)");
+}
+
+llvm::Expected<std::string> tern::driver::findRuntimeDir(llvm::StringRef override,
+                                                         const char *argv0) {
+  llvm::SmallString<256> dir(override);
+  if (dir.empty()) {
+    static int anchor;
+    std::string exe = llvm::sys::fs::getMainExecutable(argv0, &anchor);
+    dir = llvm::sys::path::parent_path(llvm::sys::path::parent_path(exe));
+    llvm::sys::path::append(dir, "lib", "tern");
+  }
+  if (!llvm::sys::fs::is_directory(dir))
+    return fail("no runtime at " + dir + " (build tern's runtime, or pass --runtime-dir)");
+  return std::string(dir);
+}
+
+/// Runs `program args...`, its output going to ours; an error names the command.
+static llvm::Error run(llvm::StringRef program, llvm::ArrayRef<std::string> args, bool verbose,
+                       const llvm::Twine &what) {
+  llvm::SmallVector<llvm::StringRef> argv{program};
+  for (const std::string &a : args)
+    argv.push_back(a);
+  std::string command = llvm::join(argv, " ");
+  if (verbose)
+    llvm::errs() << "ternc: " << command << "\n";
+  std::string message;
+  int status = llvm::sys::ExecuteAndWait(program, argv, std::nullopt, {}, 0, 0, &message);
+  if (status != 0)
+    return fail(what + " failed (" +
+                (status < 0 ? message : "exit status " + std::to_string(status)) +
+                "): " + command);
+  return llvm::Error::success();
+}
+
+llvm::Error tern::driver::writeWeightsObject(llvm::StringRef linker, const Platform &platform,
+                                             llvm::StringRef blobPath, uint64_t blobSize,
+                                             llvm::StringRef objectPath) {
+  // The assembler reads the blob itself (.incbin): a 1 GB model is never held in memory here.
+  llvm::SmallString<256> source(objectPath);
+  llvm::sys::path::replace_extension(source, "S");
+  std::string escaped;
+  for (char c : blobPath) {
+    if (c == '"' || c == '\\')
+      escaped += '\\';
+    escaped += c;
+  }
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream out(source, ec);
+    if (ec)
+      return fail(source + ": " + ec.message());
+    out << "/* The weights blob of a tern model (ternc --weights=embed). */\n"
+        << "  .section .rodata.tern_weights,\"a\",%progbits\n"
+        << "  .globl tern_embedded_weights\n"
+        << "  .type tern_embedded_weights, %object\n"
+        << "  .balign 64\n"
+        << "tern_embedded_weights:\n"
+        << "  .incbin \"" << escaped << "\"\n"
+        << "  .size tern_embedded_weights, " << blobSize << "\n"
+        << "  .globl tern_embedded_weights_size\n"
+        << "  .type tern_embedded_weights_size, %object\n"
+        << "  .balign 8\n"
+        << "tern_embedded_weights_size:\n"
+        << "  .quad " << blobSize << "\n"
+        << "  .size tern_embedded_weights_size, 8\n"
+        << "  .section .note.GNU-stack,\"\",%progbits\n";
+  }
+  return run(linker, {"--target=" + platform.triple, "-c", source.str().str(), "-o",
+                      objectPath.str()},
+             false, "assembling the weights object");
+}
+
+/// Extra flags the runtime archive was built to need (a sanitizer build's), one per word.
+static llvm::SmallVector<std::string> linkFlags(llvm::StringRef runtimeDir,
+                                                llvm::StringRef arch) {
+  llvm::SmallString<256> path(runtimeDir);
+  llvm::sys::path::append(path, arch, "link-flags");
+  llvm::SmallVector<std::string> flags;
+  auto buffer = llvm::MemoryBuffer::getFile(path);
+  if (!buffer)
+    return flags;
+  llvm::SmallVector<llvm::StringRef> words;
+  llvm::SplitString((*buffer)->getBuffer(), words);
+  for (llvm::StringRef w : words)
+    flags.push_back(w.str());
+  return flags;
+}
+
+static llvm::Expected<std::string> runtimeArchive(llvm::StringRef runtimeDir,
+                                                  const Platform &platform) {
+  llvm::SmallString<256> path(runtimeDir);
+  llvm::sys::path::append(path, platform.arch, "libtern_runtime.a");
+  if (!llvm::sys::fs::exists(path))
+    return fail("no runtime for " + platform.arch + ": " + path +
+                " is missing (the aarch64 runtime is built with "
+                "-DTERN_ENABLE_AARCH64_TESTS=ON)");
+  return std::string(path);
+}
+
+llvm::Error tern::driver::linkExecutable(llvm::StringRef linker, const Platform &platform,
+                                         llvm::StringRef runtimeDir,
+                                         llvm::ArrayRef<std::string> objects,
+                                         llvm::StringRef output, bool verbose) {
+  llvm::Expected<std::string> archive = runtimeArchive(runtimeDir, platform);
+  if (!archive)
+    return archive.takeError();
+  std::vector<std::string> args{"--target=" + platform.triple, "-fuse-ld=lld", "-o",
+                                output.str()};
+  args.insert(args.end(), objects.begin(), objects.end());
+  args.push_back(*archive);
+  for (std::string &flag : linkFlags(runtimeDir, platform.arch))
+    args.push_back(std::move(flag));
+  for (const char *lib : {"-lpthread", "-ldl", "-lm"})
+    args.push_back(lib);
+  return run(linker, args, verbose, ("linking " + output).str());
+}
+
+llvm::Error tern::driver::writeLibrary(const Platform &platform, llvm::StringRef runtimeDir,
+                                       llvm::ArrayRef<std::string> objects,
+                                       llvm::StringRef output) {
+  llvm::Expected<std::string> archivePath = runtimeArchive(runtimeDir, platform);
+  if (!archivePath)
+    return archivePath.takeError();
+  std::vector<llvm::NewArchiveMember> members;
+  for (const std::string &object : objects) {
+    auto member = llvm::NewArchiveMember::getFile(object, /*Deterministic=*/true);
+    if (!member)
+      return member.takeError();
+    members.push_back(std::move(*member));
+  }
+  auto buffer = llvm::MemoryBuffer::getFile(*archivePath);
+  if (!buffer)
+    return fail(*archivePath + ": " + buffer.getError().message());
+  auto archive = llvm::object::Archive::create((*buffer)->getMemBufferRef());
+  if (!archive)
+    return archive.takeError();
+  llvm::Error childError = llvm::Error::success();
+  for (const llvm::object::Archive::Child &child : (*archive)->children(childError)) {
+    auto member = llvm::NewArchiveMember::getOldMember(child, /*Deterministic=*/true);
+    if (!member)
+      return member.takeError();
+    members.push_back(std::move(*member));
+  }
+  if (childError)
+    return childError;
+  return llvm::writeArchive(output, members, llvm::SymtabWritingMode::NormalSymtab,
+                            llvm::object::Archive::K_GNU, /*Deterministic=*/true,
+                            /*Thin=*/false);
+}
+
+llvm::Error tern::driver::writeLibraryHeader(
+    llvm::StringRef runtimeDir, llvm::StringRef output, llvm::StringRef library,
+    llvm::StringRef model, llvm::ArrayRef<std::pair<std::string, int64_t>> constants) {
+  llvm::SmallString<256> apiPath(runtimeDir);
+  llvm::sys::path::append(apiPath, "include", "tern", "model.h");
+  auto api = llvm::MemoryBuffer::getFile(apiPath);
+  if (!api)
+    return fail(apiPath + ": " + api.getError().message());
+  std::error_code ec;
+  llvm::raw_fd_ostream out(output, ec);
+  if (ec)
+    return fail(output + ": " + ec.message());
+  out << "/* " << llvm::sys::path::filename(output) << " - generated by ternc from " << model
+      << ": the C API of " << llvm::sys::path::filename(library)
+      << ".\n * Link: cc app.c " << llvm::sys::path::filename(library)
+      << " -lpthread -ldl -lm */\n"
+      << (*api)->getBuffer() << "\n/* This model's constants. */\n";
+  for (const auto &[name, value] : constants)
+    out << "#define TERN_COMPILED_" << name << " " << value << "\n";
+  return llvm::Error::success();
+}
