@@ -193,14 +193,18 @@ struct Lowering {
             return fail("tern-lower-to-runtime: the quant_input kernels quantize to 8 bits");
           TRY(fn, decoderKernel(&op, "quant_input"))
           TRY(a, arenaArg(qi.getInput()))
-          Value up = i64c(-1), gamma = i64c(-1);
+          Value up, gamma;
           if (qi.getUp()) {
             TRY(u, arenaArg(qi.getUp()))
             up = u;
+          } else {
+            up = i64c(-1);
           }
           if (qi.getNormWeight()) {
             TRY(g, weightArg(qi.getNormWeight(), &op, "norm weight", f32))
             gamma = g;
+          } else {
+            gamma = i64c(-1);
           }
           TRY(q, arenaArg(qi.getQuantized()))
           TRY(s, arenaArg(qi.getScale()))
@@ -300,10 +304,12 @@ struct Lowering {
         .Case<Relu2Op, SiLUOp, MulOp, AddOp>([&](Operation *e) -> LogicalResult {
           int64_t kind = isa<Relu2Op>(e) ? 0 : isa<SiLUOp>(e) ? 1 : isa<MulOp>(e) ? 2 : 3;
           TRY(a, arenaArg(e->getOperand(0)))
-          Value rhs = i64c(-1);
+          Value rhs;
           if (e->getNumOperands() > 1) {
             TRY(r, arenaArg(e->getOperand(1)))
             rhs = r;
+          } else {
+            rhs = i64c(-1);
           }
           TRY(out, arenaArg(e->getResult(0)))
           call("elementwise", {i32c(kind), a, rhs, i64c(widthOf(e->getResult(0))), out});

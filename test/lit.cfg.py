@@ -19,5 +19,8 @@ llvm_config.add_tool_substitutions(["tern-opt", "ternc", "tern-gen-checkpoint", 
                                    [config.tern_tools_dir])
 # Debian's python3 sees python3-numpy; a pyenv python3 earlier on PATH may not.
 config.substitutions.append(("%python", "/usr/bin/python3"))
+# The runtime archives ternc links models with (lib/tern/<arch>/, with their link-flags).
+config.substitutions.append(("%tern_runtime_dir",
+                             os.path.join(os.path.dirname(config.tern_tools_dir), "lib", "tern")))
 config.substitutions.append(("%reference", os.path.join(config.tern_src_root, "test",
                                                          "reference", "bitnet_reference.py")))

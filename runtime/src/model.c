@@ -53,10 +53,12 @@ int tern_model_open(const char *weights_path, int verify_data, tern_model **out,
   if (missing) {
     char names[256];
     tern_cpu_format_features(missing, names, sizeof names);
+    int arm = strncmp(desc->target, "aarch64", 7) == 0;
     return fail(error, error_size,
                 "this model was compiled for %s, but this CPU lacks %s; recompile it with "
-                "ternc --target=host (or --target=x86-64-multi for one binary that adapts)",
-                desc->target, names);
+                "ternc --target=host on this machine, or --target=%s for any %s CPU",
+                desc->target, names, arm ? "aarch64" : "x86-64-multi",
+                arm ? "aarch64" : "x86-64");
   }
   tern_model *model = calloc(1, sizeof *model);
   if (!model)

@@ -34,10 +34,13 @@ std::optional<Platform> tern::driver::platformOf(llvm::StringRef target) {
 
 llvm::Expected<std::string> tern::driver::findLinker(llvm::StringRef override) {
   if (!override.empty()) {
-    if (llvm::sys::fs::can_execute(override))
-      return override.str();
-    if (auto found = llvm::sys::findProgramByName(override))
+    // A path must be an executable; a bare name is looked up on PATH.
+    if (override.contains('/')) {
+      if (llvm::sys::fs::can_execute(override))
+        return override.str();
+    } else if (auto found = llvm::sys::findProgramByName(override)) {
       return *found;
+    }
     return fail("--linker=" + override + ": not an executable");
   }
   if (auto found = llvm::sys::findProgramByName("clang-22"))
@@ -144,6 +147,15 @@ static llvm::Expected<std::string> runtimeArchive(llvm::StringRef runtimeDir,
   return std::string(path);
 }
 
+llvm::Error tern::driver::linkRelocatable(llvm::StringRef linker, const Platform &platform,
+                                          llvm::ArrayRef<std::string> objects,
+                                          llvm::StringRef output) {
+  std::vector<std::string> args{"--target=" + platform.triple, "-fuse-ld=lld", "-r",
+                                "-nostdlib", "-o", output.str()};
+  args.insert(args.end(), objects.begin(), objects.end());
+  return run(linker, args, false, "combining the model and its weights");
+}
+
 llvm::Error tern::driver::linkExecutable(llvm::StringRef linker, const Platform &platform,
                                          llvm::StringRef runtimeDir,
                                          llvm::ArrayRef<std::string> objects,
@@ -173,6 +185,8 @@ llvm::Error tern::driver::writeLibrary(const Platform &platform, llvm::StringRef
     auto member = llvm::NewArchiveMember::getFile(object, /*Deterministic=*/true);
     if (!member)
       return member.takeError();
+    // Named by file name, not by ternc's temporary path.
+    member->MemberName = llvm::sys::path::filename(object);
     members.push_back(std::move(*member));
   }
   auto buffer = llvm::MemoryBuffer::getFile(*archivePath);

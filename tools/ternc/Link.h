@@ -37,6 +37,10 @@ llvm::Error writeWeightsObject(llvm::StringRef linker, const Platform &platform,
                                llvm::StringRef blobPath, uint64_t blobSize,
                                llvm::StringRef objectPath);
 
+/// Links `objects` into one relocatable object (ld -r).
+llvm::Error linkRelocatable(llvm::StringRef linker, const Platform &platform,
+                            llvm::ArrayRef<std::string> objects, llvm::StringRef output);
+
 /// Links `objects` with the runtime archive into an executable.
 llvm::Error linkExecutable(llvm::StringRef linker, const Platform &platform,
                            llvm::StringRef runtimeDir, llvm::ArrayRef<std::string> objects,

@@ -364,6 +364,12 @@ int main(int argc, char **argv) {
     return std::string(p);
   };
 
+  // The vocabulary (logits per token), for the library header; @forward is gone after lowering.
+  int64_t vocab = -1;
+  if (auto forward = module->lookupSymbol<mlir::func::FuncOp>("forward"))
+    if (auto logits = llvm::dyn_cast<mlir::RankedTensorType>(forward.getResultTypes()[0]))
+      vocab = logits.getDimSize(1);
+
   for (int p = int(first) + (first == Phase::Import ? 1 : 0); p <= int(stop.phase); ++p) {
     Phase phase = Phase(p);
     auto phaseStart = std::chrono::steady_clock::now();
@@ -461,6 +467,14 @@ int main(int argc, char **argv) {
         return fail(llvm::toString(std::move(e)));
       objects.push_back(weightsObject);
     }
+    if (emit == Emit::Lib && objects.size() > 1) {
+      // One member for the model and its weights: the runtime refers to the weights only
+      // weakly, which would not pull a separate member out of the archive.
+      std::string combined = temp("tern_model.o");
+      if (llvm::Error e = linkRelocatable(*clang, *platform, objects, combined))
+        return fail(llvm::toString(std::move(e)));
+      objects = {combined};
+    }
     if (emit == Emit::Exe) {
       if (llvm::Error e = linkExecutable(*clang, *platform, *rtDir, objects, out, verbose))
         return fail(llvm::toString(std::move(e)));
@@ -474,7 +488,8 @@ int main(int argc, char **argv) {
       std::string header = besides(out, "h");
       if (llvm::Error e = writeLibraryHeader(
               *rtDir, header, out, input,
-              {{"BOS_TOKEN", intAttr("tern.bos_token_id")},
+              {{"VOCAB", vocab},
+               {"BOS_TOKEN", intAttr("tern.bos_token_id")},
                {"EOS_TOKEN", intAttr("tern.eos_token_id")}}))
         return fail(llvm::toString(std::move(e)));
       progress("wrote " + header);

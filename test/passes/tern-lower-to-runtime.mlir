@@ -1,0 +1,72 @@
+// RUN: tern-opt %s --split-input-file --tern-lower-to-runtime | FileCheck %s
+// RUN: tern-opt %s --split-input-file --tern-lower-to-runtime --cse --convert-to-llvm --reconcile-unrealized-casts | FileCheck %s --check-prefix=LLVM
+// RUN: not tern-opt %S/Inputs/lower-errors.mlir --split-input-file --tern-lower-to-runtime 2>&1 | FileCheck %s --check-prefix=ERR
+
+// ERR: error: 'tern.weight' op 'embed' has no tern.offset: write the weights blob first (ternc does)
+// ERR: error: 'tern.embedding' op has no tern.kernel (run tern-select-kernels first)
+// ERR: error: tern-lower-to-runtime: an operand has no arena offset (run tern-plan-memory first)
+// ERR: error: 'func.func' op tern-lower-to-runtime: expected @forward(tokens, positions, kv_cache) -> (logits, kv_cache)
+// ERR: error: 'tern.bitlinear' op tern-lower-to-runtime: the weight scale 'ws' must be stored as f32 (tern-pack-weights converts the tensors kernels read as floats)
+// ERR: error: tern-lower-to-runtime: the module names no weights blob (tern.weights_size / tern.weights_checksum; ternc sets them when it writes the blob)
+
+// A planned one-layer model: every op becomes a call of its tern_op_* with the planner's arena
+// offsets, the weights' blob offsets and the selected kernel's address, then a status check.
+// CHECK-LABEL: func.func @tern_model_forward(%arg0: !llvm.ptr) -> i32
+// Constants print named by their values (%c4096_i64, %c4096_i64_3, ...).
+// CHECK: %[[EMB:.+]] = llvm.mlir.addressof @tern_embedding_x86_64_avx2 : !llvm.ptr
+// CHECK: %[[S0:.+]] = call @tern_op_embedding(%arg0, %[[EMB]], %c128_i64{{[_0-9]*}}, %c2_i32{{[_0-9]*}}, %c16_i64{{[_0-9]*}}, %c16_i64{{[_0-9]*}}, %c0_i64{{[_0-9]*}}) : (!llvm.ptr, !llvm.ptr, i64, i32, i64, i64, i64) -> i32
+// CHECK: %[[OK0:.+]] = arith.cmpi eq, %[[S0]], %{{.+}} : i32
+// CHECK: cf.cond_br %[[OK0]], ^bb1, ^[[FAIL:bb[0-9]+]](%[[S0]] : i32)
+// No up operand (-1), the f32 norm weight at 1024, eps, q and scale at 256 and 512.
+// CHECK: llvm.mlir.addressof @tern_quant_input_x86_64_avx2
+// CHECK: call @tern_op_quant_input(%arg0, %{{.+}}, %c0_i64{{[_0-9]*}}, %c-1_i64{{[_0-9]*}}, %c16_i64{{[_0-9]*}}, %c0_i32{{[_0-9]*}}, %c1024_i64{{[_0-9]*}}, %cst{{[_0-9]*}}, %c256_i64{{[_0-9]*}}, %c512_i64{{[_0-9]*}})
+// The kernel of the op's #tern.kernel, the packed weight at its tern.offset, rows and columns,
+// q and its scales, the f32 scales, the per-row flag (32 scales), the scratch and the result.
+// CHECK: %[[GEMM:.+]] = llvm.mlir.addressof @tern_gemm_i2_x86_64_avx2 : !llvm.ptr
+// CHECK: call @tern_op_bitlinear(%arg0, %[[GEMM]], %c4096_i64{{[_0-9]*}}, %c32_i64{{[_0-9]*}}, %c16_i64{{[_0-9]*}}, %c256_i64{{[_0-9]*}}, %c512_i64{{[_0-9]*}}, %c2048_i64{{[_0-9]*}}, %c1_i32{{[_0-9]*}}, %c2048_i64{{[_0-9]*}}, %c4096_i64{{[_0-9]*}})
+// One call per output of split_cols.
+// CHECK-COUNT-2: call @tern_op_split_cols
+// The generic variant's RoPE has its own name.
+// CHECK: llvm.mlir.addressof @tern_rope_variant_generic
+// CHECK: call @tern_op_rope
+// CHECK: call @tern_op_elementwise
+// CHECK: llvm.mlir.addressof @tern_head_matmul_dispatch
+// CHECK: call @tern_op_matmul
+// CHECK: return %{{.+}} : i32
+// CHECK: ^[[FAIL]](%[[CODE:.+]]: i32):
+// CHECK-NEXT: return %[[CODE]] : i32
+// The kernels are external symbols whose address is taken; the ops are declared with the
+// argument types the calls use.
+// CHECK: llvm.func @tern_embedding_x86_64_avx2(...) -> i32
+// CHECK: func.func private @tern_op_embedding(!llvm.ptr, !llvm.ptr, i64, i32, i64, i64, i64) -> i32
+// CHECK-NOT: func.func @forward
+// The description, as tern_model_desc lays it out.
+// CHECK: llvm.mlir.global external constant @tern_compiled_model() {{.*}} : !llvm.struct<(i64, ptr, ptr, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)>
+// CHECK: llvm.mlir.addressof @tern_model_family
+// CHECK: llvm.mlir.addressof @tern_model_target
+// Required features of x86-64-avx2: avx2 | fma | f16c (bits 1, 2, 3).
+// CHECK: llvm.mlir.constant(14 : i64)
+
+// LLVM: llvm.func @tern_model_forward(%arg0: !llvm.ptr) -> i32
+// LLVM: llvm.call @tern_op_bitlinear
+// LLVM: llvm.mlir.global external constant @tern_compiled_model()
+module attributes {tern.family = "test", tern.target = "x86-64-avx2", tern.bos_token_id = 1 : i64,
+                   tern.weights_size = 8192 : i64, tern.weights_checksum = 42 : i64} {
+  func.func @forward(%tokens: tensor<?xi32>, %positions: tensor<?xi32>,
+                     %cache: !tern.kv_cache<layers = 1, kv_heads = 1, head_dim = 16, context = 32, f32>)
+      -> (tensor<?x16xf32>, !tern.kv_cache<layers = 1, kv_heads = 1, head_dim = 16, context = 32, f32>)
+      attributes {tern.arena_bytes = 16384 : i64, tern.max_tokens = 4 : i64} {
+    %table = tern.weight "embed" {tern.offset = 128 : i64} : tensor<16x16xbf16>
+    %x = tern.embedding %table[%tokens] {tern.arena = array<i64: 0>, tern.kernel = #tern.kernel<"decoder", "x86_64_avx2", {}>} : tensor<16x16xbf16>, tensor<?xi32> -> tensor<?x16xf32>
+    %g = tern.weight "norm:f32" {tern.offset = 1024 : i64} : tensor<16xf32>
+    %q, %s = tern.quant_input %x norm(%g : tensor<16xf32>) {eps = 1.0e-05 : f32, tern.arena = array<i64: 256, 512>, tern.kernel = #tern.kernel<"decoder", "x86_64_avx2", {}>} : tensor<?x16xf32> -> tensor<?x16xi8>, tensor<?xf32>
+    %w = tern.weight "w:i2" {tern.bytes = 128 : i64, tern.checksum = 1 : i64, tern.offset = 4096 : i64} : !tern.packed<32x16, #tern.layout<i2, tile_n = 16, tile_k = 16>>
+    %ws = tern.weight "ws:f32" {tern.offset = 2048 : i64} : tensor<32xf32>
+    %y = tern.bitlinear %q, %s, %w, %ws {tern.arena = array<i64: 4096>, tern.kernel = #tern.kernel<"mad_i2", "x86_64_avx2", {}>, tern.scratch = 2048 : i64} : tensor<?x16xi8>, tensor<?xf32>, !tern.packed<32x16, #tern.layout<i2, tile_n = 16, tile_k = 16>>, tensor<32xf32> -> tensor<?x32xf32>
+    %a, %b = tern.split_cols %y {tern.arena = array<i64: 6144, 7168>} : tensor<?x32xf32> -> tensor<?x16xf32>, tensor<?x16xf32>
+    %r = tern.rope %a, %positions {head_dim = 16 : i64, tern.arena = array<i64: 8192>, tern.kernel = #tern.kernel<"decoder", "generic", {}>, theta = 1.0e+04 : f32} : tensor<?x16xf32>, tensor<?xi32>
+    %sum = tern.add %r, %b {tern.arena = array<i64: 9216>, tern.kernel = #tern.kernel<"generic", "generic", {}>} : tensor<?x16xf32>
+    %logits = tern.matmul %sum, %table {tern.arena = array<i64: 10240>, tern.kernel = #tern.kernel<"decoder", "dispatch", {}>} : tensor<?x16xf32>, tensor<16x16xbf16> -> tensor<?x16xf32>
+    return %logits, %cache : tensor<?x16xf32>, !tern.kv_cache<layers = 1, kv_heads = 1, head_dim = 16, context = 32, f32>
+  }
+}
