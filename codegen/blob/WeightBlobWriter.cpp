@@ -6,6 +6,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
 #include <cstring>
 
 using namespace tern;
@@ -14,9 +15,10 @@ static uint64_t alignUp(uint64_t v) {
   return (v + TERN_BLOB_ALIGN - 1) / TERN_BLOB_ALIGN * TERN_BLOB_ALIGN;
 }
 
-llvm::Expected<std::vector<uint8_t>>
-codegen::buildWeightBlob(const WeightStore &store, llvm::ArrayRef<std::string> names,
-                         llvm::StringMap<uint64_t> &offsets) {
+/// Writes the blob of `names` to `out`, tensor by tensor (a model's tensors are never copied
+/// into one buffer), and records each tensor's offset.
+static llvm::Error streamWeightBlob(const WeightStore &store, llvm::ArrayRef<std::string> names,
+                                   llvm::raw_ostream &out, llvm::StringMap<uint64_t> &offsets) {
   std::vector<const StoredTensor *> tensors;
   std::string pool;
   for (const std::string &name : names) {
@@ -52,7 +54,10 @@ codegen::buildWeightBlob(const WeightStore &store, llvm::ArrayRef<std::string> n
     nameOffset += e.name_size;
     offset = alignUp(offset + e.size);
   }
-  std::vector<uint8_t> blob(offset, 0);
+  // The table (entries, then the name pool) and its checksum.
+  std::string table(reinterpret_cast<const char *>(entries.data()),
+                    entries.size() * sizeof(tern_blob_entry));
+  table += pool;
   tern_blob_header header;
   std::memset(&header, 0, sizeof header);
   std::memcpy(header.magic, TERN_BLOB_MAGIC, 8);
@@ -60,30 +65,49 @@ codegen::buildWeightBlob(const WeightStore &store, llvm::ArrayRef<std::string> n
   header.count = uint32_t(entries.size());
   header.names_size = pool.size();
   header.data_offset = dataOffset;
-  header.file_size = blob.size();
-  uint8_t *table = blob.data() + sizeof header;
-  if (!entries.empty())
-    std::memcpy(table, entries.data(), entries.size() * sizeof(tern_blob_entry));
-  std::memcpy(table + entries.size() * sizeof(tern_blob_entry), pool.data(), pool.size());
-  header.table_checksum = tern_fnv1a64(table, tableBytes);
-  std::memcpy(blob.data(), &header, sizeof header);
-  for (size_t i = 0; i < tensors.size(); ++i)
+  header.file_size = offset;
+  header.table_checksum = tern_fnv1a64(table.data(), tableBytes);
+  uint64_t written = 0;
+  auto write = [&](const void *data, uint64_t size) {
+    out.write(static_cast<const char *>(data), size);
+    written += size;
+  };
+  auto padTo = [&](uint64_t to) {
+    static const char zeros[TERN_BLOB_ALIGN] = {};
+    while (written < to)
+      write(zeros, std::min<uint64_t>(to - written, sizeof zeros));
+  };
+  write(&header, sizeof header);
+  write(table.data(), table.size());
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    padTo(entries[i].offset);
     if (!tensors[i]->bytes.empty())
-      std::memcpy(blob.data() + entries[i].offset, tensors[i]->bytes.data(), entries[i].size);
-  return blob;
+      write(tensors[i]->bytes.data(), entries[i].size);
+  }
+  padTo(offset);
+  return llvm::Error::success();
+}
+
+llvm::Expected<std::vector<uint8_t>>
+codegen::buildWeightBlob(const WeightStore &store, llvm::ArrayRef<std::string> names,
+                         llvm::StringMap<uint64_t> &offsets) {
+  std::string bytes;
+  llvm::raw_string_ostream out(bytes);
+  if (llvm::Error e = streamWeightBlob(store, names, out, offsets))
+    return std::move(e);
+  out.flush();
+  return std::vector<uint8_t>(bytes.begin(), bytes.end());
 }
 
 llvm::Error codegen::writeWeightBlob(const WeightStore &store, llvm::ArrayRef<std::string> names,
                                      llvm::StringRef path, llvm::StringMap<uint64_t> &offsets) {
-  llvm::Expected<std::vector<uint8_t>> blob = buildWeightBlob(store, names, offsets);
-  if (!blob)
-    return blob.takeError();
   std::error_code ec;
   llvm::raw_fd_ostream out(path, ec, llvm::sys::fs::OF_None);
   if (ec)
     return llvm::createStringError(ec, "%s: cannot write the weights file: %s",
                                    path.str().c_str(), ec.message().c_str());
-  out.write(reinterpret_cast<const char *>(blob->data()), blob->size());
+  if (llvm::Error e = streamWeightBlob(store, names, out, offsets))
+    return e;
   out.close();
   if (out.has_error())
     return llvm::createStringError(out.error(), "%s: writing the weights file failed",

@@ -23,7 +23,7 @@ llvm::Expected<std::vector<uint8_t>> buildWeightBlob(const WeightStore &store,
                                                      llvm::ArrayRef<std::string> names,
                                                      llvm::StringMap<uint64_t> &offsets);
 
-/// buildWeightBlob, written to `path`.
+/// buildWeightBlob, streamed to `path` tensor by tensor (never the whole blob in memory).
 llvm::Error writeWeightBlob(const WeightStore &store, llvm::ArrayRef<std::string> names,
                             llvm::StringRef path, llvm::StringMap<uint64_t> &offsets);
 

@@ -82,44 +82,6 @@ static llvm::Error run(llvm::StringRef program, llvm::ArrayRef<std::string> args
   return llvm::Error::success();
 }
 
-llvm::Error tern::driver::writeWeightsObject(llvm::StringRef linker, const Platform &platform,
-                                             llvm::StringRef blobPath, uint64_t blobSize,
-                                             llvm::StringRef objectPath) {
-  // The assembler reads the blob itself (.incbin): a 1 GB model is never held in memory here.
-  llvm::SmallString<256> source(objectPath);
-  llvm::sys::path::replace_extension(source, "S");
-  std::string escaped;
-  for (char c : blobPath) {
-    if (c == '"' || c == '\\')
-      escaped += '\\';
-    escaped += c;
-  }
-  {
-    std::error_code ec;
-    llvm::raw_fd_ostream out(source, ec);
-    if (ec)
-      return fail(source + ": " + ec.message());
-    out << "/* The weights blob of a tern model (ternc --weights=embed). */\n"
-        << "  .section .rodata.tern_weights,\"a\",%progbits\n"
-        << "  .globl tern_embedded_weights\n"
-        << "  .type tern_embedded_weights, %object\n"
-        << "  .balign 64\n"
-        << "tern_embedded_weights:\n"
-        << "  .incbin \"" << escaped << "\"\n"
-        << "  .size tern_embedded_weights, " << blobSize << "\n"
-        << "  .globl tern_embedded_weights_size\n"
-        << "  .type tern_embedded_weights_size, %object\n"
-        << "  .balign 8\n"
-        << "tern_embedded_weights_size:\n"
-        << "  .quad " << blobSize << "\n"
-        << "  .size tern_embedded_weights_size, 8\n"
-        << "  .section .note.GNU-stack,\"\",%progbits\n";
-  }
-  return run(linker, {"--target=" + platform.triple, "-c", source.str().str(), "-o",
-                      objectPath.str()},
-             false, "assembling the weights object");
-}
-
 /// Extra flags the runtime archive was built to need (a sanitizer build's), one per word.
 static llvm::SmallVector<std::string> linkFlags(llvm::StringRef runtimeDir,
                                                 llvm::StringRef arch) {

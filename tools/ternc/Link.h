@@ -1,9 +1,8 @@
 //===- Link.h - ternc's back end: weights object, static library, executable ---*- C++ -*-===//
 //
-// What happens after the model's object is written: the weights embedded as an object
-// (assembled by the linker driver from an .incbin, so the blob is never copied through memory),
-// the static library (one archive with the runtime, written in process) with its C header, and
-// the executable (linked by clang with lld).
+// What happens after the model's object is written: the static library (one archive with the
+// runtime, written in process) with its C header, and the executable (linked by clang with
+// lld). The weights object comes from codegen/blob/WeightsObject.h.
 //
 //===------------------------------------------------------------------------------------------===//
 #ifndef TERN_TOOLS_TERNC_LINK_H
@@ -31,11 +30,6 @@ llvm::Expected<std::string> findLinker(llvm::StringRef override);
 /// The folder holding <arch>/libtern_runtime.a, <arch>/link-flags and include/tern/model.h:
 /// `override` if given, else <ternc's folder>/../lib/tern.
 llvm::Expected<std::string> findRuntimeDir(llvm::StringRef override, const char *argv0);
-
-/// An object defining tern_embedded_weights (64-byte aligned) and tern_embedded_weights_size.
-llvm::Error writeWeightsObject(llvm::StringRef linker, const Platform &platform,
-                               llvm::StringRef blobPath, uint64_t blobSize,
-                               llvm::StringRef objectPath);
 
 /// Links `objects` into one relocatable object (ld -r).
 llvm::Error linkRelocatable(llvm::StringRef linker, const Platform &platform,

@@ -18,6 +18,7 @@
 #include "tools/ternc/Link.h"
 
 #include "codegen/blob/WeightBlobWriter.h"
+#include "codegen/blob/WeightsObject.h"
 #include "codegen/ukernels/ObjectEmitter.h"
 #include "dialects/weights/WeightStore.h"
 #include "frontends/hf/HFImporter.h"
@@ -460,10 +461,11 @@ int main(int argc, char **argv) {
       return fail(llvm::toString(rtDir.takeError()));
     std::vector<std::string> objects{paths.object};
     if (weights == Weights::Embed) {
-      uint64_t size = 0;
-      llvm::sys::fs::file_size(blobPath, size);
       std::string weightsObject = temp("weights.o");
-      if (llvm::Error e = writeWeightsObject(*clang, *platform, blobPath, size, weightsObject))
+      if (llvm::Error e = ::tern::codegen::writeWeightsObject(
+              blobPath, weightsObject,
+              platform->arch == "aarch64" ? ::tern::codegen::ObjectMachine::AArch64
+                                          : ::tern::codegen::ObjectMachine::X86_64))
         return fail(llvm::toString(std::move(e)));
       objects.push_back(weightsObject);
     }
