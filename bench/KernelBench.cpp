@@ -11,6 +11,7 @@
 // Kernels run on the runtime's thread pool (tern/thread_pool.h) with --threads threads.
 //
 //===------------------------------------------------------------------------------------------===//
+#include "tern/bandwidth.h"
 #include "tern/decoder_kernels.h"
 #include "tern/kernels.h"
 #include "tern/thread_pool.h"
@@ -48,40 +49,13 @@ struct ByteRange {
 
 constexpr size_t kColdBytes = size_t(512) << 20; // well past any L3 of a laptop or server part
 
-/// Sums `words` 64-bit words; vectorized by the compiler (AVX2 where the build allows).
-#if defined(__x86_64__)
-__attribute__((target("avx2")))
-#endif
-uint64_t sumWords(const uint64_t *p, size_t words) {
-  uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
-  for (size_t j = 0; j + 8 <= words; j += 8) {
-    s0 += p[j], s1 += p[j + 1], s2 += p[j + 2], s3 += p[j + 3];
-    s4 += p[j + 4], s5 += p[j + 5], s6 += p[j + 6], s7 += p[j + 7];
-  }
-  return s0 + s1 + s2 + s3 + s4 + s5 + s6 + s7;
-}
-
-/// Best-of-5 read bandwidth in GB/s with `threads` threads streaming a 1 GiB buffer.
+/// Best-of-5 read bandwidth in GB/s with `threads` threads streaming a 1 GiB buffer (the
+/// runtime's probe, which the compiled executable's --bench uses too).
 double measureReadBandwidth(int threads) {
-  const size_t bytes = size_t(1) << 30, words = bytes / 8;
-  std::vector<uint64_t> buffer(words, 1);
-  double best = 0;
-  for (int rep = 0; rep < 5; ++rep) {
-    std::atomic<uint64_t> sink{0};
-    auto start = std::chrono::steady_clock::now();
-    std::vector<std::thread> pool;
-    for (int i = 0; i < threads; ++i)
-      pool.emplace_back([&, i] {
-        size_t begin = words * i / threads, end = words * (i + 1) / threads;
-        sink += sumWords(buffer.data() + begin, end - begin);
-      });
-    for (std::thread &t : pool)
-      t.join();
-    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    best = std::max(best, double(bytes) / s / 1e9);
-    benchmark::DoNotOptimize(sink.load());
-  }
-  return best;
+  int previous = tern_set_num_threads(threads);
+  double gbs = tern_measure_read_bandwidth(size_t(1) << 30, 5);
+  tern_set_num_threads(previous);
+  return gbs;
 }
 
 #if defined(__x86_64__)

@@ -16,6 +16,7 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/Builders.h"
 
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/ADT/TypeSwitch.h"
 
@@ -330,6 +331,26 @@ struct Lowering {
                                     LLVM::Linkage::Private);
   }
 
+  /// The weight bytes one decoded token reads: every weight an op streams (an embedding table
+  /// only as far as the lookup; a tied table counts once, as the head that streams it).
+  int64_t bytesPerToken() {
+    llvm::DenseSet<Operation *> read;
+    for (Operation &op : forward.getBody().front())
+      if (!isa<EmbeddingOp, WeightOp>(op))
+        for (Value operand : op.getOperands())
+          if (auto w = operand.getDefiningOp<WeightOp>())
+            read.insert(w);
+    int64_t bytes = 0;
+    for (Operation *op : read) {
+      auto w = cast<WeightOp>(op);
+      if (auto packed = w->getAttrOfType<IntegerAttr>("tern.bytes"))
+        bytes += packed.getInt();
+      else if (auto type = dyn_cast<RankedTensorType>(w.getType()))
+        bytes += type.getNumElements() * type.getElementTypeBitWidth() / 8;
+    }
+    return bytes;
+  }
+
   /// tern_compiled_model, laid out as tern_model_desc.
   LogicalResult describe(int64_t logitsOffset) {
     auto intAttr = [&](Operation *on, StringRef name) -> std::optional<int64_t> {
@@ -361,7 +382,7 @@ struct Lowering {
 
     MLIRContext *ctx = module.getContext();
     SmallVector<Type> fields{i64, ptr, ptr};
-    fields.append(13, i64);
+    fields.append(14, i64);
     auto type = LLVM::LLVMStructType::getLiteral(ctx, fields);
     b.setInsertionPointToEnd(module.getBody());
     auto global = LLVM::GlobalOp::create(b, loc, type, /*isConstant=*/true,
@@ -384,7 +405,7 @@ struct Lowering {
                         cache.getLayers(),    cache.getKvHeads(), cache.getHeadDim(),
                         cache.getContextLength(), vocab,         logitsOffset,
                         bos,                  eos,           *weightsSize,
-                        *weightsChecksum};
+                        *weightsChecksum,     bytesPerToken()};
     for (auto [i, v] : llvm::enumerate(values))
       set(int64_t(i) + 3, constant(v));
     LLVM::ReturnOp::create(b, loc, desc);

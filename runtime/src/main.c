@@ -9,7 +9,9 @@
 /* strtok_r, readlink, PATH_MAX, clock_gettime under -std=c11. */
 #define _GNU_SOURCE
 
-#include "tern/model.h"
+#include "tern/bandwidth.h"
+#include "tern/lut_kernels.h"
+#include "tern/model_abi.h"
 #include "tern/thread_pool.h"
 
 #include <errno.h>
@@ -36,6 +38,8 @@ static const char kUsage[] =
     "  --weights FILE       the weights file (default: the embedded weights, else the\n"
     "                       executable's path with the extension .weights)\n"
     "  --no-verify          skip the per-tensor checksums at start\n"
+    "  --bench N            after the tokens (default: the BOS token), decode N tokens greedily\n"
+    "                       and report tokens/s against the memory bandwidth measured here\n"
     "  --info               print what the model was compiled for and exit\n"
     "  --quiet              print only the requested output\n"
     "  -h, --help           print this help\n";
@@ -106,10 +110,84 @@ static double now(void) {
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+
+static int64_t argmax(const float *row, int64_t n) {
+  int64_t best = 0;
+  for (int64_t v = 1; v < n; ++v)
+    if (row[v] > row[best])
+      best = v;
+  return best;
+}
+
+/* --bench: the prompt, then `steps` greedy decode steps, against the read bandwidth measured
+ * in this process (the physical limit of decoding: every weight is streamed once per token). */
+static int run_bench(const char *program, tern_model *model, const char *token_list,
+                     long long steps, double t0) {
+  const tern_model_desc *d = tern_model_describe(model);
+  double loaded = now();
+  int32_t *prompt = NULL;
+  int64_t n = 1;
+  if (token_list) {
+    if (parse_tokens(token_list, &prompt, &n) != 0 || n == 0) {
+      free(prompt);
+      return usage_error(program, "--tokens expects comma-separated non-negative integers",
+                         token_list);
+    }
+  } else {
+    prompt = malloc(sizeof(int32_t));
+    if (!prompt)
+      return 1;
+    prompt[0] = d->bos_token >= 0 ? (int32_t)d->bos_token : 0;
+  }
+  char error[512];
+  tern_session *session = NULL;
+  float *logits = malloc(sizeof(float) * (size_t)(n * d->vocab));
+  int status = 1;
+  if (!logits || tern_session_create(model, &session, error, sizeof error) != 0) {
+    fprintf(stderr, "%s: error: %s\n", program, logits ? error : "out of memory");
+  } else {
+    double start = now();
+    if (tern_session_eval(session, prompt, n, 0, logits, error, sizeof error) != 0) {
+      fprintf(stderr, "%s: error: %s\n", program, error);
+    } else {
+      double prefilled = now();
+      int32_t next = (int32_t)argmax(logits + (n - 1) * d->vocab, d->vocab);
+      long long done = 0;
+      for (; done < steps; ++done) {
+        if (tern_session_eval(session, &next, 1, 1, logits, error, sizeof error) != 0) {
+          fprintf(stderr, "%s: stopped after %lld tokens: %s\n", program, done, error);
+          break;
+        }
+        next = (int32_t)argmax(logits, d->vocab);
+      }
+      double decoded = now();
+      double gbs = tern_measure_read_bandwidth((size_t)1 << 30, 3);
+      double tps = (double)done / (decoded - prefilled);
+      double need = (double)d->weights_bytes_per_token / 1e9;
+      printf("model:     %s for %s, %d threads, load %.1f ms\n", d->family, d->target,
+             tern_get_num_threads(), 1e3 * (loaded - t0));
+      printf("prompt:    %lld tokens in %.1f ms (%.1f tokens/s)\n", (long long)n,
+             1e3 * (prefilled - start), (double)n / (prefilled - start));
+      printf("decode:    %lld tokens in %.1f ms (%.2f tokens/s, %.2f ms/token)\n", done,
+             1e3 * (decoded - prefilled), tps, 1e3 * (decoded - prefilled) / (double)done);
+      printf("limit:     %.1f MB of weights per token; read bandwidth %.1f GB/s measured now "
+             "-> at most %.2f tokens/s\n",
+             need * 1e3, gbs, gbs / need);
+      printf("achieved:  %.1f GB/s of weights, %.0f%% of the bandwidth limit\n", need * tps,
+             100.0 * need * tps / gbs);
+      status = done == steps ? 0 : 1;
+    }
+  }
+  tern_session_destroy(session);
+  free(logits);
+  free(prompt);
+  return status;
+}
+
 int main(int argc, char **argv) {
   const char *program = argc > 0 ? argv[0] : "model";
   const char *token_list = NULL, *dump = NULL, *weights = NULL;
-  long long chunk = 0, threads = 0;
+  long long chunk = 0, threads = 0, bench = 0;
   int verify = 1, info = 0, quiet = 0;
   for (int i = 1; i < argc; ++i) {
     const char *a = argv[i];
@@ -124,7 +202,8 @@ int main(int argc, char **argv) {
     } else if (!strcmp(a, "--quiet")) {
       quiet = 1;
     } else if (!strcmp(a, "--tokens") || !strcmp(a, "--dump-logits") || !strcmp(a, "--chunk") ||
-               !strcmp(a, "-t") || !strcmp(a, "--threads") || !strcmp(a, "--weights")) {
+               !strcmp(a, "-t") || !strcmp(a, "--threads") || !strcmp(a, "--weights") ||
+               !strcmp(a, "--bench")) {
       if (!next)
         return usage_error(program, "missing value after", a);
       ++i;
@@ -134,6 +213,10 @@ int main(int argc, char **argv) {
         dump = next;
       else if (!strcmp(a, "--weights"))
         weights = next;
+      else if (!strcmp(a, "--bench") && parse_int(next, 1, INT32_MAX, &bench) != 0)
+        return usage_error(program, "--bench expects a positive number of tokens", next);
+      else if (!strcmp(a, "--bench"))
+        continue;
       else if (!strcmp(a, "--chunk") ? parse_int(next, 1, INT32_MAX, &chunk) != 0
                                      : parse_int(next, 1, 1024, &threads) != 0)
         return usage_error(program, !strcmp(a, "--chunk")
@@ -163,9 +246,24 @@ int main(int argc, char **argv) {
            d->family, d->target, (long long)d->vocab, (long long)d->layers,
            (long long)d->context, (long long)d->max_tokens, (long long)d->arena_bytes,
            weights ? weights : "embedded");
+    if (!strcmp(d->target, "x86-64-multi")) {
+      /* What run-time dispatch chose on this CPU (TERN_CPU_DISABLE applies). */
+      tern_cpu_features_t cpu = tern_cpu_features();
+      printf("dispatch: i2 %s, tl1 %s, tl2 %s, decoder %s\n", tern_gemm_i2_select(cpu)->name,
+             tern_gemm_tl1_select(cpu)->name, tern_gemm_tl2_select(cpu)->name,
+             tern_decoder_select(cpu)->name);
+    }
     tern_model_close(model);
     free(default_path);
     return 0;
+  }
+  if (threads > 0)
+    tern_set_num_threads((int)threads);
+  if (bench > 0) {
+    int status = run_bench(program, model, token_list, bench, t0);
+    tern_model_close(model);
+    free(default_path);
+    return status;
   }
   if (!token_list) {
     tern_model_close(model);
@@ -181,8 +279,6 @@ int main(int argc, char **argv) {
     return usage_error(program, "--tokens expects comma-separated non-negative integers",
                        token_list);
   }
-  if (threads > 0)
-    tern_set_num_threads((int)threads);
   double loaded = now();
 
   int status = 1;

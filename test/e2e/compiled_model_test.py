@@ -64,6 +64,9 @@ def main():
     if args.weights == "file" and not os.path.exists(os.path.join(args.work, "model.weights")):
         sys.exit("FAILED: --weights=file wrote no model.weights beside the executable")
 
+    # What the binary says about itself (for a multi-target binary: what dispatch chose).
+    print(run(shlex.split(args.run) + [exe, "--info"]), end="")
+
     rng = random.Random(11)
     config_vocab = int(run([sys.executable, "-c",
                             "import json,sys; print(json.load(open(sys.argv[1]))['vocab_size'])",

@@ -41,11 +41,15 @@
 // CHECK: func.func private @tern_op_embedding(!llvm.ptr, !llvm.ptr, i64, i32, i64, i64, i64) -> i32
 // CHECK-NOT: func.func @forward
 // The description, as tern_model_desc lays it out.
-// CHECK: llvm.mlir.global external constant @tern_compiled_model() {{.*}} : !llvm.struct<(i64, ptr, ptr, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)>
+// CHECK: llvm.mlir.global external constant @tern_compiled_model() {{.*}} : !llvm.struct<(i64, ptr, ptr, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)>
 // CHECK: llvm.mlir.addressof @tern_model_family
 // CHECK: llvm.mlir.addressof @tern_model_target
 // Required features of x86-64-avx2: avx2 | fma | f16c (bits 1, 2, 3).
 // CHECK: llvm.mlir.constant(14 : i64)
+// The weight bytes of one token: the f32 norm (64), the packed weight (128), its f32 scales
+// (128) and the bf16 table the head streams (512); the embedding's lookup is not counted.
+// CHECK: llvm.mlir.constant(832 : i64)
+// CHECK-NEXT: llvm.insertvalue %{{.+}}[16]
 
 // LLVM: llvm.func @tern_model_forward(%arg0: !llvm.ptr) -> i32
 // LLVM: llvm.call @tern_op_bitlinear

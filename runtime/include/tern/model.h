@@ -36,6 +36,8 @@ typedef struct {
   int64_t bos_token, eos_token; /* -1 when the checkpoint names none */
   uint64_t weights_size;        /* the weights blob the offsets point into: its size and its */
   uint64_t weights_checksum;    /* table checksum, so a mismatched side file is refused */
+  uint64_t weights_bytes_per_token; /* weight bytes one decoded token reads (the bandwidth
+                                       limit's numerator) */
 } tern_model_desc;
 
 typedef struct tern_model tern_model;
