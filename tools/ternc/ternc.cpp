@@ -35,6 +35,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Support/Timing.h"
+#include "mlir/Transforms/Passes.h"
 
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringSet.h"
@@ -346,6 +347,8 @@ int main(int argc, char **argv) {
     }
     case Phase::Runtime:
       pm.addPass(mlir::tern::createTernLowerToRuntimePass());
+      // One constant per value, so the calls read as a table.
+      pm.addPass(mlir::createCSEPass());
       break;
     case Phase::LLVMDialect:
       break; // codegen's lowering (the same as the micro-kernels')
