@@ -42,12 +42,15 @@ std::optional<tern_cpu_features_t> requiredFeatures(StringRef target) {
       .Default(std::nullopt);
 }
 
-int64_t dtypeCode(Type element) {
+/// The runtime's code for a table's element type (f16, bf16 or f32; others have no kernel).
+std::optional<int64_t> dtypeCode(Type element) {
   if (element.isF16())
     return TERN_DTYPE_F16;
   if (element.isBF16())
     return TERN_DTYPE_BF16;
-  return TERN_DTYPE_F32;
+  if (element.isF32())
+    return TERN_DTYPE_F32;
+  return std::nullopt;
 }
 
 int64_t widthOf(Value v) { return cast<RankedTensorType>(v.getType()).getDimSize(1); }
@@ -170,7 +173,10 @@ struct Lowering {
           TRY(table, weightArg(e.getTable(), &op, "table"))
           TRY(out, arenaArg(e.getResult()))
           auto type = cast<RankedTensorType>(e.getTable().getType());
-          call("embedding", {fn, table, i32c(dtypeCode(type.getElementType())),
+          std::optional<int64_t> dtype = dtypeCode(type.getElementType());
+          if (!dtype)
+            return fail("tern-lower-to-runtime: the table must be f16, bf16 or f32");
+          call("embedding", {fn, table, i32c(*dtype),
                              i64c(type.getDimSize(0)), i64c(type.getDimSize(1)), out});
           return success();
         })
@@ -298,12 +304,18 @@ struct Lowering {
           TRY(w, weightArg(m.getWeight(), &op, "weight"))
           TRY(out, arenaArg(m.getResult()))
           auto type = cast<RankedTensorType>(m.getWeight().getType());
-          call("matmul", {fn, in, i64c(type.getDimSize(1)), w,
-                          i32c(dtypeCode(type.getElementType())), i64c(type.getDimSize(0)), out});
+          std::optional<int64_t> dtype = dtypeCode(type.getElementType());
+          if (!dtype)
+            return fail("tern-lower-to-runtime: the weight must be f16, bf16 or f32");
+          call("matmul", {fn, in, i64c(type.getDimSize(1)), w, i32c(*dtype),
+                          i64c(type.getDimSize(0)), out});
           return success();
         })
         .Case<Relu2Op, SiLUOp, MulOp, AddOp>([&](Operation *e) -> LogicalResult {
-          int64_t kind = isa<Relu2Op>(e) ? 0 : isa<SiLUOp>(e) ? 1 : isa<MulOp>(e) ? 2 : 3;
+          int64_t kind = isa<Relu2Op>(e)  ? TERN_ELEMENTWISE_RELU2
+                         : isa<SiLUOp>(e) ? TERN_ELEMENTWISE_SILU
+                         : isa<MulOp>(e)  ? TERN_ELEMENTWISE_MUL
+                                          : TERN_ELEMENTWISE_ADD;
           TRY(a, arenaArg(e->getOperand(0)))
           Value rhs;
           if (e->getNumOperands() > 1) {

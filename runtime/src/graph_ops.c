@@ -122,16 +122,16 @@ int32_t tern_op_elementwise(tern_exec *exec, int32_t kind, int64_t a, int64_t b,
                             int64_t out) {
   int64_t n = exec->n_tokens * width;
   switch (kind) {
-  case 0:
+  case TERN_ELEMENTWISE_RELU2:
     tern_relu2_generic(f32(exec, a), n, f32(exec, out));
     return 0;
-  case 1:
+  case TERN_ELEMENTWISE_SILU:
     tern_silu_generic(f32(exec, a), n, f32(exec, out));
     return 0;
-  case 2:
+  case TERN_ELEMENTWISE_MUL:
     tern_mul_generic(f32(exec, a), f32(exec, b), n, f32(exec, out));
     return 0;
-  case 3:
+  case TERN_ELEMENTWISE_ADD:
     tern_add_generic(f32(exec, a), f32(exec, b), n, f32(exec, out));
     return 0;
   default:

@@ -377,6 +377,11 @@ int main(int argc, char **argv) {
   for (int p = int(first) + (first == Phase::Import ? 1 : 0); p <= int(stop.phase); ++p) {
     Phase phase = Phase(p);
     auto phaseStart = std::chrono::steady_clock::now();
+    // The phases that take seconds on a full-size model say so before they start.
+    if (phase == Phase::Pack)
+      progress("packing the weights for the selected kernels");
+    else if (phase == Phase::Plan)
+      progress("planning memory and writing the weights file");
     if (phase == Phase::LLVMDialect) {
       if (llvm::Error e = ::tern::codegen::lowerToLLVMDialect(*module))
         return fail(llvm::toString(std::move(e)));
@@ -445,6 +450,8 @@ int main(int argc, char **argv) {
   else
     paths.object = emit == Emit::Obj ? out : temp("model.o");
   auto codegenStart = std::chrono::steady_clock::now();
+  progress(llvm::formatv("generating code for {0}{1}", platform->triple,
+                         emit == Emit::Exe || emit == Emit::Lib ? " and linking" : ""));
   if (llvm::Error e = ::tern::codegen::emitObject(
           *module, {platform->triple, platform->cpu, ""}, paths))
     return fail(llvm::toString(std::move(e)));

@@ -65,7 +65,13 @@ int32_t tern_op_attention(tern_exec *exec, tern_attention_fn kernel, int64_t q, 
                           int64_t layer, float scale, int32_t causal, int64_t out);
 int32_t tern_op_matmul(tern_exec *exec, tern_head_matmul_fn kernel, int64_t in, int64_t k,
                        int64_t w_table, int32_t dtype, int64_t n, int64_t out);
-/* kind: 0 relu2, 1 silu (unary, b = -1), 2 mul, 3 add. */
+/* The elementwise ops; relu2 and silu are unary (b = -1). */
+typedef enum {
+  TERN_ELEMENTWISE_RELU2 = 0,
+  TERN_ELEMENTWISE_SILU = 1,
+  TERN_ELEMENTWISE_MUL = 2,
+  TERN_ELEMENTWISE_ADD = 3
+} tern_elementwise_t;
 int32_t tern_op_elementwise(tern_exec *exec, int32_t kind, int64_t a, int64_t b, int64_t width,
                             int64_t out);
 
