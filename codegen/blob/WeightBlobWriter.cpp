@@ -4,6 +4,7 @@
 #include "tern/weight_blob.h"
 
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <algorithm>
@@ -48,6 +49,7 @@ static llvm::Error streamWeightBlob(const WeightStore &store, llvm::ArrayRef<std
     e.name_size = uint32_t(t->name.size());
     e.dtype = uint8_t(t->dtype);
     e.rank = uint8_t(t->shape.size());
+    e.encoding = uint8_t(t->encoding);
     for (size_t d = 0; d < t->shape.size(); ++d)
       e.dims[d] = t->shape[d];
     offsets[t->name] = offset;
@@ -101,16 +103,62 @@ codegen::buildWeightBlob(const WeightStore &store, llvm::ArrayRef<std::string> n
 
 llvm::Error codegen::writeWeightBlob(const WeightStore &store, llvm::ArrayRef<std::string> names,
                                      llvm::StringRef path, llvm::StringMap<uint64_t> &offsets) {
+  // Written beside the target and renamed over it: the store may be reading the file being
+  // replaced (a .mlir input's weights, mmapped), which keeps its old bytes that way.
+  std::string temp = (path + ".tmp").str();
   std::error_code ec;
-  llvm::raw_fd_ostream out(path, ec, llvm::sys::fs::OF_None);
-  if (ec)
+  {
+    llvm::raw_fd_ostream out(temp, ec, llvm::sys::fs::OF_None);
+    if (ec)
+      return llvm::createStringError(ec, "%s: cannot write the weights file: %s",
+                                     path.str().c_str(), ec.message().c_str());
+    if (llvm::Error e = streamWeightBlob(store, names, out, offsets)) {
+      out.close();
+      llvm::sys::fs::remove(temp);
+      return e;
+    }
+    out.close();
+    if (out.has_error()) {
+      std::error_code error = out.error();
+      out.clear_error();
+      llvm::sys::fs::remove(temp);
+      return llvm::createStringError(error, "%s: writing the weights file failed",
+                                     path.str().c_str());
+    }
+  }
+  if ((ec = llvm::sys::fs::rename(temp, path)))
     return llvm::createStringError(ec, "%s: cannot write the weights file: %s",
                                    path.str().c_str(), ec.message().c_str());
-  if (llvm::Error e = streamWeightBlob(store, names, out, offsets))
-    return e;
-  out.close();
-  if (out.has_error())
-    return llvm::createStringError(out.error(), "%s: writing the weights file failed",
-                                   path.str().c_str());
+  return llvm::Error::success();
+}
+
+llvm::Error codegen::loadWeightBlob(llvm::StringRef path, WeightStore &store) {
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                            /*RequiresNullTerminator=*/false);
+  if (!buffer)
+    return llvm::createStringError(buffer.getError(), "%s: %s", path.str().c_str(),
+                                   buffer.getError().message().c_str());
+  const auto *data = reinterpret_cast<const uint8_t *>((*buffer)->getBufferStart());
+  tern_blob blob;
+  char error[512];
+  if (tern_blob_parse(data, (*buffer)->getBufferSize(), path.str().c_str(), /*verify_data=*/1,
+                      &blob, error, sizeof error) != 0)
+    return llvm::createStringError("%s", error);
+  for (uint32_t i = 0; i < blob.header->count; ++i) {
+    const tern_blob_entry &e = blob.entries[i];
+    StoredTensor t;
+    t.name.assign(blob.names + e.name_offset, e.name_size);
+    if (e.dtype > uint8_t(DType::F8E5M2) || e.encoding > uint8_t(TensorEncoding::TernaryI8))
+      return llvm::createStringError("%s: tensor '%s' has an unknown dtype %u or encoding %u",
+                                     path.str().c_str(), t.name.c_str(), e.dtype, e.encoding);
+    t.dtype = DType(e.dtype);
+    t.encoding = TensorEncoding(e.encoding);
+    t.shape.assign(e.dims, e.dims + e.rank);
+    t.bytes = llvm::ArrayRef<uint8_t>(data + e.offset, e.size);
+    t.origin = path.str();
+    if (llvm::Error err = store.add(std::move(t)))
+      return err;
+  }
+  store.retain(std::move(*buffer));
   return llvm::Error::success();
 }

@@ -27,6 +27,11 @@ llvm::Expected<std::vector<uint8_t>> buildWeightBlob(const WeightStore &store,
 llvm::Error writeWeightBlob(const WeightStore &store, llvm::ArrayRef<std::string> names,
                             llvm::StringRef path, llvm::StringMap<uint64_t> &offsets);
 
+/// Adds every tensor of the weights file at `path` to `store` (mapped, checked: the header, the
+/// table and every tensor's checksum), with its dtype, shape and encoding, so a .mlir that names
+/// them can be compiled on. Errors name the file and the tensor.
+llvm::Error loadWeightBlob(llvm::StringRef path, WeightStore &store);
+
 } // namespace tern::codegen
 
 #endif

@@ -13,6 +13,7 @@
 
 #include "llvm/ADT/SmallString.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <cstring>
 
@@ -129,6 +130,49 @@ TEST_F(WeightBlobTest, OpenMapsAFile) {
   llvm::sys::fs::remove(path);
   EXPECT_EQ(tern_blob_open(path.c_str(), 1, &blob, error, sizeof error), -1);
   EXPECT_EQ(std::string(error), std::string(path.str()) + ": cannot open the weights file");
+}
+
+// ternc reloads a file it wrote beside a .mlir: every tensor comes back with its dtype, shape,
+// encoding (a checkpoint's ternary packing too) and bytes.
+TEST_F(WeightBlobTest, CompilerReloadsWhatItWrote) {
+  tern::StoredTensor packed;
+  packed.name = "layers.0.q_proj.weight";
+  packed.dtype = tern::DType::U8;
+  packed.shape = {8, 4}; // the logical [N, K]; HF packs 4 rows per byte: [2, 4] bytes
+  packed.encoding = tern::TensorEncoding::TernaryHFPacked;
+  ASSERT_FALSE(bool(store.addDerived(std::move(packed), std::vector<uint8_t>(8, 0x9a))));
+  names.push_back("layers.0.q_proj.weight");
+  llvm::SmallString<128> path;
+  ASSERT_FALSE(llvm::sys::fs::createTemporaryFile("tern-blob", "weights", path));
+  ASSERT_FALSE(bool(tern::codegen::writeWeightBlob(store, names, path, offsets)));
+
+  tern::WeightStore reloaded;
+  llvm::Error e = tern::codegen::loadWeightBlob(path, reloaded);
+  ASSERT_FALSE(bool(e)) << llvm::toString(std::move(e));
+  ASSERT_EQ(reloaded.size(), names.size());
+  for (const std::string &name : names) {
+    const tern::StoredTensor *a = store.lookup(name), *b = reloaded.lookup(name);
+    ASSERT_NE(b, nullptr) << name;
+    EXPECT_EQ(a->dtype, b->dtype) << name;
+    EXPECT_EQ(a->encoding, b->encoding) << name;
+    EXPECT_EQ(llvm::ArrayRef<int64_t>(a->shape), llvm::ArrayRef<int64_t>(b->shape)) << name;
+    EXPECT_EQ(a->bytes, b->bytes) << name;
+  }
+  std::vector<int8_t> ternary(32);
+  e = reloaded.readTernary("layers.0.q_proj.weight", ternary);
+  EXPECT_FALSE(bool(e)) << llvm::toString(std::move(e));
+
+  // A damaged file is refused by name, as the runtime refuses it.
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream out(path, ec, llvm::sys::fs::OF_Append);
+    out << "x";
+  }
+  tern::WeightStore damaged;
+  e = tern::codegen::loadWeightBlob(path, damaged);
+  ASSERT_TRUE(bool(e));
+  EXPECT_NE(llvm::toString(std::move(e)).find(std::string(path.str())), std::string::npos);
+  llvm::sys::fs::remove(path);
 }
 
 } // namespace

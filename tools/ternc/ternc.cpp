@@ -1,6 +1,7 @@
 //===- ternc.cpp - the tern compiler driver ---------------------------------------------------===//
 //
 // ternc <checkpoint dir | model.mlir> [--emit=...] [--target=...] -o <output>
+// (a .mlir is IR of any phase that ternc wrote, with the weights file beside it)
 //
 // The phases (docs/design.md), each a pass-manager run whose IR --dump-phases-to keeps and
 // --compile-to stops after:
@@ -66,7 +67,7 @@ enum class Weights { Embed, File };
 
 cl::OptionCategory category("ternc options");
 cl::opt<std::string> input(cl::Positional,
-                           cl::desc("<checkpoint dir, or a .mlir file from --emit=mlir-packed>"),
+                           cl::desc("<checkpoint dir, or a .mlir file ternc wrote (with its .weights)>"),
                            cl::Required, cl::cat(category));
 cl::opt<std::string> output("o",
                             cl::desc("Output file ('-' for stdout; default: stdout for text, "
@@ -190,10 +191,11 @@ std::string besides(llvm::StringRef path, llvm::StringRef extension) {
   return std::string(p);
 }
 
-/// Writes the blob of every tensor the module reads, records each tern.weight's offset and the
-/// blob's identity on the module (tern.weights_size / tern.weights_checksum).
+/// Writes the blob of every tensor the module reads. With `annotate` (a planned module, about
+/// to be lowered), records each tern.weight's offset and the blob's identity on the module
+/// (tern.weights_size / tern.weights_checksum).
 llvm::Error writeBlob(mlir::ModuleOp module, const ::tern::WeightStore &store,
-                      llvm::StringRef path) {
+                      llvm::StringRef path, bool annotate) {
   std::vector<std::string> names;
   llvm::StringSet<> seen;
   module->walk([&](mlir::tern::WeightOp w) {
@@ -203,6 +205,8 @@ llvm::Error writeBlob(mlir::ModuleOp module, const ::tern::WeightStore &store,
   llvm::StringMap<uint64_t> offsets;
   if (llvm::Error e = ::tern::codegen::writeWeightBlob(store, names, path, offsets))
     return e;
+  if (!annotate)
+    return llvm::Error::success();
   auto file = llvm::MemoryBuffer::getFileSlice(path, sizeof(tern_blob_header), 0);
   if (!file)
     return llvm::createStringError(file.getError(), "%s: cannot read back", path.str().c_str());
@@ -268,22 +272,36 @@ int main(int argc, char **argv) {
   std::string blobPath; // the weights blob the offsets point into, once written
   auto start = std::chrono::steady_clock::now();
 
+  bool selected = false; // a .mlir input whose kernels were chosen (and maybe edited) already
   if (llvm::StringRef(input).ends_with(".mlir")) {
-    // A planned module and the weights file written beside it (--emit=mlir-packed -o x.mlir).
+    // IR of any phase and the weights file ternc wrote beside it (-o x.mlir writes x.weights).
     llvm::SourceMgr sources;
     module = mlir::parseSourceFile<mlir::ModuleOp>(input, sources, &ctx);
     if (!module)
       return fail(input + ": cannot parse (see the errors above)");
     auto forward = module->lookupSymbol<mlir::func::FuncOp>("forward");
-    if (!forward || !forward->hasAttr("tern.arena_bytes") ||
-        !(*module)->hasAttr("tern.weights_checksum"))
-      return fail(input + ": a .mlir input must be a planned module with its weights file "
-                          "(ternc --emit=mlir-packed -o model.mlir writes both); earlier IR "
-                          "needs the checkpoint");
-    blobPath = besides(input, "weights");
-    if (!llvm::sys::fs::exists(blobPath))
-      return fail(input + ": its weights file " + blobPath + " is missing");
-    first = Phase::Runtime;
+    if (!forward)
+      return fail(input + ": no func.func @forward (a model ternc imported) in it");
+    std::string inputBlob = besides(input, "weights");
+    if (!llvm::sys::fs::exists(inputBlob))
+      return fail(input + ": its weights file " + inputBlob + " is missing (ternc writes it "
+                          "beside a .mlir output)");
+    if (forward->hasAttr("tern.arena_bytes") && (*module)->hasAttr("tern.weights_checksum")) {
+      // Planned: its offsets point into that file, which is used as it is.
+      blobPath = inputBlob;
+      first = Phase::Runtime;
+    } else {
+      progress("loading " + inputBlob);
+      if (llvm::Error e = ::tern::codegen::loadWeightBlob(inputBlob, store))
+        return fail(llvm::toString(std::move(e)));
+      first = Phase::Optimize; // fusion and packing leave what they did alone
+      if (auto chosen = (*module)->getAttrOfType<mlir::StringAttr>("tern.target")) {
+        selected = true;
+        if (target.getNumOccurrences() && target != chosen.getValue())
+          return fail(input + ": its kernels were selected for " + chosen.getValue() +
+                      ", not --target=" + target + " (start from IR before the select phase)");
+      }
+    }
   } else {
     if (!llvm::sys::fs::is_directory(input))
       return fail(input + ": not a checkpoint folder (expected config.json and *.safetensors) "
@@ -382,7 +400,9 @@ int main(int argc, char **argv) {
       progress("packing the weights for the selected kernels");
     else if (phase == Phase::Plan)
       progress("planning memory and writing the weights file");
-    if (phase == Phase::LLVMDialect) {
+    if (phase == Phase::Select && selected) {
+      progress("keeping the kernels " + input + " selected");
+    } else if (phase == Phase::LLVMDialect) {
       if (llvm::Error e = ::tern::codegen::lowerToLLVMDialect(*module))
         return fail(llvm::toString(std::move(e)));
     } else {
@@ -400,7 +420,7 @@ int main(int argc, char **argv) {
       bool beside = out != "-" && (stop.printIR || emit == Emit::LLVM || emit == Emit::Asm ||
                                    weights == Weights::File);
       blobPath = beside ? besides(out, "weights") : temp("model.weights");
-      if (llvm::Error e = writeBlob(*module, store, blobPath))
+      if (llvm::Error e = writeBlob(*module, store, blobPath, /*annotate=*/true))
         return fail(llvm::toString(std::move(e)));
       auto forward = module->lookupSymbol<mlir::func::FuncOp>("forward");
       auto attr = [&](llvm::StringRef name) {
@@ -423,6 +443,14 @@ int main(int argc, char **argv) {
   }
 
   std::string errorMessage;
+  // IR before the plan phase names tensors of the store: they go beside it, so it can be
+  // compiled on (ternc x.mlir).
+  if (stop.printIR && out != "-" && stop.phase < Phase::Plan) {
+    std::string path = besides(out, "weights");
+    if (llvm::Error e = writeBlob(*module, store, path, /*annotate=*/false))
+      return fail(llvm::toString(std::move(e)));
+    progress("wrote " + path);
+  }
   if (stop.printIR) {
     auto file = mlir::openOutputFile(out, &errorMessage);
     if (!file)

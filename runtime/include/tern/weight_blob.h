@@ -45,7 +45,10 @@ typedef struct {
   uint32_t name_offset, name_size;
   uint8_t dtype;     /* the weight store's DType code (dialects/weights/DType.h) */
   uint8_t rank;      /* <= TERN_BLOB_MAX_RANK */
-  uint8_t reserved[6];
+  uint8_t encoding;  /* the weight store's TensorEncoding: 0 dense elements of dtype; a ternary
+                        matrix in a checkpoint's packing otherwise (runtimes read dense and
+                        packed-layout tensors only; ternc reloads the others) */
+  uint8_t reserved[5];
   int64_t dims[TERN_BLOB_MAX_RANK];
 } tern_blob_entry;
 
