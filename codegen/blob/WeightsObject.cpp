@@ -33,7 +33,7 @@ llvm::Error tern::codegen::writeWeightsObject(llvm::StringRef blobPath,
   llvm::Expected<llvm::sys::fs::file_t> in = llvm::sys::fs::openNativeFileForRead(blobPath);
   if (!in)
     return in.takeError();
-  auto closeIn = llvm::make_scope_exit([&] { llvm::sys::fs::closeFile(*in); });
+  llvm::scope_exit closeIn([&] { llvm::sys::fs::closeFile(*in); });
 
   // .rodata.tern_weights: the blob, then its size (8-byte aligned).
   const uint64_t dataOffset = 64; // right after the ELF header, 64-byte aligned

@@ -374,7 +374,7 @@ int main(int argc, char **argv) {
   };
   // With a binary output and --weights=embed, the blob is an intermediate file.
   llvm::SmallString<128> tempDir;
-  auto cleanup = llvm::make_scope_exit([&] {
+  llvm::scope_exit cleanup([&] {
     if (!tempDir.empty())
       llvm::sys::fs::remove_directories(tempDir);
   });
