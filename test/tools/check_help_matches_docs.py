@@ -1,9 +1,10 @@
 #!/usr/bin/python3
-"""check_help_matches_docs.py HELP_TEXT DOCS_MD
+"""check_help_matches_docs.py HELP_TEXT DOCS_MD [SECTION]
 
 Fails, listing the differences, unless the options printed by `TOOL --help` (HELP_TEXT; the tool
 is named by its USAGE line) are exactly the options in the option table of the `## TOOL` section
-of DOCS_MD (rows starting with `--name` or `-o`)."""
+of DOCS_MD (rows starting with `--name` or `-o`). SECTION names the `## ` section when it is not
+the tool's name (the compiled executable, whose name is the model's)."""
 
 import re
 import sys
@@ -28,16 +29,16 @@ def doc_options(text, tool):
     return set(re.findall(r"(?m)^\| `(-{1,2}[A-Za-z0-9][A-Za-z0-9-]*)", body)) - GENERIC
 
 
-def main(help_path, docs_path):
+def main(help_path, docs_path, section=None):
     with open(help_path) as f:
         text = f.read()
-    usage = re.search(r"(?m)^USAGE: (\S+)", text)
+    usage = re.search(r"(?im)^USAGE: (\S+)", text)
     if not usage:
         sys.exit("no USAGE line in %s" % help_path)
     tool = usage.group(1)
     have = help_options(text)
     with open(docs_path) as f:
-        documented = doc_options(f.read(), tool)
+        documented = doc_options(f.read(), section or tool)
     ok = True
     for o in sorted(have - documented):
         print("%s --help has %s, which docs do not describe" % (tool, o))
