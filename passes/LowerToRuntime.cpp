@@ -307,8 +307,11 @@ struct Lowering {
           std::optional<int64_t> dtype = dtypeCode(type.getElementType());
           if (!dtype)
             return fail("tern-lower-to-runtime: the weight must be f16, bf16 or f32");
+          bool isLogits = llvm::any_of(m.getResult().getUsers(), [](Operation *user) {
+            return isa<func::ReturnOp>(user);
+          });
           call("matmul", {fn, in, i64c(type.getDimSize(1)), w, i32c(*dtype),
-                          i64c(type.getDimSize(0)), out});
+                          i64c(type.getDimSize(0)), i32c(isLogits), out});
           return success();
         })
         .Case<Relu2Op, SiLUOp, MulOp, AddOp>([&](Operation *e) -> LogicalResult {

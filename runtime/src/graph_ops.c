@@ -110,9 +110,11 @@ int32_t tern_op_attention(tern_exec *exec, tern_attention_fn kernel, int64_t q, 
 }
 
 int32_t tern_op_matmul(tern_exec *exec, tern_head_matmul_fn kernel, int64_t in, int64_t k,
-                       int64_t w_table, int32_t dtype, int64_t n, int64_t out) {
-  if (kernel(f32(exec, in), exec->n_tokens, k, weight(exec, w_table), (tern_dtype_t)dtype, n,
-             f32(exec, out)) != 0)
+                       int64_t w_table, int32_t dtype, int64_t n, int32_t is_logits,
+                       int64_t out) {
+  int64_t first = is_logits && exec->last_logits_only ? exec->n_tokens - 1 : 0;
+  if (kernel(f32(exec, in) + first * k, exec->n_tokens - first, k, weight(exec, w_table),
+             (tern_dtype_t)dtype, n, f32(exec, out) + first * n) != 0)
     return fail(exec, "tern.matmul (%lldx%lld): the kernel rejected its buffers", (long long)n,
                 (long long)k);
   return 0;

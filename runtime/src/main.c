@@ -141,17 +141,17 @@ static int run_bench(const char *program, tern_model *model, const char *token_l
   }
   char error[512];
   tern_session *session = NULL;
-  float *logits = malloc(sizeof(float) * (size_t)(n * d->vocab));
+  float *logits = malloc(sizeof(float) * (size_t)d->vocab);
   int status = 1;
   if (!logits || tern_session_create(model, &session, error, sizeof error) != 0) {
     fprintf(stderr, "%s: error: %s\n", program, logits ? error : "out of memory");
   } else {
     double start = now();
-    if (tern_session_eval(session, prompt, n, 0, logits, error, sizeof error) != 0) {
+    if (tern_session_eval_last(session, prompt, n, 0, logits, error, sizeof error) != 0) {
       fprintf(stderr, "%s: error: %s\n", program, error);
     } else {
       double prefilled = now();
-      int32_t next = (int32_t)argmax(logits + (n - 1) * d->vocab, d->vocab);
+      int32_t next = (int32_t)argmax(logits, d->vocab);
       long long done = 0;
       for (; done < steps; ++done) {
         if (tern_session_eval(session, &next, 1, 1, logits, error, sizeof error) != 0) {

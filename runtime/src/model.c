@@ -141,8 +141,10 @@ void tern_session_destroy(tern_session *s) {
 
 int64_t tern_session_position(const tern_session *s) { return s->position; }
 
-int tern_session_eval(tern_session *s, const int32_t *tokens, int64_t n, int64_t chunk,
-                      float *logits, char *error, size_t error_size) {
+/* Runs the tokens in calls of at most `chunk`; copies every token's logits to `logits`, or
+ * with `last_only` the last token's to `logits` [vocab]. */
+static int eval(tern_session *s, const int32_t *tokens, int64_t n, int64_t chunk, int last_only,
+                float *logits, char *error, size_t error_size) {
   const tern_model_desc *d = s->model->desc;
   if (chunk <= 0 || chunk > d->max_tokens)
     chunk = d->max_tokens;
@@ -169,12 +171,27 @@ int tern_session_eval(tern_session *s, const int32_t *tokens, int64_t n, int64_t
     exec.positions = s->positions;
     exec.n_tokens = t;
     exec.context = d->context;
+    exec.last_logits_only = last_only;
     if (tern_model_forward(&exec) != 0)
       return fail(error, error_size, "%s", exec.error);
-    if (logits)
-      memcpy(logits + done * d->vocab, s->arena + d->logits_offset,
-             (size_t)(t * d->vocab) * sizeof(float));
+    const float *computed = (const float *)(s->arena + d->logits_offset);
+    if (logits && !last_only)
+      memcpy(logits + done * d->vocab, computed, (size_t)(t * d->vocab) * sizeof(float));
+    else if (logits && done + t == n)
+      memcpy(logits, computed + (t - 1) * d->vocab, (size_t)d->vocab * sizeof(float));
   }
   s->position = start + n;
   return 0;
+}
+
+int tern_session_eval(tern_session *s, const int32_t *tokens, int64_t n, int64_t chunk,
+                      float *logits, char *error, size_t error_size) {
+  return eval(s, tokens, n, chunk, 0, logits, error, error_size);
+}
+
+int tern_session_eval_last(tern_session *s, const int32_t *tokens, int64_t n, int64_t chunk,
+                           float *last_logits, char *error, size_t error_size) {
+  if (n < 1)
+    return fail(error, error_size, "no tokens to evaluate");
+  return eval(s, tokens, n, chunk, 1, last_logits, error, error_size);
 }

@@ -30,8 +30,9 @@
 // CHECK: llvm.mlir.addressof @tern_rope_variant_generic
 // CHECK: call @tern_op_rope
 // CHECK: call @tern_op_elementwise
+// The head's result is the returned logits (is_logits = 1: a prompt can skip all rows but the last).
 // CHECK: llvm.mlir.addressof @tern_head_matmul_dispatch
-// CHECK: call @tern_op_matmul
+// CHECK: call @tern_op_matmul(%arg0, %{{.+}}, %c9216_i64{{[_0-9]*}}, %c16_i64{{[_0-9]*}}, %c128_i64{{[_0-9]*}}, %c2_i32{{[_0-9]*}}, %c16_i64{{[_0-9]*}}, %c1_i32{{[_0-9]*}}, %c10240_i64{{[_0-9]*}})
 // CHECK: return %{{.+}} : i32
 // CHECK: ^[[FAIL]](%[[CODE:.+]]: i32):
 // CHECK-NEXT: return %[[CODE]] : i32

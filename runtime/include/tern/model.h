@@ -63,6 +63,10 @@ int64_t tern_session_position(const tern_session *session);
  * with a message; the session's position is then unchanged. */
 int tern_session_eval(tern_session *session, const int32_t *tokens, int64_t n, int64_t chunk,
                       float *logits, char *error, size_t error_size);
+/* The same, but only the last token's logits ([vocab] floats; what a prompt before generation
+ * needs): the output head runs for one token per call instead of all of them. */
+int tern_session_eval_last(tern_session *session, const int32_t *tokens, int64_t n,
+                           int64_t chunk, float *last_logits, char *error, size_t error_size);
 
 #ifdef __cplusplus
 }

@@ -34,6 +34,7 @@ typedef struct {
   const int32_t *positions; /* [n_tokens], each in [0, context) */
   int64_t n_tokens;         /* 1 .. max_tokens */
   int64_t context;
+  int32_t last_logits_only; /* the head computes the last token's logits only (prefill) */
   char error[256];          /* the first failure's message */
 } tern_exec;
 
@@ -63,8 +64,11 @@ int32_t tern_op_rope(tern_exec *exec, tern_rope_fn kernel, int64_t in, int64_t w
 int32_t tern_op_attention(tern_exec *exec, tern_attention_fn kernel, int64_t q, int64_t k,
                           int64_t v, int64_t heads, int64_t kv_heads, int64_t head_dim,
                           int64_t layer, float scale, int32_t causal, int64_t out);
+/* is_logits: its result is the forward's logits, so with exec->last_logits_only only the last
+ * token's row is computed (a prompt needs no other; the head is most of a prefill's time). */
 int32_t tern_op_matmul(tern_exec *exec, tern_head_matmul_fn kernel, int64_t in, int64_t k,
-                       int64_t w_table, int32_t dtype, int64_t n, int64_t out);
+                       int64_t w_table, int32_t dtype, int64_t n, int32_t is_logits,
+                       int64_t out);
 /* The elementwise ops; relu2 and silu are unary (b = -1). */
 typedef enum {
   TERN_ELEMENTWISE_RELU2 = 0,

@@ -2,6 +2,7 @@
  * opens the model with its embedded weights, runs two tokens and prints what it learned. */
 #include "libtiny.h"
 
+#include <math.h>
 #include <stdio.h>
 
 int main(void) {
@@ -19,6 +20,23 @@ int main(void) {
   const tern_model_desc *d = tern_model_describe(model);
   printf("%s for %s: position %lld, vocab %lld, logit[1][0] %g\n", d->family, d->target,
          (long long)tern_session_position(session), (long long)d->vocab, logits[d->vocab]);
+  tern_session_destroy(session);
+
+  /* A prompt's last logits alone (the head runs for the last token only) are the last row. */
+  static float last[TERN_COMPILED_VOCAB];
+  if (tern_session_create(model, &session, error, sizeof error) != 0 ||
+      tern_session_eval_last(session, tokens, 2, 0, last, error, sizeof error) != 0) {
+    printf("error: %s\n", error);
+    return 1;
+  }
+  float worst = 0, scale = 0;
+  for (int v = 0; v < TERN_COMPILED_VOCAB; ++v) {
+    float diff = fabsf(last[v] - logits[TERN_COMPILED_VOCAB + v]);
+    worst = diff > worst ? diff : worst;
+    scale = fabsf(last[v]) > scale ? fabsf(last[v]) : scale;
+  }
+  printf("last-only logits %s the last row (relative difference %.1e)\n",
+         worst <= 1e-5f * scale ? "match" : "DIFFER FROM", worst / scale);
   tern_session_destroy(session);
   tern_model_close(model);
   return 0;
