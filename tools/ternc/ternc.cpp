@@ -336,6 +336,10 @@ int main(int argc, char **argv) {
       return fail(llvm::toString(std::move(e)));
   }
 
+  if (first == Phase::Runtime && stop.phase < Phase::Plan)
+    return fail(input + ": a planned module is past the " + kPhaseNames[int(stop.phase)] +
+                " phase");
+
   // The phases after import, one pass-manager run each.
   mlir::DefaultTimingManager timing;
   mlir::applyDefaultTimingManagerCLOptions(timing);
@@ -450,6 +454,12 @@ int main(int argc, char **argv) {
     if (llvm::Error e = writeBlob(*module, store, path, /*annotate=*/false))
       return fail(llvm::toString(std::move(e)));
     progress("wrote " + path);
+  }
+  // A planned input printed again keeps its weights file beside it.
+  if (stop.printIR && out != "-" && first == Phase::Runtime &&
+      besides(out, "weights") != blobPath) {
+    if (std::error_code ec = llvm::sys::fs::copy_file(blobPath, besides(out, "weights")))
+      return fail(besides(out, "weights") + ": " + ec.message());
   }
   if (stop.printIR) {
     auto file = mlir::openOutputFile(out, &errorMessage);
