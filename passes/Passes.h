@@ -27,6 +27,14 @@ std::unique_ptr<Pass> createTernPackWeightsPass(::tern::WeightStore &store);
 /// ternc runs them (they commute; see docs/passes.md).
 void addOptimizePasses(OpPassManager &pm);
 
+/// The plan phase: the KV cache's context fixed at `context` positions, and the activations
+/// planned for calls of at most `maxTokens` tokens (longer prompts run in several calls).
+void addPlanPasses(OpPassManager &pm, int64_t context, int64_t maxTokens);
+
+/// The runtime phase: tern-lower-to-runtime, then CSE so each constant appears once and the
+/// calls read as a table.
+void addRuntimePasses(OpPassManager &pm);
+
 #define GEN_PASS_DECL
 #include "passes/Passes.h.inc"
 

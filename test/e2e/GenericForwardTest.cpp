@@ -279,10 +279,8 @@ TEST_P(GenericForwardTest, PackedGraphMatchesReference) {
 /// arena smaller than the sum of the buffers.
 TEST_P(GenericForwardTest, PlannedArenaHasNoOverlaps) {
   mlir::PassManager pm(&ctx);
-  pm.addPass(mlir::tern::createTernSetContextLengthPass(
-      mlir::tern::TernSetContextLengthPassOptions{128, false}));
   mlir::tern::addOptimizePasses(pm);
-  pm.addNestedPass<mlir::func::FuncOp>(mlir::tern::createTernPlanMemoryPass());
+  mlir::tern::addPlanPasses(pm, /*context=*/128, /*maxTokens=*/128);
   ASSERT_TRUE(mlir::succeeded(pm.run(*module)));
   int64_t arena = forward->getAttrOfType<mlir::IntegerAttr>("tern.arena_bytes").getInt();
   struct Buffer {

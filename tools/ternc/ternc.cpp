@@ -36,7 +36,6 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Support/Timing.h"
-#include "mlir/Transforms/Passes.h"
 
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringSet.h"
@@ -52,6 +51,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
+#include <functional>
 #include <cstring>
 #include <sys/resource.h>
 
@@ -240,6 +240,90 @@ llvm::Error dumpPhase(mlir::ModuleOp module, Phase phase) {
   out << "\n";
   return llvm::Error::success();
 }
+/// --emit=llvm|asm|obj|lib|exe: LLVM IR, assembly or the object, in process; for lib and exe,
+/// the weights object (--weights=embed) and the link with the runtime archive.
+int emitNative(mlir::ModuleOp module, const std::string &out, const std::string &blobPath,
+               int64_t vocab, const char *argv0,
+               const std::function<std::string(llvm::StringRef)> &temp,
+               std::chrono::steady_clock::time_point start) {
+  // LLVM IR, assembly or the object, in process.
+  auto targetAttr = module->getAttrOfType<mlir::StringAttr>("tern.target");
+  std::optional<Platform> platform =
+      targetAttr ? platformOf(targetAttr.getValue()) : std::nullopt;
+  if (!platform)
+    return fail("no platform for target '" + (targetAttr ? targetAttr.getValue() : "?") + "'");
+  ::tern::codegen::EmitPaths paths;
+  std::string textPath = out == "-" ? temp("model.txt") : out;
+  if (emit == Emit::LLVM)
+    paths.llvmIR = textPath;
+  else if (emit == Emit::Asm)
+    paths.assembly = textPath;
+  else
+    paths.object = emit == Emit::Obj ? out : temp("model.o");
+  auto codegenStart = std::chrono::steady_clock::now();
+  progress(llvm::formatv("generating code for {0}{1}", platform->triple,
+                         emit == Emit::Exe || emit == Emit::Lib ? " and linking" : ""));
+  if (llvm::Error e = ::tern::codegen::emitObject(
+          module, {platform->triple, platform->cpu, ""}, paths))
+    return fail(llvm::toString(std::move(e)));
+  if (out == "-") {
+    auto text = llvm::MemoryBuffer::getFile(textPath);
+    if (!text)
+      return fail(textPath + ": " + text.getError().message());
+    llvm::outs() << (*text)->getBuffer();
+  }
+
+  if (emit == Emit::Lib || emit == Emit::Exe) {
+    llvm::Expected<std::string> clang = findLinker(linker);
+    if (!clang)
+      return fail(llvm::toString(clang.takeError()));
+    llvm::Expected<std::string> rtDir = findRuntimeDir(runtimeDir, argv0);
+    if (!rtDir)
+      return fail(llvm::toString(rtDir.takeError()));
+    std::vector<std::string> objects{paths.object};
+    if (weights == Weights::Embed) {
+      std::string weightsObject = temp("weights.o");
+      if (llvm::Error e = ::tern::codegen::writeWeightsObject(
+              blobPath, weightsObject,
+              platform->arch == "aarch64" ? ::tern::codegen::ObjectMachine::AArch64
+                                          : ::tern::codegen::ObjectMachine::X86_64))
+        return fail(llvm::toString(std::move(e)));
+      objects.push_back(weightsObject);
+    }
+    if (emit == Emit::Lib && objects.size() > 1) {
+      // One member for the model and its weights: the runtime refers to the weights only
+      // weakly, which would not pull a separate member out of the archive.
+      std::string combined = temp("tern_model.o");
+      if (llvm::Error e = linkRelocatable(*clang, *platform, objects, combined))
+        return fail(llvm::toString(std::move(e)));
+      objects = {combined};
+    }
+    if (emit == Emit::Exe) {
+      if (llvm::Error e = linkExecutable(*clang, *platform, *rtDir, objects, out, verbose))
+        return fail(llvm::toString(std::move(e)));
+    } else {
+      if (llvm::Error e = writeLibrary(*platform, *rtDir, objects, out))
+        return fail(out + ": " + llvm::toString(std::move(e)));
+      auto intAttr = [&](llvm::StringRef name) {
+        auto a = module->getAttrOfType<mlir::IntegerAttr>(name);
+        return a ? a.getInt() : int64_t(-1);
+      };
+      std::string header = besides(out, "h");
+      if (llvm::Error e = writeLibraryHeader(
+              *rtDir, header, out, input,
+              {{"VOCAB", vocab},
+               {"BOS_TOKEN", intAttr("tern.bos_token_id")},
+               {"EOS_TOKEN", intAttr("tern.eos_token_id")}}))
+        return fail(llvm::toString(std::move(e)));
+      progress("wrote " + header);
+    }
+  }
+  progress(llvm::formatv("wrote {0} for {1} in {2:f2} s (code generation and link {3:f2} s), "
+                         "peak RSS {4:f1} MB",
+                         out == "-" ? "stdout" : out, targetAttr.getValue(), since(start),
+                         since(codegenStart), double(peakRSS()) / 1e6));
+  return 0;
+}
 } // namespace
 
 int main(int argc, char **argv) {
@@ -358,19 +442,11 @@ int main(int argc, char **argv) {
     case Phase::Pack:
       pm.addPass(mlir::tern::createTernPackWeightsPass(store));
       break;
-    case Phase::Plan: {
-      pm.addPass(mlir::tern::createTernSetContextLengthPass(
-          mlir::tern::TernSetContextLengthPassOptions{contextLength, true}));
-      // Activations are planned for one prefill chunk: longer prompts run in several calls.
-      mlir::tern::TernPlanMemoryPassOptions plan;
-      plan.maxTokens = std::min<int64_t>(batch, contextLength);
-      pm.addNestedPass<mlir::func::FuncOp>(mlir::tern::createTernPlanMemoryPass(plan));
+    case Phase::Plan:
+      mlir::tern::addPlanPasses(pm, contextLength, batch);
       break;
-    }
     case Phase::Runtime:
-      pm.addPass(mlir::tern::createTernLowerToRuntimePass());
-      // One constant per value, so the calls read as a table.
-      pm.addPass(mlir::createCSEPass());
+      mlir::tern::addRuntimePasses(pm);
       break;
     case Phase::LLVMDialect:
       break; // codegen's lowering (the same as the micro-kernels')
@@ -473,81 +549,5 @@ int main(int argc, char **argv) {
     return 0;
   }
 
-  // LLVM IR, assembly or the object, in process.
-  auto targetAttr = (*module)->getAttrOfType<mlir::StringAttr>("tern.target");
-  std::optional<Platform> platform =
-      targetAttr ? platformOf(targetAttr.getValue()) : std::nullopt;
-  if (!platform)
-    return fail("no platform for target '" + (targetAttr ? targetAttr.getValue() : "?") + "'");
-  ::tern::codegen::EmitPaths paths;
-  std::string textPath = out == "-" ? temp("model.txt") : out;
-  if (emit == Emit::LLVM)
-    paths.llvmIR = textPath;
-  else if (emit == Emit::Asm)
-    paths.assembly = textPath;
-  else
-    paths.object = emit == Emit::Obj ? out : temp("model.o");
-  auto codegenStart = std::chrono::steady_clock::now();
-  progress(llvm::formatv("generating code for {0}{1}", platform->triple,
-                         emit == Emit::Exe || emit == Emit::Lib ? " and linking" : ""));
-  if (llvm::Error e = ::tern::codegen::emitObject(
-          *module, {platform->triple, platform->cpu, ""}, paths))
-    return fail(llvm::toString(std::move(e)));
-  if (out == "-") {
-    auto text = llvm::MemoryBuffer::getFile(textPath);
-    if (!text)
-      return fail(textPath + ": " + text.getError().message());
-    llvm::outs() << (*text)->getBuffer();
-  }
-
-  if (emit == Emit::Lib || emit == Emit::Exe) {
-    llvm::Expected<std::string> clang = findLinker(linker);
-    if (!clang)
-      return fail(llvm::toString(clang.takeError()));
-    llvm::Expected<std::string> rtDir = findRuntimeDir(runtimeDir, argv[0]);
-    if (!rtDir)
-      return fail(llvm::toString(rtDir.takeError()));
-    std::vector<std::string> objects{paths.object};
-    if (weights == Weights::Embed) {
-      std::string weightsObject = temp("weights.o");
-      if (llvm::Error e = ::tern::codegen::writeWeightsObject(
-              blobPath, weightsObject,
-              platform->arch == "aarch64" ? ::tern::codegen::ObjectMachine::AArch64
-                                          : ::tern::codegen::ObjectMachine::X86_64))
-        return fail(llvm::toString(std::move(e)));
-      objects.push_back(weightsObject);
-    }
-    if (emit == Emit::Lib && objects.size() > 1) {
-      // One member for the model and its weights: the runtime refers to the weights only
-      // weakly, which would not pull a separate member out of the archive.
-      std::string combined = temp("tern_model.o");
-      if (llvm::Error e = linkRelocatable(*clang, *platform, objects, combined))
-        return fail(llvm::toString(std::move(e)));
-      objects = {combined};
-    }
-    if (emit == Emit::Exe) {
-      if (llvm::Error e = linkExecutable(*clang, *platform, *rtDir, objects, out, verbose))
-        return fail(llvm::toString(std::move(e)));
-    } else {
-      if (llvm::Error e = writeLibrary(*platform, *rtDir, objects, out))
-        return fail(out + ": " + llvm::toString(std::move(e)));
-      auto intAttr = [&](llvm::StringRef name) {
-        auto a = (*module)->getAttrOfType<mlir::IntegerAttr>(name);
-        return a ? a.getInt() : int64_t(-1);
-      };
-      std::string header = besides(out, "h");
-      if (llvm::Error e = writeLibraryHeader(
-              *rtDir, header, out, input,
-              {{"VOCAB", vocab},
-               {"BOS_TOKEN", intAttr("tern.bos_token_id")},
-               {"EOS_TOKEN", intAttr("tern.eos_token_id")}}))
-        return fail(llvm::toString(std::move(e)));
-      progress("wrote " + header);
-    }
-  }
-  progress(llvm::formatv("wrote {0} for {1} in {2:f2} s (code generation and link {3:f2} s), "
-                         "peak RSS {4:f1} MB",
-                         out == "-" ? "stdout" : out, targetAttr.getValue(), since(start),
-                         since(codegenStart), double(peakRSS()) / 1e6));
-  return 0;
+  return emitNative(*module, out, blobPath, vocab, argv[0], temp, start);
 }
