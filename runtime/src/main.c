@@ -3,19 +3,23 @@
  *   <model> --tokens 1,2,3 [--dump-logits FILE|-] [--chunk N] [-t N] [--weights FILE]
  *
  * Runs the tokens through the model from position 0 and prints, per position, the most likely
- * next token. --dump-logits writes every position's logits: raw little-endian float32
- * [positions][vocab] to FILE, or one text line per position to stdout with "-". Text generation
- * around this comes with the runtime issue. */
+ * next token; --dump-logits writes every position's logits: raw little-endian float32
+ * [positions][vocab] to FILE, or one text line per position to stdout with "-". With -n it
+ * generates token ids after the prompt with llama.cpp's sampling (tern/sampler.h); text in and
+ * out comes with the tokenizer. Options follow llama-cli's names. */
 /* strtok_r, readlink, PATH_MAX, clock_gettime under -std=c11. */
 #define _GNU_SOURCE
 
 #include "tern/bandwidth.h"
 #include "tern/lut_kernels.h"
 #include "tern/model_abi.h"
+#include "tern/sampler.h"
 #include "tern/thread_pool.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,11 +29,21 @@
 static const char kUsage[] =
     "usage: %s --tokens ID[,ID...] [options]\n"
     "\n"
-    "Runs this compiled model on token ids from position 0 and prints the most likely next\n"
-    "token after each position.\n"
+    "Runs this compiled model on token ids from position 0. Without -n it prints the most likely\n"
+    "next token after each position; with -n it generates tokens after them.\n"
     "\n"
     "options:\n"
-    "  --tokens LIST        comma-separated token ids (required)\n"
+    "  --tokens LIST        comma-separated token ids (required, except for --bench and --info)\n"
+    "  -n, --n-predict N    generate N tokens after the prompt (stops at the end-of-text token\n"
+    "                       unless --ignore-eos)\n"
+    "  --temp T             sampling temperature (default 0.8; 0 is greedy)\n"
+    "  --top-k K            keep the K most likely tokens (default 40; 0 keeps all)\n"
+    "  --top-p P            keep the most likely tokens up to probability P (default 0.95)\n"
+    "  --min-p P            keep tokens at least P times as likely as the best (default 0.05)\n"
+    "  --repeat-penalty X   penalize the last --repeat-last-n tokens (default 1.0: off)\n"
+    "  --repeat-last-n N    how many tokens the penalty looks back (default 64; -1 all)\n"
+    "  --seed S             the sampler's seed (default -1: a new one each run, printed)\n"
+    "  --ignore-eos         keep generating after the end-of-text token\n"
     "  --dump-logits FILE   write every position's logits: float32 [positions][vocab] to FILE,\n"
     "                       or text lines to stdout with '-'\n"
     "  --chunk N            tokens per forward call (default: the compiled maximum; 1 runs the\n"
@@ -184,103 +198,181 @@ static int run_bench(const char *program, tern_model *model, const char *token_l
   return status;
 }
 
-int main(int argc, char **argv) {
-  const char *program = argc > 0 ? argv[0] : "model";
-  const char *token_list = NULL, *dump = NULL, *weights = NULL;
-  long long chunk = 0, threads = 0, bench = 0;
-  int verify = 1, info = 0, quiet = 0;
+/* Everything the command line sets. */
+typedef struct {
+  const char *tokens, *dump, *weights;
+  long long chunk, threads, bench, n_predict, top_k, repeat_last_n, seed;
+  double temp, top_p, min_p, repeat_penalty;
+  int no_verify, info, quiet, ignore_eos, help;
+} cli;
+
+typedef enum { OPT_FLAG, OPT_STRING, OPT_INT, OPT_NUMBER } option_kind;
+
+typedef struct {
+  const char *name, *alias;
+  option_kind kind;
+  size_t offset; /* into cli */
+  double lo, hi; /* the accepted range of numbers */
+  const char *expects;
+} option;
+
+#define FIELD(f) offsetof(cli, f)
+static const option kOptions[] = {
+    {"--tokens", NULL, OPT_STRING, FIELD(tokens), 0, 0, NULL},
+    {"--dump-logits", NULL, OPT_STRING, FIELD(dump), 0, 0, NULL},
+    {"--weights", NULL, OPT_STRING, FIELD(weights), 0, 0, NULL},
+    {"--chunk", NULL, OPT_INT, FIELD(chunk), 1, INT32_MAX, "a positive integer"},
+    {"--threads", "-t", OPT_INT, FIELD(threads), 1, 1024, "a thread count in [1, 1024]"},
+    {"--bench", NULL, OPT_INT, FIELD(bench), 1, INT32_MAX, "a positive number of tokens"},
+    {"--n-predict", "-n", OPT_INT, FIELD(n_predict), 1, INT32_MAX,
+     "a positive number of tokens"},
+    {"--temp", NULL, OPT_NUMBER, FIELD(temp), 0, 1e6, "a temperature >= 0"},
+    {"--top-k", NULL, OPT_INT, FIELD(top_k), 0, INT32_MAX, "an integer >= 0"},
+    {"--top-p", NULL, OPT_NUMBER, FIELD(top_p), 0, 1, "a probability in [0, 1]"},
+    {"--min-p", NULL, OPT_NUMBER, FIELD(min_p), 0, 1, "a probability in [0, 1]"},
+    {"--repeat-penalty", NULL, OPT_NUMBER, FIELD(repeat_penalty), 1e-6, 1e6,
+     "a positive number"},
+    {"--repeat-last-n", NULL, OPT_INT, FIELD(repeat_last_n), -1, INT32_MAX,
+     "-1 (all), 0 (off) or a positive count"},
+    {"--seed", NULL, OPT_INT, FIELD(seed), -1, 4294967295.0, "-1 (random) or a seed in [0, 2^32)"},
+    {"--ignore-eos", NULL, OPT_FLAG, FIELD(ignore_eos), 0, 0, NULL},
+    {"--no-verify", NULL, OPT_FLAG, FIELD(no_verify), 0, 0, NULL},
+    {"--info", NULL, OPT_FLAG, FIELD(info), 0, 0, NULL},
+    {"--quiet", NULL, OPT_FLAG, FIELD(quiet), 0, 0, NULL},
+    {"--help", "-h", OPT_FLAG, FIELD(help), 0, 0, NULL},
+};
+#undef FIELD
+
+/* A number in [lo, hi], all of s. */
+static int parse_number(const char *s, double lo, double hi, double *out) {
+  char *end;
+  errno = 0;
+  double v = strtod(s, &end);
+  if (errno || end == s || *end || !(v >= lo && v <= hi))
+    return -1;
+  *out = v;
+  return 0;
+}
+
+/* Fills *c from argv; returns 0, or the exit status of a usage error (printed). */
+static int parse_args(int argc, char **argv, cli *c) {
+  const char *program = argv[0];
+  memset(c, 0, sizeof *c);
+  tern_sampler_params defaults = tern_sampler_default_params(0);
+  c->temp = defaults.temperature, c->top_k = defaults.top_k, c->top_p = defaults.top_p;
+  c->min_p = defaults.min_p, c->repeat_penalty = defaults.repeat_penalty;
+  c->repeat_last_n = defaults.repeat_last_n, c->seed = -1;
   for (int i = 1; i < argc; ++i) {
     const char *a = argv[i];
-    const char *next = i + 1 < argc ? argv[i + 1] : NULL;
-    if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-      printf(kUsage, program);
-      return 0;
-    } else if (!strcmp(a, "--no-verify")) {
-      verify = 0;
-    } else if (!strcmp(a, "--info")) {
-      info = 1;
-    } else if (!strcmp(a, "--quiet")) {
-      quiet = 1;
-    } else if (!strcmp(a, "--tokens") || !strcmp(a, "--dump-logits") || !strcmp(a, "--chunk") ||
-               !strcmp(a, "-t") || !strcmp(a, "--threads") || !strcmp(a, "--weights") ||
-               !strcmp(a, "--bench")) {
-      if (!next)
-        return usage_error(program, "missing value after", a);
-      ++i;
-      if (!strcmp(a, "--tokens"))
-        token_list = next;
-      else if (!strcmp(a, "--dump-logits"))
-        dump = next;
-      else if (!strcmp(a, "--weights"))
-        weights = next;
-      else if (!strcmp(a, "--bench") && parse_int(next, 1, INT32_MAX, &bench) != 0)
-        return usage_error(program, "--bench expects a positive number of tokens", next);
-      else if (!strcmp(a, "--bench"))
-        continue;
-      else if (!strcmp(a, "--chunk") ? parse_int(next, 1, INT32_MAX, &chunk) != 0
-                                     : parse_int(next, 1, 1024, &threads) != 0)
-        return usage_error(program, !strcmp(a, "--chunk")
-                                        ? "--chunk expects a positive integer"
-                                        : "-t expects a thread count in [1, 1024]",
-                           next);
-    } else {
+    const option *o = NULL;
+    for (size_t k = 0; k < sizeof kOptions / sizeof kOptions[0] && !o; ++k)
+      if (!strcmp(a, kOptions[k].name) || (kOptions[k].alias && !strcmp(a, kOptions[k].alias)))
+        o = &kOptions[k];
+    if (!o)
       return usage_error(program, "unknown argument", a);
+    char *field = (char *)c + o->offset;
+    if (o->kind == OPT_FLAG) {
+      *(int *)field = 1;
+      continue;
+    }
+    if (i + 1 >= argc)
+      return usage_error(program, "missing value after", a);
+    const char *value = argv[++i];
+    char message[128];
+    snprintf(message, sizeof message, "%s expects %s", a, o->expects ? o->expects : "a value");
+    if (o->kind == OPT_STRING) {
+      *(const char **)field = value;
+    } else if (o->kind == OPT_INT) {
+      long long v;
+      if (parse_int(value, (long long)o->lo, (long long)o->hi, &v) != 0)
+        return usage_error(program, message, value);
+      *(long long *)field = v;
+    } else {
+      double v;
+      if (parse_number(value, o->lo, o->hi, &v) != 0)
+        return usage_error(program, message, value);
+      *(double *)field = v;
     }
   }
+  return 0;
+}
 
-  char error[512];
-  char *default_path = NULL;
-  if (!weights && !tern_model_has_embedded_weights())
-    weights = default_path = default_weights_path();
-  double t0 = now();
-  tern_model *model;
-  if (tern_model_open(weights, verify, &model, error, sizeof error) != 0) {
-    fprintf(stderr, "%s: error: %s\n", program, error);
-    free(default_path);
-    return 1;
-  }
+/* -n: the prompt, then up to n_predict sampled tokens, printed as they come. */
+static int run_generate(const char *program, tern_model *model, const cli *c,
+                        const int32_t *prompt, int64_t n, double t0) {
   const tern_model_desc *d = tern_model_describe(model);
-  if (info) {
-    printf("family: %s\ntarget: %s\nvocab: %lld\nlayers: %lld\ncontext: %lld\n"
-           "max_tokens: %lld\narena_bytes: %lld\nweights: %s\n",
-           d->family, d->target, (long long)d->vocab, (long long)d->layers,
-           (long long)d->context, (long long)d->max_tokens, (long long)d->arena_bytes,
-           weights ? weights : "embedded");
-    if (!strcmp(d->target, "x86-64-multi")) {
-      /* What run-time dispatch chose on this CPU (TERN_CPU_DISABLE applies). */
-      tern_cpu_features_t cpu = tern_cpu_features();
-      printf("dispatch: i2 %s, tl1 %s, tl2 %s, decoder %s\n", tern_gemm_i2_select(cpu)->name,
-             tern_gemm_tl1_select(cpu)->name, tern_gemm_tl2_select(cpu)->name,
-             tern_decoder_select(cpu)->name);
+  tern_sampler_params p = tern_sampler_default_params(0);
+  p.temperature = (float)c->temp, p.top_k = (int32_t)c->top_k, p.top_p = (float)c->top_p;
+  p.min_p = (float)c->min_p, p.repeat_penalty = (float)c->repeat_penalty;
+  p.repeat_last_n = (int32_t)c->repeat_last_n;
+  /* A random seed is printed in the range --seed takes, so the run can be repeated. */
+  p.seed = c->seed >= 0 ? (uint64_t)c->seed
+                        : (uint32_t)((uint64_t)time(NULL) ^ ((uint64_t)getpid() * 2654435761u));
+  char error[512];
+  if (tern_sampler_check_params(&p, error, sizeof error) != 0)
+    return usage_error(program, error, NULL);
+  int64_t total = n + c->n_predict;
+  int32_t *history = malloc(sizeof(int32_t) * (size_t)total);
+  float *logits = malloc(sizeof(float) * (size_t)d->vocab);
+  tern_sampler *sampler = tern_sampler_create(&p, d->vocab);
+  tern_session *session = NULL;
+  int status = 1;
+  if (!history || !logits || !sampler) {
+    fprintf(stderr, "%s: error: out of memory\n", program);
+  } else if (tern_session_create(model, &session, error, sizeof error) != 0) {
+    fprintf(stderr, "%s: error: %s\n", program, error);
+  } else {
+    memcpy(history, prompt, sizeof(int32_t) * (size_t)n);
+    double loaded = now();
+    int64_t made = 0;
+    status = 0;
+    if (tern_session_eval_last(session, prompt, n, c->chunk, logits, error, sizeof error) != 0) {
+      fprintf(stderr, "%s: error: %s\n", program, error);
+      status = 1;
     }
-    tern_model_close(model);
-    free(default_path);
-    return 0;
+    double prompted = now();
+    if (!c->quiet && status == 0)
+      printf("generated:");
+    while (status == 0 && made < c->n_predict) {
+      int32_t next = tern_sampler_sample(sampler, logits, history, n + made);
+      history[n + made++] = next;
+      printf(c->quiet && made == 1 ? "%d" : " %d", (int)next);
+      fflush(stdout);
+      if (next == d->eos_token && !c->ignore_eos)
+        break;
+      if (made == c->n_predict)
+        break;
+      if (tern_session_eval(session, &next, 1, 1, logits, error, sizeof error) != 0) {
+        fprintf(stderr, "\n%s: stopped after %lld tokens: %s\n", program, (long long)made,
+                error);
+        status = 1;
+      }
+    }
+    printf("\n");
+    double done = now();
+    if (!c->quiet)
+      fprintf(stderr,
+              "%s: load %.1f ms; prompt %lld tokens in %.1f ms (%.1f tokens/s); generated %lld "
+              "tokens in %.1f ms (%.1f tokens/s); seed %llu\n",
+              program, 1e3 * (loaded - t0), (long long)n, 1e3 * (prompted - loaded),
+              (double)n / (prompted - loaded), (long long)made, 1e3 * (done - prompted),
+              made > 1 ? (double)(made - 1) / (done - prompted) : 0.0,
+              (unsigned long long)p.seed);
   }
-  if (threads > 0)
-    tern_set_num_threads((int)threads);
-  if (bench > 0) {
-    int status = run_bench(program, model, token_list, bench, t0);
-    tern_model_close(model);
-    free(default_path);
-    return status;
-  }
-  if (!token_list) {
-    tern_model_close(model);
-    free(default_path);
-    return usage_error(program, "--tokens is required", NULL);
-  }
-  int32_t *tokens = NULL;
-  int64_t n = 0;
-  if (parse_tokens(token_list, &tokens, &n) != 0 || n == 0) {
-    free(tokens);
-    tern_model_close(model);
-    free(default_path);
-    return usage_error(program, "--tokens expects comma-separated non-negative integers",
-                       token_list);
-  }
-  double loaded = now();
+  tern_session_destroy(session);
+  tern_sampler_free(sampler);
+  free(logits);
+  free(history);
+  return status;
+}
 
+/* The default: every position's most likely next token, and --dump-logits. */
+static int run_logits(const char *program, tern_model *model, const cli *c,
+                      const int32_t *tokens, int64_t n, double t0) {
+  const tern_model_desc *d = tern_model_describe(model);
+  const char *dump = c->dump;
+  char error[512];
+  double loaded = now();
   int status = 1;
   tern_session *session = NULL;
   float *logits = malloc(sizeof(float) * (size_t)(n * d->vocab));
@@ -288,7 +380,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "%s: error: out of memory for %lld x %lld logits\n", program, (long long)n,
             (long long)d->vocab);
   } else if (tern_session_create(model, &session, error, sizeof error) != 0 ||
-             tern_session_eval(session, tokens, n, chunk, logits, error, sizeof error) != 0) {
+             tern_session_eval(session, tokens, n, c->chunk, logits, error, sizeof error) != 0) {
     fprintf(stderr, "%s: error: %s\n", program, error);
   } else {
     double done = now();
@@ -309,13 +401,10 @@ int main(int argc, char **argv) {
         status = 1;
       }
     }
-    if (!quiet && !(dump && !strcmp(dump, "-"))) {
+    if (!c->quiet && !(dump && !strcmp(dump, "-"))) {
       for (int64_t t = 0; t < n; ++t) {
         const float *row = logits + t * d->vocab;
-        int64_t best = 0;
-        for (int64_t v = 1; v < d->vocab; ++v)
-          if (row[v] > row[best])
-            best = v;
+        int64_t best = argmax(row, d->vocab);
         printf("position %lld: token %d -> next %lld (logit %.4f)\n", (long long)t,
                (int)tokens[t], (long long)best, row[best]);
       }
@@ -326,6 +415,70 @@ int main(int argc, char **argv) {
   }
   tern_session_destroy(session);
   free(logits);
+  return status;
+}
+
+/* --info: what the model was compiled for (and, for x86-64-multi, what dispatch chose). */
+static void print_info(const tern_model_desc *d, const char *weights) {
+  printf("family: %s\ntarget: %s\nvocab: %lld\nlayers: %lld\ncontext: %lld\n"
+         "max_tokens: %lld\narena_bytes: %lld\nweights: %s\n",
+         d->family, d->target, (long long)d->vocab, (long long)d->layers, (long long)d->context,
+         (long long)d->max_tokens, (long long)d->arena_bytes, weights ? weights : "embedded");
+  if (!strcmp(d->target, "x86-64-multi")) {
+    /* TERN_CPU_DISABLE applies. */
+    tern_cpu_features_t cpu = tern_cpu_features();
+    printf("dispatch: i2 %s, tl1 %s, tl2 %s, decoder %s\n", tern_gemm_i2_select(cpu)->name,
+           tern_gemm_tl1_select(cpu)->name, tern_gemm_tl2_select(cpu)->name,
+           tern_decoder_select(cpu)->name);
+  }
+}
+
+int main(int argc, char **argv) {
+  const char *program = argc > 0 ? argv[0] : "model";
+  cli c;
+  int usage = parse_args(argc, argv, &c);
+  if (usage != 0)
+    return usage;
+  if (c.help) {
+    printf(kUsage, program);
+    return 0;
+  }
+  if (c.n_predict > 0 && c.dump)
+    return usage_error(program, "--dump-logits writes the prompt's logits; it does not combine "
+                                "with -n", NULL);
+
+  char error[512];
+  const char *weights = c.weights;
+  char *default_path = NULL;
+  if (!weights && !tern_model_has_embedded_weights())
+    weights = default_path = default_weights_path();
+  double t0 = now();
+  tern_model *model;
+  if (tern_model_open(weights, !c.no_verify, &model, error, sizeof error) != 0) {
+    fprintf(stderr, "%s: error: %s\n", program, error);
+    free(default_path);
+    return 1;
+  }
+  int status;
+  int32_t *tokens = NULL;
+  int64_t n = 0;
+  if (c.threads > 0)
+    tern_set_num_threads((int)c.threads);
+  if (c.info) {
+    print_info(tern_model_describe(model), weights);
+    status = 0;
+  } else if (c.bench > 0) {
+    status = run_bench(program, model, c.tokens, c.bench, t0);
+  } else if (!c.tokens) {
+    status = usage_error(program, "--tokens is required", NULL);
+  } else if (parse_tokens(c.tokens, &tokens, &n) != 0 || n == 0) {
+    status = usage_error(program, "--tokens expects comma-separated non-negative integers",
+                         c.tokens);
+  } else if (c.n_predict > 0) {
+    status = run_generate(program, model, &c, tokens, n, t0);
+  } else {
+    status = run_logits(program, model, &c, tokens, n, t0);
+  }
   free(tokens);
   tern_model_close(model);
   free(default_path);

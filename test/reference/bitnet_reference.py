@@ -21,6 +21,7 @@ Model definition (Hugging Face BitNet / Llama code):
 
 Usage:
   bitnet_reference.py MODEL_DIR --tokens 1,2,3 [--out logits.npy]
+  bitnet_reference.py MODEL_DIR --tokens 1,2,3 --generate 32   # greedy generation
 """
 
 import argparse
@@ -228,9 +229,23 @@ def main(argv):
     parser.add_argument("model_dir")
     parser.add_argument("--tokens", required=True, help="comma-separated token ids")
     parser.add_argument("--out", help="write the float64 logits [T, V] here (.npy)")
+    parser.add_argument("--generate", type=int, default=0,
+                        help="greedy generation of N tokens after the prompt: prints the ids "
+                             "and, per step, the margin between the best two logits")
     args = parser.parse_args(argv)
     tokens = [int(t) for t in args.tokens.split(",") if t]
-    logits = Model(args.model_dir).forward(tokens)
+    model = Model(args.model_dir)
+    if args.generate:
+        generated, margins = [], []
+        for _ in range(args.generate):
+            row = model.forward(tokens + generated)[-1]
+            top2 = np.sort(row)[-2:]
+            generated.append(int(np.argmax(row)))
+            margins.append(float(top2[1] - top2[0]))
+        print("generated: " + " ".join(map(str, generated)))
+        print("margins: " + " ".join("%.6g" % m for m in margins))
+        return 0
+    logits = model.forward(tokens)
     if args.out:
         np.save(args.out, logits)
     for t, row in enumerate(logits):
