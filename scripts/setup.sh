@@ -16,6 +16,9 @@ packages=(
   libgtest-dev libbenchmark-dev
   # aarch64 cross tests under user-mode qemu
   g++-aarch64-linux-gnu qemu-user
+  # the tokenizer's pre-tokenizer regex (PCRE2, linked statically into compiled models), for
+  # the host and for aarch64 models (multiarch, added below)
+  libpcre2-dev libpcre2-dev:arm64
 )
 
 log() { printf 'setup: %s\n' "$*"; }
@@ -27,6 +30,11 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
+# The tokenizer's reference (transformers.js from the npm registry) runs on Node.js: Debian's,
+# unless the machine has one (NodeSource's nodejs bundles npm and conflicts with Debian's npm).
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  missing+=(nodejs npm)
+fi
 
 if [ ${#missing[@]} -eq 0 ]; then
   log "all ${#packages[@]} packages are installed"
@@ -37,6 +45,13 @@ sudo=""
 if [ "$(id -u)" -ne 0 ]; then
   command -v sudo >/dev/null || die "not root and no sudo: install as root: ${missing[*]}"
   sudo="sudo"
+fi
+
+# Packages of the aarch64 runtime (":arm64") need the architecture in dpkg.
+if printf '%s\n' "${missing[@]}" | grep -q ':arm64$' &&
+  ! dpkg --print-foreign-architectures | grep -qx arm64; then
+  log "adding the arm64 architecture (for the aarch64 runtime's static libraries)"
+  $sudo dpkg --add-architecture arm64 || die "dpkg --add-architecture arm64 failed"
 fi
 
 log "installing ${#missing[@]} package(s): ${missing[*]}"

@@ -23,6 +23,7 @@
 #include "codegen/ukernels/ObjectEmitter.h"
 #include "dialects/weights/WeightStore.h"
 #include "frontends/hf/HFImporter.h"
+#include "frontends/hf/Tokenizer.h"
 #include "passes/Passes.h"
 #include "tools/common/Registration.h"
 
@@ -202,6 +203,10 @@ llvm::Error writeBlob(mlir::ModuleOp module, const ::tern::WeightStore &store,
     if (seen.insert(w.getName()).second)
       names.push_back(w.getName().str());
   });
+  // The tokenizer's tensors, which no op reads but the program does.
+  for (const char *name : ::tern::hf::kTokenizerTensors)
+    if (store.lookup(name) && seen.insert(name).second)
+      names.push_back(name);
   llvm::StringMap<uint64_t> offsets;
   if (llvm::Error e = ::tern::codegen::writeWeightBlob(store, names, path, offsets))
     return e;
@@ -406,6 +411,10 @@ int main(int argc, char **argv) {
     if (!imported)
       return fail(llvm::toString(imported.takeError()));
     module = std::move(*imported);
+    // The tokenizer travels in the weights blob (runtime/include/tern/tokenizer.h).
+    llvm::Expected<bool> tokenizer = ::tern::hf::importCheckpointTokenizer(input, store);
+    if (!tokenizer)
+      return fail(llvm::toString(tokenizer.takeError()));
     if (mlir::failed(mlir::verify(*module)))
       return fail("the imported module does not verify (an importer bug): see the errors above");
     const auto &t = stats.ternary;

@@ -1,0 +1,362 @@
+/* tokenizer.c - byte-level BPE with a PCRE2 pre-tokenizer (tern/tokenizer.h). */
+#include "tern/tokenizer.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct tern_tokenizer {
+  const uint8_t *vocab;
+  const int64_t *offsets;
+  int64_t vocab_size;
+  const int32_t *merges; /* [n_merges][3] */
+  int64_t n_merges;
+  const int32_t *special;
+  int64_t n_special;
+  int ignore_merges;
+  int32_t bos, eos;
+  int32_t byte_token[256];
+  /* Open addressing: token ids by their bytes; merge ranks by (left, right). -1 is empty. */
+  int32_t *token_table;
+  uint64_t token_mask;
+  int64_t *merge_table; /* rank, keyed by merges[rank] */
+  uint64_t merge_mask;
+  pcre2_code *pattern;
+};
+
+static int fail(char *error, size_t size, const char *format, ...) {
+  if (size > 0) {
+    va_list args;
+    va_start(args, format);
+    vsnprintf(error, size, format, args);
+    va_end(args);
+  }
+  return -1;
+}
+
+static uint64_t table_size(int64_t n) {
+  uint64_t size = 16;
+  while (size < (uint64_t)n * 2)
+    size <<= 1;
+  return size;
+}
+
+static uint64_t pair_hash(int32_t a, int32_t b) {
+  uint64_t x = ((uint64_t)(uint32_t)a << 32) | (uint32_t)b;
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdull;
+  x ^= x >> 33;
+  return x;
+}
+
+int32_t tern_tokenizer_find(const tern_tokenizer *t, const char *text, size_t size) {
+  for (uint64_t h = tern_fnv1a64(text, size) & t->token_mask;; h = (h + 1) & t->token_mask) {
+    int32_t id = t->token_table[h];
+    if (id < 0)
+      return -1;
+    if ((size_t)(t->offsets[id + 1] - t->offsets[id]) == size &&
+        (size == 0 || memcmp(t->vocab + t->offsets[id], text, size) == 0))
+      return id;
+  }
+}
+
+/* The rank of merging (a, b), or -1. */
+static int64_t merge_rank(const tern_tokenizer *t, int32_t a, int32_t b) {
+  for (uint64_t h = pair_hash(a, b) & t->merge_mask;; h = (h + 1) & t->merge_mask) {
+    int64_t rank = t->merge_table[h];
+    if (rank < 0)
+      return -1;
+    if (t->merges[3 * rank] == a && t->merges[3 * rank + 1] == b)
+      return rank;
+  }
+}
+
+/* A tensor of `dtype` (the weight store's codes: U8 1, I32 8, I64 11) and rank `rank`. */
+static const tern_blob_entry *tensor(const tern_blob *blob, const char *name, uint8_t dtype,
+                                     uint8_t rank, char *error, size_t size) {
+  const tern_blob_entry *e = tern_blob_find(blob, name);
+  if (!e) {
+    fail(error, size, "the weights have no tokenizer (no tensor %s): compile the model from a "
+                      "checkpoint with a tokenizer.json",
+         name);
+    return NULL;
+  }
+  if (e->dtype != dtype || e->rank != rank) {
+    fail(error, size, "tensor %s: unexpected dtype %u or rank %u", name, e->dtype, e->rank);
+    return NULL;
+  }
+  return e;
+}
+
+int tern_tokenizer_open(const tern_blob *blob, tern_tokenizer **out, char *error, size_t size) {
+  enum { U8 = 1, I32 = 8, I64 = 11 };
+  *out = NULL;
+  const tern_blob_entry *vocab = tensor(blob, "tokenizer.vocab", U8, 1, error, size);
+  const tern_blob_entry *offsets = tensor(blob, "tokenizer.offsets", I64, 1, error, size);
+  const tern_blob_entry *merges = tensor(blob, "tokenizer.merges", I32, 2, error, size);
+  const tern_blob_entry *special = tensor(blob, "tokenizer.special", I32, 1, error, size);
+  const tern_blob_entry *pattern = tensor(blob, "tokenizer.pattern", U8, 1, error, size);
+  const tern_blob_entry *config = tensor(blob, "tokenizer.config", I64, 1, error, size);
+  if (!vocab || !offsets || !merges || !special || !pattern || !config)
+    return -1;
+  const int64_t *cfg = (const int64_t *)(blob->data + config->offset);
+  if (config->dims[0] < 4 || cfg[3] != TERN_TOKENIZER_VERSION)
+    return fail(error, size, "tensor tokenizer.config: tokenizer format %lld, this runtime "
+                             "reads %d",
+                config->dims[0] < 4 ? -1LL : (long long)cfg[3], TERN_TOKENIZER_VERSION);
+  tern_tokenizer *t = calloc(1, sizeof *t);
+  if (!t)
+    return fail(error, size, "out of memory");
+  t->vocab = blob->data + vocab->offset;
+  t->offsets = (const int64_t *)(blob->data + offsets->offset);
+  t->vocab_size = offsets->dims[0] - 1;
+  t->merges = (const int32_t *)(blob->data + merges->offset);
+  t->n_merges = merges->dims[0];
+  t->special = (const int32_t *)(blob->data + special->offset);
+  t->n_special = special->dims[0];
+  t->ignore_merges = cfg[0] != 0;
+  t->bos = (int32_t)cfg[1];
+  t->eos = (int32_t)cfg[2];
+  /* Every offset in order and inside the vocabulary bytes; every id in range. */
+  int bad = t->vocab_size < 1 || merges->dims[1] != 3;
+  for (int64_t i = 0; !bad && i < t->vocab_size; ++i)
+    bad = t->offsets[i] < 0 || t->offsets[i] > t->offsets[i + 1] ||
+          (uint64_t)t->offsets[i + 1] > vocab->size;
+  for (int64_t i = 0; !bad && i < 3 * t->n_merges; ++i)
+    bad = t->merges[i] < 0 || t->merges[i] >= t->vocab_size;
+  for (int64_t i = 0; !bad && i < t->n_special; ++i)
+    bad = t->special[i] < 0 || t->special[i] >= t->vocab_size;
+  if (bad || t->bos >= t->vocab_size || t->eos >= t->vocab_size) {
+    tern_tokenizer_free(t);
+    return fail(error, size, "the tokenizer tensors are inconsistent (an offset or an id outside "
+                             "the vocabulary)");
+  }
+  t->token_mask = table_size(t->vocab_size) - 1;
+  t->merge_mask = table_size(t->n_merges) - 1;
+  t->token_table = malloc(sizeof(int32_t) * (t->token_mask + 1));
+  t->merge_table = malloc(sizeof(int64_t) * (t->merge_mask + 1));
+  if (!t->token_table || !t->merge_table) {
+    tern_tokenizer_free(t);
+    return fail(error, size, "out of memory");
+  }
+  memset(t->token_table, 0xff, sizeof(int32_t) * (t->token_mask + 1));
+  memset(t->merge_table, 0xff, sizeof(int64_t) * (t->merge_mask + 1));
+  for (int i = 0; i < 256; ++i)
+    t->byte_token[i] = -1;
+  for (int64_t id = 0; id < t->vocab_size; ++id) {
+    const uint8_t *bytes = t->vocab + t->offsets[id];
+    size_t n = (size_t)(t->offsets[id + 1] - t->offsets[id]);
+    if (tern_tokenizer_find(t, (const char *)bytes, n) >= 0)
+      continue; /* a duplicate keeps the lowest id */
+    uint64_t h = tern_fnv1a64(bytes, n) & t->token_mask;
+    while (t->token_table[h] >= 0)
+      h = (h + 1) & t->token_mask;
+    t->token_table[h] = (int32_t)id;
+    if (n == 1 && t->byte_token[bytes[0]] < 0)
+      t->byte_token[bytes[0]] = (int32_t)id;
+  }
+  for (int64_t r = 0; r < t->n_merges; ++r) {
+    if (merge_rank(t, t->merges[3 * r], t->merges[3 * r + 1]) >= 0)
+      continue;
+    uint64_t h = pair_hash(t->merges[3 * r], t->merges[3 * r + 1]) & t->merge_mask;
+    while (t->merge_table[h] >= 0)
+      h = (h + 1) & t->merge_mask;
+    t->merge_table[h] = r;
+  }
+  int code;
+  PCRE2_SIZE at;
+  t->pattern = pcre2_compile(blob->data + pattern->offset, pattern->size,
+                             PCRE2_UTF | PCRE2_UCP | PCRE2_NO_UTF_CHECK, &code, &at, NULL);
+  if (!t->pattern) {
+    PCRE2_UCHAR message[160];
+    pcre2_get_error_message(code, message, sizeof message);
+    tern_tokenizer_free(t);
+    return fail(error, size, "tensor tokenizer.pattern: PCRE2 cannot compile it at offset %zu: "
+                             "%s",
+                (size_t)at, (const char *)message);
+  }
+  *out = t;
+  return 0;
+}
+
+void tern_tokenizer_free(tern_tokenizer *t) {
+  if (!t)
+    return;
+  pcre2_code_free(t->pattern);
+  free(t->token_table);
+  free(t->merge_table);
+  free(t);
+}
+
+int64_t tern_tokenizer_vocab_size(const tern_tokenizer *t) { return t->vocab_size; }
+int32_t tern_tokenizer_bos(const tern_tokenizer *t) { return t->bos; }
+int32_t tern_tokenizer_eos(const tern_tokenizer *t) { return t->eos; }
+
+/* The ids being produced: written while there is room, counted always. */
+typedef struct {
+  int32_t *ids;
+  int64_t capacity, count;
+  int32_t *symbols; /* scratch of one piece's length */
+} sink;
+
+static void emit(sink *s, int32_t id) {
+  if (s->count < s->capacity)
+    s->ids[s->count] = id;
+  s->count++;
+}
+
+/* One pre-tokenized piece: a whole token (ignore_merges), else its bytes merged by rank. */
+static void encode_piece(const tern_tokenizer *t, const uint8_t *bytes, size_t n, sink *s) {
+  if (n == 0)
+    return;
+  if (t->ignore_merges) {
+    int32_t id = tern_tokenizer_find(t, (const char *)bytes, n);
+    if (id >= 0) {
+      emit(s, id);
+      return;
+    }
+  }
+  int32_t *sym = s->symbols;
+  size_t k = 0;
+  for (size_t i = 0; i < n; ++i)
+    sym[k++] = t->byte_token[bytes[i]]; /* -1 if the vocabulary lacks the byte */
+  for (;;) {
+    int64_t best = -1;
+    size_t at = 0;
+    for (size_t i = 0; i + 1 < k; ++i) {
+      if (sym[i] < 0 || sym[i + 1] < 0)
+        continue;
+      int64_t r = merge_rank(t, sym[i], sym[i + 1]);
+      if (r >= 0 && (best < 0 || r < best))
+        best = r, at = i;
+    }
+    if (best < 0)
+      break;
+    sym[at] = t->merges[3 * best + 2];
+    memmove(sym + at + 1, sym + at + 2, sizeof(int32_t) * (k - at - 2));
+    --k;
+  }
+  for (size_t i = 0; i < k; ++i)
+    if (sym[i] >= 0)
+      emit(s, sym[i]);
+}
+
+/* A span without added tokens: the pattern's matches and the gaps between them. */
+static int encode_span(const tern_tokenizer *t, const uint8_t *text, size_t n,
+                       pcre2_match_data *match, sink *s) {
+  size_t off = 0;
+  while (off < n) {
+    int rc = pcre2_match(t->pattern, text, n, off, PCRE2_NO_UTF_CHECK, match, NULL);
+    if (rc == PCRE2_ERROR_NOMATCH) {
+      encode_piece(t, text + off, n - off, s);
+      return 0;
+    }
+    if (rc < 0)
+      return -1;
+    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(match);
+    size_t start = ov[0], end = ov[1];
+    if (start > off)
+      encode_piece(t, text + off, start - off, s);
+    if (end == start) { /* an empty match: take one character as its own piece */
+      end = start + 1;
+      while (end < n && (text[end] & 0xc0) == 0x80)
+        ++end;
+    }
+    encode_piece(t, text + start, end - start, s);
+    off = end;
+  }
+  return 0;
+}
+
+/* The offset of the first byte that is not valid UTF-8, or `n`. */
+static size_t utf8_invalid_at(const uint8_t *p, size_t n) {
+  size_t i = 0;
+  while (i < n) {
+    uint8_t c = p[i];
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (len == 0 || i + len > n)
+      return i;
+    uint32_t cp = len == 1 ? c : len == 2 ? c & 0x1f : len == 3 ? c & 0x0f : c & 0x07;
+    for (size_t j = 1; j < len; ++j) {
+      if ((p[i + j] & 0xc0) != 0x80)
+        return i;
+      cp = (cp << 6) | (p[i + j] & 0x3f);
+    }
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+        cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+      return i;
+    i += len;
+  }
+  return n;
+}
+
+/* The longest added token written at text[0, n), or -1. */
+static int32_t special_at(const tern_tokenizer *t, const uint8_t *text, size_t n,
+                          size_t *length) {
+  int32_t best = -1;
+  *length = 0;
+  for (int64_t i = 0; i < t->n_special; ++i) {
+    int32_t id = t->special[i];
+    size_t len = (size_t)(t->offsets[id + 1] - t->offsets[id]);
+    if (len > *length && len <= n && memcmp(t->vocab + t->offsets[id], text, len) == 0)
+      best = id, *length = len;
+  }
+  return best;
+}
+
+int64_t tern_tokenizer_encode(const tern_tokenizer *t, const char *text, size_t size,
+                              int add_bos, int parse_special, int32_t *ids, int64_t capacity,
+                              char *error, size_t error_size) {
+  const uint8_t *p = (const uint8_t *)text;
+  size_t invalid = utf8_invalid_at(p, size);
+  if (invalid < size)
+    return fail(error, error_size, "the text is not valid UTF-8 at byte %zu", invalid);
+  sink s = {ids, capacity, 0, malloc(sizeof(int32_t) * (size + 1))};
+  pcre2_match_data *match = pcre2_match_data_create_from_pattern(t->pattern, NULL);
+  if (!s.symbols || !match) {
+    free(s.symbols);
+    pcre2_match_data_free(match);
+    return fail(error, error_size, "out of memory");
+  }
+  if (add_bos && t->bos >= 0)
+    emit(&s, t->bos);
+  int status = 0;
+  size_t start = 0;
+  for (size_t i = 0; i < size && status == 0;) {
+    size_t len;
+    int32_t id = parse_special ? special_at(t, p + i, size - i, &len) : -1;
+    if (id < 0) {
+      ++i;
+      continue;
+    }
+    status = encode_span(t, p + start, i - start, match, &s);
+    emit(&s, id);
+    i += len;
+    start = i;
+  }
+  if (status == 0)
+    status = encode_span(t, p + start, size - start, match, &s);
+  free(s.symbols);
+  pcre2_match_data_free(match);
+  if (status != 0)
+    return fail(error, error_size, "the pre-tokenizer's regex failed on the text");
+  return s.count;
+}
+
+int64_t tern_tokenizer_decode(const tern_tokenizer *t, const int32_t *ids, int64_t n, char *out,
+                              size_t capacity) {
+  int64_t total = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    if (ids[i] < 0 || ids[i] >= t->vocab_size)
+      return -1;
+    size_t len = (size_t)(t->offsets[ids[i] + 1] - t->offsets[ids[i]]);
+    if ((size_t)total + len <= capacity)
+      memcpy(out + total, t->vocab + t->offsets[ids[i]], len);
+    total += (int64_t)len;
+  }
+  return total;
+}

@@ -1,0 +1,91 @@
+//===- TokenizeCorpus.cpp - tern's tokenizer on a corpus, for tokenizer_test.py ----------------===//
+//
+//   tern-tokenize-corpus TOKENIZER_JSON TOKENIZER_CONFIG_JSON CORPUS_JSON OUT_JSON
+//
+// The path a compiled program takes: the compiler's converter (frontends/hf/Tokenizer) turns
+// tokenizer.json into the blob tensors, the blob is written and parsed as the runtime parses it,
+// and the runtime's tokenizer encodes every corpus string (added tokens recognized, nothing
+// added) and decodes the ids back. Writes [{"ids": [...], "text": "..."}] like the reference.
+//
+//===------------------------------------------------------------------------------------------===//
+#include "codegen/blob/WeightBlobWriter.h"
+#include "frontends/hf/Tokenizer.h"
+
+#include "tern/tokenizer.h"
+#include "tern/weight_blob.h"
+
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <vector>
+
+static int fail(const llvm::Twine &message) {
+  llvm::errs() << "tern-tokenize-corpus: error: " << message << "\n";
+  return 1;
+}
+
+int main(int argc, char **argv) {
+  if (argc != 5)
+    return fail("usage: tern-tokenize-corpus TOKENIZER_JSON TOKENIZER_CONFIG_JSON CORPUS_JSON "
+                "OUT_JSON");
+  std::string eos;
+  if (auto config = llvm::MemoryBuffer::getFile(argv[2])) {
+    if (auto json = llvm::json::parse((*config)->getBuffer()))
+      if (const llvm::json::Object *o = json->getAsObject()) {
+        if (auto s = o->getString("eos_token"))
+          eos = s->str();
+        else if (const llvm::json::Object *t = o->getObject("eos_token"))
+          eos = t->getString("content").value_or("").str();
+      }
+  }
+  tern::WeightStore store;
+  if (llvm::Error e = tern::hf::importTokenizer(argv[1], eos, store))
+    return fail(llvm::toString(std::move(e)));
+  std::vector<std::string> names(std::begin(tern::hf::kTokenizerTensors),
+                                 std::end(tern::hf::kTokenizerTensors));
+  llvm::StringMap<uint64_t> offsets;
+  auto bytes = tern::codegen::buildWeightBlob(store, names, offsets);
+  if (!bytes)
+    return fail(llvm::toString(bytes.takeError()));
+  tern_blob blob;
+  char error[512];
+  if (tern_blob_parse(bytes->data(), bytes->size(), "tokenizer", 1, &blob, error, sizeof error))
+    return fail(error);
+  tern_tokenizer *tokenizer;
+  if (tern_tokenizer_open(&blob, &tokenizer, error, sizeof error))
+    return fail(error);
+
+  auto corpusFile = llvm::MemoryBuffer::getFile(argv[3]);
+  if (!corpusFile)
+    return fail(llvm::Twine(argv[3]) + ": " + corpusFile.getError().message());
+  auto corpus = llvm::json::parse((*corpusFile)->getBuffer());
+  if (!corpus || !corpus->getAsArray())
+    return fail(llvm::Twine(argv[3]) + ": expected a JSON array of strings");
+  llvm::json::Array out;
+  for (const llvm::json::Value &v : *corpus->getAsArray()) {
+    llvm::StringRef text = v.getAsString().value_or("");
+    std::vector<int32_t> ids(text.size() + 8);
+    int64_t n = tern_tokenizer_encode(tokenizer, text.data(), text.size(), 0, 1, ids.data(),
+                                      int64_t(ids.size()), error, sizeof error);
+    if (n < 0)
+      return fail(error);
+    ids.resize(size_t(n));
+    std::string decoded(text.size() * 2 + 64, '\0');
+    int64_t len = tern_tokenizer_decode(tokenizer, ids.data(), n, decoded.data(), decoded.size());
+    if (len < 0)
+      return fail("decode failed");
+    decoded.resize(size_t(len));
+    llvm::json::Array idList;
+    for (int32_t id : ids)
+      idList.push_back(id);
+    out.push_back(llvm::json::Object{{"ids", std::move(idList)}, {"text", decoded}});
+  }
+  tern_tokenizer_free(tokenizer);
+  std::error_code ec;
+  llvm::raw_fd_ostream file(argv[4], ec);
+  if (ec)
+    return fail(llvm::Twine(argv[4]) + ": " + ec.message());
+  file << llvm::json::Value(std::move(out));
+  return 0;
+}
