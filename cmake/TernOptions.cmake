@@ -43,4 +43,8 @@ if(TERN_ENABLE_AARCH64_TESTS)
   find_program(TERN_QEMU_AARCH64 qemu-aarch64 REQUIRED)
   set(TERN_AARCH64_SYSROOT /usr/aarch64-linux-gnu CACHE PATH "Sysroot passed to qemu-aarch64 -L")
   string(REGEX REPLACE "g\\+\\+$" "gcc" TERN_AARCH64_CC "${TERN_AARCH64_CXX}")
+  # PCRE2 for the aarch64 runtime, unpacked from Debian's libpcre2-dev:arm64 by
+  # scripts/setup.sh (installing the package would bring an arm64 libc that qemu picks up).
+  set(TERN_AARCH64_PCRE2 /usr/local/lib/aarch64-linux-gnu/libpcre2-8.a CACHE FILEPATH
+    "PCRE2's static library for aarch64")
 endif()

@@ -16,9 +16,9 @@ packages=(
   libgtest-dev libbenchmark-dev
   # aarch64 cross tests under user-mode qemu
   g++-aarch64-linux-gnu qemu-user
-  # the tokenizer's pre-tokenizer regex (PCRE2, linked statically into compiled models), for
-  # the host and for aarch64 models (multiarch, added below)
-  libpcre2-dev libpcre2-dev:arm64
+  # the tokenizer's pre-tokenizer regex (PCRE2, linked statically into compiled models; the
+  # aarch64 copy is fetched below)
+  libpcre2-dev
 )
 
 log() { printf 'setup: %s\n' "$*"; }
@@ -36,27 +36,47 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   missing+=(nodejs npm)
 fi
 
+sudo=""
+if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null; then
+  sudo="sudo"
+fi
+need_root() {
+  [ "$(id -u)" -eq 0 ] || [ -n "$sudo" ] || die "not root and no sudo: run as root to install $*"
+}
+
+# The aarch64 runtime links PCRE2's static library for arm64, taken out of Debian's
+# libpcre2-dev:arm64 package without installing it: an installed arm64 libc (which the package
+# would pull in) is found by qemu-aarch64 before the cross toolchain's, and programs built
+# against the cross libc then misbehave under qemu (the thread pool's tests hang).
+arm_pcre2=/usr/local/lib/aarch64-linux-gnu/libpcre2-8.a
+fetch_arm_pcre2() {
+  [ -f "$arm_pcre2" ] && return 0
+  need_root "$arm_pcre2"
+  log "fetching PCRE2 for aarch64 (libpcre2-dev:arm64, unpacked, not installed)"
+  if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    $sudo dpkg --add-architecture arm64 || die "dpkg --add-architecture arm64 failed"
+    $sudo apt-get update -q || die "apt-get update failed"
+  fi
+  local tmp
+  tmp="$(mktemp -d)"
+  (cd "$tmp" && apt-get download -q libpcre2-dev:arm64 && dpkg-deb -x libpcre2-dev_*_arm64.deb x) ||
+    die "cannot download libpcre2-dev:arm64"
+  $sudo install -D -m 644 "$tmp/x/usr/lib/aarch64-linux-gnu/libpcre2-8.a" "$arm_pcre2" ||
+    die "cannot install $arm_pcre2"
+  rm -rf "$tmp"
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
   log "all ${#packages[@]} packages are installed"
+  fetch_arm_pcre2
   exit 0
 fi
 
-sudo=""
-if [ "$(id -u)" -ne 0 ]; then
-  command -v sudo >/dev/null || die "not root and no sudo: install as root: ${missing[*]}"
-  sudo="sudo"
-fi
-
-# Packages of the aarch64 runtime (":arm64") need the architecture in dpkg.
-if printf '%s\n' "${missing[@]}" | grep -q ':arm64$' &&
-  ! dpkg --print-foreign-architectures | grep -qx arm64; then
-  log "adding the arm64 architecture (for the aarch64 runtime's static libraries)"
-  $sudo dpkg --add-architecture arm64 || die "dpkg --add-architecture arm64 failed"
-fi
-
+need_root "${missing[*]}"
 log "installing ${#missing[@]} package(s): ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -q || die "apt-get update failed"
 $sudo apt-get install -y -q "${missing[@]}" ||
   die "apt-get install failed for: ${missing[*]}"
+fetch_arm_pcre2
 log "done"

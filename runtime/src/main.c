@@ -27,13 +27,17 @@
 #include <unistd.h>
 
 static const char kUsage[] =
-    "usage: %s --tokens ID[,ID...] [options]\n"
+    "usage: %s (-p TEXT | -f FILE | --tokens ID[,ID...]) [options]\n"
     "\n"
-    "Runs this compiled model on token ids from position 0. Without -n it prints the most likely\n"
-    "next token after each position; with -n it generates tokens after them.\n"
+    "Runs this compiled model from position 0 on a prompt. Without -n it prints the most likely\n"
+    "next token after each position; with -n it generates text (or token ids after --tokens).\n"
     "\n"
     "options:\n"
-    "  --tokens LIST        comma-separated token ids (required, except for --bench and --info)\n"
+    "  -p, --prompt TEXT    the prompt, tokenized with the model's tokenizer (BOS first; added\n"
+    "                       tokens such as <|eot_id|> written in it are recognized)\n"
+    "  -f, --file FILE      the prompt, read from FILE\n"
+    "  --tokens LIST        the prompt as comma-separated token ids\n"
+    "  --verbose-prompt     print the prompt's token ids before running it\n"
     "  -n, --n-predict N    generate N tokens after the prompt (stops at the end-of-text token\n"
     "                       unless --ignore-eos)\n"
     "  --temp T             sampling temperature (default 0.8; 0 is greedy)\n"
@@ -200,10 +204,10 @@ static int run_bench(const char *program, tern_model *model, const char *token_l
 
 /* Everything the command line sets. */
 typedef struct {
-  const char *tokens, *dump, *weights;
+  const char *tokens, *prompt, *file, *dump, *weights;
   long long chunk, threads, bench, n_predict, top_k, repeat_last_n, seed;
   double temp, top_p, min_p, repeat_penalty;
-  int no_verify, info, quiet, ignore_eos, help;
+  int no_verify, info, quiet, ignore_eos, help, verbose_prompt;
 } cli;
 
 typedef enum { OPT_FLAG, OPT_STRING, OPT_INT, OPT_NUMBER } option_kind;
@@ -219,6 +223,9 @@ typedef struct {
 #define FIELD(f) offsetof(cli, f)
 static const option kOptions[] = {
     {"--tokens", NULL, OPT_STRING, FIELD(tokens), 0, 0, NULL},
+    {"--prompt", "-p", OPT_STRING, FIELD(prompt), 0, 0, NULL},
+    {"--file", "-f", OPT_STRING, FIELD(file), 0, 0, NULL},
+    {"--verbose-prompt", NULL, OPT_FLAG, FIELD(verbose_prompt), 0, 0, NULL},
     {"--dump-logits", NULL, OPT_STRING, FIELD(dump), 0, 0, NULL},
     {"--weights", NULL, OPT_STRING, FIELD(weights), 0, 0, NULL},
     {"--chunk", NULL, OPT_INT, FIELD(chunk), 1, INT32_MAX, "a positive integer"},
@@ -297,6 +304,47 @@ static int parse_args(int argc, char **argv, cli *c) {
   return 0;
 }
 
+/* Text printed as tokens arrive: bytes of a UTF-8 character split across tokens wait until
+ * the character is complete. */
+typedef struct {
+  char pending[8];
+  size_t n;
+} text_stream;
+
+/* The length of the longest prefix of p[0, n) that ends on a whole UTF-8 character. */
+static size_t complete_utf8(const char *p, size_t n) {
+  size_t i = n;
+  while (i > 0 && n - i < 4 && ((unsigned char)p[i - 1] & 0xc0) == 0x80)
+    --i;
+  if (i == 0)
+    return n; /* no lead byte: print as is */
+  unsigned char lead = (unsigned char)p[i - 1];
+  size_t need = lead < 0x80 ? 1 : (lead >> 5) == 6 ? 2 : (lead >> 4) == 14 ? 3 : 4;
+  return n - (i - 1) >= need ? n : i - 1;
+}
+
+static int print_text(tern_model *model, const int32_t *ids, int64_t n, text_stream *s) {
+  char error[256];
+  int64_t size = tern_model_detokenize(model, ids, n, NULL, 0, error, sizeof error);
+  if (size < 0) {
+    fprintf(stderr, "error: %s\n", error);
+    return -1;
+  }
+  char *buffer = malloc(s->n + (size_t)size + 1);
+  if (!buffer)
+    return -1;
+  memcpy(buffer, s->pending, s->n);
+  tern_model_detokenize(model, ids, n, buffer + s->n, (size_t)size, error, sizeof error);
+  size_t total = s->n + (size_t)size, whole = complete_utf8(buffer, total);
+  if (total - whole >= sizeof s->pending)
+    whole = total;
+  fwrite(buffer, 1, whole, stdout);
+  s->n = total - whole;
+  memcpy(s->pending, buffer + whole, s->n);
+  free(buffer);
+  return 0;
+}
+
 /* -n: the prompt, then up to n_predict sampled tokens, printed as they come. */
 static int run_generate(const char *program, tern_model *model, const cli *c,
                         const int32_t *prompt, int64_t n, double t0) {
@@ -331,14 +379,27 @@ static int run_generate(const char *program, tern_model *model, const cli *c,
       status = 1;
     }
     double prompted = now();
-    if (!c->quiet && status == 0)
+    int text = c->tokens == NULL; /* a text prompt gets text back */
+    text_stream out = {{0}, 0};
+    /* The prompt echoed as text, without the BOS the tokenizer put first. */
+    int64_t skip = n > 0 && prompt[0] == d->bos_token ? 1 : 0;
+    if (status == 0 && text && !c->quiet &&
+        print_text(model, prompt + skip, n - skip, &out) != 0)
+      status = 1;
+    if (!c->quiet && status == 0 && !text)
       printf("generated:");
+    int32_t eot = text ? tern_model_token_id(model, "<|eot_id|>") : -1;
     while (status == 0 && made < c->n_predict) {
       int32_t next = tern_sampler_sample(sampler, logits, history, n + made);
       history[n + made++] = next;
-      printf(c->quiet && made == 1 ? "%d" : " %d", (int)next);
+      if (text) {
+        if (print_text(model, &next, 1, &out) != 0)
+          status = 1;
+      } else {
+        printf(c->quiet && made == 1 ? "%d" : " %d", (int)next);
+      }
       fflush(stdout);
-      if (next == d->eos_token && !c->ignore_eos)
+      if ((next == d->eos_token || (eot >= 0 && next == eot)) && !c->ignore_eos)
         break;
       if (made == c->n_predict)
         break;
@@ -418,6 +479,61 @@ static int run_logits(const char *program, tern_model *model, const cli *c,
   return status;
 }
 
+/* The -p text or the -f file's content, tokenized (BOS first, added tokens recognized). */
+static int tokenize_prompt(const char *program, tern_model *model, const cli *c,
+                           int32_t **tokens, int64_t *n) {
+  char *text = NULL;
+  size_t size = 0;
+  if (c->file) {
+    FILE *f = fopen(c->file, "rb");
+    if (!f) {
+      fprintf(stderr, "%s: error: cannot read %s: %s\n", program, c->file, strerror(errno));
+      return 1;
+    }
+    char chunk[65536];
+    size_t got;
+    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0) {
+      char *grown = realloc(text, size + got);
+      if (!grown) {
+        free(text);
+        fclose(f);
+        return 1;
+      }
+      text = grown;
+      memcpy(text + size, chunk, got);
+      size += got;
+    }
+    fclose(f);
+  } else {
+    size = strlen(c->prompt);
+    text = malloc(size + 1);
+    if (!text)
+      return 1;
+    memcpy(text, c->prompt, size);
+  }
+  char error[256];
+  int64_t count = tern_model_tokenize(model, text ? text : "", size, 1, 1, NULL, 0, error,
+                                      sizeof error);
+  *tokens = count > 0 ? malloc(sizeof(int32_t) * (size_t)count) : NULL;
+  if (count > 0 && *tokens)
+    count = tern_model_tokenize(model, text, size, 1, 1, *tokens, count, error, sizeof error);
+  free(text);
+  if (count <= 0 || !*tokens) {
+    fprintf(stderr, "%s: error: %s: %s\n", program, c->file ? c->file : "the prompt",
+            count == 0 ? "no tokens" : error);
+    return 1;
+  }
+  *n = count;
+  return 0;
+}
+
+static void print_ids(const char *program, const int32_t *ids, int64_t n) {
+  fprintf(stderr, "%s: prompt of %lld tokens:", program, (long long)n);
+  for (int64_t i = 0; i < n; ++i)
+    fprintf(stderr, " %d", (int)ids[i]);
+  fprintf(stderr, "\n");
+}
+
 /* --info: what the model was compiled for (and, for x86-64-multi, what dispatch chose). */
 static void print_info(const tern_model_desc *d, const char *weights) {
   printf("family: %s\ntarget: %s\nvocab: %lld\nlayers: %lld\ncontext: %lld\n"
@@ -469,15 +585,21 @@ int main(int argc, char **argv) {
     status = 0;
   } else if (c.bench > 0) {
     status = run_bench(program, model, c.tokens, c.bench, t0);
-  } else if (!c.tokens) {
-    status = usage_error(program, "--tokens is required", NULL);
-  } else if (parse_tokens(c.tokens, &tokens, &n) != 0 || n == 0) {
+  } else if (!!c.tokens + !!c.prompt + !!c.file != 1) {
+    status = usage_error(program, c.tokens || c.prompt || c.file
+                                      ? "give one prompt: -p, -f or --tokens"
+                                      : "a prompt is required (-p TEXT, -f FILE or --tokens)",
+                         NULL);
+  } else if (c.tokens && (parse_tokens(c.tokens, &tokens, &n) != 0 || n == 0)) {
     status = usage_error(program, "--tokens expects comma-separated non-negative integers",
                          c.tokens);
-  } else if (c.n_predict > 0) {
-    status = run_generate(program, model, &c, tokens, n, t0);
+  } else if (!c.tokens && tokenize_prompt(program, model, &c, &tokens, &n) != 0) {
+    status = 1;
   } else {
-    status = run_logits(program, model, &c, tokens, n, t0);
+    if (c.verbose_prompt)
+      print_ids(program, tokens, n);
+    status = c.n_predict > 0 ? run_generate(program, model, &c, tokens, n, t0)
+                             : run_logits(program, model, &c, tokens, n, t0);
   }
   free(tokens);
   tern_model_close(model);

@@ -2,6 +2,7 @@
 #include "tern/model_abi.h"
 
 #include "tern/cpu.h"
+#include "tern/tokenizer.h"
 #include "tern/weight_blob.h"
 
 #include <stdarg.h>
@@ -16,6 +17,7 @@ extern const uint64_t tern_embedded_weights_size __attribute__((weak));
 struct tern_model {
   const tern_model_desc *desc;
   tern_blob blob;
+  tern_tokenizer *tokenizer; /* opened on first use */
 };
 
 struct tern_session {
@@ -102,6 +104,7 @@ int tern_model_open(const char *weights_path, int verify_data, tern_model **out,
 void tern_model_close(tern_model *model) {
   if (!model)
     return;
+  tern_tokenizer_free(model->tokenizer);
   tern_blob_close(&model->blob);
   free(model);
 }
@@ -194,4 +197,37 @@ int tern_session_eval_last(tern_session *s, const int32_t *tokens, int64_t n, in
   if (n < 1)
     return fail(error, error_size, "no tokens to evaluate");
   return eval(s, tokens, n, chunk, 1, last_logits, error, error_size);
+}
+
+static tern_tokenizer *tokenizer_of(tern_model *m, char *error, size_t error_size) {
+  if (!m->tokenizer && tern_tokenizer_open(&m->blob, &m->tokenizer, error, error_size) != 0)
+    return NULL;
+  return m->tokenizer;
+}
+
+int64_t tern_model_tokenize(tern_model *m, const char *text, size_t size, int add_bos,
+                            int parse_special, int32_t *ids, int64_t capacity, char *error,
+                            size_t error_size) {
+  tern_tokenizer *t = tokenizer_of(m, error, error_size);
+  if (!t)
+    return -1;
+  return tern_tokenizer_encode(t, text, size, add_bos, parse_special, ids, capacity, error,
+                               error_size);
+}
+
+int64_t tern_model_detokenize(tern_model *m, const int32_t *ids, int64_t n, char *out,
+                              size_t capacity, char *error, size_t error_size) {
+  tern_tokenizer *t = tokenizer_of(m, error, error_size);
+  if (!t)
+    return -1;
+  int64_t size = tern_tokenizer_decode(t, ids, n, out, capacity);
+  if (size < 0)
+    return fail(error, error_size, "a token id is outside the vocabulary"), -1;
+  return size;
+}
+
+int32_t tern_model_token_id(tern_model *m, const char *text) {
+  char error[8];
+  tern_tokenizer *t = tokenizer_of(m, error, sizeof error);
+  return t ? tern_tokenizer_find(t, text, strlen(text)) : -1;
 }

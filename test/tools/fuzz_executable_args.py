@@ -10,11 +10,11 @@ import random
 import subprocess
 import sys
 
-FLAGS = ["--tokens", "-n", "--n-predict", "--temp", "--top-k", "--top-p", "--min-p",
+FLAGS = ["--tokens", "-p", "-f", "--verbose-prompt", "-n", "--n-predict", "--temp", "--top-k", "--top-p", "--min-p",
          "--repeat-penalty", "--repeat-last-n", "--seed", "--chunk", "-t", "--threads",
          "--dump-logits", "--weights", "--bench", "--ignore-eos", "--no-verify", "--quiet",
          "--info", "--frobnicate", "-", "--", ""]
-VALUES = ["", "0", "1", "-1", "2", "3", "7", "-7", "1e9", "1e309", "nan", "inf", "-inf", "0.5",
+VALUES = ["", "\xff\xfe not utf-8", "<|eot_id|>", "héllo wörld", "0", "1", "-1", "2", "3", "7", "-7", "1e9", "1e309", "nan", "inf", "-inf", "0.5",
           "abc", "1,2", "1,,2", ",", "502,10", "99999999999", "-0", "4294967296",
           "9223372036854775808", "1 2", "0x10", "/nonexistent/file", "1,2,3,4,5,6,7,8,9,10,11"]
 

@@ -53,6 +53,20 @@ const tern_model_desc *tern_model_describe(const tern_model *model);
 /* Non-zero when the program carries its weights. */
 int tern_model_has_embedded_weights(void);
 
+/* Text to tokens with the model's tokenizer (compiled in from the checkpoint's tokenizer.json;
+ * tern/tokenizer.h): with add_bos, the BOS token first; with parse_special, added tokens written
+ * in the text ("<|eot_id|>") become their ids. Writes at most `capacity` ids and returns how
+ * many the text has, or -1 with a message (no tokenizer, invalid UTF-8). */
+int64_t tern_model_tokenize(tern_model *model, const char *text, size_t size, int add_bos,
+                            int parse_special, int32_t *ids, int64_t capacity, char *error,
+                            size_t error_size);
+/* Tokens to their bytes (at most `capacity` written); returns how many there are, or -1 with a
+ * message. A token may end inside a UTF-8 character. */
+int64_t tern_model_detokenize(tern_model *model, const int32_t *ids, int64_t n, char *out,
+                              size_t capacity, char *error, size_t error_size);
+/* The id of the token whose text is exactly `text` ("<|eot_id|>"), or -1. */
+int32_t tern_model_token_id(tern_model *model, const char *text);
+
 /* A KV cache, an activation arena and a position. */
 int tern_session_create(tern_model *model, tern_session **out, char *error, size_t error_size);
 void tern_session_destroy(tern_session *session);
