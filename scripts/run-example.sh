@@ -5,7 +5,9 @@
 #   3. the executable runs four tokens and prints the most likely next token after each;
 #   4. the independent numpy reference computes the same logits (same argmax expected);
 #   5. the executable decodes 16 tokens against the memory bandwidth measured in the same run;
-#   6. ternc --compile-to=runtime shows the lowered graph a researcher can edit.
+#   6. it generates from a text prompt (the tokenizer compiled in; random weights, so the text
+#      is noise);
+#   7. ternc --compile-to=runtime shows the lowered graph a researcher can edit.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 "$root/scripts/setup.sh"
@@ -24,5 +26,7 @@ echo "example: the numpy reference (float64) on the same tokens:"
 /usr/bin/python3 "$root/test/reference/bitnet_reference.py" "$work/model" --tokens 502,10,20,30
 echo "example: $work/tiny-2b4t --bench 16"
 "$work/tiny-2b4t" --bench 16
+echo "example: $work/tiny-2b4t -p 'The capital of France is' -n 12 --seed 1 --verbose-prompt"
+"$work/tiny-2b4t" -p "The capital of France is" -n 12 --seed 1 --verbose-prompt
 echo "example: ternc $work/model --compile-to=runtime: the first calls of the lowered graph"
 "$bin/ternc" "$work/model" --compile-to=runtime --quiet | grep -m 6 -E "call @tern_op" | cut -c1-150

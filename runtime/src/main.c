@@ -410,6 +410,7 @@ static int run_generate(const char *program, tern_model *model, const cli *c,
       }
     }
     printf("\n");
+    fflush(stdout); /* before the timing on stderr */
     double done = now();
     if (!c->quiet)
       fprintf(stderr,
