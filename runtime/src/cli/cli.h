@@ -1,0 +1,39 @@
+/* cli.h - the compiled executable's command line (runtime/src/cli/, main.c): llama-cli's
+ * option names, one table (options.c), and the run modes (bench.c, generate.c). */
+#ifndef TERN_RUNTIME_CLI_H
+#define TERN_RUNTIME_CLI_H
+
+#include "tern/model.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Everything the command line sets. */
+typedef struct {
+  const char *tokens, *prompt, *file, *dump, *weights;
+  long long chunk, threads, bench, n_predict, top_k, repeat_last_n, seed;
+  double temp, top_p, min_p, repeat_penalty;
+  int no_verify, info, quiet, ignore_eos, help, verbose_prompt;
+} tern_cli;
+
+
+/* Fills *c from argv; returns 0, or the exit status of a usage error (printed). */
+int tern_cli_parse(int argc, char **argv, tern_cli *c);
+void tern_cli_print_usage(const char *program);
+/* Prints "error: message[: value]" and the --help hint; returns 2 (a usage error). */
+int tern_cli_usage_error(const char *program, const char *message, const char *value);
+/* Comma-separated non-negative token ids; 0, or -1 (then *tokens may need freeing). */
+int tern_cli_parse_tokens(const char *list, int32_t **tokens, int64_t *n);
+
+double tern_cli_now(void);
+int64_t tern_cli_argmax(const float *row, int64_t n);
+
+/* --bench: the prompt (token ids, default the BOS token), then `steps` greedy decode steps
+ * against the read bandwidth measured in the same run. */
+int tern_cli_bench(const char *program, tern_model *model, const char *token_list,
+                   long long steps, double t0);
+/* -n: the prompt, then up to c->n_predict sampled tokens, printed as they come. */
+int tern_cli_generate(const char *program, tern_model *model, const tern_cli *c,
+                      const int32_t *prompt, int64_t n, double t0);
+
+#endif

@@ -1,0 +1,138 @@
+/* generate.c - -n: sampled tokens after the prompt, streamed as text or ids. */
+/* getpid under -std=c11. */
+#define _GNU_SOURCE
+
+#include "cli.h"
+
+#include "tern/sampler.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Text printed as tokens arrive: bytes of a UTF-8 character split across tokens wait until
+ * the character is complete. */
+typedef struct {
+  char pending[8];
+  size_t n;
+} text_stream;
+
+/* The length of the longest prefix of p[0, n) that ends on a whole UTF-8 character. */
+static size_t complete_utf8(const char *p, size_t n) {
+  size_t i = n;
+  while (i > 0 && n - i < 4 && ((unsigned char)p[i - 1] & 0xc0) == 0x80)
+    --i;
+  if (i == 0)
+    return n; /* no lead byte: print as is */
+  unsigned char lead = (unsigned char)p[i - 1];
+  size_t need = lead < 0x80 ? 1 : (lead >> 5) == 6 ? 2 : (lead >> 4) == 14 ? 3 : 4;
+  return n - (i - 1) >= need ? n : i - 1;
+}
+
+static int print_text(tern_model *model, const int32_t *ids, int64_t n, text_stream *s) {
+  char error[256];
+  int64_t size = tern_model_detokenize(model, ids, n, NULL, 0, error, sizeof error);
+  if (size < 0) {
+    fprintf(stderr, "error: %s\n", error);
+    return -1;
+  }
+  char *buffer = malloc(s->n + (size_t)size + 1);
+  if (!buffer)
+    return -1;
+  memcpy(buffer, s->pending, s->n);
+  tern_model_detokenize(model, ids, n, buffer + s->n, (size_t)size, error, sizeof error);
+  size_t total = s->n + (size_t)size, whole = complete_utf8(buffer, total);
+  if (total - whole >= sizeof s->pending)
+    whole = total;
+  fwrite(buffer, 1, whole, stdout);
+  s->n = total - whole;
+  memcpy(s->pending, buffer + whole, s->n);
+  free(buffer);
+  return 0;
+}
+
+/* -n: the prompt, then up to n_predict sampled tokens, printed as they come. */
+int tern_cli_generate(const char *program, tern_model *model, const tern_cli *c,
+                        const int32_t *prompt, int64_t n, double t0) {
+  const tern_model_desc *d = tern_model_describe(model);
+  tern_sampler_params p = tern_sampler_default_params(0);
+  p.temperature = (float)c->temp, p.top_k = (int32_t)c->top_k, p.top_p = (float)c->top_p;
+  p.min_p = (float)c->min_p, p.repeat_penalty = (float)c->repeat_penalty;
+  p.repeat_last_n = (int32_t)c->repeat_last_n;
+  /* A random seed is printed in the range --seed takes, so the run can be repeated. */
+  p.seed = c->seed >= 0 ? (uint64_t)c->seed
+                        : (uint32_t)((uint64_t)time(NULL) ^ ((uint64_t)getpid() * 2654435761u));
+  char error[512];
+  if (tern_sampler_check_params(&p, error, sizeof error) != 0)
+    return tern_cli_usage_error(program, error, NULL);
+  int64_t total = n + c->n_predict;
+  int32_t *history = malloc(sizeof(int32_t) * (size_t)total);
+  float *logits = malloc(sizeof(float) * (size_t)d->vocab);
+  tern_sampler *sampler = tern_sampler_create(&p, d->vocab);
+  tern_session *session = NULL;
+  int status = 1;
+  if (!history || !logits || !sampler) {
+    fprintf(stderr, "%s: error: out of memory\n", program);
+  } else if (tern_session_create(model, &session, error, sizeof error) != 0) {
+    fprintf(stderr, "%s: error: %s\n", program, error);
+  } else {
+    memcpy(history, prompt, sizeof(int32_t) * (size_t)n);
+    double loaded = tern_cli_now();
+    int64_t made = 0;
+    status = 0;
+    if (tern_session_eval_last(session, prompt, n, c->chunk, logits, error, sizeof error) != 0) {
+      fprintf(stderr, "%s: error: %s\n", program, error);
+      status = 1;
+    }
+    double prompted = tern_cli_now();
+    int text = c->tokens == NULL; /* a text prompt gets text back */
+    text_stream out = {{0}, 0};
+    /* The prompt echoed as text, without the BOS the tokenizer put first. */
+    int64_t skip = n > 0 && prompt[0] == d->bos_token ? 1 : 0;
+    if (status == 0 && text && !c->quiet &&
+        print_text(model, prompt + skip, n - skip, &out) != 0)
+      status = 1;
+    if (!c->quiet && status == 0 && !text)
+      printf("generated:");
+    int32_t eot = text ? tern_model_token_id(model, "<|eot_id|>") : -1;
+    while (status == 0 && made < c->n_predict) {
+      int32_t next = tern_sampler_sample(sampler, logits, history, n + made);
+      history[n + made++] = next;
+      if (text) {
+        if (print_text(model, &next, 1, &out) != 0)
+          status = 1;
+      } else {
+        printf(c->quiet && made == 1 ? "%d" : " %d", (int)next);
+      }
+      fflush(stdout);
+      if ((next == d->eos_token || (eot >= 0 && next == eot)) && !c->ignore_eos)
+        break;
+      if (made == c->n_predict)
+        break;
+      if (tern_session_eval(session, &next, 1, 1, logits, error, sizeof error) != 0) {
+        fprintf(stderr, "\n%s: stopped after %lld tokens: %s\n", program, (long long)made,
+                error);
+        status = 1;
+      }
+    }
+    printf("\n");
+    fflush(stdout); /* before the timing on stderr */
+    double done = tern_cli_now();
+    if (!c->quiet)
+      fprintf(stderr,
+              "%s: load %.1f ms; prompt %lld tokens in %.1f ms (%.1f tokens/s); generated %lld "
+              "tokens in %.1f ms (%.1f tokens/s); seed %llu\n",
+              program, 1e3 * (loaded - t0), (long long)n, 1e3 * (prompted - loaded),
+              (double)n / (prompted - loaded), (long long)made, 1e3 * (done - prompted),
+              made > 1 ? (double)(made - 1) / (done - prompted) : 0.0,
+              (unsigned long long)p.seed);
+  }
+  tern_session_destroy(session);
+  tern_sampler_free(sampler);
+  free(logits);
+  free(history);
+  return status;
+}
+
