@@ -219,6 +219,16 @@ llvm::Error hf::importTokenizer(llvm::StringRef path, llvm::StringRef eosToken,
   if (!eosToken.empty())
     eos = idOfText(eosToken);
 
+  // Byte-level BPE starts every piece from single bytes: all 256 must be tokens.
+  std::vector<bool> single(256, false);
+  for (const std::string &t : tokens)
+    if (t.size() == 1)
+      single[uint8_t(t[0])] = true;
+  for (int b = 0; b < 256; ++b)
+    if (!single[size_t(b)])
+      return fail(path, "model.vocab: no token for the byte " + std::to_string(b) +
+                            " (a byte-level vocabulary has all 256)");
+
   std::vector<uint8_t> bytes;
   std::vector<int64_t> offsets{0};
   for (const std::string &t : tokens) {
