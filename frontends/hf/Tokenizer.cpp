@@ -13,6 +13,7 @@
 using namespace tern;
 namespace json = llvm::json;
 
+const char *const hf::kChatTensor = "tokenizer.chat";
 const char *const hf::kTokenizerTensors[6] = {"tokenizer.vocab",   "tokenizer.offsets",
                                               "tokenizer.merges",  "tokenizer.special",
                                               "tokenizer.pattern", "tokenizer.config"};
@@ -256,13 +257,22 @@ llvm::Error hf::importTokenizer(llvm::StringRef path, llvm::StringRef eosToken,
   return addTensor(store, kTokenizerTensors[5], DType::I64, {4}, config, path);
 }
 
+std::string hf::chatFormat(llvm::StringRef t) {
+  // Llama 3's header format: every message as <|start_header_id|>role<|end_header_id|>\n\n
+  // content (trimmed) <|eot_id|>, the BOS before the first, then the assistant's header.
+  bool llama3 = t.contains("<|start_header_id|>") && t.contains("<|end_header_id|>") &&
+                t.contains("<|eot_id|>") && t.contains("message['role']") &&
+                t.contains("message['content'] | trim") && t.contains("bos_token");
+  return llama3 ? "llama3-header" : "";
+}
+
 llvm::Expected<bool> hf::importCheckpointTokenizer(llvm::StringRef dir, WeightStore &store) {
   llvm::SmallString<256> path(dir), configPath(dir);
   llvm::sys::path::append(path, "tokenizer.json");
   llvm::sys::path::append(configPath, "tokenizer_config.json");
   if (!llvm::sys::fs::exists(path))
     return false;
-  std::string eos;
+  std::string eos, chat;
   if (auto buffer = llvm::MemoryBuffer::getFile(configPath)) {
     llvm::Expected<json::Value> config = json::parse((*buffer)->getBuffer());
     if (!config)
@@ -272,9 +282,16 @@ llvm::Expected<bool> hf::importCheckpointTokenizer(llvm::StringRef dir, WeightSt
         eos = s->str();
       else if (const json::Object *o = c->getObject("eos_token"))
         eos = o->getString("content").value_or("").str();
+      chat = chatFormat(c->getString("chat_template").value_or(""));
     }
   }
   if (llvm::Error e = importTokenizer(path, eos, store))
     return std::move(e);
+  if (!chat.empty()) {
+    std::vector<uint8_t> bytes(chat.begin(), chat.end());
+    if (llvm::Error e = addTensor(store, kChatTensor, DType::U8, {int64_t(bytes.size())}, bytes,
+                                  configPath))
+      return std::move(e);
+  }
   return true;
 }

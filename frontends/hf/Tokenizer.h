@@ -14,17 +14,26 @@
 
 #include "llvm/Support/Error.h"
 
+#include <string>
+
 namespace tern::hf {
 
 /// The names of the tensors importTokenizer adds.
 extern const char *const kTokenizerTensors[6];
+/// The chat format importCheckpointTokenizer adds when tokenizer_config.json's chat_template is
+/// one tern implements (U8: its name, "llama3-header").
+extern const char *const kChatTensor;
+
+/// The chat format a Jinja chat_template is, or "" if it is none tern implements.
+std::string chatFormat(llvm::StringRef chatTemplate);
 
 /// Converts `path` (a tokenizer.json) into the store's tokenizer tensors. `eosToken` is the
 /// end-of-text token's text (from tokenizer_config.json), or empty.
 llvm::Error importTokenizer(llvm::StringRef path, llvm::StringRef eosToken, WeightStore &store);
 
-/// tokenizer.json and tokenizer_config.json of a checkpoint folder, if it has them: returns
-/// whether a tokenizer was imported.
+/// tokenizer.json and tokenizer_config.json of a checkpoint folder, if it has them (with the
+/// chat format when the template is one tern implements): returns whether a tokenizer was
+/// imported.
 llvm::Expected<bool> importCheckpointTokenizer(llvm::StringRef dir, WeightStore &store);
 
 } // namespace tern::hf

@@ -213,6 +213,12 @@ int main(int argc, char **argv) {
   if (c.info) {
     print_info(tern_model_describe(model), weights);
     status = 0;
+  } else if (c.conversation) {
+    status = c.tokens || c.file ? tern_cli_usage_error(program, "-cnv reads the conversation "
+                                                                "from stdin; -p is its system "
+                                                                "message",
+                                                       NULL)
+                                : tern_cli_chat(program, model, &c, t0);
   } else if (c.bench > 0) {
     status = tern_cli_bench(program, model, c.tokens, c.bench, t0);
   } else if (!!c.tokens + !!c.prompt + !!c.file != 1) {

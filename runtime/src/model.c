@@ -18,6 +18,7 @@ struct tern_model {
   const tern_model_desc *desc;
   tern_blob blob;
   tern_tokenizer *tokenizer; /* opened on first use */
+  char chat[32];             /* the chat format's name, "" if none */
 };
 
 struct tern_session {
@@ -97,8 +98,15 @@ int tern_model_open(const char *weights_path, int verify_data, tern_model **out,
                 source, size, checksum, (unsigned long long)desc->weights_size,
                 (unsigned long long)desc->weights_checksum);
   }
+  const tern_blob_entry *chat = tern_blob_find(&model->blob, "tokenizer.chat");
+  if (chat && chat->size < sizeof model->chat)
+    memcpy(model->chat, model->blob.data + chat->offset, chat->size);
   *out = model;
   return 0;
+}
+
+const char *tern_model_chat_format(tern_model *model) {
+  return model->chat[0] ? model->chat : NULL;
 }
 
 void tern_model_close(tern_model *model) {

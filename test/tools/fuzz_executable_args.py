@@ -33,7 +33,7 @@ def main(binary, cases=300):
         args += ["-n", "2"] if "--bench" not in args and rng.random() < 0.3 else []
         try:
             r = subprocess.run([binary] + args, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, text=True, timeout=60)
+                               stderr=subprocess.PIPE, text=True, errors="replace", timeout=60)
         except subprocess.TimeoutExpired:
             sys.exit("FAILED: case %d hangs: %s" % (case, args))
         if r.returncode < 0 or r.returncode not in (0, 1, 2):

@@ -207,6 +207,8 @@ llvm::Error writeBlob(mlir::ModuleOp module, const ::tern::WeightStore &store,
   for (const char *name : ::tern::hf::kTokenizerTensors)
     if (store.lookup(name) && seen.insert(name).second)
       names.push_back(name);
+  if (store.lookup(::tern::hf::kChatTensor) && seen.insert(::tern::hf::kChatTensor).second)
+    names.push_back(::tern::hf::kChatTensor);
   llvm::StringMap<uint64_t> offsets;
   if (llvm::Error e = ::tern::codegen::writeWeightBlob(store, names, path, offsets))
     return e;

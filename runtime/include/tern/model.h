@@ -67,6 +67,10 @@ int64_t tern_model_detokenize(tern_model *model, const int32_t *ids, int64_t n, 
 /* The id of the token whose text is exactly `text` ("<|eot_id|>"), or -1. */
 int32_t tern_model_token_id(tern_model *model, const char *text);
 
+/* The chat format compiled in from tokenizer_config.json's chat_template ("llama3-header": Llama
+ * 3's <|start_header_id|>role<|end_header_id|> messages ending in <|eot_id|>), or NULL. */
+const char *tern_model_chat_format(tern_model *model);
+
 /* A KV cache, an activation arena and a position. */
 int tern_session_create(tern_model *model, tern_session **out, char *error, size_t error_size);
 void tern_session_destroy(tern_session *session);

@@ -4,6 +4,7 @@
 #define TERN_RUNTIME_CLI_H
 
 #include "tern/model.h"
+#include "tern/sampler.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -13,7 +14,7 @@ typedef struct {
   const char *tokens, *prompt, *file, *dump, *weights;
   long long chunk, threads, bench, n_predict, top_k, repeat_last_n, seed;
   double temp, top_p, min_p, repeat_penalty;
-  int no_verify, info, quiet, ignore_eos, help, verbose_prompt;
+  int no_verify, info, quiet, ignore_eos, help, verbose_prompt, conversation;
 } tern_cli;
 
 
@@ -32,6 +33,21 @@ int64_t tern_cli_argmax(const float *row, int64_t n);
  * against the read bandwidth measured in the same run. */
 int tern_cli_bench(const char *program, tern_model *model, const char *token_list,
                    long long steps, double t0);
+/* The sampler the options ask for (a random seed when --seed is -1); 0, or -1 with a message. */
+int tern_cli_sampler_params(const tern_cli *c, tern_sampler_params *p, char *error,
+                            size_t error_size);
+
+/* Text printed as tokens arrive: bytes of a UTF-8 character split across tokens wait until the
+ * character is complete. */
+typedef struct {
+  char pending[8];
+  size_t n;
+} tern_cli_text;
+int tern_cli_print_text(tern_model *model, const int32_t *ids, int64_t n, tern_cli_text *s);
+
+/* -cnv: a conversation on stdin in the model's chat format (-p is the system message). */
+int tern_cli_chat(const char *program, tern_model *model, const tern_cli *c, double t0);
+
 /* -n: the prompt, then up to c->n_predict sampled tokens, printed as they come. */
 int tern_cli_generate(const char *program, tern_model *model, const tern_cli *c,
                       const int32_t *prompt, int64_t n, double t0);

@@ -12,12 +12,17 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Text printed as tokens arrive: bytes of a UTF-8 character split across tokens wait until
- * the character is complete. */
-typedef struct {
-  char pending[8];
-  size_t n;
-} text_stream;
+int tern_cli_sampler_params(const tern_cli *c, tern_sampler_params *p, char *error,
+                            size_t error_size) {
+  *p = tern_sampler_default_params(0);
+  p->temperature = (float)c->temp, p->top_k = (int32_t)c->top_k, p->top_p = (float)c->top_p;
+  p->min_p = (float)c->min_p, p->repeat_penalty = (float)c->repeat_penalty;
+  p->repeat_last_n = (int32_t)c->repeat_last_n;
+  /* A random seed is printed in the range --seed takes, so the run can be repeated. */
+  p->seed = c->seed >= 0 ? (uint64_t)c->seed
+                         : (uint32_t)((uint64_t)time(NULL) ^ ((uint64_t)getpid() * 2654435761u));
+  return tern_sampler_check_params(p, error, error_size);
+}
 
 /* The length of the longest prefix of p[0, n) that ends on a whole UTF-8 character. */
 static size_t complete_utf8(const char *p, size_t n) {
@@ -31,7 +36,7 @@ static size_t complete_utf8(const char *p, size_t n) {
   return n - (i - 1) >= need ? n : i - 1;
 }
 
-static int print_text(tern_model *model, const int32_t *ids, int64_t n, text_stream *s) {
+int tern_cli_print_text(tern_model *model, const int32_t *ids, int64_t n, tern_cli_text *s) {
   char error[256];
   int64_t size = tern_model_detokenize(model, ids, n, NULL, 0, error, sizeof error);
   if (size < 0) {
@@ -57,15 +62,9 @@ static int print_text(tern_model *model, const int32_t *ids, int64_t n, text_str
 int tern_cli_generate(const char *program, tern_model *model, const tern_cli *c,
                         const int32_t *prompt, int64_t n, double t0) {
   const tern_model_desc *d = tern_model_describe(model);
-  tern_sampler_params p = tern_sampler_default_params(0);
-  p.temperature = (float)c->temp, p.top_k = (int32_t)c->top_k, p.top_p = (float)c->top_p;
-  p.min_p = (float)c->min_p, p.repeat_penalty = (float)c->repeat_penalty;
-  p.repeat_last_n = (int32_t)c->repeat_last_n;
-  /* A random seed is printed in the range --seed takes, so the run can be repeated. */
-  p.seed = c->seed >= 0 ? (uint64_t)c->seed
-                        : (uint32_t)((uint64_t)time(NULL) ^ ((uint64_t)getpid() * 2654435761u));
+  tern_sampler_params p;
   char error[512];
-  if (tern_sampler_check_params(&p, error, sizeof error) != 0)
+  if (tern_cli_sampler_params(c, &p, error, sizeof error) != 0)
     return tern_cli_usage_error(program, error, NULL);
   int64_t total = n + c->n_predict;
   int32_t *history = malloc(sizeof(int32_t) * (size_t)total);
@@ -88,11 +87,11 @@ int tern_cli_generate(const char *program, tern_model *model, const tern_cli *c,
     }
     double prompted = tern_cli_now();
     int text = c->tokens == NULL; /* a text prompt gets text back */
-    text_stream out = {{0}, 0};
+    tern_cli_text out = {{0}, 0};
     /* The prompt echoed as text, without the BOS the tokenizer put first. */
     int64_t skip = n > 0 && prompt[0] == d->bos_token ? 1 : 0;
     if (status == 0 && text && !c->quiet &&
-        print_text(model, prompt + skip, n - skip, &out) != 0)
+        tern_cli_print_text(model, prompt + skip, n - skip, &out) != 0)
       status = 1;
     if (!c->quiet && status == 0 && !text)
       printf("generated:");
@@ -101,7 +100,7 @@ int tern_cli_generate(const char *program, tern_model *model, const tern_cli *c,
       int32_t next = tern_sampler_sample(sampler, logits, history, n + made);
       history[n + made++] = next;
       if (text) {
-        if (print_text(model, &next, 1, &out) != 0)
+        if (tern_cli_print_text(model, &next, 1, &out) != 0)
           status = 1;
       } else {
         printf(c->quiet && made == 1 ? "%d" : " %d", (int)next);

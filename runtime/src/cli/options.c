@@ -23,6 +23,8 @@ static const char kUsage[] =
     "                       tokens such as <|eot_id|> written in it are recognized)\n"
     "  -f, --file FILE      the prompt, read from FILE\n"
     "  --tokens LIST        the prompt as comma-separated token ids\n"
+    "  -cnv, --conversation chat on stdin in the model's chat format (Llama 3's header format from\n"
+    "                       tokenizer_config.json); -p is the system message, -n caps each reply\n"
     "  --verbose-prompt     print the prompt's token ids before running it\n"
     "  -n, --n-predict N    generate N tokens after the prompt (stops at the end-of-text token\n"
     "                       unless --ignore-eos)\n"
@@ -108,6 +110,7 @@ static const option kOptions[] = {
     {"--prompt", "-p", OPT_STRING, FIELD(prompt), 0, 0, NULL},
     {"--file", "-f", OPT_STRING, FIELD(file), 0, 0, NULL},
     {"--verbose-prompt", NULL, OPT_FLAG, FIELD(verbose_prompt), 0, 0, NULL},
+    {"--conversation", "-cnv", OPT_FLAG, FIELD(conversation), 0, 0, NULL},
     {"--dump-logits", NULL, OPT_STRING, FIELD(dump), 0, 0, NULL},
     {"--weights", NULL, OPT_STRING, FIELD(weights), 0, 0, NULL},
     {"--chunk", NULL, OPT_INT, FIELD(chunk), 1, INT32_MAX, "a positive integer"},
