@@ -1,5 +1,7 @@
-/* A program embedding a model compiled with ternc --emit=lib (test/tools/ternc-emit.test): it
- * opens the model with its embedded weights, runs two tokens and prints what it learned. */
+/* A program embedding a model compiled with ternc --emit=lib (examples/c-api/README.md; also
+ * built and run by test/tools/ternc-emit.test): it opens the model with its embedded weights,
+ * runs two tokens, checks that a prompt's last logits alone equal the last row of the full run,
+ * and tokenizes a line of text with the model's tokenizer. */
 #include "libtiny.h"
 
 #include <math.h>
@@ -38,6 +40,21 @@ int main(void) {
   printf("last-only logits %s the last row (relative difference %.1e)\n",
          worst <= 1e-5f * scale ? "match" : "DIFFER FROM", worst / scale);
   tern_session_destroy(session);
+
+  /* Text through the tokenizer compiled into the library, and back. */
+  static const char text[] = "Hello from C!";
+  int32_t ids[64];
+  char back[128];
+  int64_t n = tern_model_tokenize(model, text, sizeof text - 1, 1, 1, ids, 64, error, sizeof error);
+  int64_t len = n < 0 ? -1 : tern_model_detokenize(model, ids + 1, n - 1, back, sizeof back - 1,
+                                                    error, sizeof error);
+  if (n < 0 || len < 0) {
+    printf("error: %s\n", error);
+    return 1;
+  }
+  back[len] = 0;
+  printf("\"%s\" is %lld tokens after BOS %d and decodes back to \"%s\"\n", text,
+         (long long)(n - 1), (int)ids[0], back);
   tern_model_close(model);
   return 0;
 }
