@@ -7,6 +7,7 @@
 //
 //===------------------------------------------------------------------------------------------===//
 #include "passes/Passes.h"
+#include "passes/Targets.h"
 
 #include "tern/cpu.h"
 #include "tern/model_abi.h"
@@ -17,7 +18,6 @@
 #include "mlir/IR/Builders.h"
 
 #include "llvm/ADT/DenseSet.h"
-#include "llvm/ADT/StringSwitch.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 namespace mlir::tern {
@@ -25,22 +25,6 @@ namespace mlir::tern {
 #include "passes/Passes.h.inc"
 
 namespace {
-
-/// The CPU features the kernels of each target need (as the runtime's variant tables state).
-std::optional<tern_cpu_features_t> requiredFeatures(StringRef target) {
-  const tern_cpu_features_t avx2 = TERN_CPU_AVX2 | TERN_CPU_FMA | TERN_CPU_F16C;
-  const tern_cpu_features_t avx512 =
-      avx2 | TERN_CPU_AVX512F | TERN_CPU_AVX512BW | TERN_CPU_AVX512VL | TERN_CPU_AVX512DQ;
-  return llvm::StringSwitch<std::optional<tern_cpu_features_t>>(target)
-      .Case("x86-64-avx512-vnni", avx512 | TERN_CPU_AVX512VNNI | TERN_CPU_AVX512VBMI)
-      .Case("x86-64-avx512", avx512)
-      .Case("x86-64-avx2", avx2)
-      .Case("aarch64-dotprod", TERN_CPU_NEON | TERN_CPU_DOTPROD)
-      .Case("aarch64", TERN_CPU_NEON)
-      .Case("x86-64-multi", tern_cpu_features_t(0))
-      .Case("generic", tern_cpu_features_t(0))
-      .Default(std::nullopt);
-}
 
 /// The runtime's code for a table's element type (f16, bf16 or f32; others have no kernel).
 std::optional<int64_t> dtypeCode(Type element) {
@@ -373,9 +357,8 @@ struct Lowering {
       return a ? std::optional<int64_t>(a.getInt()) : std::nullopt;
     };
     auto target = module->getAttrOfType<StringAttr>("tern.target");
-    std::optional<tern_cpu_features_t> features =
-        target ? requiredFeatures(target.getValue()) : std::nullopt;
-    if (!features)
+    const TargetInfo *info = target ? lookupTarget(target.getValue()) : nullptr;
+    if (!info)
       return module.emitError() << "tern-lower-to-runtime: the module has no known tern.target "
                                    "(run tern-select-kernels first)";
     std::optional<int64_t> arenaBytes = intAttr(forward, "tern.arena_bytes");
@@ -416,7 +399,7 @@ struct Lowering {
     set(0, constant(TERN_MODEL_ABI_VERSION));
     set(1, string("tern_model_family", family ? family.getValue() : "unknown"));
     set(2, string("tern_model_target", target.getValue()));
-    int64_t values[] = {int64_t(*features),   *arenaBytes,   *maxTokens,
+    int64_t values[] = {int64_t(info->features),   *arenaBytes,   *maxTokens,
                         cache.getLayers(),    cache.getKvHeads(), cache.getHeadDim(),
                         cache.getContextLength(), vocab,         logitsOffset,
                         bos,                  eos,           *weightsSize,

@@ -1,52 +1,15 @@
 //===- SelectKernels.cpp - choose each op's runtime kernel for a target CPU -------------------===//
 #include "passes/Passes.h"
+#include "passes/Targets.h"
 
-#include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
-#include "llvm/TargetParser/Host.h"
 
 namespace mlir::tern {
 #define GEN_PASS_DEF_TERNSELECTKERNELSPASS
 #include "passes/Passes.h.inc"
 
 namespace {
-
-/// The variants a target uses: the multiply-add table's and the decoder table's.
-struct TargetVariants {
-  StringRef mad, decoder;
-};
-
-std::optional<TargetVariants> variantsOf(StringRef target) {
-  return llvm::StringSwitch<std::optional<TargetVariants>>(target)
-      .Case("x86-64-avx512-vnni", TargetVariants{"x86_64_avx512vnni", "x86_64_avx512"})
-      .Case("x86-64-avx512", TargetVariants{"x86_64_avx512", "x86_64_avx512"})
-      .Case("x86-64-avx2", TargetVariants{"x86_64_avx2", "x86_64_avx2"})
-      .Case("x86-64-multi", TargetVariants{"dispatch", "dispatch"})
-      .Case("aarch64-dotprod", TargetVariants{"aarch64_dotprod", "aarch64_neon"})
-      .Case("aarch64", TargetVariants{"aarch64_neon", "aarch64_neon"})
-      .Case("generic", TargetVariants{"generic", "generic"})
-      .Default(std::nullopt);
-}
-
-/// The best target the compiling machine runs (LLVM's view of the host's features).
-std::string hostTarget() {
-  llvm::StringMap<bool> f = llvm::sys::getHostCPUFeatures();
-  auto has = [&](StringRef name) { return f.lookup(name); };
-#if defined(__x86_64__)
-  bool avx512 = has("avx512f") && has("avx512bw") && has("avx512vl") && has("avx512dq") &&
-                has("avx2") && has("fma") && has("f16c");
-  if (avx512 && has("avx512vnni") && has("avx512vbmi"))
-    return "x86-64-avx512-vnni";
-  if (avx512)
-    return "x86-64-avx512";
-  if (has("avx2") && has("fma") && has("f16c"))
-    return "x86-64-avx2";
-#elif defined(__aarch64__)
-  return has("dotprod") ? "aarch64-dotprod" : "aarch64";
-#endif
-  return "generic";
-}
 
 /// One tuning-database entry: which ops it matches and the kernel it gives them.
 struct TuningEntry {
@@ -125,8 +88,8 @@ struct TernSelectKernelsPass : impl::TernSelectKernelsPassBase<TernSelectKernels
   void runOnOperation() override {
     ModuleOp module = getOperation();
     MLIRContext *ctx = module.getContext();
-    std::string resolved = target == "host" ? hostTarget() : std::string(target);
-    std::optional<TargetVariants> variants = variantsOf(resolved);
+    std::string resolved = target == "host" ? hostTargetName() : std::string(target);
+    const TargetInfo *variants = lookupTarget(resolved);
     if (!variants) {
       module.emitError() << "unknown target '" << target
                          << "'; expected host, x86-64-avx2, x86-64-avx512, x86-64-avx512-vnni, "
@@ -149,12 +112,12 @@ struct TernSelectKernelsPass : impl::TernSelectKernelsPassBase<TernSelectKernels
     module.walk([&](Operation *op) {
       KernelAttr chosen;
       if (isa<BitLinearOp>(op)) {
-        chosen = kernel("mad_i2", variants->mad, {{"rows_per_task", 64}, {"tokens_per_step", 4}});
+        chosen = kernel("mad_i2", variants->madVariant, {{"rows_per_task", 64}, {"tokens_per_step", 4}});
       } else if (auto m = dyn_cast<MatMulOp>(op)) {
         bool int8 = cast<RankedTensorType>(m.getInput().getType()).getElementType().isInteger(8);
-        chosen = int8 ? kernel("generic", "generic") : kernel("decoder", variants->decoder);
+        chosen = int8 ? kernel("generic", "generic") : kernel("decoder", variants->decoderVariant);
       } else if (isa<AttentionOp, RoPEOp, EmbeddingOp, QuantInputOp>(op)) {
-        chosen = kernel("decoder", variants->decoder);
+        chosen = kernel("decoder", variants->decoderVariant);
       } else if (isa<RMSNormOp, ActQuantOp, Relu2Op, SiLUOp, MulOp, AddOp>(op)) {
         chosen = kernel("generic", "generic");
       } else {

@@ -2,6 +2,7 @@
  * Each turns the compiler's constant offsets into pointers, runs the kernel the compiler chose
  * and turns a kernel's failure into a message naming the op. */
 #include "tern/model_abi.h"
+#include "format_error.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,9 +11,9 @@
 static int32_t fail(tern_exec *exec, const char *format, ...) {
   va_list args;
   va_start(args, format);
-  vsnprintf(exec->error, sizeof exec->error, format, args);
+  int32_t status = tern_vformat_error(exec->error, sizeof exec->error, format, args);
   va_end(args);
-  return 1;
+  return status;
 }
 
 static float *f32(tern_exec *exec, int64_t offset) {

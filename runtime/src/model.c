@@ -1,11 +1,11 @@
 /* model.c - opening a compiled model and running it (tern/model.h). */
 #include "tern/model_abi.h"
+#include "format_error.h"
 
 #include "tern/cpu.h"
 #include "tern/tokenizer.h"
 #include "tern/weight_blob.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,16 +29,6 @@ struct tern_session {
   int64_t position;
 };
 
-static int fail(char *error, size_t size, const char *format, ...) {
-  if (size > 0) {
-    va_list args;
-    va_start(args, format);
-    vsnprintf(error, size, format, args);
-    va_end(args);
-  }
-  return 1;
-}
-
 int tern_model_has_embedded_weights(void) { return tern_embedded_weights != NULL; }
 
 const tern_model_desc *tern_model_describe(const tern_model *model) { return model->desc; }
@@ -48,7 +38,7 @@ int tern_model_open(const char *weights_path, int verify_data, tern_model **out,
   const tern_model_desc *desc = &tern_compiled_model;
   *out = NULL;
   if (desc->abi_version != TERN_MODEL_ABI_VERSION)
-    return fail(error, error_size,
+    return tern_format_error(error, error_size,
                 "the model was compiled for runtime ABI %lld, this runtime has %d: recompile "
                 "it with this ternc",
                 (long long)desc->abi_version, TERN_MODEL_ABI_VERSION);
@@ -57,7 +47,7 @@ int tern_model_open(const char *weights_path, int verify_data, tern_model **out,
     char names[256];
     tern_cpu_format_features(missing, names, sizeof names);
     int arm = strncmp(desc->target, "aarch64", 7) == 0;
-    return fail(error, error_size,
+    return tern_format_error(error, error_size,
                 "this model was compiled for %s, but this CPU lacks %s; recompile it with "
                 "ternc --target=host on this machine, or --target=%s for any %s CPU",
                 desc->target, names, arm ? "aarch64" : "x86-64-multi",
@@ -65,7 +55,7 @@ int tern_model_open(const char *weights_path, int verify_data, tern_model **out,
   }
   tern_model *model = calloc(1, sizeof *model);
   if (!model)
-    return fail(error, error_size, "out of memory");
+    return tern_format_error(error, error_size, "out of memory");
   model->desc = desc;
   int status;
   const char *source;
@@ -78,7 +68,7 @@ int tern_model_open(const char *weights_path, int verify_data, tern_model **out,
                              verify_data, &model->blob, error, error_size);
   } else {
     free(model);
-    return fail(error, error_size,
+    return tern_format_error(error, error_size,
                 "this program carries no weights (compiled with --weights=file): pass the "
                 "weights file");
   }
@@ -92,7 +82,7 @@ int tern_model_open(const char *weights_path, int verify_data, tern_model **out,
     unsigned long long checksum = (unsigned long long)model->blob.header->table_checksum;
     tern_blob_close(&model->blob);
     free(model);
-    return fail(error, error_size,
+    return tern_format_error(error, error_size,
                 "%s: not the weights this model was compiled with (%llu bytes, table checksum "
                 "%016llx; expected %llu bytes, %016llx)",
                 source, size, checksum, (unsigned long long)desc->weights_size,
@@ -132,7 +122,7 @@ int tern_session_create(tern_model *model, tern_session **out, char *error, size
   }
   if (!s || !s->arena || !s->k_cache || !s->v_cache || !s->positions) {
     tern_session_destroy(s);
-    return fail(error, error_size,
+    return tern_format_error(error, error_size,
                 "out of memory for a session (arena %.1f MB, KV cache %.1f MB)",
                 (double)arena / 1e6, 2.0 * (double)cache * sizeof(float) / 1e6);
   }
@@ -160,12 +150,12 @@ static int eval(tern_session *s, const int32_t *tokens, int64_t n, int64_t chunk
   if (chunk <= 0 || chunk > d->max_tokens)
     chunk = d->max_tokens;
   if (n < 0 || s->position + n > d->context)
-    return fail(error, error_size,
+    return tern_format_error(error, error_size,
                 "%lld tokens after position %lld do not fit the context of %lld positions",
                 (long long)n, (long long)s->position, (long long)d->context);
   for (int64_t i = 0; i < n; ++i)
     if (tokens[i] < 0 || tokens[i] >= d->vocab)
-      return fail(error, error_size, "token %d (input position %lld) is outside the vocabulary "
+      return tern_format_error(error, error_size, "token %d (input position %lld) is outside the vocabulary "
                   "[0, %lld)", (int)tokens[i], (long long)i, (long long)d->vocab);
   int64_t start = s->position;
   for (int64_t done = 0; done < n; done += chunk) {
@@ -184,7 +174,7 @@ static int eval(tern_session *s, const int32_t *tokens, int64_t n, int64_t chunk
     exec.context = d->context;
     exec.last_logits_only = last_only;
     if (tern_model_forward(&exec) != 0)
-      return fail(error, error_size, "%s", exec.error);
+      return tern_format_error(error, error_size, "%s", exec.error);
     const float *computed = (const float *)(s->arena + d->logits_offset);
     if (logits && !last_only)
       memcpy(logits + done * d->vocab, computed, (size_t)(t * d->vocab) * sizeof(float));
@@ -203,7 +193,7 @@ int tern_session_eval(tern_session *s, const int32_t *tokens, int64_t n, int64_t
 int tern_session_eval_last(tern_session *s, const int32_t *tokens, int64_t n, int64_t chunk,
                            float *last_logits, char *error, size_t error_size) {
   if (n < 1)
-    return fail(error, error_size, "no tokens to evaluate");
+    return tern_format_error(error, error_size, "no tokens to evaluate");
   return eval(s, tokens, n, chunk, 1, last_logits, error, error_size);
 }
 
@@ -230,7 +220,7 @@ int64_t tern_model_detokenize(tern_model *m, const int32_t *ids, int64_t n, char
     return -1;
   int64_t size = tern_tokenizer_decode(t, ids, n, out, capacity);
   if (size < 0)
-    return fail(error, error_size, "a token id is outside the vocabulary"), -1;
+    return tern_format_error(error, error_size, "a token id is outside the vocabulary");
   return size;
 }
 

@@ -1,8 +1,8 @@
 /* sampler.c - the next token from logits, llama.cpp's chain (tern/sampler.h). */
 #include "tern/sampler.h"
+#include "format_error.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,30 +34,20 @@ tern_sampler_params tern_sampler_default_params(uint64_t seed) {
   return p;
 }
 
-static int bad(char *error, size_t size, const char *format, ...) {
-  if (size > 0) {
-    va_list args;
-    va_start(args, format);
-    vsnprintf(error, size, format, args);
-    va_end(args);
-  }
-  return -1;
-}
-
 int tern_sampler_check_params(const tern_sampler_params *p, char *error, size_t size) {
   if (!isfinite(p->temperature))
-    return bad(error, size, "temperature must be a number, found %g", p->temperature);
+    return tern_format_error(error, size, "temperature must be a number, found %g", p->temperature);
   if (!(p->top_p >= 0.0f && p->top_p <= 1.0f))
-    return bad(error, size, "top-p must be in [0, 1], found %g", p->top_p);
+    return tern_format_error(error, size, "top-p must be in [0, 1], found %g", p->top_p);
   if (!(p->min_p >= 0.0f && p->min_p <= 1.0f))
-    return bad(error, size, "min-p must be in [0, 1], found %g", p->min_p);
+    return tern_format_error(error, size, "min-p must be in [0, 1], found %g", p->min_p);
   if (!(p->repeat_penalty > 0.0f) || !isfinite(p->repeat_penalty))
-    return bad(error, size, "the repeat penalty must be positive, found %g", p->repeat_penalty);
+    return tern_format_error(error, size, "the repeat penalty must be positive, found %g", p->repeat_penalty);
   if (p->repeat_last_n < -1)
-    return bad(error, size, "repeat-last-n must be -1 (all), 0 (off) or positive, found %d",
+    return tern_format_error(error, size, "repeat-last-n must be -1 (all), 0 (off) or positive, found %d",
                (int)p->repeat_last_n);
   if (!isfinite(p->frequency_penalty) || !isfinite(p->presence_penalty))
-    return bad(error, size, "the frequency and presence penalties must be numbers");
+    return tern_format_error(error, size, "the frequency and presence penalties must be numbers");
   return 0;
 }
 
@@ -102,37 +92,30 @@ static int by_logit_desc(const void *a, const void *b) {
   return x->id < y->id ? -1 : x->id > y->id;
 }
 
+/* Restores the heap c[0, k) below j: the root is the worst kept (by by_logit_desc). */
+static void sift_down(candidate *c, int64_t j, int64_t k) {
+  for (;;) {
+    int64_t w = j, l = 2 * j + 1, r = l + 1;
+    if (l < k && by_logit_desc(&c[l], &c[w]) > 0)
+      w = l;
+    if (r < k && by_logit_desc(&c[r], &c[w]) > 0)
+      w = r;
+    if (w == j)
+      return;
+    candidate t = c[j];
+    c[j] = c[w], c[w] = t, j = w;
+  }
+}
+
 /* The k best of n candidates into c[0, k), sorted: a min-heap of k, then a sort of k. */
 static void keep_top_k(candidate *c, int64_t n, int64_t k) {
-  /* c[0, k) is a heap whose root is the worst kept (by by_logit_desc). */
-  for (int64_t i = k / 2 - 1; i >= 0; --i) {
-    for (int64_t j = i;;) {
-      int64_t w = j, l = 2 * j + 1, r = l + 1;
-      if (l < k && by_logit_desc(&c[l], &c[w]) > 0)
-        w = l;
-      if (r < k && by_logit_desc(&c[r], &c[w]) > 0)
-        w = r;
-      if (w == j)
-        break;
-      candidate t = c[j];
-      c[j] = c[w], c[w] = t, j = w;
-    }
-  }
+  for (int64_t i = k / 2 - 1; i >= 0; --i)
+    sift_down(c, i, k);
   for (int64_t i = k; i < n; ++i) {
     if (by_logit_desc(&c[i], &c[0]) >= 0)
       continue;
     c[0] = c[i];
-    for (int64_t j = 0;;) {
-      int64_t w = j, l = 2 * j + 1, r = l + 1;
-      if (l < k && by_logit_desc(&c[l], &c[w]) > 0)
-        w = l;
-      if (r < k && by_logit_desc(&c[r], &c[w]) > 0)
-        w = r;
-      if (w == j)
-        break;
-      candidate t = c[j];
-      c[j] = c[w], c[w] = t, j = w;
-    }
+    sift_down(c, 0, k);
   }
   qsort(c, (size_t)k, sizeof *c, by_logit_desc);
 }

@@ -1,10 +1,10 @@
 /* tokenizer.c - byte-level BPE with a PCRE2 pre-tokenizer (tern/tokenizer.h). */
 #include "tern/tokenizer.h"
+#include "format_error.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,16 +27,6 @@ struct tern_tokenizer {
   uint64_t merge_mask;
   pcre2_code *pattern;
 };
-
-static int fail(char *error, size_t size, const char *format, ...) {
-  if (size > 0) {
-    va_list args;
-    va_start(args, format);
-    vsnprintf(error, size, format, args);
-    va_end(args);
-  }
-  return -1;
-}
 
 static uint64_t table_size(int64_t n) {
   uint64_t size = 16;
@@ -80,13 +70,13 @@ static const tern_blob_entry *tensor(const tern_blob *blob, const char *name, ui
                                      uint8_t rank, char *error, size_t size) {
   const tern_blob_entry *e = tern_blob_find(blob, name);
   if (!e) {
-    fail(error, size, "the weights have no tokenizer (no tensor %s): compile the model from a "
+    tern_format_error(error, size, "the weights have no tokenizer (no tensor %s): compile the model from a "
                       "checkpoint with a tokenizer.json",
          name);
     return NULL;
   }
   if (e->dtype != dtype || e->rank != rank) {
-    fail(error, size, "tensor %s: unexpected dtype %u or rank %u", name, e->dtype, e->rank);
+    tern_format_error(error, size, "tensor %s: unexpected dtype %u or rank %u", name, e->dtype, e->rank);
     return NULL;
   }
   return e;
@@ -105,12 +95,12 @@ int tern_tokenizer_open(const tern_blob *blob, tern_tokenizer **out, char *error
     return -1;
   const int64_t *cfg = (const int64_t *)(blob->data + config->offset);
   if (config->dims[0] < 4 || cfg[3] != TERN_TOKENIZER_VERSION)
-    return fail(error, size, "tensor tokenizer.config: tokenizer format %lld, this runtime "
+    return tern_format_error(error, size, "tensor tokenizer.config: tokenizer format %lld, this runtime "
                              "reads %d",
                 config->dims[0] < 4 ? -1LL : (long long)cfg[3], TERN_TOKENIZER_VERSION);
   tern_tokenizer *t = calloc(1, sizeof *t);
   if (!t)
-    return fail(error, size, "out of memory");
+    return tern_format_error(error, size, "out of memory");
   t->vocab = blob->data + vocab->offset;
   t->offsets = (const int64_t *)(blob->data + offsets->offset);
   t->vocab_size = offsets->dims[0] - 1;
@@ -132,7 +122,7 @@ int tern_tokenizer_open(const tern_blob *blob, tern_tokenizer **out, char *error
     bad = t->special[i] < 0 || t->special[i] >= t->vocab_size;
   if (bad || t->bos >= t->vocab_size || t->eos >= t->vocab_size) {
     tern_tokenizer_free(t);
-    return fail(error, size, "the tokenizer tensors are inconsistent (an offset or an id outside "
+    return tern_format_error(error, size, "the tokenizer tensors are inconsistent (an offset or an id outside "
                              "the vocabulary)");
   }
   t->token_mask = table_size(t->vocab_size) - 1;
@@ -141,7 +131,7 @@ int tern_tokenizer_open(const tern_blob *blob, tern_tokenizer **out, char *error
   t->merge_table = malloc(sizeof(int64_t) * (t->merge_mask + 1));
   if (!t->token_table || !t->merge_table) {
     tern_tokenizer_free(t);
-    return fail(error, size, "out of memory");
+    return tern_format_error(error, size, "out of memory");
   }
   memset(t->token_table, 0xff, sizeof(int32_t) * (t->token_mask + 1));
   memset(t->merge_table, 0xff, sizeof(int64_t) * (t->merge_mask + 1));
@@ -175,7 +165,7 @@ int tern_tokenizer_open(const tern_blob *blob, tern_tokenizer **out, char *error
     PCRE2_UCHAR message[160];
     pcre2_get_error_message(code, message, sizeof message);
     tern_tokenizer_free(t);
-    return fail(error, size, "tensor tokenizer.pattern: PCRE2 cannot compile it at offset %zu: "
+    return tern_format_error(error, size, "tensor tokenizer.pattern: PCRE2 cannot compile it at offset %zu: "
                              "%s",
                 (size_t)at, (const char *)message);
   }
@@ -314,13 +304,13 @@ int64_t tern_tokenizer_encode(const tern_tokenizer *t, const char *text, size_t 
   const uint8_t *p = (const uint8_t *)text;
   size_t invalid = utf8_invalid_at(p, size);
   if (invalid < size)
-    return fail(error, error_size, "the text is not valid UTF-8 at byte %zu", invalid);
+    return tern_format_error(error, error_size, "the text is not valid UTF-8 at byte %zu", invalid);
   sink s = {ids, capacity, 0, malloc(sizeof(int32_t) * (size + 1))};
   pcre2_match_data *match = pcre2_match_data_create_from_pattern(t->pattern, NULL);
   if (!s.symbols || !match) {
     free(s.symbols);
     pcre2_match_data_free(match);
-    return fail(error, error_size, "out of memory");
+    return tern_format_error(error, error_size, "out of memory");
   }
   if (add_bos && t->bos >= 0)
     emit(&s, t->bos);
@@ -343,7 +333,7 @@ int64_t tern_tokenizer_encode(const tern_tokenizer *t, const char *text, size_t 
   free(s.symbols);
   pcre2_match_data_free(match);
   if (status != 0)
-    return fail(error, error_size, "the pre-tokenizer's regex failed on the text");
+    return tern_format_error(error, error_size, "the pre-tokenizer's regex failed on the text");
   return s.count;
 }
 

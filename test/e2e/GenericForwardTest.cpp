@@ -97,6 +97,8 @@ Comparison compare(const std::vector<float> &ours, const std::vector<double> &re
   return c;
 }
 
+const std::vector<int32_t> kTokens = {502, 17, 42, 300, 5, 99, 250, 7, 7, 128, 64, 1};
+
 class GenericForwardTest : public ::testing::TestWithParam<gen::Format> {
 protected:
   void SetUp() override {
@@ -134,6 +136,38 @@ protected:
     ASSERT_EQ(rows, int64_t(tokens.size()));
   }
 
+  /// Runs kTokens through @forward on the interpreter: the first `prefill` in one call, the
+  /// rest one at a time through the KV cache. Every position must match the numpy reference
+  /// (relative error <= 1e-3, the same argmax); the worst error is printed under `what`.
+  void expectMatchesReference(const char *what, size_t prefill) {
+    std::vector<double> ref;
+    int64_t vocab = 0;
+    reference(kTokens, ref, vocab);
+    test::GenericInterpreter interpreter(forward, store, 64);
+    ASSERT_EQ(interpreter.vocab(), vocab);
+    std::vector<int32_t> first(kTokens.begin(), kTokens.begin() + prefill), positions;
+    for (size_t i = 0; i < prefill; ++i)
+      positions.push_back(int32_t(i));
+    auto logits = interpreter.run(first, positions);
+    ASSERT_TRUE(bool(logits)) << llvm::toString(logits.takeError());
+    Comparison c = compare(*logits, ref, 0, int64_t(prefill), vocab);
+    EXPECT_LE(c.worstRelative, 1e-3) << what << " prefill, at position " << c.worstPosition;
+    EXPECT_TRUE(c.argmaxMismatches.empty())
+        << what << " prefill: argmax differs at position " << c.argmaxMismatches.front();
+    double worst = c.worstRelative;
+    for (size_t p = prefill; p < kTokens.size(); ++p) {
+      auto step = interpreter.run({kTokens[p]}, {int32_t(p)});
+      ASSERT_TRUE(bool(step)) << llvm::toString(step.takeError());
+      Comparison s = compare(*step, ref, int64_t(p), 1, vocab);
+      worst = std::max(worst, s.worstRelative);
+      EXPECT_LE(s.worstRelative, 1e-3) << what << " decode step at position " << p;
+      EXPECT_TRUE(s.argmaxMismatches.empty()) << what << ": argmax differs at decode position " << p;
+    }
+    std::printf("%s %s (%s): worst relative error %.2e\n",
+                gen::formatName(GetParam()).str().c_str(), what,
+                interpreter.kernelVariants().c_str(), worst);
+  }
+
   std::string dir;
   mlir::MLIRContext ctx;
   WeightStore store;
@@ -141,54 +175,14 @@ protected:
   mlir::func::FuncOp forward;
 };
 
-const std::vector<int32_t> kTokens = {502, 17, 42, 300, 5, 99, 250, 7, 7, 128, 64, 1};
 
 TEST_P(GenericForwardTest, PrefillMatchesReference) {
-  std::vector<double> ref;
-  int64_t vocab = 0;
-  reference(kTokens, ref, vocab);
-  test::GenericInterpreter interpreter(forward, store, 64);
-  ASSERT_EQ(interpreter.vocab(), vocab);
-  std::vector<int32_t> positions(kTokens.size());
-  for (size_t i = 0; i < positions.size(); ++i)
-    positions[i] = int32_t(i);
-  auto logits = interpreter.run(kTokens, positions);
-  ASSERT_TRUE(bool(logits)) << llvm::toString(logits.takeError());
-  Comparison c = compare(*logits, ref, 0, int64_t(kTokens.size()), vocab);
-  std::printf("%s prefill (%s): worst relative error %.2e at position %lld\n",
-              gen::formatName(GetParam()).str().c_str(), interpreter.kernelVariants().c_str(),
-              c.worstRelative, (long long)c.worstPosition);
-  EXPECT_LE(c.worstRelative, 1e-3) << "at position " << c.worstPosition;
-  EXPECT_TRUE(c.argmaxMismatches.empty()) << "argmax differs at position "
-                                          << c.argmaxMismatches.front();
+  expectMatchesReference("prefill", kTokens.size());
 }
 
 TEST_P(GenericForwardTest, DecodeThroughTheKVCacheMatchesReference) {
-  std::vector<double> ref;
-  int64_t vocab = 0;
-  reference(kTokens, ref, vocab);
-  test::GenericInterpreter interpreter(forward, store, 64);
   // Prefill 4 tokens, then decode the rest one at a time.
-  const int64_t prefill = 4;
-  std::vector<int32_t> first(kTokens.begin(), kTokens.begin() + prefill), positions;
-  for (int64_t i = 0; i < prefill; ++i)
-    positions.push_back(int32_t(i));
-  auto logits = interpreter.run(first, positions);
-  ASSERT_TRUE(bool(logits)) << llvm::toString(logits.takeError());
-  Comparison c = compare(*logits, ref, 0, prefill, vocab);
-  EXPECT_LE(c.worstRelative, 1e-3) << "prefill, at position " << c.worstPosition;
-  EXPECT_TRUE(c.argmaxMismatches.empty());
-  double worst = c.worstRelative;
-  for (size_t p = prefill; p < kTokens.size(); ++p) {
-    auto step = interpreter.run({kTokens[p]}, {int32_t(p)});
-    ASSERT_TRUE(bool(step)) << llvm::toString(step.takeError());
-    Comparison s = compare(*step, ref, int64_t(p), 1, vocab);
-    worst = std::max(worst, s.worstRelative);
-    EXPECT_LE(s.worstRelative, 1e-3) << "decode step at position " << p;
-    EXPECT_TRUE(s.argmaxMismatches.empty()) << "argmax differs at decode position " << p;
-  }
-  std::printf("%s decode: worst relative error %.2e\n",
-              gen::formatName(GetParam()).str().c_str(), worst);
+  expectMatchesReference("decode", 4);
 }
 
 /// The fusion passes change the graph, not the numbers: the fused @forward (one bitlinear for
@@ -214,29 +208,7 @@ TEST_P(GenericForwardTest, FusedGraphMatchesReference) {
   EXPECT_EQ(unfused, 0);
   EXPECT_GE(quantInputs, 2 * layers);
 
-  std::vector<double> ref;
-  int64_t vocab = 0;
-  reference(kTokens, ref, vocab);
-  test::GenericInterpreter interpreter(forward, store, 64);
-  std::vector<int32_t> first(kTokens.begin(), kTokens.begin() + 6), positions;
-  for (int32_t i = 0; i < 6; ++i)
-    positions.push_back(i);
-  auto logits = interpreter.run(first, positions);
-  ASSERT_TRUE(bool(logits)) << llvm::toString(logits.takeError());
-  Comparison c = compare(*logits, ref, 0, 6, vocab);
-  double worst = c.worstRelative;
-  EXPECT_LE(c.worstRelative, 1e-3) << "fused prefill, at position " << c.worstPosition;
-  EXPECT_TRUE(c.argmaxMismatches.empty());
-  for (size_t p = 6; p < kTokens.size(); ++p) {
-    auto step = interpreter.run({kTokens[p]}, {int32_t(p)});
-    ASSERT_TRUE(bool(step)) << llvm::toString(step.takeError());
-    Comparison s = compare(*step, ref, int64_t(p), 1, vocab);
-    worst = std::max(worst, s.worstRelative);
-    EXPECT_LE(s.worstRelative, 1e-3) << "fused decode step at position " << p;
-    EXPECT_TRUE(s.argmaxMismatches.empty()) << "argmax differs at decode position " << p;
-  }
-  std::printf("%s fused graph: worst relative error %.2e\n",
-              gen::formatName(GetParam()).str().c_str(), worst);
+  expectMatchesReference("fused graph", 6);
 }
 
 /// Packing writes the bytes the kernels read: after fusion, kernel selection and packing, every
@@ -257,21 +229,7 @@ TEST_P(GenericForwardTest, PackedGraphMatchesReference) {
   EXPECT_GT(packed, 0);
   EXPECT_EQ(logical, 0);
 
-  std::vector<double> ref;
-  int64_t vocab = 0;
-  reference(kTokens, ref, vocab);
-  test::GenericInterpreter interpreter(forward, store, 64);
-  std::vector<int32_t> positions(kTokens.size());
-  for (size_t i = 0; i < positions.size(); ++i)
-    positions[i] = int32_t(i);
-  auto logits = interpreter.run(kTokens, positions);
-  ASSERT_TRUE(bool(logits)) << llvm::toString(logits.takeError());
-  Comparison c = compare(*logits, ref, 0, int64_t(kTokens.size()), vocab);
-  std::printf("%s packed graph: worst relative error %.2e at position %lld\n",
-              gen::formatName(GetParam()).str().c_str(), c.worstRelative,
-              (long long)c.worstPosition);
-  EXPECT_LE(c.worstRelative, 1e-3) << "at position " << c.worstPosition;
-  EXPECT_TRUE(c.argmaxMismatches.empty());
+  expectMatchesReference("packed graph", kTokens.size());
 }
 
 /// Memory planning on the fused model: checked independently of the pass, no two buffers whose

@@ -17,21 +17,6 @@ static llvm::Error fail(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
 }
 
-std::optional<Platform> tern::driver::platformOf(llvm::StringRef target) {
-  if (target.starts_with("x86-64"))
-    return Platform{"x86_64-unknown-linux-gnu", "x86-64", "x86_64"};
-  if (target.starts_with("aarch64"))
-    return Platform{"aarch64-unknown-linux-gnu", "generic", "aarch64"};
-#if defined(__x86_64__)
-  if (target == "generic")
-    return Platform{"x86_64-unknown-linux-gnu", "x86-64", "x86_64"};
-#elif defined(__aarch64__)
-  if (target == "generic")
-    return Platform{"aarch64-unknown-linux-gnu", "generic", "aarch64"};
-#endif
-  return std::nullopt;
-}
-
 llvm::Expected<std::string> tern::driver::findLinker(llvm::StringRef override) {
   if (!override.empty()) {
     // A path must be an executable; a bare name is looked up on PATH.

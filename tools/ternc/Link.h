@@ -12,17 +12,15 @@
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 
-#include <optional>
 #include <string>
 
 namespace tern::driver {
 
-/// How a tern target is linked: its LLVM triple, its CPU for the graph code and the runtime
-/// archive's architecture folder (lib/tern/<arch>/).
+/// How a tern target is compiled and linked (from passes/Targets.h): its LLVM triple, its CPU
+/// for the graph code and the runtime archive's architecture folder (lib/tern/<arch>/).
 struct Platform {
   std::string triple, cpu, arch;
 };
-std::optional<Platform> platformOf(llvm::StringRef ternTarget);
 
 /// The clang driver that links: `override` if given, else clang-22 on PATH, else LLVM 22's.
 llvm::Expected<std::string> findLinker(llvm::StringRef override);

@@ -25,6 +25,7 @@
 #include "frontends/hf/HFImporter.h"
 #include "frontends/hf/Tokenizer.h"
 #include "passes/Passes.h"
+#include "passes/Targets.h"
 #include "tools/common/Registration.h"
 
 #include "tern/weight_blob.h"
@@ -255,10 +256,11 @@ int emitNative(mlir::ModuleOp module, const std::string &out, const std::string 
                std::chrono::steady_clock::time_point start) {
   // LLVM IR, assembly or the object, in process.
   auto targetAttr = module->getAttrOfType<mlir::StringAttr>("tern.target");
-  std::optional<Platform> platform =
-      targetAttr ? platformOf(targetAttr.getValue()) : std::nullopt;
-  if (!platform)
+  const mlir::tern::TargetInfo *info =
+      targetAttr ? mlir::tern::lookupTarget(targetAttr.getValue()) : nullptr;
+  if (!info)
     return fail("no platform for target '" + (targetAttr ? targetAttr.getValue() : "?") + "'");
+  const Platform platform{info->triple.str(), info->cpu.str(), info->arch.str()};
   ::tern::codegen::EmitPaths paths;
   std::string textPath = out == "-" ? temp("model.txt") : out;
   if (emit == Emit::LLVM)
@@ -268,10 +270,10 @@ int emitNative(mlir::ModuleOp module, const std::string &out, const std::string 
   else
     paths.object = emit == Emit::Obj ? out : temp("model.o");
   auto codegenStart = std::chrono::steady_clock::now();
-  progress(llvm::formatv("generating code for {0}{1}", platform->triple,
+  progress(llvm::formatv("generating code for {0}{1}", platform.triple,
                          emit == Emit::Exe || emit == Emit::Lib ? " and linking" : ""));
   if (llvm::Error e = ::tern::codegen::emitObject(
-          module, {platform->triple, platform->cpu, ""}, paths))
+          module, {platform.triple, platform.cpu, ""}, paths))
     return fail(llvm::toString(std::move(e)));
   if (out == "-") {
     auto text = llvm::MemoryBuffer::getFile(textPath);
@@ -292,7 +294,7 @@ int emitNative(mlir::ModuleOp module, const std::string &out, const std::string 
       std::string weightsObject = temp("weights.o");
       if (llvm::Error e = ::tern::codegen::writeWeightsObject(
               blobPath, weightsObject,
-              platform->arch == "aarch64" ? ::tern::codegen::ObjectMachine::AArch64
+              platform.arch == "aarch64" ? ::tern::codegen::ObjectMachine::AArch64
                                           : ::tern::codegen::ObjectMachine::X86_64))
         return fail(llvm::toString(std::move(e)));
       objects.push_back(weightsObject);
@@ -301,15 +303,15 @@ int emitNative(mlir::ModuleOp module, const std::string &out, const std::string 
       // One member for the model and its weights: the runtime refers to the weights only
       // weakly, which would not pull a separate member out of the archive.
       std::string combined = temp("tern_model.o");
-      if (llvm::Error e = linkRelocatable(*clang, *platform, objects, combined))
+      if (llvm::Error e = linkRelocatable(*clang, platform, objects, combined))
         return fail(llvm::toString(std::move(e)));
       objects = {combined};
     }
     if (emit == Emit::Exe) {
-      if (llvm::Error e = linkExecutable(*clang, *platform, *rtDir, objects, out, verbose))
+      if (llvm::Error e = linkExecutable(*clang, platform, *rtDir, objects, out, verbose))
         return fail(llvm::toString(std::move(e)));
     } else {
-      if (llvm::Error e = writeLibrary(*platform, *rtDir, objects, out))
+      if (llvm::Error e = writeLibrary(platform, *rtDir, objects, out))
         return fail(out + ": " + llvm::toString(std::move(e)));
       auto intAttr = [&](llvm::StringRef name) {
         auto a = module->getAttrOfType<mlir::IntegerAttr>(name);
