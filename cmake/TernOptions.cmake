@@ -48,3 +48,13 @@ if(TERN_ENABLE_AARCH64_TESTS)
   set(TERN_AARCH64_PCRE2 /usr/local/lib/aarch64-linux-gnu/libpcre2-8.a CACHE FILEPATH
     "PCRE2's static library for aarch64")
 endif()
+
+# cpp-httplib (the compiled executable's --server) in its header-only form, from Debian's
+# source package: scripts/setup.sh fetches it (the binary package is a shared library built with
+# OpenSSL, which a standalone executable cannot link statically).
+set(TERN_HTTPLIB_DIR /usr/local/src/cpp-httplib CACHE PATH
+  "the directory of cpp-httplib's header-only httplib.h")
+if(NOT EXISTS "${TERN_HTTPLIB_DIR}/httplib.h")
+  message(FATAL_ERROR "no ${TERN_HTTPLIB_DIR}/httplib.h: run scripts/setup.sh, or set "
+    "TERN_HTTPLIB_DIR to cpp-httplib's header-only source")
+endif()

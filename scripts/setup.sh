@@ -19,6 +19,9 @@ packages=(
   # the tokenizer's pre-tokenizer regex (PCRE2, linked statically into compiled models; the
   # aarch64 copy is fetched below)
   libpcre2-dev
+  # the compiled executable's --server: JSON (header-only) and dpkg-source, which unpacks
+  # cpp-httplib's source package (fetched below)
+  nlohmann-json3-dev dpkg-dev
 )
 
 log() { printf 'setup: %s\n' "$*"; }
@@ -66,9 +69,46 @@ fetch_arm_pcre2() {
   rm -rf "$tmp"
 }
 
+# cpp-httplib for the compiled executable's --server, in its header-only form from Debian's
+# source package (patched by Debian): the binary package ships it split into a shared library
+# built with OpenSSL, zlib and brotli, which a standalone executable cannot link statically.
+# apt's state for this one download is kept apart, so the machine's package lists stay as they
+# are.
+httplib_dir=/usr/local/src/cpp-httplib
+fetch_httplib() {
+  [ -f "$httplib_dir/httplib.h" ] && return 0
+  need_root "$httplib_dir"
+  log "fetching cpp-httplib's source (Debian's source package cpp-httplib, header-only)"
+  local tmp
+  tmp="$(mktemp -d)"
+  mkdir -p "$tmp/lists/partial" "$tmp/archives/partial"
+  cat > "$tmp/src.sources" <<'SOURCES'
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: bookworm
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SOURCES
+  local apt_options=(-o "Dir::Etc::sourcelist=$tmp/src.sources" -o "Dir::Etc::sourceparts=-"
+    -o "Dir::State::Lists=$tmp/lists" -o "Dir::Cache::Archives=$tmp/archives"
+    -o "APT::Sandbox::User=root")
+  $sudo apt-get "${apt_options[@]}" update -q >/dev/null || die "cannot read Debian's source index"
+  # apt checked the files against the signed source index; --no-check skips dpkg-source's
+  # second check of the .dsc's own signature, whose key is not on the machine.
+  (cd "$tmp" && apt-get "${apt_options[@]}" source -q --download-only cpp-httplib >/dev/null &&
+    dpkg-source --no-check -x cpp-httplib_*.dsc src >/dev/null) ||
+    die "cannot fetch cpp-httplib's source"
+  [ -f "$tmp/src/httplib.h" ] || die "cpp-httplib's source has no httplib.h"
+  $sudo install -D -m 644 "$tmp/src/httplib.h" "$httplib_dir/httplib.h" &&
+    $sudo install -D -m 644 "$tmp/src/LICENSE" "$httplib_dir/LICENSE" ||
+    die "cannot install $httplib_dir"
+  $sudo rm -rf "$tmp"
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
   log "all ${#packages[@]} packages are installed"
   fetch_arm_pcre2
+  fetch_httplib
   exit 0
 fi
 
@@ -79,4 +119,5 @@ $sudo apt-get update -q || die "apt-get update failed"
 $sudo apt-get install -y -q "${missing[@]}" ||
   die "apt-get install failed for: ${missing[*]}"
 fetch_arm_pcre2
+fetch_httplib
 log "done"

@@ -13,8 +13,8 @@ int main(void) {
   tern_session *session;
   static float logits[2 * TERN_COMPILED_VOCAB];
   int32_t tokens[2] = {TERN_COMPILED_BOS_TOKEN, 7};
-  if (tern_model_open(NULL, 1, &model, error, sizeof error) != 0 ||
-      tern_session_create(model, &session, error, sizeof error) != 0 ||
+  if (tern_model_open(NULL, &model, error, sizeof error) != 0 ||
+      tern_session_create(model, NULL, &session, error, sizeof error) != 0 ||
       tern_session_eval(session, tokens, 2, 0, logits, error, sizeof error) != 0) {
     printf("error: %s\n", error);
     return 1;
@@ -26,7 +26,7 @@ int main(void) {
 
   /* A prompt's last logits alone (the head runs for the last token only) are the last row. */
   static float last[TERN_COMPILED_VOCAB];
-  if (tern_session_create(model, &session, error, sizeof error) != 0 ||
+  if (tern_session_create(model, NULL, &session, error, sizeof error) != 0 ||
       tern_session_eval_last(session, tokens, 2, 0, last, error, sizeof error) != 0) {
     printf("error: %s\n", error);
     return 1;

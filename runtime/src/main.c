@@ -66,11 +66,12 @@ static int run_logits(const char *program, tern_model *model, const tern_cli *c,
   double loaded = tern_cli_now();
   int status = 1;
   tern_session *session = NULL;
+  tern_session_options session_options = tern_cli_session_options(c);
   float *logits = malloc(sizeof(float) * (size_t)(n * d->vocab));
   if (!logits) {
     fprintf(stderr, "%s: error: out of memory for %lld x %lld logits\n", program, (long long)n,
             (long long)d->vocab);
-  } else if (tern_session_create(model, &session, error, sizeof error) != 0 ||
+  } else if (tern_session_create(model, &session_options, &session, error, sizeof error) != 0 ||
              tern_session_eval(session, tokens, n, c->chunk, logits, error, sizeof error) != 0) {
     fprintf(stderr, "%s: error: %s\n", program, error);
   } else {
@@ -200,7 +201,10 @@ int main(int argc, char **argv) {
     weights = default_path = default_weights_path();
   double t0 = tern_cli_now();
   tern_model *model;
-  if (tern_model_open(weights, !c.no_verify, &model, error, sizeof error) != 0) {
+  tern_model_options options = tern_model_default_options();
+  options.weights_path = weights;
+  options.verify_data = !c.no_verify;
+  if (tern_model_open(&options, &model, error, sizeof error) != 0) {
     fprintf(stderr, "%s: error: %s\n", program, error);
     free(default_path);
     return 1;
@@ -219,6 +223,13 @@ int main(int argc, char **argv) {
                                                                 "message",
                                                        NULL)
                                 : tern_cli_chat(program, model, &c, t0);
+  } else if (c.server) {
+    status = c.tokens || c.file || c.prompt || c.n_predict || c.dump || c.bench
+                 ? tern_cli_usage_error(program, "--server takes its prompts from HTTP requests "
+                                                 "(-p, -f, --tokens, -n, --dump-logits and "
+                                                 "--bench do not apply)",
+                                        NULL)
+                 : tern_cli_server(program, model, &c);
   } else if (c.bench > 0) {
     status = tern_cli_bench(program, model, c.tokens, c.bench, t0);
   } else if (!!c.tokens + !!c.prompt + !!c.file != 1) {

@@ -1,13 +1,14 @@
 /* model.c - opening a compiled model and running it (tern/model.h). */
 #include "tern/model_abi.h"
+#include "allocator.h"
 #include "format_error.h"
 
 #include "tern/cpu.h"
 #include "tern/tokenizer.h"
 #include "tern/weight_blob.h"
 
+#include <pthread.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 /* Defined by the weights object ternc links in with --weights=embed; absent otherwise. */
@@ -16,9 +17,11 @@ extern const uint64_t tern_embedded_weights_size __attribute__((weak));
 
 struct tern_model {
   const tern_model_desc *desc;
+  tern_allocator allocator;
   tern_blob blob;
-  tern_tokenizer *tokenizer; /* opened on first use */
-  char chat[32];             /* the chat format's name, "" if none */
+  pthread_mutex_t tokenizer_lock; /* the tokenizer is opened by the first thread needing it */
+  tern_tokenizer *tokenizer;
+  char chat[32]; /* the chat format's name, "" if none */
 };
 
 struct tern_session {
@@ -26,17 +29,40 @@ struct tern_session {
   uint8_t *arena;
   float *k_cache, *v_cache;
   int32_t *positions;
-  int64_t position;
+  int64_t position, context;
 };
 
 int tern_model_has_embedded_weights(void) { return tern_embedded_weights != NULL; }
 
 const tern_model_desc *tern_model_describe(const tern_model *model) { return model->desc; }
 
-int tern_model_open(const char *weights_path, int verify_data, tern_model **out, char *error,
+tern_model_options tern_model_default_options(void) {
+  tern_model_options o;
+  memset(&o, 0, sizeof o);
+  o.verify_data = 1;
+  return o;
+}
+
+static void free_model(tern_model *m) {
+  tern_allocator a = m->allocator;
+  pthread_mutex_destroy(&m->tokenizer_lock);
+  tern_release(&a, m);
+}
+
+int tern_model_open(const tern_model_options *options, tern_model **out, char *error,
                     size_t error_size) {
   const tern_model_desc *desc = &tern_compiled_model;
+  tern_model_options defaults = tern_model_default_options();
+  if (!options)
+    options = &defaults;
+  const char *weights_path = options->weights_path;
+  int verify_data = options->verify_data;
   *out = NULL;
+  const tern_allocator *a = options->allocator;
+  if (a && (!a->allocate || !a->release))
+    return tern_format_error(error, error_size,
+                "the allocator needs both functions (allocate and release)");
+  a = tern_allocator_or_default(a);
   if (desc->abi_version != TERN_MODEL_ABI_VERSION)
     return tern_format_error(error, error_size,
                 "the model was compiled for runtime ABI %lld, this runtime has %d: recompile "
@@ -53,10 +79,12 @@ int tern_model_open(const char *weights_path, int verify_data, tern_model **out,
                 desc->target, names, arm ? "aarch64" : "x86-64-multi",
                 arm ? "aarch64" : "x86-64");
   }
-  tern_model *model = calloc(1, sizeof *model);
+  tern_model *model = tern_allocate_zeroed(a, sizeof *model, 0);
   if (!model)
-    return tern_format_error(error, error_size, "out of memory");
+    return tern_format_error(error, error_size, "out of memory for the model");
   model->desc = desc;
+  model->allocator = *a;
+  pthread_mutex_init(&model->tokenizer_lock, NULL);
   int status;
   const char *source;
   if (weights_path) {
@@ -67,13 +95,13 @@ int tern_model_open(const char *weights_path, int verify_data, tern_model **out,
     status = tern_blob_parse(tern_embedded_weights, (size_t)tern_embedded_weights_size, source,
                              verify_data, &model->blob, error, error_size);
   } else {
-    free(model);
+    free_model(model);
     return tern_format_error(error, error_size,
                 "this program carries no weights (compiled with --weights=file): pass the "
                 "weights file");
   }
   if (status != 0) {
-    free(model);
+    free_model(model);
     return 1;
   }
   if (model->blob.size != desc->weights_size ||
@@ -81,7 +109,7 @@ int tern_model_open(const char *weights_path, int verify_data, tern_model **out,
     unsigned long long size = (unsigned long long)model->blob.size;
     unsigned long long checksum = (unsigned long long)model->blob.header->table_checksum;
     tern_blob_close(&model->blob);
-    free(model);
+    free_model(model);
     return tern_format_error(error, error_size,
                 "%s: not the weights this model was compiled with (%llu bytes, table checksum "
                 "%016llx; expected %llu bytes, %016llx)",
@@ -104,27 +132,37 @@ void tern_model_close(tern_model *model) {
     return;
   tern_tokenizer_free(model->tokenizer);
   tern_blob_close(&model->blob);
-  free(model);
+  free_model(model);
 }
 
-int tern_session_create(tern_model *model, tern_session **out, char *error, size_t error_size) {
+int tern_session_create(tern_model *model, const tern_session_options *options,
+                        tern_session **out, char *error, size_t error_size) {
   const tern_model_desc *d = model->desc;
+  const tern_allocator *a = &model->allocator;
   *out = NULL;
-  tern_session *s = calloc(1, sizeof *s);
-  size_t cache = (size_t)(d->layers * d->kv_heads * d->context * d->head_dim);
+  int64_t context = options && options->context ? options->context : d->context;
+  if (context < 1 || context > d->context)
+    return tern_format_error(error, error_size,
+                "a context of %lld positions: this model holds 1 to %lld (recompile it with "
+                "ternc --context=N for more)",
+                (long long)context, (long long)d->context);
+  tern_session *s = tern_allocate_zeroed(a, sizeof *s, 0);
+  size_t cache = (size_t)(d->layers * d->kv_heads * context * d->head_dim) * sizeof(float);
   size_t arena = (size_t)tern_round_up(d->arena_bytes > 0 ? d->arena_bytes : 64, 64);
   if (s) {
     s->model = model;
-    s->arena = aligned_alloc(64, arena);
-    s->k_cache = calloc(cache ? cache : 1, sizeof(float));
-    s->v_cache = calloc(cache ? cache : 1, sizeof(float));
-    s->positions = malloc(sizeof(int32_t) * (size_t)(d->max_tokens > 0 ? d->max_tokens : 1));
+    s->context = context;
+    s->arena = tern_allocate(a, arena, 64);
+    s->k_cache = tern_allocate_zeroed(a, cache, 0);
+    s->v_cache = tern_allocate_zeroed(a, cache, 0);
+    s->positions = tern_allocate(
+        a, sizeof(int32_t) * (size_t)(d->max_tokens > 0 ? d->max_tokens : 1), 0);
   }
   if (!s || !s->arena || !s->k_cache || !s->v_cache || !s->positions) {
     tern_session_destroy(s);
     return tern_format_error(error, error_size,
                 "out of memory for a session (arena %.1f MB, KV cache %.1f MB)",
-                (double)arena / 1e6, 2.0 * (double)cache * sizeof(float) / 1e6);
+                (double)arena / 1e6, 2.0 * (double)cache / 1e6);
   }
   *out = s;
   return 0;
@@ -133,11 +171,23 @@ int tern_session_create(tern_model *model, tern_session **out, char *error, size
 void tern_session_destroy(tern_session *s) {
   if (!s)
     return;
-  free(s->arena);
-  free(s->k_cache);
-  free(s->v_cache);
-  free(s->positions);
-  free(s);
+  const tern_allocator *a = &s->model->allocator;
+  tern_release(a, s->arena);
+  tern_release(a, s->k_cache);
+  tern_release(a, s->v_cache);
+  tern_release(a, s->positions);
+  tern_release(a, s);
+}
+
+int64_t tern_session_context(const tern_session *s) { return s->context; }
+
+int tern_session_rewind(tern_session *s, int64_t position, char *error, size_t error_size) {
+  if (position < 0 || position > s->position)
+    return tern_format_error(error, error_size,
+                "cannot rewind to position %lld: the session holds positions [0, %lld)",
+                (long long)position, (long long)s->position);
+  s->position = position;
+  return 0;
 }
 
 int64_t tern_session_position(const tern_session *s) { return s->position; }
@@ -149,10 +199,10 @@ static int eval(tern_session *s, const int32_t *tokens, int64_t n, int64_t chunk
   const tern_model_desc *d = s->model->desc;
   if (chunk <= 0 || chunk > d->max_tokens)
     chunk = d->max_tokens;
-  if (n < 0 || s->position + n > d->context)
+  if (n < 0 || s->position + n > s->context)
     return tern_format_error(error, error_size,
                 "%lld tokens after position %lld do not fit the context of %lld positions",
-                (long long)n, (long long)s->position, (long long)d->context);
+                (long long)n, (long long)s->position, (long long)s->context);
   for (int64_t i = 0; i < n; ++i)
     if (tokens[i] < 0 || tokens[i] >= d->vocab)
       return tern_format_error(error, error_size, "token %d (input position %lld) is outside the vocabulary "
@@ -171,7 +221,7 @@ static int eval(tern_session *s, const int32_t *tokens, int64_t n, int64_t chunk
     exec.tokens = tokens + done;
     exec.positions = s->positions;
     exec.n_tokens = t;
-    exec.context = d->context;
+    exec.context = s->context;
     exec.last_logits_only = last_only;
     if (tern_model_forward(&exec) != 0)
       return tern_format_error(error, error_size, "%s", exec.error);
@@ -198,9 +248,12 @@ int tern_session_eval_last(tern_session *s, const int32_t *tokens, int64_t n, in
 }
 
 static tern_tokenizer *tokenizer_of(tern_model *m, char *error, size_t error_size) {
-  if (!m->tokenizer && tern_tokenizer_open(&m->blob, &m->tokenizer, error, error_size) != 0)
-    return NULL;
-  return m->tokenizer;
+  pthread_mutex_lock(&m->tokenizer_lock);
+  if (!m->tokenizer)
+    tern_tokenizer_open(&m->blob, &m->allocator, &m->tokenizer, error, error_size);
+  tern_tokenizer *t = m->tokenizer;
+  pthread_mutex_unlock(&m->tokenizer_lock);
+  return t;
 }
 
 int64_t tern_model_tokenize(tern_model *m, const char *text, size_t size, int add_bos,

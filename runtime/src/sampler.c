@@ -1,5 +1,6 @@
 /* sampler.c - the next token from logits, llama.cpp's chain (tern/sampler.h). */
 #include "tern/sampler.h"
+#include "allocator.h"
 #include "format_error.h"
 
 #include <math.h>
@@ -13,6 +14,7 @@ typedef struct {
 } candidate;
 
 struct tern_sampler {
+  tern_allocator allocator;
   tern_sampler_params params;
   int64_t vocab;
   uint64_t state;
@@ -51,15 +53,18 @@ int tern_sampler_check_params(const tern_sampler_params *p, char *error, size_t 
   return 0;
 }
 
-tern_sampler *tern_sampler_create(const tern_sampler_params *params, int64_t vocab) {
-  tern_sampler *s = calloc(1, sizeof *s);
-  if (!s || vocab <= 0)
-    return (free(s), NULL);
+tern_sampler *tern_sampler_create(const tern_sampler_params *params, int64_t vocab,
+                                  const tern_allocator *allocator) {
+  allocator = tern_allocator_or_default(allocator);
+  tern_sampler *s = vocab > 0 ? tern_allocate_zeroed(allocator, sizeof *s, 0) : NULL;
+  if (!s)
+    return NULL;
+  s->allocator = *allocator;
   s->params = *params;
   s->vocab = vocab;
   s->state = params->seed;
-  s->cand = malloc(sizeof(candidate) * (size_t)vocab);
-  s->counts = calloc((size_t)vocab, sizeof(int32_t));
+  s->cand = tern_allocate(allocator, sizeof(candidate) * (size_t)vocab, 0);
+  s->counts = tern_allocate_zeroed(allocator, sizeof(int32_t) * (size_t)vocab, 0);
   if (!s->cand || !s->counts) {
     tern_sampler_free(s);
     return NULL;
@@ -70,9 +75,9 @@ tern_sampler *tern_sampler_create(const tern_sampler_params *params, int64_t voc
 void tern_sampler_free(tern_sampler *s) {
   if (!s)
     return;
-  free(s->cand);
-  free(s->counts);
-  free(s);
+  tern_release(&s->allocator, s->cand);
+  tern_release(&s->allocator, s->counts);
+  tern_release(&s->allocator, s);
 }
 
 double tern_sampler_uniform(uint64_t *state) {

@@ -1,15 +1,17 @@
 /* tokenizer.c - byte-level BPE with a PCRE2 pre-tokenizer (tern/tokenizer.h). */
 #include "tern/tokenizer.h"
+#include "allocator.h"
 #include "format_error.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 struct tern_tokenizer {
+  tern_allocator allocator;
+  pcre2_general_context *memory; /* PCRE2's allocations, through the allocator */
   const uint8_t *vocab;
   const int64_t *offsets;
   int64_t vocab_size;
@@ -82,7 +84,16 @@ static const tern_blob_entry *tensor(const tern_blob *blob, const char *name, ui
   return e;
 }
 
-int tern_tokenizer_open(const tern_blob *blob, tern_tokenizer **out, char *error, size_t size) {
+static void *pcre2_allocate(PCRE2_SIZE size, void *user) {
+  return tern_allocate((const tern_allocator *)user, size, 0);
+}
+
+static void pcre2_release(void *pointer, void *user) {
+  tern_release((const tern_allocator *)user, pointer);
+}
+
+int tern_tokenizer_open(const tern_blob *blob, const tern_allocator *allocator,
+                        tern_tokenizer **out, char *error, size_t size) {
   enum { U8 = 1, I32 = 8, I64 = 11 };
   *out = NULL;
   const tern_blob_entry *vocab = tensor(blob, "tokenizer.vocab", U8, 1, error, size);
@@ -98,9 +109,11 @@ int tern_tokenizer_open(const tern_blob *blob, tern_tokenizer **out, char *error
     return tern_format_error(error, size, "tensor tokenizer.config: tokenizer format %lld, this runtime "
                              "reads %d",
                 config->dims[0] < 4 ? -1LL : (long long)cfg[3], TERN_TOKENIZER_VERSION);
-  tern_tokenizer *t = calloc(1, sizeof *t);
+  allocator = tern_allocator_or_default(allocator);
+  tern_tokenizer *t = tern_allocate_zeroed(allocator, sizeof *t, 0);
   if (!t)
-    return tern_format_error(error, size, "out of memory");
+    return tern_format_error(error, size, "out of memory for the tokenizer");
+  t->allocator = *allocator;
   t->vocab = blob->data + vocab->offset;
   t->offsets = (const int64_t *)(blob->data + offsets->offset);
   t->vocab_size = offsets->dims[0] - 1;
@@ -127,11 +140,13 @@ int tern_tokenizer_open(const tern_blob *blob, tern_tokenizer **out, char *error
   }
   t->token_mask = table_size(t->vocab_size) - 1;
   t->merge_mask = table_size(t->n_merges) - 1;
-  t->token_table = malloc(sizeof(int32_t) * (t->token_mask + 1));
-  t->merge_table = malloc(sizeof(int64_t) * (t->merge_mask + 1));
-  if (!t->token_table || !t->merge_table) {
+  t->token_table = tern_allocate(allocator, sizeof(int32_t) * (t->token_mask + 1), 0);
+  t->merge_table = tern_allocate(allocator, sizeof(int64_t) * (t->merge_mask + 1), 0);
+  /* The context points at t's copy of the allocator, which lives as long as t. */
+  t->memory = pcre2_general_context_create(pcre2_allocate, pcre2_release, &t->allocator);
+  if (!t->token_table || !t->merge_table || !t->memory) {
     tern_tokenizer_free(t);
-    return tern_format_error(error, size, "out of memory");
+    return tern_format_error(error, size, "out of memory for the tokenizer");
   }
   memset(t->token_table, 0xff, sizeof(int32_t) * (t->token_mask + 1));
   memset(t->merge_table, 0xff, sizeof(int64_t) * (t->merge_mask + 1));
@@ -159,8 +174,14 @@ int tern_tokenizer_open(const tern_blob *blob, tern_tokenizer **out, char *error
   }
   int code;
   PCRE2_SIZE at;
+  pcre2_compile_context *compile = pcre2_compile_context_create(t->memory);
+  if (!compile) {
+    tern_tokenizer_free(t);
+    return tern_format_error(error, size, "out of memory for the tokenizer");
+  }
   t->pattern = pcre2_compile(blob->data + pattern->offset, pattern->size,
-                             PCRE2_UTF | PCRE2_UCP | PCRE2_NO_UTF_CHECK, &code, &at, NULL);
+                             PCRE2_UTF | PCRE2_UCP | PCRE2_NO_UTF_CHECK, &code, &at, compile);
+  pcre2_compile_context_free(compile);
   if (!t->pattern) {
     PCRE2_UCHAR message[160];
     pcre2_get_error_message(code, message, sizeof message);
@@ -177,9 +198,10 @@ void tern_tokenizer_free(tern_tokenizer *t) {
   if (!t)
     return;
   pcre2_code_free(t->pattern);
-  free(t->token_table);
-  free(t->merge_table);
-  free(t);
+  pcre2_general_context_free(t->memory);
+  tern_release(&t->allocator, t->token_table);
+  tern_release(&t->allocator, t->merge_table);
+  tern_release(&t->allocator, t);
 }
 
 int64_t tern_tokenizer_vocab_size(const tern_tokenizer *t) { return t->vocab_size; }
@@ -305,12 +327,12 @@ int64_t tern_tokenizer_encode(const tern_tokenizer *t, const char *text, size_t 
   size_t invalid = utf8_invalid_at(p, size);
   if (invalid < size)
     return tern_format_error(error, error_size, "the text is not valid UTF-8 at byte %zu", invalid);
-  sink s = {ids, capacity, 0, malloc(sizeof(int32_t) * (size + 1))};
-  pcre2_match_data *match = pcre2_match_data_create_from_pattern(t->pattern, NULL);
+  sink s = {ids, capacity, 0, tern_allocate(&t->allocator, sizeof(int32_t) * (size + 1), 0)};
+  pcre2_match_data *match = pcre2_match_data_create_from_pattern(t->pattern, t->memory);
   if (!s.symbols || !match) {
-    free(s.symbols);
+    tern_release(&t->allocator, s.symbols);
     pcre2_match_data_free(match);
-    return tern_format_error(error, error_size, "out of memory");
+    return tern_format_error(error, error_size, "out of memory for tokenizing %zu bytes", size);
   }
   if (add_bos && t->bos >= 0)
     emit(&s, t->bos);
@@ -330,7 +352,7 @@ int64_t tern_tokenizer_encode(const tern_tokenizer *t, const char *text, size_t 
   }
   if (status == 0)
     status = encode_span(t, p + start, size - start, match, &s);
-  free(s.symbols);
+  tern_release(&t->allocator, s.symbols);
   pcre2_match_data_free(match);
   if (status != 0)
     return tern_format_error(error, error_size, "the pre-tokenizer's regex failed on the text");
@@ -349,4 +371,16 @@ int64_t tern_tokenizer_decode(const tern_tokenizer *t, const int32_t *ids, int64
     total += (int64_t)len;
   }
   return total;
+}
+
+size_t tern_utf8_whole_prefix(const char *text, size_t n) {
+  const uint8_t *p = (const uint8_t *)text;
+  size_t i = n;
+  while (i > 0 && n - i < 4 && (p[i - 1] & 0xc0) == 0x80)
+    --i;
+  if (i == 0)
+    return n; /* no lead byte: nothing to wait for */
+  uint8_t lead = p[i - 1];
+  size_t need = lead < 0xc0 ? 1 : lead < 0xe0 ? 2 : lead < 0xf0 ? 3 : 4;
+  return n - (i - 1) >= need ? n : i - 1;
 }

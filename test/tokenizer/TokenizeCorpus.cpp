@@ -53,7 +53,7 @@ int main(int argc, char **argv) {
   if (tern_blob_parse(bytes->data(), bytes->size(), "tokenizer", 1, &blob, error, sizeof error))
     return fail(error);
   tern_tokenizer *tokenizer;
-  if (tern_tokenizer_open(&blob, &tokenizer, error, sizeof error))
+  if (tern_tokenizer_open(&blob, NULL, &tokenizer, error, sizeof error))
     return fail(error);
 
   auto corpusFile = llvm::MemoryBuffer::getFile(argv[3]);

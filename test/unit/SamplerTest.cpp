@@ -141,7 +141,7 @@ TEST(Sampler, MatchesTheReferenceOnRandomCases) {
     double u = std::uniform_real_distribution<double>(0.0, 1.0)(rng);
 
     Reference want = reference(p, logits, history, u);
-    tern_sampler *s = tern_sampler_create(&p, vocab);
+    tern_sampler *s = tern_sampler_create(&p, vocab, NULL);
     ASSERT_NE(s, nullptr);
     std::vector<int32_t> kept(static_cast<size_t>(vocab));
     int64_t keptN = 0;
@@ -170,14 +170,14 @@ TEST(Sampler, GreedyIsTheArgmax) {
   std::vector<float> logits = {0.5f, 2.0f, -1.0f, 2.0f, 1.9f};
   tern_sampler_params p = tern_sampler_default_params(1);
   p.temperature = 0.0f;
-  tern_sampler *s = tern_sampler_create(&p, 5);
+  tern_sampler *s = tern_sampler_create(&p, 5, NULL);
   for (int i = 0; i < 10; ++i)
     EXPECT_EQ(tern_sampler_sample(s, logits.data(), nullptr, 0), 1);
   tern_sampler_free(s);
   p = tern_sampler_default_params(1);
   p.temperature = 5.0f;
   p.top_k = 1;
-  s = tern_sampler_create(&p, 5);
+  s = tern_sampler_create(&p, 5, NULL);
   for (int i = 0; i < 10; ++i)
     EXPECT_EQ(tern_sampler_sample(s, logits.data(), nullptr, 0), 1);
   tern_sampler_free(s);
@@ -190,15 +190,15 @@ TEST(Sampler, RepeatPenaltyMovesGreedyOffARepeatedToken) {
   tern_sampler_params p = tern_sampler_default_params(1);
   p.temperature = 0.0f;
   p.repeat_penalty = 1.1f; // 3.0 / 1.1 = 2.73 > 2.5: still 0
-  tern_sampler *s = tern_sampler_create(&p, 3);
+  tern_sampler *s = tern_sampler_create(&p, 3, NULL);
   EXPECT_EQ(tern_sampler_sample(s, logits.data(), history.data(), 3), 0);
   tern_sampler_free(s);
   p.repeat_penalty = 1.3f; // 3.0 / 1.3 = 2.31 < 2.5: 1
-  s = tern_sampler_create(&p, 3);
+  s = tern_sampler_create(&p, 3, NULL);
   EXPECT_EQ(tern_sampler_sample(s, logits.data(), history.data(), 3), 1);
   tern_sampler_free(s);
   p.repeat_last_n = 1; // only token 2 is in the window
-  s = tern_sampler_create(&p, 3);
+  s = tern_sampler_create(&p, 3, NULL);
   EXPECT_EQ(tern_sampler_sample(s, logits.data(), history.data(), 3), 0);
   tern_sampler_free(s);
 }
@@ -216,7 +216,7 @@ TEST(Sampler, DrawsFollowTheTemperedDistribution) {
   double sum = 0;
   for (size_t i = 0; i < 5; ++i)
     sum += prob[i] = std::exp(double(logits[i]) / 0.7);
-  tern_sampler *s = tern_sampler_create(&p, 5);
+  tern_sampler *s = tern_sampler_create(&p, 5, NULL);
   const int draws = 40000;
   std::vector<int> seen(5);
   std::vector<int32_t> first;
@@ -234,7 +234,7 @@ TEST(Sampler, DrawsFollowTheTemperedDistribution) {
   auto firstDraws = [&](uint64_t seed) {
     tern_sampler_params q = p;
     q.seed = seed;
-    tern_sampler *t = tern_sampler_create(&q, 5);
+    tern_sampler *t = tern_sampler_create(&q, 5, NULL);
     std::vector<int32_t> out;
     for (int i = 0; i < 64; ++i)
       out.push_back(tern_sampler_sample(t, logits.data(), nullptr, 0));

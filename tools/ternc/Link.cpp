@@ -159,11 +159,21 @@ llvm::Error tern::driver::writeLibrary(const Platform &platform, llvm::StringRef
 llvm::Error tern::driver::writeLibraryHeader(
     llvm::StringRef runtimeDir, llvm::StringRef output, llvm::StringRef library,
     llvm::StringRef model, llvm::ArrayRef<std::pair<std::string, int64_t>> constants) {
-  llvm::SmallString<256> apiPath(runtimeDir);
-  llvm::sys::path::append(apiPath, "include", "tern", "model.h");
-  auto api = llvm::MemoryBuffer::getFile(apiPath);
-  if (!api)
-    return fail(apiPath + ": " + api.getError().message());
+  // The C API: tern/model.h, then tern/sampler.h without its include of the former, so the
+  // library ships one header.
+  std::string api;
+  for (const char *name : {"model.h", "sampler.h"}) {
+    llvm::SmallString<256> path(runtimeDir);
+    llvm::sys::path::append(path, "include", "tern", name);
+    auto header = llvm::MemoryBuffer::getFile(path);
+    if (!header)
+      return fail(path + ": " + header.getError().message());
+    llvm::SmallVector<llvm::StringRef> lines;
+    (*header)->getBuffer().split(lines, '\n');
+    for (llvm::StringRef line : lines)
+      if (!line.starts_with("#include \"tern/"))
+        api += (line + "\n").str();
+  }
   std::error_code ec;
   llvm::raw_fd_ostream out(output, ec);
   if (ec)
@@ -172,7 +182,7 @@ llvm::Error tern::driver::writeLibraryHeader(
       << ": the C API of " << llvm::sys::path::filename(library)
       << ".\n * Link: cc app.c " << llvm::sys::path::filename(library)
       << " -lpthread -ldl -lm */\n"
-      << (*api)->getBuffer() << "\n/* This model's constants. */\n";
+      << api << "\n/* This model's constants. */\n";
   for (const auto &[name, value] : constants)
     out << "#define TERN_COMPILED_" << name << " " << value << "\n";
   return llvm::Error::success();

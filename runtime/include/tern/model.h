@@ -43,10 +43,33 @@ typedef struct {
 typedef struct tern_model tern_model;
 typedef struct tern_session tern_session;
 
-/* Opens the model linked into this program. weights_path: the weights file, or NULL for the
- * embedded weights (an error names what is missing if the program has none). verify_data != 0
- * checks every tensor's checksum. On failure returns non-zero and writes a message to error. */
-int tern_model_open(const char *weights_path, int verify_data, tern_model **out, char *error,
+/* Where the runtime's memory comes from: a model's tables, its tokenizer's, every session's KV
+ * cache and arena, samplers and per-call scratch (tokenizing) all go through it. allocate
+ * returns `size` bytes aligned to `alignment` (a power of two, at most 64), or NULL when it
+ * cannot; release frees what allocate returned. Both may be called from any thread that uses
+ * the model. Memory-mapped weights (--weights=file) and the thread pool are not allocations. */
+#ifndef TERN_ALLOCATOR_DEFINED
+#define TERN_ALLOCATOR_DEFINED
+typedef struct tern_allocator {
+  void *(*allocate)(void *user, size_t size, size_t alignment);
+  void (*release)(void *user, void *pointer);
+  void *user;
+} tern_allocator;
+#endif
+
+typedef struct {
+  const char *weights_path; /* the weights file, or NULL for the embedded weights (an error
+                               names what is missing if the program has none) */
+  int verify_data;          /* non-zero: check every tensor's checksum (the default) */
+  const tern_allocator *allocator; /* NULL: the C library's; copied, so it may be temporary */
+} tern_model_options;
+
+/* The defaults: embedded weights, verified, the C library's allocator. */
+tern_model_options tern_model_default_options(void);
+
+/* Opens the model linked into this program (options NULL: the defaults). On failure returns
+ * non-zero and writes a message to error. */
+int tern_model_open(const tern_model_options *options, tern_model **out, char *error,
                     size_t error_size);
 void tern_model_close(tern_model *model);
 const tern_model_desc *tern_model_describe(const tern_model *model);
@@ -71,11 +94,39 @@ int32_t tern_model_token_id(tern_model *model, const char *text);
  * 3's <|start_header_id|>role<|end_header_id|> messages ending in <|eot_id|>), or NULL. */
 const char *tern_model_chat_format(tern_model *model);
 
-/* A KV cache, an activation arena and a position. */
-int tern_session_create(tern_model *model, tern_session **out, char *error, size_t error_size);
+typedef struct {
+  const char *role;    /* "system", "user", "assistant" */
+  const char *content; /* UTF-8, NUL-terminated */
+} tern_chat_message;
+
+/* The messages as the model's chat template renders them, with add_generation_prompt the
+ * header that starts the assistant's reply after them. The BOS token is not in the text: tokenize
+ * it with add_bos (and parse_special, for the template's tokens) when it starts a conversation.
+ * Llama 3's header format renders each message as
+ *   <|start_header_id|>{role}<|end_header_id|>\n\n{content, trimmed}<|eot_id|>
+ * Writes at most `capacity` bytes and a NUL when there is room; returns the text's length, or
+ * -1 with a message (no chat template tern implements, a message without role or content). */
+int64_t tern_model_apply_chat_template(tern_model *model, const tern_chat_message *messages,
+                                       size_t n, int add_generation_prompt, char *out,
+                                       size_t capacity, char *error, size_t error_size);
+
+typedef struct {
+  int64_t context; /* positions the session holds (the size of its KV cache): 0 for the context
+                      the model was compiled for (ternc --context), which is also the most */
+} tern_session_options;
+
+/* A KV cache, an activation arena and a position (options NULL: the defaults). */
+int tern_session_create(tern_model *model, const tern_session_options *options,
+                        tern_session **out, char *error, size_t error_size);
 void tern_session_destroy(tern_session *session);
-/* Positions consumed so far. */
+/* Positions consumed so far, and how many the session holds. */
 int64_t tern_session_position(const tern_session *session);
+int64_t tern_session_context(const tern_session *session);
+/* Forgets every position from `position` on (at most the current one), so the next tokens are
+ * evaluated there: a prompt sharing a prefix with what the session holds only needs the rest
+ * evaluated. Returns non-zero with a message when `position` is out of range. */
+int tern_session_rewind(tern_session *session, int64_t position, char *error,
+                        size_t error_size);
 /* Runs n tokens at the next positions, in forward calls of at most `chunk` tokens (0: the
  * model's max_tokens). logits: NULL, or [n][vocab] floats to fill. On failure returns non-zero
  * with a message; the session's position is then unchanged. */

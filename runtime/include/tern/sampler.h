@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tern/model.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -44,8 +46,10 @@ int tern_sampler_check_params(const tern_sampler_params *params, char *error, si
 
 typedef struct tern_sampler tern_sampler;
 
-/* A sampler for logits of `vocab` entries. NULL when out of memory. */
-tern_sampler *tern_sampler_create(const tern_sampler_params *params, int64_t vocab);
+/* A sampler for logits of `vocab` entries, allocating through `allocator` (NULL: the C
+ * library's; copied). NULL when out of memory or vocab < 1. */
+tern_sampler *tern_sampler_create(const tern_sampler_params *params, int64_t vocab,
+                                  const tern_allocator *allocator);
 void tern_sampler_free(tern_sampler *sampler);
 
 /* The next token for `logits` [vocab] after `history` (the tokens so far, for the penalties),

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tern/model.h"
 #include "tern/weight_blob.h"
 
 #ifdef __cplusplus
@@ -29,10 +30,11 @@ extern "C" {
 
 typedef struct tern_tokenizer tern_tokenizer;
 
-/* The tokenizer stored in `blob` (which must outlive it). Returns 0, or -1 with a message that
- * names the tensor that is missing or malformed. */
-int tern_tokenizer_open(const tern_blob *blob, tern_tokenizer **out, char *error,
-                        size_t error_size);
+/* The tokenizer stored in `blob` (which must outlive it), allocating through `allocator` (NULL:
+ * the C library's; copied). Returns 0, or -1 with a message that names the tensor that is
+ * missing or malformed. */
+int tern_tokenizer_open(const tern_blob *blob, const tern_allocator *allocator,
+                        tern_tokenizer **out, char *error, size_t error_size);
 void tern_tokenizer_free(tern_tokenizer *tokenizer);
 
 int64_t tern_tokenizer_vocab_size(const tern_tokenizer *tokenizer);
@@ -56,6 +58,11 @@ int64_t tern_tokenizer_encode(const tern_tokenizer *tokenizer, const char *text,
  * by decoding whole sequences, or hold back incomplete characters. */
 int64_t tern_tokenizer_decode(const tern_tokenizer *tokenizer, const int32_t *ids, int64_t n,
                               char *out, size_t capacity);
+
+/* The length of the longest prefix of text[0, n) that does not end inside a UTF-8 character
+ * (what a stream may print before the next token's bytes arrive): n, unless the text ends with
+ * a lead byte and fewer continuation bytes than it announces. */
+size_t tern_utf8_whole_prefix(const char *text, size_t n);
 
 #ifdef __cplusplus
 }

@@ -31,7 +31,7 @@ int tern_cli_bench(const char *program, tern_model *model, const char *token_lis
   tern_session *session = NULL;
   float *logits = malloc(sizeof(float) * (size_t)d->vocab);
   int status = 1;
-  if (!logits || tern_session_create(model, &session, error, sizeof error) != 0) {
+  if (!logits || tern_session_create(model, NULL, &session, error, sizeof error) != 0) {
     fprintf(stderr, "%s: error: %s\n", program, logits ? error : "out of memory");
   } else {
     double start = tern_cli_now();

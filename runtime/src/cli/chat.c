@@ -12,65 +12,58 @@
 
 #include "cli.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Appends a string to a growing buffer; -1 when out of memory. */
-static int append(char **buffer, size_t *size, size_t *capacity, const char *text, size_t n) {
-  if (*size + n + 1 > *capacity) {
-    size_t grown = (*size + n + 1) * 2;
-    char *b = realloc(*buffer, grown);
-    if (!b)
-      return -1;
-    *buffer = b, *capacity = grown;
+/* This turn's text: on the first, the system message (-p) and the user's line, then the
+ * assistant's header; later, the previous reply's <|eot_id|> (sampled but not run yet) first. */
+static int64_t render_turn(tern_model *model, const tern_cli *c, int first, const char *line,
+                           char **text, size_t *capacity, char *error, size_t error_size) {
+  tern_chat_message messages[2] = {{"system", c->prompt}, {"user", line}};
+  int with_system = first && c->prompt;
+  size_t skip = first ? 0 : 10;
+  for (;;) {
+    int64_t n = tern_model_apply_chat_template(model, messages + !with_system, 1 + with_system, 1,
+                                               *text + skip, *capacity - skip, error, error_size);
+    if (n < 0 || (size_t)n + skip < *capacity) {
+      if (n >= 0 && !first)
+        memcpy(*text, "<|eot_id|>", 10);
+      return n < 0 ? n : n + (int64_t)skip;
+    }
+    char *grown = realloc(*text, (size_t)n + skip + 1);
+    if (!grown)
+      return snprintf(error, error_size, "out of memory"), -1;
+    *text = grown, *capacity = (size_t)n + skip + 1;
   }
-  memcpy(*buffer + *size, text, n);
-  *size += n;
-  (*buffer)[*size] = 0;
-  return 0;
-}
-
-/* One message as the template renders it: header, the text trimmed, <|eot_id|>. */
-static int append_message(char **b, size_t *n, size_t *cap, const char *role, const char *text) {
-  size_t begin = 0, end = strlen(text);
-  while (begin < end && isspace((unsigned char)text[begin]))
-    ++begin;
-  while (end > begin && isspace((unsigned char)text[end - 1]))
-    --end;
-  static const char kStart[] = "<|start_header_id|>", kEnd[] = "<|end_header_id|>\n\n",
-                    kEot[] = "<|eot_id|>";
-  return append(b, n, cap, kStart, sizeof kStart - 1) | append(b, n, cap, role, strlen(role)) |
-         append(b, n, cap, kEnd, sizeof kEnd - 1) | append(b, n, cap, text + begin, end - begin) |
-         append(b, n, cap, kEot, sizeof kEot - 1);
 }
 
 int tern_cli_chat(const char *program, tern_model *model, const tern_cli *c, double t0) {
   (void)t0;
-  const char *format = tern_model_chat_format(model);
-  if (!format || strcmp(format, "llama3-header") != 0) {
-    fprintf(stderr, "%s: error: -cnv needs a chat template tern implements (Llama 3's header "
-                    "format in tokenizer_config.json's chat_template); this model has %s\n",
-            program, format ? format : "none");
+  char error[512];
+  /* No messages: whether the model has a chat format tern implements. */
+  if (tern_model_apply_chat_template(model, NULL, 0, 0, NULL, 0, error, sizeof error) < 0) {
+    fprintf(stderr, "%s: error: -cnv: %s\n", program, error);
     return 1;
   }
   const tern_model_desc *d = tern_model_describe(model);
   tern_sampler_params p;
-  char error[512];
   if (tern_cli_sampler_params(c, &p, error, sizeof error) != 0)
     return tern_cli_usage_error(program, error, NULL);
   int32_t eot = tern_model_token_id(model, "<|eot_id|>");
-  tern_sampler *sampler = tern_sampler_create(&p, d->vocab);
+  tern_sampler *sampler = tern_sampler_create(&p, d->vocab, NULL);
   float *logits = malloc(sizeof(float) * (size_t)d->vocab);
   tern_session *session = NULL;
+  tern_session_options session_options = tern_cli_session_options(c);
   int32_t *history = NULL, *turn = NULL;
   int64_t history_n = 0, history_cap = 0;
-  char *text = NULL, *line = NULL;
-  size_t text_n = 0, text_cap = 0, line_cap = 0;
+  size_t text_cap = 64, line_cap = 0;
+  char *text = malloc(text_cap), *line = NULL;
   int status = 0;
-  if (!sampler || !logits || tern_session_create(model, &session, error, sizeof error) != 0) {
-    fprintf(stderr, "%s: error: %s\n", program, sampler && logits ? error : "out of memory");
+  if (!sampler || !logits || !text ||
+      tern_session_create(model, &session_options, &session, error, sizeof error) != 0) {
+    fprintf(stderr, "%s: error: %s\n", program,
+            sampler && logits && text ? error : "out of memory");
     status = 1;
   }
   for (int first = 1; status == 0; first = 0) {
@@ -81,18 +74,13 @@ int tern_cli_chat(const char *program, tern_model *model, const tern_cli *c, dou
     ssize_t got = getline(&line, &line_cap, stdin);
     if (got < 0)
       break; /* end of the conversation */
-    text_n = 0;
-    if (first && c->prompt && append_message(&text, &text_n, &text_cap, "system", c->prompt))
-      status = 1;
-    /* The previous reply's <|eot_id|>, sampled but not run yet. */
-    if (!first && append(&text, &text_n, &text_cap, "<|eot_id|>", 10))
-      status = 1;
-    static const char kAssistant[] = "<|start_header_id|>assistant<|end_header_id|>\n\n";
-    if (status != 0 || append_message(&text, &text_n, &text_cap, "user", line) ||
-        append(&text, &text_n, &text_cap, kAssistant, sizeof kAssistant - 1)) {
+    int64_t rendered = render_turn(model, c, first, line, &text, &text_cap, error, sizeof error);
+    if (rendered < 0) {
+      fprintf(stderr, "%s: error: %s\n", program, error);
       status = 1;
       break;
     }
+    size_t text_n = (size_t)rendered;
     int64_t n = tern_model_tokenize(model, text, text_n, first, 1, NULL, 0, error, sizeof error);
     int32_t *grown = n > 0 ? realloc(turn, sizeof(int32_t) * (size_t)n) : NULL;
     if (n <= 0 || !grown) {

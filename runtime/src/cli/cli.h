@@ -9,12 +9,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Everything the command line sets. */
 typedef struct {
-  const char *tokens, *prompt, *file, *dump, *weights;
-  long long chunk, threads, bench, n_predict, top_k, repeat_last_n, seed;
+  const char *tokens, *prompt, *file, *dump, *weights, *host, *alias;
+  long long context, chunk, threads, bench, n_predict, top_k, repeat_last_n, seed;
+  long long port, parallel, queue;
   double temp, top_p, min_p, repeat_penalty;
-  int no_verify, info, quiet, ignore_eos, help, verbose_prompt, conversation;
+  int no_verify, info, quiet, ignore_eos, help, verbose_prompt, conversation, server;
 } tern_cli;
 
 
@@ -48,8 +53,18 @@ int tern_cli_print_text(tern_model *model, const int32_t *ids, int64_t n, tern_c
 /* -cnv: a conversation on stdin in the model's chat format (-p is the system message). */
 int tern_cli_chat(const char *program, tern_model *model, const tern_cli *c, double t0);
 
+/* --server: OpenAI-compatible HTTP until interrupted (server/, C++). */
+int tern_cli_server(const char *program, tern_model *model, const tern_cli *c);
+
+/* The session options -c asks for. */
+tern_session_options tern_cli_session_options(const tern_cli *c);
+
 /* -n: the prompt, then up to c->n_predict sampled tokens, printed as they come. */
 int tern_cli_generate(const char *program, tern_model *model, const tern_cli *c,
                       const int32_t *prompt, int64_t n, double t0);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -4,6 +4,8 @@
 
 #include "cli.h"
 
+#include "tern/tokenizer.h"
+
 #include "tern/sampler.h"
 
 #include <stdio.h>
@@ -24,18 +26,6 @@ int tern_cli_sampler_params(const tern_cli *c, tern_sampler_params *p, char *err
   return tern_sampler_check_params(p, error, error_size);
 }
 
-/* The length of the longest prefix of p[0, n) that ends on a whole UTF-8 character. */
-static size_t complete_utf8(const char *p, size_t n) {
-  size_t i = n;
-  while (i > 0 && n - i < 4 && ((unsigned char)p[i - 1] & 0xc0) == 0x80)
-    --i;
-  if (i == 0)
-    return n; /* no lead byte: print as is */
-  unsigned char lead = (unsigned char)p[i - 1];
-  size_t need = lead < 0x80 ? 1 : (lead >> 5) == 6 ? 2 : (lead >> 4) == 14 ? 3 : 4;
-  return n - (i - 1) >= need ? n : i - 1;
-}
-
 int tern_cli_print_text(tern_model *model, const int32_t *ids, int64_t n, tern_cli_text *s) {
   char error[256];
   int64_t size = tern_model_detokenize(model, ids, n, NULL, 0, error, sizeof error);
@@ -48,7 +38,7 @@ int tern_cli_print_text(tern_model *model, const int32_t *ids, int64_t n, tern_c
     return -1;
   memcpy(buffer, s->pending, s->n);
   tern_model_detokenize(model, ids, n, buffer + s->n, (size_t)size, error, sizeof error);
-  size_t total = s->n + (size_t)size, whole = complete_utf8(buffer, total);
+  size_t total = s->n + (size_t)size, whole = tern_utf8_whole_prefix(buffer, total);
   if (total - whole >= sizeof s->pending)
     whole = total;
   fwrite(buffer, 1, whole, stdout);
@@ -69,12 +59,13 @@ int tern_cli_generate(const char *program, tern_model *model, const tern_cli *c,
   int64_t total = n + c->n_predict;
   int32_t *history = malloc(sizeof(int32_t) * (size_t)total);
   float *logits = malloc(sizeof(float) * (size_t)d->vocab);
-  tern_sampler *sampler = tern_sampler_create(&p, d->vocab);
+  tern_sampler *sampler = tern_sampler_create(&p, d->vocab, NULL);
   tern_session *session = NULL;
+  tern_session_options session_options = tern_cli_session_options(c);
   int status = 1;
   if (!history || !logits || !sampler) {
     fprintf(stderr, "%s: error: out of memory\n", program);
-  } else if (tern_session_create(model, &session, error, sizeof error) != 0) {
+  } else if (tern_session_create(model, &session_options, &session, error, sizeof error) != 0) {
     fprintf(stderr, "%s: error: %s\n", program, error);
   } else {
     memcpy(history, prompt, sizeof(int32_t) * (size_t)n);

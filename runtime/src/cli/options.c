@@ -14,9 +14,12 @@
 
 static const char kUsage[] =
     "usage: %s (-p TEXT | -f FILE | --tokens ID[,ID...]) [options]\n"
+    "       %s -cnv [-p SYSTEM] [options]\n"
+    "       %s --server [--host ADDR] [--port N] [options]\n"
     "\n"
     "Runs this compiled model from position 0 on a prompt. Without -n it prints the most likely\n"
     "next token after each position; with -n it generates text (or token ids after --tokens).\n"
+    "-cnv chats on stdin; --server answers OpenAI-compatible HTTP requests.\n"
     "\n"
     "options:\n"
     "  -p, --prompt TEXT    the prompt, tokenized with the model's tokenizer (BOS first; added\n"
@@ -38,6 +41,8 @@ static const char kUsage[] =
     "  --ignore-eos         keep generating after the end-of-text token\n"
     "  --dump-logits FILE   write every position's logits: float32 [positions][vocab] to FILE,\n"
     "                       or text lines to stdout with '-'\n"
+    "  -c, --ctx-size N     positions a session holds (its KV cache; default 0: the context\n"
+    "                       the model was compiled for, which is also the most)\n"
     "  --chunk N            tokens per forward call (default: the compiled maximum; 1 runs the\n"
     "                       tokens one at a time, as decoding does)\n"
     "  -t, --threads N      worker threads (default: all CPUs)\n"
@@ -46,11 +51,19 @@ static const char kUsage[] =
     "  --no-verify          skip the per-tensor checksums at start\n"
     "  --bench N            after the tokens (default: the BOS token), decode N tokens greedily\n"
     "                       and report tokens/s against the memory bandwidth measured here\n"
+    "  --server             serve /v1/completions, /v1/chat/completions (streamed or not),\n"
+    "                       /v1/models and /health over HTTP until interrupted\n"
+    "  --host ADDR          the address to listen on (default 127.0.0.1)\n"
+    "  --port N             the port (default 8080; 0 picks a free one, printed)\n"
+    "  -np, --parallel N    requests generated at once, each in its own session (default 1)\n"
+    "  --queue N            requests that may wait for a session; more are refused with\n"
+    "                       HTTP 503 (default 16)\n"
+    "  --alias NAME         the model's name in the API (default: the executable's name)\n"
     "  --info               print what the model was compiled for and exit\n"
     "  --quiet              print only the requested output\n"
     "  -h, --help           print this help\n";
 
-void tern_cli_print_usage(const char *program) { printf(kUsage, program); }
+void tern_cli_print_usage(const char *program) { printf(kUsage, program, program, program); }
 
 int tern_cli_usage_error(const char *program, const char *message, const char *value) {
   fprintf(stderr, "%s: error: %s%s%s\n", program, message, value ? ": " : "", value ? value : "");
@@ -113,6 +126,7 @@ static const option kOptions[] = {
     {"--conversation", "-cnv", OPT_FLAG, FIELD(conversation), 0, 0, NULL},
     {"--dump-logits", NULL, OPT_STRING, FIELD(dump), 0, 0, NULL},
     {"--weights", NULL, OPT_STRING, FIELD(weights), 0, 0, NULL},
+    {"--ctx-size", "-c", OPT_INT, FIELD(context), 0, INT32_MAX, "a number of positions >= 0"},
     {"--chunk", NULL, OPT_INT, FIELD(chunk), 1, INT32_MAX, "a positive integer"},
     {"--threads", "-t", OPT_INT, FIELD(threads), 1, 1024, "a thread count in [1, 1024]"},
     {"--bench", NULL, OPT_INT, FIELD(bench), 1, INT32_MAX, "a positive number of tokens"},
@@ -129,6 +143,12 @@ static const option kOptions[] = {
     {"--seed", NULL, OPT_INT, FIELD(seed), -1, 4294967295.0, "-1 (random) or a seed in [0, 2^32)"},
     {"--ignore-eos", NULL, OPT_FLAG, FIELD(ignore_eos), 0, 0, NULL},
     {"--no-verify", NULL, OPT_FLAG, FIELD(no_verify), 0, 0, NULL},
+    {"--server", NULL, OPT_FLAG, FIELD(server), 0, 0, NULL},
+    {"--host", NULL, OPT_STRING, FIELD(host), 0, 0, NULL},
+    {"--port", NULL, OPT_INT, FIELD(port), 0, 65535, "a port in [0, 65535]"},
+    {"--parallel", "-np", OPT_INT, FIELD(parallel), 1, 256, "a number of sessions in [1, 256]"},
+    {"--queue", NULL, OPT_INT, FIELD(queue), 0, 1 << 20, "a number of requests >= 0"},
+    {"--alias", NULL, OPT_STRING, FIELD(alias), 0, 0, NULL},
     {"--info", NULL, OPT_FLAG, FIELD(info), 0, 0, NULL},
     {"--quiet", NULL, OPT_FLAG, FIELD(quiet), 0, 0, NULL},
     {"--help", "-h", OPT_FLAG, FIELD(help), 0, 0, NULL},
@@ -154,6 +174,7 @@ int tern_cli_parse(int argc, char **argv, tern_cli *c) {
   c->temp = defaults.temperature, c->top_k = defaults.top_k, c->top_p = defaults.top_p;
   c->min_p = defaults.min_p, c->repeat_penalty = defaults.repeat_penalty;
   c->repeat_last_n = defaults.repeat_last_n, c->seed = -1;
+  c->host = "127.0.0.1", c->port = 8080, c->parallel = 1, c->queue = 16;
   for (int i = 1; i < argc; ++i) {
     const char *a = argv[i];
     const option *o = NULL;
@@ -189,3 +210,10 @@ int tern_cli_parse(int argc, char **argv, tern_cli *c) {
   return 0;
 }
 
+
+tern_session_options tern_cli_session_options(const tern_cli *c) {
+  tern_session_options o;
+  memset(&o, 0, sizeof o);
+  o.context = c->context;
+  return o;
+}

@@ -1,0 +1,394 @@
+// http_server.cpp - --server: the compiled model behind an OpenAI-compatible HTTP API
+// (cpp-httplib), until SIGINT or SIGTERM.
+//
+//   POST /v1/completions, /v1/chat/completions  whole JSON, or Server-Sent Events with "stream"
+//   GET  /v1/models, /health
+// Requests are parsed and tokenized on the HTTP threads; generation happens on the scheduler's
+// thread (scheduler.h), which bounds how many requests may wait.
+#include "model_engine.h"
+#include "openai_request.h"
+#include "openai_response.h"
+#include "scheduler.h"
+
+#include "../cli/cli.h"
+
+#include <httplib.h>
+
+#include <atomic>
+#include <cerrno>
+#include <csignal>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <pthread.h>
+#include <random>
+#include <thread>
+
+namespace tern::server {
+namespace {
+
+constexpr size_t kMaxBody = 16 << 20;
+
+struct Server {
+  const char *program;
+  tern_model *model;
+  const tern_cli *cli;
+  std::string name;          // the model's id in the API
+  int64_t created;           // when the server started (the model's "created")
+  int64_t context;           // positions per session
+  tern_sampler_params sampling; // the command line's; requests override fields
+  std::unique_ptr<Scheduler> scheduler;
+  std::atomic<uint64_t> requests{0};
+  std::mutex logLock;
+
+  void log(const char *format, ...) __attribute__((format(printf, 2, 3)));
+  bool buildPrompt(const ApiRequest &api, std::vector<int32_t> &prompt, ApiError &error);
+  GenerationRequest generation(const ApiRequest &api);
+  void complete(const httplib::Request &req, httplib::Response &res, bool chat);
+};
+
+void Server::log(const char *format, ...) {
+  if (cli->quiet)
+    return;
+  std::lock_guard<std::mutex> lock(logLock);
+  va_list args;
+  va_start(args, format);
+  fprintf(stderr, "%s: ", program);
+  vfprintf(stderr, format, args);
+  fputc('\n', stderr);
+  va_end(args);
+}
+
+void sendError(httplib::Response &res, const ApiError &error) {
+  res.status = error.status;
+  res.set_content(errorJson(error), "application/json");
+}
+
+// The prompt's tokens: the text tokenized (BOS first, added tokens recognized), the ids given,
+// or the messages rendered in the model's chat format.
+bool Server::buildPrompt(const ApiRequest &api, std::vector<int32_t> &prompt, ApiError &error) {
+  char message[512];
+  std::string text;
+  const std::string param = api.chat ? "messages" : "prompt";
+  if (api.chat) {
+    std::vector<tern_chat_message> messages;
+    for (const ChatMessage &m : api.messages)
+      messages.push_back({m.role.c_str(), m.content.c_str()});
+    int64_t n = tern_model_apply_chat_template(model, messages.data(), messages.size(), 1,
+                                               nullptr, 0, message, sizeof message);
+    if (n >= 0) {
+      text.resize(static_cast<size_t>(n) + 1);
+      tern_model_apply_chat_template(model, messages.data(), messages.size(), 1, text.data(),
+                                     text.size(), message, sizeof message);
+      text.resize(static_cast<size_t>(n));
+    } else {
+      error = {400, message, "invalid_request_error", param, "unsupported_value"};
+      return false;
+    }
+  } else if (api.promptText) {
+    text = *api.promptText;
+  } else {
+    prompt = api.promptTokens;
+  }
+  if (api.chat || api.promptText) {
+    int64_t n = tern_model_tokenize(model, text.data(), text.size(), 1, 1, nullptr, 0, message,
+                                    sizeof message);
+    if (n >= 0) {
+      prompt.resize(static_cast<size_t>(n));
+      n = tern_model_tokenize(model, text.data(), text.size(), 1, 1, prompt.data(), n, message,
+                              sizeof message);
+    }
+    if (n < 0) {
+      error = {400, "Invalid '" + param + "': " + message, "invalid_request_error", param,
+               "invalid_value"};
+      return false;
+    }
+  }
+  int64_t vocab = tern_model_describe(model)->vocab;
+  for (int32_t id : prompt)
+    if (id >= vocab) {
+      error = {400,
+               "Invalid 'prompt': token " + std::to_string(id) + " is outside the vocabulary [0, " +
+                   std::to_string(vocab) + ").",
+               "invalid_request_error", param, "invalid_value"};
+      return false;
+    }
+  if (prompt.empty()) {
+    error = {400, "Invalid '" + param + "': the prompt has no tokens.", "invalid_request_error",
+             param, "invalid_value"};
+    return false;
+  }
+  if (static_cast<int64_t>(prompt.size()) > context) {
+    error = {400,
+             "This model's maximum context length is " + std::to_string(context) +
+                 " tokens. However, your prompt has " + std::to_string(prompt.size()) +
+                 " tokens. Please reduce the length of the " + param + ".",
+             "invalid_request_error", param, "context_length_exceeded"};
+    return false;
+  }
+  return true;
+}
+
+GenerationRequest Server::generation(const ApiRequest &api) {
+  GenerationRequest g;
+  tern_sampler_params &p = g.sampling;
+  p = sampling;
+  if (api.temperature)
+    p.temperature = static_cast<float>(*api.temperature);
+  if (api.topP)
+    p.top_p = static_cast<float>(*api.topP);
+  if (api.minP)
+    p.min_p = static_cast<float>(*api.minP);
+  if (api.topK)
+    p.top_k = static_cast<int32_t>(*api.topK);
+  if (api.repeatPenalty)
+    p.repeat_penalty = static_cast<float>(*api.repeatPenalty);
+  if (api.repeatLastN)
+    p.repeat_last_n = static_cast<int32_t>(*api.repeatLastN);
+  if (api.presencePenalty)
+    p.presence_penalty = static_cast<float>(*api.presencePenalty);
+  if (api.frequencyPenalty)
+    p.frequency_penalty = static_cast<float>(*api.frequencyPenalty);
+  // A request's seed, else the command line's, else a new one per request.
+  if (api.seed)
+    p.seed = static_cast<uint64_t>(*api.seed);
+  else if (cli->seed < 0)
+    p.seed = std::random_device()() * 0x100000001ull;
+  // OpenAI's default for completions is 16 tokens; a chat reply runs to its end. -n sets both.
+  g.maxTokens = api.maxTokens ? *api.maxTokens
+                : cli->n_predict > 0 ? cli->n_predict
+                : api.chat ? -1
+                           : 16;
+  g.stop = api.stop;
+  g.ignoreEnd = api.ignoreEos;
+  return g;
+}
+
+std::string newId(bool chat, uint64_t serial) {
+  static const uint64_t salt = std::random_device()();
+  char id[64];
+  snprintf(id, sizeof id, "%s-%016llx%08llx", chat ? "chatcmpl" : "cmpl",
+           static_cast<unsigned long long>(salt), static_cast<unsigned long long>(serial));
+  return id;
+}
+
+// Logs what a finished request cost.
+void logDone(Server &s, const char *path, const Event &done) {
+  double tps = done.generationSeconds > 0 ? done.completionTokens / done.generationSeconds : 0;
+  s.log("%s: %lld prompt tokens (%lld cached) in %.1f ms, %lld tokens in %.1f ms (%.1f "
+        "tokens/s), %s",
+        path, static_cast<long long>(done.promptTokens),
+        static_cast<long long>(done.cachedTokens), 1e3 * done.promptSeconds,
+        static_cast<long long>(done.completionTokens), 1e3 * done.generationSeconds, tps,
+        done.finishReason.c_str());
+}
+
+struct Stream {
+  std::shared_ptr<Task> task;
+  ResponseHeader header;
+  bool includeUsage = false, sentRole = false;
+  std::string path;
+};
+
+void Server::complete(const httplib::Request &req, httplib::Response &res, bool chat) {
+  ApiRequest api;
+  ApiError error;
+  std::vector<int32_t> prompt;
+  if (!parseApiRequest(req.body, chat, api, error) || !buildPrompt(api, prompt, error))
+    return sendError(res, error);
+  GenerationRequest g = generation(api);
+  g.prompt = std::move(prompt);
+  std::shared_ptr<Task> task = scheduler->submit(std::move(g));
+  if (!task) {
+    Scheduler::Load load = scheduler->load();
+    res.set_header("Retry-After", "1");
+    return sendError(res, {503,
+                           "The server is busy: " + std::to_string(load.busy) +
+                               " requests are generating and " + std::to_string(load.waiting) +
+                               " wait (--parallel " + std::to_string(load.slots) +
+                               ", --queue " + std::to_string(load.queue) +
+                               "). Retry later.",
+                           "server_error", "", "server_busy"});
+  }
+  ResponseHeader header{chat, newId(chat, ++requests), static_cast<int64_t>(std::time(nullptr)),
+                        name};
+  if (!api.stream) {
+    std::string text;
+    for (;;) {
+      Event e = task->next();
+      if (e.kind == Event::Kind::Text) {
+        text += e.text;
+      } else if (e.kind == Event::Kind::Done) {
+        logDone(*this, req.path.c_str(), e);
+        res.set_content(completionJson(header, text, e), "application/json");
+        return;
+      } else {
+        log("%s: failed: %s", req.path.c_str(), e.text.c_str());
+        return sendError(res, {500, e.text, "server_error", "", "generation_failed"});
+      }
+    }
+  }
+  auto stream = std::make_shared<Stream>();
+  stream->task = task;
+  stream->header = header;
+  stream->includeUsage = api.includeUsage;
+  stream->path = req.path;
+  res.set_header("Cache-Control", "no-cache");
+  res.set_chunked_content_provider(
+      "text/event-stream",
+      [this, stream](size_t, httplib::DataSink &sink) {
+        std::string out;
+        if (stream->header.chat && !stream->sentRole) {
+          out = roleChunk(stream->header);
+          stream->sentRole = true;
+        }
+        Event e = stream->task->next();
+        bool end = e.kind != Event::Kind::Text;
+        if (e.kind == Event::Kind::Text) {
+          out += textChunk(stream->header, e.text);
+        } else if (e.kind == Event::Kind::Done) {
+          logDone(*this, stream->path.c_str(), e);
+          out += finishChunk(stream->header, e);
+          if (stream->includeUsage)
+            out += usageChunk(stream->header, e);
+        } else {
+          log("%s: failed: %s", stream->path.c_str(), e.text.c_str());
+          out += errorEvent({500, e.text, "server_error", "", "generation_failed"});
+        }
+        if (end)
+          out += kDoneEvent;
+        if (!sink.write(out.data(), out.size())) {
+          stream->task->cancel(); // the client is gone: free the slot
+          return false;
+        }
+        if (end)
+          sink.done();
+        return true;
+      },
+      [stream](bool) { stream->task->cancel(); });
+}
+
+// Errors without a body (no route, a body too large, a malformed request) in OpenAI's shape.
+httplib::Server::HandlerResponse errorHandler(const httplib::Request &req,
+                                              httplib::Response &res) {
+  if (!res.body.empty())
+    return httplib::Server::HandlerResponse::Unhandled;
+  ApiError error{res.status, "", "invalid_request_error", "", ""};
+  if (res.status == 404)
+    error.message = "Unknown request URL: " + req.method + " " + req.path +
+                    ". This server has POST /v1/completions, POST /v1/chat/completions, GET "
+                    "/v1/models and GET /health.",
+    error.code = "unknown_url";
+  else if (res.status == 413)
+    error.message = "The request body is larger than " + std::to_string(kMaxBody) + " bytes.",
+    error.code = "request_too_large";
+  else
+    error.message = std::string("HTTP ") + std::to_string(res.status) + ": " +
+                    httplib::detail::status_message(res.status);
+  sendError(res, error);
+  return httplib::Server::HandlerResponse::Handled;
+}
+
+} // namespace
+} // namespace tern::server
+
+using namespace tern::server;
+
+extern "C" int tern_cli_server(const char *program, tern_model *model, const tern_cli *c) {
+  Server s;
+  s.program = program;
+  s.model = model;
+  s.cli = c;
+  const char *base = strrchr(program, '/');
+  s.name = c->alias ? c->alias : base ? base + 1 : program;
+  s.created = static_cast<int64_t>(std::time(nullptr));
+  char error[512];
+  if (tern_cli_sampler_params(c, &s.sampling, error, sizeof error) != 0)
+    return tern_cli_usage_error(program, error, nullptr);
+
+  // SIGINT and SIGTERM are taken by one thread (below); every other thread blocks them.
+  sigset_t stopSignals;
+  sigemptyset(&stopSignals);
+  sigaddset(&stopSignals, SIGINT);
+  sigaddset(&stopSignals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
+
+  ModelEngine engine(model, c->context);
+  s.context = engine.context();
+  std::string message;
+  s.scheduler = Scheduler::create(engine, static_cast<int>(c->parallel),
+                                  static_cast<size_t>(c->queue), message);
+  if (!s.scheduler) {
+    fprintf(stderr, "%s: error: %s\n", program, message.c_str());
+    return 1;
+  }
+
+  httplib::Server http;
+  // A thread per request that may be generating or waiting, and a few for the rest.
+  size_t threads = static_cast<size_t>(c->parallel + c->queue) + 4;
+  http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  http.set_payload_max_length(kMaxBody);
+  http.set_error_handler(httplib::Server::HandlerWithResponse(errorHandler));
+  http.set_logger([&s](const httplib::Request &req, const httplib::Response &res) {
+    s.log("%s %s %d", req.method.c_str(), req.path.c_str(), res.status);
+  });
+  for (const char *prefix : {"/v1", ""}) {
+    std::string p = prefix;
+    http.Post(p + "/completions", [&s](const httplib::Request &req, httplib::Response &res) {
+      s.complete(req, res, false);
+    });
+    http.Post(p + "/chat/completions", [&s](const httplib::Request &req, httplib::Response &res) {
+      s.complete(req, res, true);
+    });
+    http.Get(p + "/models", [&s](const httplib::Request &, httplib::Response &res) {
+      res.set_content(modelsJson(s.name, s.created), "application/json");
+    });
+    for (const char *post : {"/completions", "/chat/completions"})
+      http.Get(p + post, [](const httplib::Request &req, httplib::Response &res) {
+        res.set_header("Allow", "POST");
+        sendError(res, {405, "Method Not Allowed: " + req.path + " takes POST requests.",
+                        "invalid_request_error", "", "method_not_allowed"});
+      });
+  }
+  http.Get("/health", [&s](const httplib::Request &, httplib::Response &res) {
+    Scheduler::Load load = s.scheduler->load();
+    char body[160];
+    snprintf(body, sizeof body,
+             "{\"status\":\"ok\",\"slots_idle\":%zu,\"slots_processing\":%zu,"
+             "\"requests_waiting\":%zu}",
+             load.slots - load.busy, load.busy, load.waiting);
+    res.set_content(body, "application/json");
+  });
+
+  int port = static_cast<int>(c->port);
+  if (port == 0)
+    port = http.bind_to_any_port(c->host);
+  else if (!http.bind_to_port(c->host, port))
+    port = -1;
+  if (port <= 0) {
+    fprintf(stderr, "%s: error: cannot listen on %s:%lld: %s\n", program, c->host, c->port,
+            strerror(errno));
+    return 1;
+  }
+  printf("listening on http://%s:%d (%s; %lld sessions of %lld positions, %lld may wait)\n",
+         c->host, port, s.name.c_str(), c->parallel, static_cast<long long>(s.context),
+         c->queue);
+  fflush(stdout);
+
+  std::thread stopper([&] {
+    int signal = 0;
+    sigwait(&stopSignals, &signal);
+    s.log("%s: stopping", strsignal(signal));
+    s.scheduler->stop(); // every request in flight ends with an error
+    http.stop();
+  });
+  bool served = http.listen_after_bind();
+  if (!served) {
+    // listen failed rather than stopped: wake the stopper.
+    pthread_kill(stopper.native_handle(), SIGTERM);
+  }
+  stopper.join();
+  s.scheduler.reset();
+  return served ? 0 : 1;
+}

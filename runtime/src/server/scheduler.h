@@ -1,0 +1,114 @@
+// scheduler.h - requests waiting for a session, and the generation loop that serves them.
+//
+// One thread generates for every busy slot in turn, one step each: a prompt chunk, or one
+// token. So concurrent requests all make progress and share the CPU's threads (every forward
+// call runs on the runtime's thread pool). At most `queue` requests wait for a free slot; more
+// are refused, not queued without bound. A free slot keeps what its KV cache holds: a request
+// goes to the free slot whose held tokens share the longest prefix with its prompt, and only
+// the rest of the prompt is evaluated (a conversation resent turn by turn costs one turn).
+#ifndef TERN_SERVER_SCHEDULER_H
+#define TERN_SERVER_SCHEDULER_H
+
+#include "engine.h"
+
+#include "tern/sampler.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace tern::server {
+
+struct GenerationRequest {
+  std::vector<int32_t> prompt;   // at least one token, fewer than the context
+  int64_t maxTokens = -1;        // -1: until the end token or the context is full
+  std::vector<std::string> stop; // stop sequences (not sent)
+  tern_sampler_params sampling{};
+  bool ignoreEnd = false;        // keep going after the end token
+};
+
+struct Event {
+  enum class Kind { Text, Done, Failed } kind = Kind::Text;
+  std::string text;         // Text: the next part of the reply; Failed: the message
+  std::string finishReason; // Done: "stop" (end token or stop sequence) or "length"
+  int64_t promptTokens = 0, cachedTokens = 0, completionTokens = 0; // Done
+  double promptSeconds = 0, generationSeconds = 0;                  // Done
+
+  static Event textPart(std::string text) { return make(Kind::Text, std::move(text)); }
+  static Event failure(std::string message) { return make(Kind::Failed, std::move(message)); }
+
+private:
+  static Event make(Kind kind, std::string text) {
+    Event e;
+    e.kind = kind;
+    e.text = std::move(text);
+    return e;
+  }
+};
+
+/// A request being served: the scheduler pushes events, the HTTP thread takes them.
+class Task {
+public:
+  /// Blocks until the next event.
+  Event next();
+  /// The client is gone: the scheduler frees its slot at the next step.
+  void cancel() { cancelled_ = true; }
+  bool cancelled() const { return cancelled_; }
+  void push(Event event);
+
+private:
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<Event> events_;
+  std::atomic<bool> cancelled_{false};
+};
+
+class Scheduler {
+public:
+  /// Prompt tokens evaluated in one step (other slots step in between).
+  static constexpr int64_t kPromptChunk = 64;
+
+  /// Fails (returns null with a message) when a slot cannot be created.
+  static std::unique_ptr<Scheduler> create(Engine &engine, int slots, size_t queue,
+                                           std::string &error);
+  ~Scheduler();
+
+  /// The task serving `request`, or null when every slot is busy and `queue` requests wait
+  /// (or the scheduler stopped).
+  std::shared_ptr<Task> submit(GenerationRequest request);
+  /// Stops generating: every request in flight or waiting ends with a Failed event.
+  void stop();
+
+  struct Load {
+    size_t slots, busy, waiting, queue;
+  };
+  Load load();
+
+private:
+  struct Slot;
+  Scheduler(Engine &engine, size_t queue);
+  void run();
+  void start(Slot &slot, std::shared_ptr<Task> task, GenerationRequest request);
+  void step(Slot &slot);
+  void finish(Slot &slot, const std::string &reason);
+  void fail(Slot &slot, const std::string &message);
+
+  Engine &engine_;
+  size_t queueLimit_;
+  std::vector<std::unique_ptr<Slot>> slots_; // only the generation thread touches them
+  std::mutex mutex_;                         // guards the fields below
+  std::condition_variable wake_;
+  std::deque<std::pair<std::shared_ptr<Task>, GenerationRequest>> waiting_;
+  size_t busy_ = 0;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+} // namespace tern::server
+
+#endif
