@@ -200,6 +200,9 @@ void Server::complete(const httplib::Request &req, httplib::Response &res, bool 
   GenerationRequest g = generation(api);
   g.prompt = std::move(prompt);
   std::shared_ptr<Task> task = scheduler->submit(std::move(g));
+  if (!task && scheduler->stopping())
+    return sendError(res, {503, "The server is shutting down.", "server_error", "",
+                           "server_stopping"});
   if (!task) {
     Scheduler::Load load = scheduler->load();
     res.set_header("Retry-After", "1");

@@ -64,6 +64,20 @@ bool readBool(const std::string &name, const json &v, bool &out, ApiError &error
 
 bool readInt(const std::string &name, const json &v, int64_t lo, int64_t hi,
              std::optional<int64_t> &out, ApiError &error) {
+  // A whole number written as a decimal (5.0, or too large for 64 bits: 1e20) is a number of
+  // the right type, checked against the range.
+  if (v.is_number_float() && std::floor(v.get<double>()) == v.get<double>()) {
+    double x = v.get<double>();
+    if (x < static_cast<double>(lo) || x > static_cast<double>(hi))
+      return error = invalidValue(name, "expected a value " +
+                                            (x < static_cast<double>(lo)
+                                                 ? ">= " + std::to_string(lo)
+                                                 : "<= " + std::to_string(hi)) +
+                                            ", but got " + number(x) + " instead."),
+             false;
+    out = static_cast<int64_t>(x);
+    return true;
+  }
   if (!v.is_number_integer())
     return error = invalidType(name, "an integer", v), false;
   if (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(hi))

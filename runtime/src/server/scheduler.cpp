@@ -71,10 +71,14 @@ void Scheduler::stop() {
   wake_.notify_all();
   if (thread_.joinable())
     thread_.join();
-  // Whoever still waits learns that the server stopped.
-  for (auto &[task, request] : waiting_)
+  // Whoever still waits learns that the server stopped (submit takes no more).
+  std::deque<std::pair<std::shared_ptr<Task>, GenerationRequest>> waiting;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    waiting.swap(waiting_);
+  }
+  for (auto &[task, request] : waiting)
     task->push(Event::failure("the server is shutting down"));
-  waiting_.clear();
   for (auto &slot : slots_)
     if (slot->task) {
       slot->task->push(Event::failure("the server is shutting down"));
@@ -92,6 +96,11 @@ std::shared_ptr<Task> Scheduler::submit(GenerationRequest request) {
   }
   wake_.notify_one();
   return task;
+}
+
+bool Scheduler::stopping() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return stopping_;
 }
 
 Scheduler::Load Scheduler::load() {

@@ -83,6 +83,7 @@ public:
   std::shared_ptr<Task> submit(GenerationRequest request);
   /// Stops generating: every request in flight or waiting ends with a Failed event.
   void stop();
+  bool stopping();
 
   struct Load {
     size_t slots, busy, waiting, queue;
