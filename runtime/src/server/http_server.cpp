@@ -332,6 +332,12 @@ extern "C" int tern_cli_server(const char *program, tern_model *model, const ter
   size_t threads = static_cast<size_t>(c->parallel + c->queue) + 4;
   http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   http.set_payload_max_length(kMaxBody);
+  // SO_REUSEADDR only: cpp-httplib's default also sets SO_REUSEPORT, with which a second server
+  // would share the port instead of failing.
+  http.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   http.set_error_handler(httplib::Server::HandlerWithResponse(errorHandler));
   http.set_logger([&s](const httplib::Request &req, const httplib::Response &res) {
     s.log("%s %s %d", req.method.c_str(), req.path.c_str(), res.status);
