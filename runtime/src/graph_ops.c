@@ -101,12 +101,16 @@ int32_t tern_op_attention(tern_exec *exec, tern_attention_fn kernel, int64_t q, 
                           int64_t v, int64_t heads, int64_t kv_heads, int64_t head_dim,
                           int64_t layer, float scale, int32_t causal, int64_t out) {
   size_t layer_size = (size_t)(kv_heads * exec->context * head_dim);
+  for (int64_t i = 0; i < exec->n_tokens; ++i)
+    if (exec->positions[i] < 0 || exec->positions[i] >= exec->context)
+      return fail(exec, "tern.attention (layer %lld): position %d is outside the context [0, "
+                        "%lld)",
+                  (long long)layer, (int)exec->positions[i], (long long)exec->context);
   if (kernel(f32(exec, q), f32(exec, k), f32(exec, v), exec->n_tokens, heads, kv_heads, head_dim,
              exec->positions, exec->k_cache + layer * layer_size,
              exec->v_cache + layer * layer_size, exec->context, scale, causal,
              f32(exec, out)) != 0)
-    return fail(exec, "tern.attention (layer %lld): a position is outside the context [0, %lld)",
-                (long long)layer, (long long)exec->context);
+    return fail(exec, "tern.attention (layer %lld): the kernel failed", (long long)layer);
   return 0;
 }
 

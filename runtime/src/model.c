@@ -2,6 +2,7 @@
 #include "tern/model_abi.h"
 #include "allocator.h"
 #include "format_error.h"
+#include "kernel_calls.h"
 
 #include "tern/cpu.h"
 #include "tern/tokenizer.h"
@@ -85,6 +86,7 @@ int tern_model_open(const tern_model_options *options, tern_model **out, char *e
   model->desc = desc;
   model->allocator = *a;
   pthread_mutex_init(&model->tokenizer_lock, NULL);
+  tern_kernel_calls_install();
   int status;
   const char *source;
   if (weights_path) {
@@ -223,8 +225,13 @@ static int eval(tern_session *s, const int32_t *tokens, int64_t n, int64_t chunk
     exec.n_tokens = t;
     exec.context = s->context;
     exec.last_logits_only = last_only;
-    if (tern_model_forward(&exec) != 0)
-      return tern_format_error(error, error_size, "%s", exec.error);
+    char kernel_error[256];
+    tern_kernel_calls_begin(&s->model->allocator);
+    int failed = tern_model_forward(&exec);
+    tern_kernel_calls_end(kernel_error, sizeof kernel_error);
+    if (failed)
+      return tern_format_error(error, error_size, "%s%s%s", exec.error,
+                               kernel_error[0] ? ": " : "", kernel_error);
     const float *computed = (const float *)(s->arena + d->logits_offset);
     if (logits && !last_only)
       memcpy(logits + done * d->vocab, computed, (size_t)(t * d->vocab) * sizeof(float));

@@ -182,6 +182,10 @@ int tern_tokenizer_open(const tern_blob *blob, const tern_allocator *allocator,
   t->pattern = pcre2_compile(blob->data + pattern->offset, pattern->size,
                              PCRE2_UTF | PCRE2_UCP | PCRE2_NO_UTF_CHECK, &code, &at, compile);
   pcre2_compile_context_free(compile);
+  if (!t->pattern && code == PCRE2_ERROR_HEAP_FAILED) {
+    tern_tokenizer_free(t);
+    return tern_format_error(error, size, "out of memory for the tokenizer (its regex)");
+  }
   if (!t->pattern) {
     PCRE2_UCHAR message[160];
     pcre2_get_error_message(code, message, sizeof message);
@@ -257,7 +261,8 @@ static void encode_piece(const tern_tokenizer *t, const uint8_t *bytes, size_t n
       emit(s, sym[i]);
 }
 
-/* A span without added tokens: the pattern's matches and the gaps between them. */
+/* A span without added tokens: the pattern's matches and the gaps between them. 0, or PCRE2's
+ * (negative) error code. */
 static int encode_span(const tern_tokenizer *t, const uint8_t *text, size_t n,
                        pcre2_match_data *match, sink *s) {
   size_t off = 0;
@@ -268,7 +273,7 @@ static int encode_span(const tern_tokenizer *t, const uint8_t *text, size_t n,
       return 0;
     }
     if (rc < 0)
-      return -1;
+      return rc;
     PCRE2_SIZE *ov = pcre2_get_ovector_pointer(match);
     size_t start = ov[0], end = ov[1];
     if (start > off)
@@ -354,8 +359,14 @@ int64_t tern_tokenizer_encode(const tern_tokenizer *t, const char *text, size_t 
     status = encode_span(t, p + start, size - start, match, &s);
   tern_release(&t->allocator, s.symbols);
   pcre2_match_data_free(match);
-  if (status != 0)
-    return tern_format_error(error, error_size, "the pre-tokenizer's regex failed on the text");
+  if (status == PCRE2_ERROR_NOMEMORY)
+    return tern_format_error(error, error_size, "out of memory for tokenizing %zu bytes", size);
+  if (status != 0) {
+    PCRE2_UCHAR message[160];
+    pcre2_get_error_message(status, message, sizeof message);
+    return tern_format_error(error, error_size, "the pre-tokenizer's regex failed on the text: %s",
+                             (const char *)message);
+  }
   return s.count;
 }
 
