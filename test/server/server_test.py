@@ -19,6 +19,7 @@ SDK (npm "openai", openai_client.mjs) makes the same kinds of calls, streamed an
 read the same texts and errors.
 
   server_test.py --ternc B --gen-checkpoint G --work DIR [--npm NODE_MODULES_PARENT]
+      [--target T --run "qemu-aarch64 -cpu max -L /usr/aarch64-linux-gnu"]
 """
 import argparse
 import http.client
@@ -107,7 +108,7 @@ class Expected:
 
 class Server:
     def __init__(self, exe, args):
-        self.proc = subprocess.Popen([exe, "--server", "--port", "0"] + args,
+        self.proc = subprocess.Popen(exe + ["--server", "--port", "0"] + args,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()
         print(line.strip(), flush=True)
@@ -220,7 +221,7 @@ def llama3_chat(messages):
 
 def prompt_ids(exe, text):
     """The binary's tokenization of a -p prompt (BOS first, added tokens recognized)."""
-    err = run([exe, "-p", text, "-n", "1", "--temp", "0", "--verbose-prompt"]).stderr
+    err = run(exe + ["-p", text, "-n", "1", "--temp", "0", "--verbose-prompt"]).stderr
     line = next(l for l in err.splitlines() if "prompt of" in l)
     return [int(t) for t in line.split(":", 2)[2].split()]
 
@@ -266,13 +267,18 @@ def main():
     p.add_argument("--gen-checkpoint", required=True)
     p.add_argument("--work", required=True)
     p.add_argument("--npm", default="", help="where npm installed the openai package")
+    p.add_argument("--target", default="host", help="ternc --target")
+    p.add_argument("--run", default="", help="prefix that runs the binary (an emulator)")
     args = p.parse_args()
+    prefix = shlex.split(args.run)
 
     os.makedirs(args.work, exist_ok=True)
     model = os.path.join(args.work, "model")
     run([args.gen_checkpoint, "--preset=tiny", "--seed=7", "--quiet", "-o", model])
     exe = os.path.join(args.work, "tiny")
-    run([args.ternc, model, "--context=%d" % CONTEXT, "--batch=16", "--quiet", "-o", exe])
+    run([args.ternc, model, "--context=%d" % CONTEXT, "--batch=16", "--target=" + args.target,
+         "--quiet", "-o", exe])
+    exe_command = prefix + [exe]
     detok = Detokenizer(os.path.join(model, "tokenizer.json"))
 
     rng = random.Random(3)
@@ -282,8 +288,8 @@ def main():
                 {"role": "user", "content": "  Say hi  "}]
     expected = {
         "ids": Expected(model, detok, ids),
-        "text": Expected(model, detok, prompt_ids(exe, text)),
-        "chat": Expected(model, detok, prompt_ids(exe, llama3_chat(messages))),
+        "text": Expected(model, detok, prompt_ids(exe_command, text)),
+        "chat": Expected(model, detok, prompt_ids(exe_command, llama3_chat(messages))),
     }
     sampling = {"max_tokens": TOKENS, "temperature": 0, "ignore_eos": True}
     bodies = {
@@ -292,7 +298,7 @@ def main():
         "chat": ("/v1/chat/completions", True, dict(messages=messages, **sampling)),
     }
 
-    server = Server(exe, ["-np", "2", "--queue", "8", "--alias", "tiny", "-t", "2"])
+    server = Server(exe_command, ["-np", "2", "--queue", "8", "--alias", "tiny", "-t", "2"])
     try:
         status, _, health = server.request("GET", "/health")
         check(status == 200 and json.loads(health) == {
@@ -427,13 +433,13 @@ def main():
             check_sdk(server, args, bodies, expected)
 
         # A second server cannot take the same port.
-        taken = subprocess.run([exe, "--server", "--port", str(server.port)],
+        taken = subprocess.run(exe_command + ["--server", "--port", str(server.port)],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                timeout=60)
         check(taken.returncode == 1 and "cannot listen on 127.0.0.1:%d: Address already in use"
               % server.port in taken.stderr, "port in use: %d %r" % (taken.returncode,
                                                                      taken.stderr))
-        usage = subprocess.run([exe, "--server", "-p", "hi"], stdout=subprocess.PIPE,
+        usage = subprocess.run(exe_command + ["--server", "-p", "hi"], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, timeout=60)
         check(usage.returncode == 2 and "--server takes its prompts from HTTP requests" in
               usage.stderr, "--server -p: %d %r" % (usage.returncode, usage.stderr))
@@ -447,9 +453,9 @@ def main():
 
     if failures:
         sys.exit("FAILED: %d checks:\n%s" % (len(failures), "\n".join(failures)))
-    print("PASSED: the server's answers equal the reference on %d concurrent requests; "
+    print("PASSED: %s: the server's answers equal the reference on %d concurrent requests; "
           "SSE framing, usage, prompt reuse, stop sequences, the context limit and %d error "
-          "cases as the OpenAI API has them%s" % (len(jobs), len(cases),
+          "cases as the OpenAI API has them%s" % (args.target, len(jobs), len(cases),
                                                  "; the OpenAI Node SDK reads them"
                                                  if args.npm else ""))
 
