@@ -108,6 +108,9 @@ TEST(ServerApi, BadJsonNamesWhere) {
                                        "array.");
   EXPECT_EQ(refused("").code, "invalid_json");
   EXPECT_EQ(refused("{\"prompt\": \"\xff\"}").code, "invalid_json"); // not UTF-8
+  e = refused(R"({"prompt": "x", "temperature": 2.5e999})");                // out of range
+  EXPECT_EQ(e.code, "invalid_json");
+  EXPECT_NE(e.message.find("number overflow"), std::string::npos) << e.message;
 }
 
 TEST(ServerApi, TypesAndRanges) {

@@ -422,8 +422,9 @@ bool parseApiRequest(std::string_view body, bool chat, ApiRequest &request, ApiE
   json root;
   try {
     root = json::parse(body.begin(), body.end());
-  } catch (const json::parse_error &e) {
-    // "[json.exception.parse_error.101] parse error at line 1, column 2: ..." without the tag.
+  } catch (const json::exception &e) {
+    // "[json.exception.parse_error.101] parse error at line 1, column 2: ..." without the tag
+    // (also out_of_range.406, a number too large for a double).
     std::string what = e.what();
     size_t tag = what.find("] ");
     error = {400, "We could not parse the JSON body of your request: " +

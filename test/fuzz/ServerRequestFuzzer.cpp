@@ -1,0 +1,69 @@
+//===- ServerRequestFuzzer.cpp - the server's request parsing and streamed text ---------------===//
+//
+// Any body is accepted or refused with an error naming status 400 and a message, never a crash;
+// an accepted request is answered (its JSON written and read back). The same bytes, cut into
+// tokens, go through TextOutput with stop sequences taken from the input: what it sends must be
+// exactly the text before the first stop sequence (or everything), whole characters first.
+//
+//===------------------------------------------------------------------------------------------===//
+#include "server/openai_request.h"
+#include "server/openai_response.h"
+#include "server/text_output.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstdlib>
+#include <string>
+
+using namespace tern::server;
+
+static void checkRequest(const std::string &body, bool chat) {
+  ApiRequest request;
+  ApiError error;
+  if (!parseApiRequest(body, chat, request, error)) {
+    if (error.status != 400 || error.message.empty() || error.type.empty())
+      std::abort();
+    (void)nlohmann::json::parse(errorJson(error)); // must be valid JSON
+    return;
+  }
+  if (chat ? request.messages.empty() : !request.promptText && request.promptTokens.empty())
+    std::abort();
+  Event done;
+  done.kind = Event::Kind::Done;
+  done.finishReason = "stop";
+  ResponseHeader header{chat, "id", 0, request.model};
+  std::string text = request.promptText.value_or(chat ? request.messages[0].content : "");
+  (void)nlohmann::json::parse(completionJson(header, text, done));
+}
+
+static void checkText(const uint8_t *data, size_t size) {
+  if (size < 2)
+    return;
+  // First byte: how many stop sequences (0-3) and the token length (1-16).
+  size_t stops = data[0] % 4, piece = 1 + (data[0] >> 4);
+  std::string input(reinterpret_cast<const char *>(data + 1), size - 1);
+  std::vector<std::string> stopList;
+  for (size_t i = 0; i < stops; ++i) // stops: 1-3 byte slices of the input
+    stopList.push_back(input.substr((i * 7) % input.size(), 1 + i));
+  TextOutput out(stopList);
+  std::string sent;
+  for (size_t at = 0; at < input.size() && !out.stopped(); at += piece)
+    sent += out.add(std::string_view(input).substr(at, piece));
+  if (!out.stopped())
+    sent += out.finish();
+  size_t first = std::string::npos;
+  for (const std::string &s : stopList)
+    if (!s.empty())
+      first = std::min(first, input.find(s));
+  if (sent != input.substr(0, first))
+    std::abort();
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  std::string body(reinterpret_cast<const char *>(data), size);
+  checkRequest(body, false);
+  checkRequest(body, true);
+  checkText(data, size);
+  return 0;
+}
