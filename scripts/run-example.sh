@@ -7,7 +7,8 @@
 #   5. the executable decodes 16 tokens against the memory bandwidth measured in the same run;
 #   6. it generates from a text prompt (the tokenizer compiled in; random weights, so the text
 #      is noise);
-#   7. ternc --compile-to=runtime shows the lowered graph a researcher can edit.
+#   7. it serves the OpenAI API (--server) and answers one chat completion (curl);
+#   8. ternc --compile-to=runtime shows the lowered graph a researcher can edit.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 "$root/scripts/setup.sh"
@@ -28,5 +29,15 @@ echo "example: $work/tiny-2b4t --bench 16"
 "$work/tiny-2b4t" --bench 16
 echo "example: $work/tiny-2b4t -p 'The capital of France is' -n 12 --seed 1 --verbose-prompt"
 "$work/tiny-2b4t" -p "The capital of France is" -n 12 --seed 1 --verbose-prompt
+echo "example: $work/tiny-2b4t --server --port 0, then POST /v1/chat/completions with curl"
+"$work/tiny-2b4t" --server --port 0 --quiet > "$work/server.out" &
+server=$!
+for _ in $(seq 100); do grep -q listening "$work/server.out" && break; sleep 0.1; done
+cat "$work/server.out"
+url="$(grep -o 'http://[0-9.:]*' "$work/server.out")"
+curl -sS "$url/v1/chat/completions" -H "Content-Type: application/json" \
+  -d '{"messages": [{"role": "user", "content": "Hello!"}], "max_tokens": 8, "seed": 1}'
+echo
+kill $server && wait $server
 echo "example: ternc $work/model --compile-to=runtime: the first calls of the lowered graph"
 "$bin/ternc" "$work/model" --compile-to=runtime --quiet | grep -m 6 -E "call @tern_op" | cut -c1-150

@@ -22,6 +22,8 @@ packages=(
   # the compiled executable's --server: JSON (header-only) and dpkg-source, which unpacks
   # cpp-httplib's source package (fetched below)
   nlohmann-json3-dev dpkg-dev
+  # examples/server asks the server with curl
+  curl
 )
 
 log() { printf 'setup: %s\n' "$*"; }

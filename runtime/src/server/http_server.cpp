@@ -166,7 +166,10 @@ GenerationRequest Server::generation(const ApiRequest &api) {
 }
 
 std::string newId(bool chat, uint64_t serial) {
-  static const uint64_t salt = std::random_device()();
+  static const uint64_t salt = [] {
+    std::random_device device;
+    return (static_cast<uint64_t>(device()) << 32) | device();
+  }();
   char id[64];
   snprintf(id, sizeof id, "%s-%016llx%08llx", chat ? "chatcmpl" : "cmpl",
            static_cast<unsigned long long>(salt), static_cast<unsigned long long>(serial));
@@ -380,9 +383,9 @@ extern "C" int tern_cli_server(const char *program, tern_model *model, const ter
             strerror(errno));
     return 1;
   }
-  printf("listening on http://%s:%d (%s; %lld sessions of %lld positions, %lld may wait)\n",
-         c->host, port, s.name.c_str(), c->parallel, static_cast<long long>(s.context),
-         c->queue);
+  printf("listening on http://%s:%d (%s; %lld session%s of %lld positions, %lld may wait)\n",
+         c->host, port, s.name.c_str(), c->parallel, c->parallel == 1 ? "" : "s",
+         static_cast<long long>(s.context), c->queue);
   fflush(stdout);
 
   std::thread stopper([&] {
