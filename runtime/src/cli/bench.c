@@ -9,9 +9,11 @@
 
 /* --bench: the prompt, then `steps` greedy decode steps, against the read bandwidth measured
  * in this process (the physical limit of decoding: every weight is streamed once per token). */
-int tern_cli_bench(const char *program, tern_model *model, const char *token_list,
-                     long long steps, double t0) {
+int tern_cli_bench(const char *program, tern_model *model, const tern_cli *c, double t0) {
   const tern_model_desc *d = tern_model_describe(model);
+  const char *token_list = c->tokens;
+  long long steps = c->bench;
+  tern_session_options session_options = tern_cli_session_options(c);
   double loaded = tern_cli_now();
   int32_t *prompt = NULL;
   int64_t n = 1;
@@ -31,7 +33,7 @@ int tern_cli_bench(const char *program, tern_model *model, const char *token_lis
   tern_session *session = NULL;
   float *logits = malloc(sizeof(float) * (size_t)d->vocab);
   int status = 1;
-  if (!logits || tern_session_create(model, NULL, &session, error, sizeof error) != 0) {
+  if (!logits || tern_session_create(model, &session_options, &session, error, sizeof error) != 0) {
     fprintf(stderr, "%s: error: %s\n", program, logits ? error : "out of memory");
   } else {
     double start = tern_cli_now();

@@ -34,10 +34,9 @@ int tern_cli_parse_tokens(const char *list, int32_t **tokens, int64_t *n);
 double tern_cli_now(void);
 int64_t tern_cli_argmax(const float *row, int64_t n);
 
-/* --bench: the prompt (token ids, default the BOS token), then `steps` greedy decode steps
+/* --bench: the prompt (--tokens, default the BOS token), then --bench greedy decode steps
  * against the read bandwidth measured in the same run. */
-int tern_cli_bench(const char *program, tern_model *model, const char *token_list,
-                   long long steps, double t0);
+int tern_cli_bench(const char *program, tern_model *model, const tern_cli *c, double t0);
 /* The sampler the options ask for (a random seed when --seed is -1); 0, or -1 with a message. */
 int tern_cli_sampler_params(const tern_cli *c, tern_sampler_params *p, char *error,
                             size_t error_size);
