@@ -14,7 +14,7 @@ all sent at once (eight requests on two sessions); Server-Sent Events framing, t
 chunk's role, finish reasons, usage (also as a stream's last chunk), prompt reuse between
 requests (cached_tokens), stop sequences, the context limit; OpenAI-style errors for bad JSON,
 unknown fields, wrong types and values, unsupported values, long prompts, unknown URLs and
-methods; /v1/models and /health; a port in use; SIGTERM. With --npm, the official OpenAI Node
+methods, a body over 16 MiB; malformed HTTP; /v1/models and /health; a port in use; SIGTERM. With --npm, the official OpenAI Node
 SDK (npm "openai", openai_client.mjs) makes the same kinds of calls, streamed and not, and must
 read the same texts and errors.
 
@@ -28,6 +28,7 @@ import os
 import random
 import shlex
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -431,6 +432,25 @@ def main():
                   headers.get("Content-Type") == "application/json",
                   "%s %s %s: %d %r" % (method, path, raw, status, payload))
         print("errors: %d cases" % len(cases))
+
+        # A body over 16 MiB is refused before it is parsed; malformed HTTP (a garbage request
+        # line, a body shorter than its Content-Length, a 100 kB header) only closes that
+        # connection: the server goes on answering.
+        status, _, payload = server.request("POST", "/v1/completions",
+                                            raw=b"{" + b" " * (16 << 20) + b"}")
+        check(status == 413 and json.loads(payload)["error"]["code"] == "request_too_large",
+              "a 16 MiB body: %d %r" % (status, payload[:200]))
+        for garbage in (b"GARBAGE\r\n\r\n",
+                        b"POST /v1/completions HTTP/1.1\r\nContent-Length: 50\r\n\r\n{\"pr",
+                        b"GET /health HTTP/1.1\r\nX-Long: " + b"a" * 100000 + b"\r\n\r\n"):
+            with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+                sock.sendall(garbage)
+                sock.shutdown(socket.SHUT_WR)
+                while sock.recv(65536):
+                    pass
+        status, _, health = server.request("GET", "/health")
+        check(status == 200 and json.loads(health)["status"] == "ok",
+              "after malformed HTTP: %d %r" % (status, health))
 
         if args.npm:
             check_sdk(server, args, bodies, expected)
