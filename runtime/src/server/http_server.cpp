@@ -130,26 +130,25 @@ bool Server::buildPrompt(const ApiRequest &api, std::vector<int32_t> &prompt, Ap
   return true;
 }
 
+// A field the request sets overrides the command line's.
+template <class Field, class Value>
+void setIfGiven(Field &field, const std::optional<Value> &value) {
+  if (value)
+    field = static_cast<Field>(*value);
+}
+
 GenerationRequest Server::generation(const ApiRequest &api) {
   GenerationRequest g;
   tern_sampler_params &p = g.sampling;
   p = sampling;
-  if (api.temperature)
-    p.temperature = static_cast<float>(*api.temperature);
-  if (api.topP)
-    p.top_p = static_cast<float>(*api.topP);
-  if (api.minP)
-    p.min_p = static_cast<float>(*api.minP);
-  if (api.topK)
-    p.top_k = static_cast<int32_t>(*api.topK);
-  if (api.repeatPenalty)
-    p.repeat_penalty = static_cast<float>(*api.repeatPenalty);
-  if (api.repeatLastN)
-    p.repeat_last_n = static_cast<int32_t>(*api.repeatLastN);
-  if (api.presencePenalty)
-    p.presence_penalty = static_cast<float>(*api.presencePenalty);
-  if (api.frequencyPenalty)
-    p.frequency_penalty = static_cast<float>(*api.frequencyPenalty);
+  setIfGiven(p.temperature, api.temperature);
+  setIfGiven(p.top_p, api.topP);
+  setIfGiven(p.min_p, api.minP);
+  setIfGiven(p.top_k, api.topK);
+  setIfGiven(p.repeat_penalty, api.repeatPenalty);
+  setIfGiven(p.repeat_last_n, api.repeatLastN);
+  setIfGiven(p.presence_penalty, api.presencePenalty);
+  setIfGiven(p.frequency_penalty, api.frequencyPenalty);
   // A request's seed, else the command line's, else a new one per request.
   if (api.seed)
     p.seed = static_cast<uint64_t>(*api.seed);
