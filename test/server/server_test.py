@@ -262,6 +262,47 @@ def check_sdk(server, args, bodies, expected):
     print("OpenAI Node SDK: %d calls as expected" % len(calls))
 
 
+def check_model_variants(args, model, prefix):
+    """A model whose chat template tern does not implement answers completions but refuses chat
+    requests; a model without a tokenizer cannot serve text and says so at start."""
+    import shutil
+    nochat = os.path.join(args.work, "nochat")
+    shutil.rmtree(nochat, ignore_errors=True)
+    shutil.copytree(model, nochat)
+    config_path = os.path.join(nochat, "tokenizer_config.json")
+    config = json.load(open(config_path))
+    config["chat_template"] = "{{ messages }}"
+    json.dump(config, open(config_path, "w"))
+    exe = os.path.join(args.work, "nochat.exe")
+    run([args.ternc, nochat, "--target=" + args.target, "--quiet", "-o", exe])
+    server = Server(prefix + [exe], ["--quiet"])
+    try:
+        status, _, answer = server.post("/v1/chat/completions", {
+            "messages": [{"role": "user", "content": "Hi"}]})
+        error = answer.get("error", {})
+        check(status == 400 and error.get("param") == "messages" and
+              "no chat template tern implements" in error.get("message", ""),
+              "chat without a chat format: %d %r" % (status, answer))
+        status, _, answer = server.post("/v1/completions", {"prompt": "Hi", "max_tokens": 2})
+        check(status == 200 and answer["usage"]["completion_tokens"] == 2,
+              "completion without a chat format: %d %r" % (status, answer))
+    finally:
+        server.stop()
+
+    notok = os.path.join(args.work, "notok")
+    shutil.rmtree(notok, ignore_errors=True)
+    shutil.copytree(model, notok)
+    os.remove(os.path.join(notok, "tokenizer.json"))
+    exe = os.path.join(args.work, "notok.exe")
+    run([args.ternc, notok, "--target=" + args.target, "--quiet", "-o", exe])
+    started = subprocess.run(prefix + [exe, "--server", "--port", "0"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, timeout=60)
+    check(started.returncode == 1 and "error: --server: the weights have no tokenizer" in
+          started.stderr, "--server without a tokenizer: %d %r" % (started.returncode,
+                                                                   started.stderr))
+    print("a model without a chat format, and one without a tokenizer: as expected")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--ternc", required=True)
@@ -466,6 +507,7 @@ def main():
                                stderr=subprocess.PIPE, text=True, timeout=60)
         check(usage.returncode == 2 and "--server takes its prompts from HTTP requests" in
               usage.stderr, "--server -p: %d %r" % (usage.returncode, usage.stderr))
+        check_model_variants(args, model, prefix)
     finally:
         code = server.stop()
     log = "".join(server.log)

@@ -311,6 +311,11 @@ extern "C" int tern_cli_server(const char *program, tern_model *model, const ter
   char error[512];
   if (tern_cli_sampler_params(c, &s.sampling, error, sizeof error) != 0)
     return tern_cli_usage_error(program, error, nullptr);
+  // Answers are text: without the tokenizer every reply would be empty.
+  if (tern_model_tokenize(model, "", 0, 0, 0, nullptr, 0, error, sizeof error) < 0) {
+    fprintf(stderr, "%s: error: --server: %s\n", program, error);
+    return 1;
+  }
 
   // SIGINT and SIGTERM are taken by one thread (below); every other thread blocks them.
   sigset_t stopSignals;
