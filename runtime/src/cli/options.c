@@ -57,7 +57,7 @@ static const char kUsage[] =
     "  --port N             the port (default 8080; 0 picks a free one, printed)\n"
     "  -np, --parallel N    requests generated at once, each in its own session (default 1)\n"
     "  --queue N            requests that may wait for a session; more are refused with\n"
-    "                       HTTP 503 (default 16)\n"
+    "                       HTTP 503 (default 16, at most 256)\n"
     "  --alias NAME         the model's name in the API (default: the executable's name)\n"
     "  --info               print what the model was compiled for and exit\n"
     "  --quiet              print only the requested output\n"
@@ -147,7 +147,7 @@ static const option kOptions[] = {
     {"--host", NULL, OPT_STRING, FIELD(host), 0, 0, NULL},
     {"--port", NULL, OPT_INT, FIELD(port), 0, 65535, "a port in [0, 65535]"},
     {"--parallel", "-np", OPT_INT, FIELD(parallel), 1, 256, "a number of sessions in [1, 256]"},
-    {"--queue", NULL, OPT_INT, FIELD(queue), 0, 1 << 20, "a number of requests >= 0"},
+    {"--queue", NULL, OPT_INT, FIELD(queue), 0, 256, "a number of requests in [0, 256]"},
     {"--alias", NULL, OPT_STRING, FIELD(alias), 0, 0, NULL},
     {"--info", NULL, OPT_FLAG, FIELD(info), 0, 0, NULL},
     {"--quiet", NULL, OPT_FLAG, FIELD(quiet), 0, 0, NULL},
