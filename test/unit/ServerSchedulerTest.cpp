@@ -319,4 +319,7 @@ TEST(ServerScheduler, EvaluationErrorsReachTheClient) {
   Event e = collect(*s->submit(greedy({1, 2, 3, 4, 5, 6}, 2)), text);
   EXPECT_EQ(e.kind, Event::Kind::Failed);
   EXPECT_EQ(e.text, "past the context");
+  e = collect(*s->submit(greedy({}, 2)), text);
+  EXPECT_EQ(e.kind, Event::Kind::Failed);
+  EXPECT_EQ(e.text, "the prompt has no tokens");
 }

@@ -88,6 +88,10 @@ void Scheduler::stop() {
 
 std::shared_ptr<Task> Scheduler::submit(GenerationRequest request) {
   auto task = std::make_shared<Task>();
+  if (request.prompt.empty()) { // the logits come from the prompt's last token
+    task->push(Event::failure("the prompt has no tokens"));
+    return task;
+  }
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (stopping_ || busy_ + waiting_.size() >= slots_.size() + queueLimit_)
