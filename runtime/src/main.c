@@ -143,11 +143,13 @@ static int tokenize_prompt(const char *program, tern_model *model, const tern_cl
     memcpy(text, c->prompt, size);
   }
   char error[256];
-  int64_t count = tern_model_tokenize(model, text ? text : "", size, 1, 1, NULL, 0, error,
-                                      sizeof error);
-  *tokens = count > 0 ? malloc(sizeof(int32_t) * (size_t)count) : NULL;
-  if (count > 0 && *tokens)
-    count = tern_model_tokenize(model, text, size, 1, 1, *tokens, count, error, sizeof error);
+  /* At most one token per byte, and the BOS. */
+  *tokens = malloc(sizeof(int32_t) * (size + 1));
+  int64_t count = *tokens ? tern_model_tokenize(model, text ? text : "", size, 1, 1, *tokens,
+                                                (int64_t)size + 1, error, sizeof error)
+                          : -1;
+  if (!*tokens)
+    snprintf(error, sizeof error, "out of memory");
   free(text);
   if (count <= 0 || !*tokens) {
     fprintf(stderr, "%s: error: %s: %s\n", program, c->file ? c->file : "the prompt",

@@ -79,7 +79,8 @@ int tern_model_has_embedded_weights(void);
 /* Text to tokens with the model's tokenizer (compiled in from the checkpoint's tokenizer.json;
  * tern/tokenizer.h): with add_bos, the BOS token first; with parse_special, added tokens written
  * in the text ("<|eot_id|>") become their ids. Writes at most `capacity` ids and returns how
- * many the text has, or -1 with a message (no tokenizer, invalid UTF-8). */
+ * many the text has, or -1 with a message (no tokenizer, invalid UTF-8). Every token but the BOS
+ * covers at least one byte: room for size + 1 ids always suffices, so one call does. */
 int64_t tern_model_tokenize(tern_model *model, const char *text, size_t size, int add_bos,
                             int parse_special, int32_t *ids, int64_t capacity, char *error,
                             size_t error_size);

@@ -81,15 +81,19 @@ int tern_cli_chat(const char *program, tern_model *model, const tern_cli *c, dou
       break;
     }
     size_t text_n = (size_t)rendered;
-    int64_t n = tern_model_tokenize(model, text, text_n, first, 1, NULL, 0, error, sizeof error);
-    int32_t *grown = n > 0 ? realloc(turn, sizeof(int32_t) * (size_t)n) : NULL;
+    /* At most one token per byte, and the BOS. */
+    int32_t *grown = realloc(turn, sizeof(int32_t) * (text_n + 1));
+    int64_t n = grown ? tern_model_tokenize(model, text, text_n, first, 1, grown,
+                                            (int64_t)text_n + 1, error, sizeof error)
+                      : -1;
     if (n <= 0 || !grown) {
-      fprintf(stderr, "%s: error: %s\n", program, n < 0 ? error : "out of memory");
+      fprintf(stderr, "%s: error: %s\n", program, grown && n < 0 ? error : "out of memory");
+      free(grown);
+      turn = NULL;
       status = 1;
       break;
     }
     turn = grown;
-    tern_model_tokenize(model, text, text_n, first, 1, turn, n, error, sizeof error);
     if (c->verbose_prompt) {
       fprintf(stderr, "%s: chat turn: %s\n", program, text);
       fprintf(stderr, "%s: turn of %lld tokens:", program, (long long)n);

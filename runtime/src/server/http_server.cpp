@@ -92,13 +92,10 @@ bool Server::buildPrompt(const ApiRequest &api, std::vector<int32_t> &prompt, Ap
     prompt = api.promptTokens;
   }
   if (api.chat || api.promptText) {
-    int64_t n = tern_model_tokenize(model, text.data(), text.size(), 1, 1, nullptr, 0, message,
-                                    sizeof message);
-    if (n >= 0) {
-      prompt.resize(static_cast<size_t>(n));
-      n = tern_model_tokenize(model, text.data(), text.size(), 1, 1, prompt.data(), n, message,
-                              sizeof message);
-    }
+    prompt.resize(text.size() + 1); // at most one token per byte, and the BOS
+    int64_t n = tern_model_tokenize(model, text.data(), text.size(), 1, 1, prompt.data(),
+                                    static_cast<int64_t>(prompt.size()), message, sizeof message);
+    prompt.resize(n > 0 ? static_cast<size_t>(n) : 0);
     if (n < 0) {
       error = {400, "Invalid '" + param + "': " + message, "invalid_request_error", param,
                "invalid_value"};
