@@ -26,8 +26,10 @@ struct Logical {
   std::vector<int8_t> values;
 };
 
-/// FNV-1a 64, the runtime's own function: the checksum the weights file and the runtime check.
-uint64_t fnv1a64(ArrayRef<uint8_t> bytes) { return tern_fnv1a64(bytes.data(), bytes.size()); }
+/// The runtime's own function: the checksum the weights file and the runtime check.
+uint64_t checksumOf(ArrayRef<uint8_t> bytes) {
+  return tern_blob_checksum(bytes.data(), bytes.size());
+}
 
 struct Layout {
   WeightFormat format;
@@ -92,7 +94,7 @@ struct TernPackWeightsPass : impl::TernPackWeightsPassBase<TernPackWeightsPass> 
       for (APInt v : k.getValue().getValues<APInt>())
         l.values.push_back(int8_t(v.getSExtValue()));
       l.name = "constant." + llvm::utohexstr(
-                                 fnv1a64(ArrayRef<uint8_t>(
+                                 checksumOf(ArrayRef<uint8_t>(
                                      reinterpret_cast<const uint8_t *>(l.values.data()),
                                      l.values.size())));
       return l;
@@ -111,13 +113,13 @@ struct TernPackWeightsPass : impl::TernPackWeightsPassBase<TernPackWeightsPass> 
     size_t size = layout.size(l->rows, l->cols);
     uint64_t checksum;
     if (store && store->lookup(name)) {
-      checksum = fnv1a64(store->lookup(name)->bytes);
+      checksum = checksumOf(store->lookup(name)->bytes);
     } else {
       std::vector<uint8_t> bytes(size);
       if (layout.pack(l->values.data(), l->rows, l->cols, bytes.data()) != 0)
         return emitError(weight.getLoc()) << "tern-pack-weights: '" << l->name
                                           << "' has a value outside {-1, 0, 1}";
-      checksum = fnv1a64(bytes);
+      checksum = checksumOf(bytes);
       if (store) {
         ::tern::StoredTensor t;
         t.name = name;

@@ -168,8 +168,8 @@ def TernPackWeightsPass : Pass<"tern-pack-weights", "::mlir::ModuleOp"> {
     store, a `tern.concat_rows` of them, or a `tern.ternary_constant`), packs it with the
     runtime's own packer into the family's layout, adds the bytes to the weight store as
     `<name>:<layout>` and replaces the operand with a `tern.weight` of type
-    `!tern.packed<N x K, #tern.layout<...>>` that carries the bytes' size and FNV-1a 64-bit
-    checksum (`tern.bytes`, `tern.checksum`). Row-stacked scales (`tern.concat_rows` of dense
+    `!tern.packed<N x K, #tern.layout<...>>` that carries the bytes' size and 64-bit
+    checksum (`tern.bytes`, `tern.checksum`; `tern_blob_checksum`). Row-stacked scales (`tern.concat_rows` of dense
     weights) become one stored tensor the same way. The store comes from the driver (`ternc`);
     without one, only inline constants can be packed.
 

@@ -44,7 +44,7 @@ static llvm::Error streamWeightBlob(const WeightStore &store, llvm::ArrayRef<std
     std::memset(&e, 0, sizeof e);
     e.offset = offset;
     e.size = t->bytes.size();
-    e.checksum = tern_fnv1a64(t->bytes.data(), t->bytes.size());
+    e.checksum = tern_blob_checksum(t->bytes.data(), t->bytes.size());
     e.name_offset = nameOffset;
     e.name_size = uint32_t(t->name.size());
     e.dtype = uint8_t(t->dtype);
@@ -68,7 +68,7 @@ static llvm::Error streamWeightBlob(const WeightStore &store, llvm::ArrayRef<std
   header.names_size = pool.size();
   header.data_offset = dataOffset;
   header.file_size = offset;
-  header.table_checksum = tern_fnv1a64(table.data(), tableBytes);
+  header.table_checksum = tern_blob_checksum(table.data(), tableBytes);
   uint64_t written = 0;
   auto write = [&](const void *data, uint64_t size) {
     out.write(static_cast<const char *>(data), size);

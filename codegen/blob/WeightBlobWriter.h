@@ -1,7 +1,7 @@
 //===- WeightBlobWriter.h - writes the weights file of a compiled model -------------*- C++ -*-===//
 //
 // The compiler side of runtime/include/tern/weight_blob.h: the tensors a compiled model reads,
-// taken from the weight store, each 64-byte aligned with its FNV-1a checksum.
+// taken from the weight store, each 64-byte aligned with its checksum (tern_blob_checksum).
 //
 //===------------------------------------------------------------------------------------------===//
 #ifndef TERN_CODEGEN_BLOB_WEIGHTBLOBWRITER_H

@@ -22,6 +22,11 @@ const tern_allocator *tern_allocator_or_default(const tern_allocator *a) {
   return a && a->allocate && a->release ? a : &kLibc;
 }
 
+int tern_allocator_is_libc(const tern_allocator *a) {
+  /* By function, not by address: a model keeps its own copy of the allocator it was given. */
+  return tern_allocator_or_default(a)->allocate == libc_allocate;
+}
+
 void *tern_allocate(const tern_allocator *a, size_t size, size_t alignment) {
   a = tern_allocator_or_default(a);
   return a->allocate(a->user, size ? size : 1, alignment ? alignment : 16);
@@ -29,7 +34,7 @@ void *tern_allocate(const tern_allocator *a, size_t size, size_t alignment) {
 
 void *tern_allocate_zeroed(const tern_allocator *a, size_t size, size_t alignment) {
   /* calloc's large blocks are fresh zero pages, touched only when used (a KV cache). */
-  if (tern_allocator_or_default(a) == &kLibc && alignment <= 16)
+  if (tern_allocator_is_libc(a) && alignment <= 16)
     return calloc(1, size ? size : 1);
   void *p = tern_allocate(a, size, alignment);
   if (p)

@@ -14,6 +14,9 @@ extern "C" {
 /* `a`, or the C library's allocator when `a` is NULL. */
 const tern_allocator *tern_allocator_or_default(const tern_allocator *a);
 
+/* Non-zero when `a` is (a copy of) the C library's allocator. */
+int tern_allocator_is_libc(const tern_allocator *a);
+
 /* `size` bytes (at least 1) aligned to `alignment` (a power of two <= 64; 0 means 16), or NULL.
  * The zeroed form clears them. */
 void *tern_allocate(const tern_allocator *a, size_t size, size_t alignment);

@@ -206,6 +206,9 @@ int main(int argc, char **argv) {
   tern_model_options options = tern_model_default_options();
   options.weights_path = weights;
   options.verify_data = !c.no_verify;
+  options.map_weights = c.map_weights;
+  if (c.threads > 0) /* before opening: loading the weights runs on the pool */
+    tern_set_num_threads((int)c.threads);
   if (tern_model_open(&options, &model, error, sizeof error) != 0) {
     fprintf(stderr, "%s: error: %s\n", program, error);
     free(default_path);
@@ -214,8 +217,6 @@ int main(int argc, char **argv) {
   int status;
   int32_t *tokens = NULL;
   int64_t n = 0;
-  if (c.threads > 0)
-    tern_set_num_threads((int)c.threads);
   if (c.info) {
     print_info(tern_model_describe(model), weights);
     status = 0;

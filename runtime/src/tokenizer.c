@@ -46,7 +46,7 @@ static uint64_t pair_hash(int32_t a, int32_t b) {
 }
 
 int32_t tern_tokenizer_find(const tern_tokenizer *t, const char *text, size_t size) {
-  for (uint64_t h = tern_fnv1a64(text, size) & t->token_mask;; h = (h + 1) & t->token_mask) {
+  for (uint64_t h = tern_hash64(text, size, 0) & t->token_mask;; h = (h + 1) & t->token_mask) {
     int32_t id = t->token_table[h];
     if (id < 0)
       return -1;
@@ -157,7 +157,7 @@ int tern_tokenizer_open(const tern_blob *blob, const tern_allocator *allocator,
     size_t n = (size_t)(t->offsets[id + 1] - t->offsets[id]);
     if (tern_tokenizer_find(t, (const char *)bytes, n) >= 0)
       continue; /* a duplicate keeps the lowest id */
-    uint64_t h = tern_fnv1a64(bytes, n) & t->token_mask;
+    uint64_t h = tern_hash64(bytes, n, 0) & t->token_mask;
     while (t->token_table[h] >= 0)
       h = (h + 1) & t->token_mask;
     t->token_table[h] = (int32_t)id;

@@ -10,14 +10,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-uint64_t tern_fnv1a64(const void *data, size_t size) {
-  const uint8_t *p = (const uint8_t *)data;
-  uint64_t h = 0xcbf29ce484222325ull;
-  for (size_t i = 0; i < size; ++i)
-    h = (h ^ p[i]) * 0x100000001b3ull;
-  return h;
-}
-
 int tern_blob_parse(const uint8_t *data, size_t size, const char *source, int verify_data,
                     tern_blob *blob, char *error, size_t error_size) {
   memset(blob, 0, sizeof *blob);
@@ -39,7 +31,7 @@ int tern_blob_parse(const uint8_t *data, size_t size, const char *source, int ve
       table + entries_size + h->names_size > h->data_offset || h->data_offset > size)
     return tern_format_error(error, error_size, "%s: the entry table (%u entries) does not fit the file",
                 source, h->count);
-  if (tern_fnv1a64(data + table, (size_t)(entries_size + h->names_size)) != h->table_checksum)
+  if (tern_blob_checksum(data + table, entries_size + h->names_size) != h->table_checksum)
     return tern_format_error(error, error_size, "%s: the entry table's checksum does not match (corrupted)",
                 source);
   const tern_blob_entry *entries = (const tern_blob_entry *)(data + table);
@@ -60,7 +52,7 @@ int tern_blob_parse(const uint8_t *data, size_t size, const char *source, int ve
                   "or is not %u-byte aligned",
                   source, n, name, (unsigned long long)e->offset, (unsigned long long)e->size,
                   TERN_BLOB_ALIGN);
-    if (verify_data && tern_fnv1a64(data + e->offset, (size_t)e->size) != e->checksum)
+    if (verify_data && tern_blob_checksum(data + e->offset, e->size) != e->checksum)
       return tern_format_error(error, error_size, "%s: tensor '%.*s' does not match its checksum (corrupted)",
                   source, n, name);
   }

@@ -15,7 +15,9 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
 #include <cstring>
+#include <vector>
 
 namespace {
 
@@ -106,8 +108,8 @@ TEST_F(WeightBlobTest, DamagedFilesAreRefusedByName) {
   EXPECT_EQ(parseError(data), "model.weights: not a tern weights file (bad magic)");
 
   data = good;
-  data[8] = 2; // version
-  EXPECT_EQ(parseError(data), "model.weights: weights format version 2; this runtime reads 1");
+  data[8] = 1; // version 1 (FNV-1a checksums)
+  EXPECT_EQ(parseError(data), "model.weights: weights format version 1; this runtime reads 2");
 
   data = good;
   data[sizeof(tern_blob_header) + 1] ^= 0x40; // an entry's offset
@@ -176,3 +178,54 @@ TEST_F(WeightBlobTest, CompilerReloadsWhatItWrote) {
 }
 
 } // namespace
+
+// The checksum the runtime computes piece by piece on every thread is the one the compiler
+// computed in one call, for sizes around the piece size and the hash's 32-byte step.
+TEST(BlobChecksum, PiecesFoldToTheWholeChecksum) {
+  const uint64_t piece = TERN_BLOB_PIECE;
+  std::vector<uint8_t> bytes(3 * piece + 100);
+  uint64_t state = 0x9e3779b97f4a7c15ull;
+  for (uint8_t &b : bytes) {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    b = uint8_t(state >> 56);
+  }
+  for (uint64_t size : {uint64_t(0), uint64_t(1), uint64_t(7), uint64_t(31), uint64_t(32),
+                        uint64_t(33), uint64_t(100), piece - 1, piece, piece + 1,
+                        2 * piece + 31, 3 * piece + 100}) {
+    std::vector<uint64_t> hashes(tern_blob_pieces(size) + 1);
+    for (uint64_t i = 0; i < tern_blob_pieces(size); ++i)
+      hashes[i] = tern_blob_piece_hash(bytes.data(), size, i);
+    EXPECT_EQ(tern_blob_checksum_of_pieces(hashes.data(), size),
+              tern_blob_checksum(bytes.data(), size))
+        << "size " << size;
+  }
+  EXPECT_EQ(tern_blob_pieces(0), 0u);
+  EXPECT_EQ(tern_blob_pieces(piece), 1u);
+  EXPECT_EQ(tern_blob_pieces(piece + 1), 2u);
+}
+
+// Any one flipped bit, anywhere (first byte, the 32-byte lanes, the 8-, 4- and 1-byte tails, a
+// piece boundary, the last byte), and two swapped pieces, change the checksum.
+TEST(BlobChecksum, DetectsEveryFlippedBitAndSwappedPieces) {
+  const uint64_t piece = TERN_BLOB_PIECE;
+  const uint64_t size = 2 * piece + 45; // the last piece: one 32-byte step, 8, 4 and 1 bytes
+  std::vector<uint8_t> bytes(size);
+  for (uint64_t i = 0; i < size; ++i)
+    bytes[i] = uint8_t(i * 131 + (i >> 9) + (i >> 20) * 37); // pieces differ
+  const uint64_t good = tern_blob_checksum(bytes.data(), size);
+  for (uint64_t at : {uint64_t(0), uint64_t(9), uint64_t(31), uint64_t(32), piece - 1, piece,
+                      2 * piece, 2 * piece + 33, 2 * piece + 40, 2 * piece + 44}) {
+    for (int bit = 0; bit < 8; ++bit) {
+      bytes[at] ^= uint8_t(1 << bit);
+      EXPECT_NE(tern_blob_checksum(bytes.data(), size), good) << "byte " << at << " bit " << bit;
+      bytes[at] ^= uint8_t(1 << bit);
+    }
+  }
+  std::vector<uint8_t> swapped(bytes);
+  std::swap_ranges(swapped.begin(), swapped.begin() + piece, swapped.begin() + piece);
+  ASSERT_NE(swapped, bytes);
+  EXPECT_NE(tern_blob_checksum(swapped.data(), size), good);
+  // The size takes part: a zero byte appended is another checksum.
+  bytes.push_back(0);
+  EXPECT_NE(tern_blob_checksum(bytes.data(), size + 1), good);
+}

@@ -44,10 +44,11 @@ typedef struct tern_model tern_model;
 typedef struct tern_session tern_session;
 
 /* Where the runtime's memory comes from: a model's tables, its tokenizer's, every session's KV
- * cache and arena, samplers and per-call scratch (tokenizing) all go through it. allocate
+ * cache and arena, the loaded weights, samplers and per-call scratch (tokenizing) all go
+ * through it. allocate
  * returns `size` bytes aligned to `alignment` (a power of two, at most 64), or NULL when it
  * cannot; release frees what allocate returned. Both may be called from any thread that uses
- * the model. Memory-mapped weights (--weights=file) and the thread pool are not allocations. */
+ * the model. Mapped weights (map_weights) and the thread pool are not allocations. */
 #ifndef TERN_ALLOCATOR_DEFINED
 #define TERN_ALLOCATOR_DEFINED
 typedef struct tern_allocator {
@@ -61,6 +62,14 @@ typedef struct {
   const char *weights_path; /* the weights file, or NULL for the embedded weights (an error
                                names what is missing if the program has none) */
   int verify_data;          /* non-zero: check every tensor's checksum (the default) */
+  int map_weights;          /* 0 (the default): load the weights into memory (transparent huge
+                               pages with the C library's allocator, else one allocation),
+                               checking them in the same pass: decode reads them at full
+                               bandwidth. Non-zero: read them where they are mapped (the
+                               program's image or the mmapped file): less memory while loading
+                               and pages shared between processes, but 4 KiB file pages, which
+                               measured up to 5x slower to decode with 2 threads
+                               (docs/performance.md). */
   const tern_allocator *allocator; /* NULL: the C library's; copied, so it may be temporary */
 } tern_model_options;
 

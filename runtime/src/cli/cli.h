@@ -19,7 +19,7 @@ typedef struct {
   long long context, chunk, threads, bench, n_predict, top_k, repeat_last_n, seed;
   long long port, parallel, queue;
   double temp, top_p, min_p, repeat_penalty;
-  int no_verify, info, quiet, ignore_eos, help, verbose_prompt, conversation, server;
+  int no_verify, map_weights, info, quiet, ignore_eos, help, verbose_prompt, conversation, server;
 } tern_cli;
 
 

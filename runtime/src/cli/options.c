@@ -49,6 +49,9 @@ static const char kUsage[] =
     "  --weights FILE       the weights file (default: the embedded weights, else the\n"
     "                       executable's path with the extension .weights)\n"
     "  --no-verify          skip the per-tensor checksums at start\n"
+    "  --mmap               read the weights where they are mapped instead of loading\n"
+    "                       them into (huge-page) memory: less memory while starting,\n"
+    "                       slower decoding with several threads\n"
     "  --bench N            after the tokens (default: the BOS token), decode N tokens greedily\n"
     "                       and report tokens/s against the memory bandwidth measured here\n"
     "  --server             serve /v1/completions, /v1/chat/completions (streamed or not),\n"
@@ -143,6 +146,7 @@ static const option kOptions[] = {
     {"--seed", NULL, OPT_INT, FIELD(seed), -1, 4294967295.0, "-1 (random) or a seed in [0, 2^32)"},
     {"--ignore-eos", NULL, OPT_FLAG, FIELD(ignore_eos), 0, 0, NULL},
     {"--no-verify", NULL, OPT_FLAG, FIELD(no_verify), 0, 0, NULL},
+    {"--mmap", NULL, OPT_FLAG, FIELD(map_weights), 0, 0, NULL},
     {"--server", NULL, OPT_FLAG, FIELD(server), 0, 0, NULL},
     {"--host", NULL, OPT_STRING, FIELD(host), 0, 0, NULL},
     {"--port", NULL, OPT_INT, FIELD(port), 0, 65535, "a port in [0, 65535]"},
