@@ -233,7 +233,7 @@ int main(int argc, char **argv) {
                                                  "--bench do not apply)",
                                         NULL)
                  : tern_cli_server(program, model, &c);
-  } else if (c.bench > 0) {
+  } else if (c.bench) {
     status = tern_cli_bench(program, model, &c, t0);
   } else if (!!c.tokens + !!c.prompt + !!c.file != 1) {
     status = tern_cli_usage_error(program, c.tokens || c.prompt || c.file

@@ -13,6 +13,7 @@ import sys
 FLAGS = ["--tokens", "-p", "-f", "--verbose-prompt", "-n", "--n-predict", "--temp", "--top-k", "--top-p", "--min-p",
          "--repeat-penalty", "--repeat-last-n", "--seed", "--chunk", "-t", "--threads",
          "--dump-logits", "--weights", "--bench", "--ignore-eos", "--no-verify", "--quiet",
+         "--mmap", "-d", "-r", "-o",
          "--info", "--frobnicate", "-", "--", ""]
 VALUES = ["", "\xff\xfe not utf-8", "<|eot_id|>", "héllo wörld", "0", "1", "-1", "2", "3", "7", "-7", "1e9", "1e309", "nan", "inf", "-inf", "0.5",
           "abc", "1,2", "1,,2", ",", "502,10", "99999999999", "-0", "4294967296",

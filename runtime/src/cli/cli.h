@@ -16,10 +16,16 @@ extern "C" {
 /* Everything the command line sets. */
 typedef struct {
   const char *tokens, *prompt, *file, *dump, *weights, *host, *alias;
-  long long context, chunk, threads, bench, n_predict, top_k, repeat_last_n, seed;
+  long long context, chunk, threads, n_predict, top_k, repeat_last_n, seed;
+  /* --bench's lists (llama-bench's -p -n -d -t -r -o), as given; bench_decode is the N of the
+   * shorthand --bench N. */
+  const char *bench_prompt, *bench_gen, *bench_depth, *bench_threads, *bench_repetitions,
+      *bench_output;
+  long long bench_decode;
   long long port, parallel, queue;
   double temp, top_p, min_p, repeat_penalty;
-  int no_verify, map_weights, info, quiet, ignore_eos, help, verbose_prompt, conversation, server;
+  int no_verify, map_weights, info, quiet, ignore_eos, help, verbose_prompt, conversation, server,
+      bench;
 } tern_cli;
 
 
@@ -34,8 +40,8 @@ int tern_cli_parse_tokens(const char *list, int32_t **tokens, int64_t *n);
 double tern_cli_now(void);
 int64_t tern_cli_argmax(const float *row, int64_t n);
 
-/* --bench: the prompt (--tokens, default the BOS token), then --bench greedy decode steps
- * against the read bandwidth measured in the same run. */
+/* --bench: llama-bench's tests (prompt processing pp<N>, generation tg<N>, at context depths,
+ * for thread counts, repeated) against the read bandwidth measured in the same run. */
 int tern_cli_bench(const char *program, tern_model *model, const tern_cli *c, double t0);
 /* The sampler the options ask for (a random seed when --seed is -1); 0, or -1 with a message. */
 int tern_cli_sampler_params(const tern_cli *c, tern_sampler_params *p, char *error,

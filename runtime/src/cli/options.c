@@ -52,8 +52,16 @@ static const char kUsage[] =
     "  --mmap               read the weights where they are mapped instead of loading\n"
     "                       them into (huge-page) memory: less memory while starting,\n"
     "                       slower decoding with several threads\n"
-    "  --bench N            after the tokens (default: the BOS token), decode N tokens greedily\n"
-    "                       and report tokens/s against the memory bandwidth measured here\n"
+    "  --bench [N]          benchmark as llama-bench does, against the memory bandwidth\n"
+    "                       measured in the same run; then -p, -n, -d and -t take lists:\n"
+    "    -p, --n-prompt L   prompt lengths to time, pp<N> (default 128; 0: none)\n"
+    "    -n, --n-gen L      tokens to generate, tg<N> (default 64; 0: none)\n"
+    "    -d, --n-depth L    tokens already in the KV cache before each test (default 0)\n"
+    "    -t, --threads L    thread counts (default: all CPUs)\n"
+    "    -r, --repetitions N  runs of each test after a warm-up (default 5)\n"
+    "    -o, --output F     md (default), json or csv\n"
+    "                       lists are comma-separated (128,512) or ranges (1-4);\n"
+    "                       --bench N is short for --bench -p 0 -n N\n"
     "  --server             serve /v1/completions, /v1/chat/completions (streamed or not),\n"
     "                       /v1/models and /health over HTTP until interrupted\n"
     "  --host ADDR          the address to listen on (default 127.0.0.1)\n"
@@ -132,7 +140,7 @@ static const option kOptions[] = {
     {"--ctx-size", "-c", OPT_INT, FIELD(context), 0, INT32_MAX, "a number of positions >= 0"},
     {"--chunk", NULL, OPT_INT, FIELD(chunk), 1, INT32_MAX, "a positive integer"},
     {"--threads", "-t", OPT_INT, FIELD(threads), 1, 1024, "a thread count in [1, 1024]"},
-    {"--bench", NULL, OPT_INT, FIELD(bench), 1, INT32_MAX, "a positive number of tokens"},
+    {"--bench", NULL, OPT_FLAG, FIELD(bench), 0, 0, NULL},
     {"--n-predict", "-n", OPT_INT, FIELD(n_predict), 1, INT32_MAX,
      "a positive number of tokens"},
     {"--temp", NULL, OPT_NUMBER, FIELD(temp), 0, 1e6, "a temperature >= 0"},
@@ -157,7 +165,25 @@ static const option kOptions[] = {
     {"--quiet", NULL, OPT_FLAG, FIELD(quiet), 0, 0, NULL},
     {"--help", "-h", OPT_FLAG, FIELD(help), 0, 0, NULL},
 };
+/* --bench's options: in a benchmark, -p, -n, -d, -t, -r and -o are llama-bench's, kept as
+ * given (bench.c parses the lists). */
+static const option kBenchOptions[] = {
+    {"--n-prompt", "-p", OPT_STRING, FIELD(bench_prompt), 0, 0, NULL},
+    {"--n-gen", "-n", OPT_STRING, FIELD(bench_gen), 0, 0, NULL},
+    {"--n-depth", "-d", OPT_STRING, FIELD(bench_depth), 0, 0, NULL},
+    {"--threads", "-t", OPT_STRING, FIELD(bench_threads), 0, 0, NULL},
+    {"--repetitions", "-r", OPT_STRING, FIELD(bench_repetitions), 0, 0, NULL},
+    {"--output", "-o", OPT_STRING, FIELD(bench_output), 0, 0, NULL},
+};
+
 #undef FIELD
+
+static const option *find_option(const option *table, size_t n, const char *a) {
+  for (size_t k = 0; k < n; ++k)
+    if (!strcmp(a, table[k].name) || (table[k].alias && !strcmp(a, table[k].alias)))
+      return &table[k];
+  return NULL;
+}
 
 /* A number in [lo, hi], all of s. */
 static int parse_number(const char *s, double lo, double hi, double *out) {
@@ -179,17 +205,28 @@ int tern_cli_parse(int argc, char **argv, tern_cli *c) {
   c->min_p = defaults.min_p, c->repeat_penalty = defaults.repeat_penalty;
   c->repeat_last_n = defaults.repeat_last_n, c->seed = -1;
   c->host = "127.0.0.1", c->port = 8080, c->parallel = 1, c->queue = 16;
+  int bench = 0;
+  for (int i = 1; i < argc; ++i)
+    bench |= !strcmp(argv[i], "--bench");
   for (int i = 1; i < argc; ++i) {
     const char *a = argv[i];
     const option *o = NULL;
-    for (size_t k = 0; k < sizeof kOptions / sizeof kOptions[0] && !o; ++k)
-      if (!strcmp(a, kOptions[k].name) || (kOptions[k].alias && !strcmp(a, kOptions[k].alias)))
-        o = &kOptions[k];
+    if (bench)
+      o = find_option(kBenchOptions, sizeof kBenchOptions / sizeof kBenchOptions[0], a);
+    if (!o)
+      o = find_option(kOptions, sizeof kOptions / sizeof kOptions[0], a);
     if (!o)
       return tern_cli_usage_error(program, "unknown argument", a);
     char *field = (char *)c + o->offset;
     if (o->kind == OPT_FLAG) {
       *(int *)field = 1;
+      /* --bench N: the shorthand of --bench -p 0 -n N. */
+      long long n;
+      if (o->offset == offsetof(tern_cli, bench) && i + 1 < argc &&
+          parse_int(argv[i + 1], 1, INT32_MAX, &n) == 0) {
+        c->bench_decode = n;
+        ++i;
+      }
       continue;
     }
     if (i + 1 >= argc)
