@@ -289,8 +289,13 @@ struct Lowering {
           TRY(out, arenaArg(m.getResult()))
           auto type = cast<RankedTensorType>(m.getWeight().getType());
           std::optional<int64_t> dtype = dtypeCode(type.getElementType());
+          if (auto layout = dyn_cast_or_null<LayoutAttr>(type.getEncoding()))
+            dtype = layout.getFormat() == WeightFormat::q8_0
+                        ? std::optional<int64_t>(TERN_DTYPE_Q8_0)
+                        : std::nullopt;
           if (!dtype)
-            return fail("tern-lower-to-runtime: the weight must be f16, bf16 or f32");
+            return fail("tern-lower-to-runtime: the weight must be f16, bf16, f32 or in the "
+                        "8-bit head format (q8_0)");
           bool isLogits = llvm::any_of(m.getResult().getUsers(), [](Operation *user) {
             return isa<func::ReturnOp>(user);
           });

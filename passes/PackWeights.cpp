@@ -3,6 +3,7 @@
 
 #include "dialects/weights/WeightStore.h"
 
+#include "tern/head_q8.h"
 #include "tern/kernels.h"
 #include "tern/lut_kernels.h"
 #include "tern/weight_blob.h"
@@ -47,14 +48,19 @@ Layout layoutOf(WeightFormat format) {
   case WeightFormat::tl2:
     return {format, "tl2", TERN_LUT_ROW_BLOCK, TERN_TL2_OCTET_COLUMNS, tern_tl2_packed_size,
             tern_tl2_pack};
-  default:
+  case WeightFormat::i2:
+  case WeightFormat::q8_0: // not a ternary format: no bitlinear selects it
     return {WeightFormat::i2, "i2", TERN_I2_TILE_N, TERN_I2_TILE_K, tern_i2_packed_size,
             tern_i2_pack};
   }
+  llvm_unreachable("unknown WeightFormat");
 }
 
 struct TernPackWeightsPass : impl::TernPackWeightsPassBase<TernPackWeightsPass> {
   explicit TernPackWeightsPass(::tern::WeightStore *store) : store(store) {}
+  TernPackWeightsPass(::tern::WeightStore *store, std::string head) : store(store) {
+    headFormat = std::move(head);
+  }
 
   ::tern::WeightStore *store;
 
@@ -210,7 +216,65 @@ struct TernPackWeightsPass : impl::TernPackWeightsPassBase<TernPackWeightsPass> 
     return Value(op.getResult());
   }
 
+  /// The float head `m` reads, quantized into the 8-bit head format (tern/head_q8.h).
+  LogicalResult quantizeHead(MatMulOp m) {
+    auto w = m.getWeight().getDefiningOp<WeightOp>();
+    auto type = cast<RankedTensorType>(m.getWeight().getType());
+    if (!w || type.getEncoding() || !isa<FloatType>(type.getElementType()) ||
+        !isa<FloatType>(cast<RankedTensorType>(m.getInput().getType()).getElementType()))
+      return success(); // not a float head from the store, or quantized already
+    if (!store)
+      return m.emitOpError() << "tern-pack-weights has no weight store to quantize '"
+                             << w.getName() << "' from; run it from ternc";
+    const ::tern::StoredTensor *t = store->lookup(w.getName());
+    if (!t)
+      return w.emitOpError() << "no tensor '" << w.getName() << "' in the weight store";
+    int64_t n = type.getDimSize(0), k = type.getDimSize(1);
+    std::string name = (w.getName() + ":q8_0").str();
+    size_t size = tern_q8_0_size(n, k);
+    uint64_t checksum;
+    if (const ::tern::StoredTensor *done = store->lookup(name)) {
+      checksum = checksumOf(done->bytes);
+    } else {
+      std::vector<float> rows(size_t(n * k));
+      for (int64_t i = 0; i < n * k; ++i)
+        rows[size_t(i)] = ::tern::loadFloat(t->dtype, t->bytes.data(), i);
+      std::vector<uint8_t> bytes(size);
+      tern_q8_0_pack(rows.data(), n, k, bytes.data());
+      checksum = checksumOf(bytes);
+      ::tern::StoredTensor q;
+      q.name = name;
+      q.dtype = ::tern::DType::U8;
+      q.shape = {int64_t(size)};
+      q.origin = "8-bit head (q8_0) of " + w.getName().str();
+      if (llvm::Error e = store->addDerived(std::move(q), std::move(bytes)))
+        return w.emitOpError() << llvm::toString(std::move(e));
+    }
+    OpBuilder b(m);
+    MLIRContext *ctx = b.getContext();
+    auto quantized = RankedTensorType::get(
+        {n, k}, b.getF32Type(),
+        LayoutAttr::get(ctx, WeightFormat::q8_0, TERN_Q8_0_TILE_ROWS, TERN_Q8_0_BLOCK));
+    auto op = WeightOp::create(b, w.getLoc(), quantized, b.getStringAttr(name));
+    op->setAttr("tern.bytes", b.getI64IntegerAttr(int64_t(size)));
+    op->setAttr("tern.checksum", b.getI64IntegerAttr(int64_t(checksum)));
+    m.getWeightMutable().assign(op.getResult());
+    return success();
+  }
+
   void runOnOperation() override {
+    if (!headFormat.empty()) {
+      if (headFormat != "q8_0") {
+        getOperation().emitError() << "tern-pack-weights: unknown head-format '" << headFormat
+                                   << "'; expected q8_0 (or nothing, to keep the head as it is)";
+        return signalPassFailure();
+      }
+      SmallVector<MatMulOp> heads;
+      getOperation().walk([&](MatMulOp op) { heads.push_back(op); });
+      for (MatMulOp m : heads)
+        if (failed(quantizeHead(m)))
+          return signalPassFailure();
+    }
     SmallVector<BitLinearOp> linears;
     getOperation().walk([&](BitLinearOp op) { linears.push_back(op); });
     for (BitLinearOp op : linears) {
@@ -280,8 +344,9 @@ std::unique_ptr<Pass> createTernPackWeightsPass() {
   return std::make_unique<TernPackWeightsPass>(nullptr);
 }
 
-std::unique_ptr<Pass> createTernPackWeightsPass(::tern::WeightStore &store) {
-  return std::make_unique<TernPackWeightsPass>(&store);
+std::unique_ptr<Pass> createTernPackWeightsPass(::tern::WeightStore &store,
+                                                const std::string &headFormat) {
+  return std::make_unique<TernPackWeightsPass>(&store, headFormat);
 }
 
 } // namespace mlir::tern

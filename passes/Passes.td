@@ -173,6 +173,13 @@ def TernPackWeightsPass : Pass<"tern-pack-weights", "::mlir::ModuleOp"> {
     weights) become one stored tensor the same way. The store comes from the driver (`ternc`);
     without one, only inline constants can be packed.
 
+    With `head-format=q8_0`, the float weight of every float `tern.matmul` (the output head) is
+    quantized the same way into the 8-bit head format (GGUF's Q8_0 numbers in 16 x 32 tiles,
+    runtime/include/tern/head_q8.h), stored as `<name>:q8_0`, and the matmul reads a
+    `tern.weight` of type `tensor<N x K x f32, #tern.layout<q8_0, tile_n = 16, tile_k = 32>>`.
+    An embedding that shares the table (tied weights) keeps reading it as it was: a lookup
+    reads one row per token.
+
     Before (after `--tern-select-kernels`):
 
     ```mlir
@@ -188,6 +195,11 @@ def TernPackWeightsPass : Pass<"tern-pack-weights", "::mlir::ModuleOp"> {
     %y = tern.bitlinear %x, %s, %w, %ws {tern.kernel = ...} : ...
     ```
   }];
+  let options = [
+    Option<"headFormat", "head-format", "std::string", /*default=*/"\"\"",
+           "Store the output head's float weight in this format: q8_0 (8 bits), or empty to keep "
+           "it as it is">
+  ];
   let constructor = "::mlir::tern::createTernPackWeightsPass()";
   let dependentDialects = ["::mlir::tern::TernDialect"];
 }

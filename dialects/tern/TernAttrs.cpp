@@ -24,6 +24,8 @@ static int64_t groupSizeOf(WeightFormat format) {
     return 2;
   case WeightFormat::tl2:
     return 3;
+  case WeightFormat::q8_0:
+    return 1;
   }
   llvm_unreachable("unknown WeightFormat");
 }
@@ -37,6 +39,8 @@ double LayoutAttr::getBitsPerWeight() const {
     return 2.0;
   case WeightFormat::tl2: // a 4-bit index and a sign bit per triple of weights
     return 5.0 / 3.0;
+  case WeightFormat::q8_0: // an int8 per weight and a half per 32
+    return 8.5;
   }
   llvm_unreachable("unknown WeightFormat");
 }
@@ -47,6 +51,9 @@ LogicalResult LayoutAttr::verify(function_ref<InFlightDiagnostic()> emitError,
     return emitError() << "tile_n of a #tern.layout must be positive, found " << tileN;
   if (tileK <= 0)
     return emitError() << "tile_k of a #tern.layout must be positive, found " << tileK;
+  if (format == WeightFormat::q8_0 && (tileN != 16 || tileK != 32))
+    return emitError() << "a q8_0 layout has tile_n = 16 and tile_k = 32, found tile_n = " << tileN
+                       << ", tile_k = " << tileK;
   int64_t group = groupSizeOf(format);
   if (tileK % group != 0)
     return emitError() << "tile_k of a " << stringifyWeightFormat(format)

@@ -45,10 +45,11 @@ def Tern_GluAttr : EnumAttr<Tern_Dialect, Tern_Glu, "glu"> {
   let assemblyFormat = "`<` $value `>`";
 }
 
-def Tern_WeightFormat : I32EnumAttr<"WeightFormat", "byte layout family of packed ternary weights", [
+def Tern_WeightFormat : I32EnumAttr<"WeightFormat", "byte layout family of packed weights", [
       I32EnumAttrCase<"i2", 0>,
       I32EnumAttrCase<"tl1", 1>,
-      I32EnumAttrCase<"tl2", 2>]> {
+      I32EnumAttrCase<"tl2", 2>,
+      I32EnumAttrCase<"q8_0", 3>]> {
   let genSpecializedAttr = 0;
   let cppNamespace = "::mlir::tern";
 }
@@ -59,9 +60,10 @@ def Tern_WeightFormat : I32EnumAttr<"WeightFormat", "byte layout family of packe
 
 def Tern_LayoutAttr : AttrDef<Tern_Dialect, "Layout"> {
   let mnemonic = "layout";
-  let summary = "byte layout of packed ternary weights, read by one kernel family";
+  let summary = "byte layout of packed weights, read by one kernel family";
   let description = [{
-    Names a packed weight format and its tile parameters:
+    Names a packed weight format and its tile parameters. The ternary formats are the layout of
+    a `!tern.packed` weight:
 
     - `i2`: 2 bits per weight (the value w + 1 in {0, 1, 2}), read by the multiply-add kernels.
       `tile_k` consecutive k of one output row sit together (4 feeds `vpdpbusd` / `sdot`) and
@@ -74,10 +76,16 @@ def Tern_LayoutAttr : AttrDef<Tern_Dialect, "Layout"> {
     `tile_k` must be a multiple of the format's group size g (1, 2, 3); rows and columns of the
     weight need not be multiples of the tile: kernels handle the tails.
 
-    Example:
+    `q8_0` is the encoding of a float weight tensor stored in 8 bits (the output head; ternc
+    `--head=q8_0`): GGUF's Q8_0 numbers (an int8 per weight, an IEEE half scale per row and
+    block of 32 columns) in tiles of `tile_n = 16` rows by `tile_k = 32` columns, the only tile
+    its kernels read (runtime/include/tern/head_q8.h).
+
+    Examples:
 
     ```mlir
     !tern.packed<2560x2560, #tern.layout<i2, tile_n = 16, tile_k = 4>>
+    tensor<128256x2560xf32, #tern.layout<q8_0, tile_n = 16, tile_k = 32>>
     ```
   }];
   let parameters = (ins
@@ -89,7 +97,7 @@ def Tern_LayoutAttr : AttrDef<Tern_Dialect, "Layout"> {
   let extraClassDeclaration = [{
     /// Number of weights that one table index (or one 2-bit code for i2) covers.
     int64_t getGroupSize() const;
-    /// Storage cost of one weight, in bits (2 for i2 and tl1, 5/3 for tl2).
+    /// Storage cost of one weight, in bits (2 for i2 and tl1, 5/3 for tl2, 8.5 for q8_0).
     double getBitsPerWeight() const;
   }];
 }

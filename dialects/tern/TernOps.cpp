@@ -98,6 +98,15 @@ LogicalResult WeightOp::verify() {
     return emitOpError() << "weight '" << getName()
                          << "' must have integer or floating-point elements, found "
                          << tensor.getElementType();
+  if (Attribute encoding = tensor.getEncoding()) {
+    auto layout = dyn_cast<LayoutAttr>(encoding);
+    if (!layout || layout.getFormat() != WeightFormat::q8_0 || tensor.getRank() != 2 ||
+        !isa<FloatType>(tensor.getElementType()))
+      return emitOpError() << "weight '" << getName()
+                           << "': the only tensor encoding is #tern.layout<q8_0, ...> on a 2-D "
+                              "float weight (an 8-bit head), found "
+                           << tensor;
+  }
   return success();
 }
 

@@ -113,6 +113,15 @@ cl::opt<Weights> weights(
                clEnumValN(Weights::File, "file",
                           "in <output>.weights beside it, mmapped and checked at start")),
     cl::cat(category));
+enum class Head { Exact, Q8_0 };
+cl::opt<Head> head(
+    "head", cl::desc("How the output head is stored"), cl::init(Head::Exact),
+    cl::values(clEnumValN(Head::Exact, "exact",
+                          "as the checkpoint stores it (BF16 for 2B4T; the default)"),
+               clEnumValN(Head::Q8_0, "q8_0",
+                          "8 bits, a scale per 32 weights (GGUF's Q8_0 numbers): half the "
+                          "bytes, int8 dot products with the activations")),
+    cl::cat(category));
 cl::opt<std::string> tuning("tuning", cl::desc("Tuning database (JSON) for kernel selection"),
                             cl::value_desc("file"), cl::cat(category));
 cl::opt<int64_t> batch("batch",
@@ -453,7 +462,7 @@ int main(int argc, char **argv) {
           mlir::tern::TernSelectKernelsPassOptions{target, tuning}));
       break;
     case Phase::Pack:
-      pm.addPass(mlir::tern::createTernPackWeightsPass(store));
+      pm.addPass(mlir::tern::createTernPackWeightsPass(store, head == Head::Q8_0 ? "q8_0" : ""));
       break;
     case Phase::Plan:
       mlir::tern::addPlanPasses(pm, contextLength, batch);
@@ -521,13 +530,14 @@ int main(int argc, char **argv) {
         return a ? double(a.getInt()) : 0.0;
       };
       progress(llvm::formatv(
-          "fused, selected kernels for {0}, packed and planned: activation arena {1:f2} MB for "
-          "{2} tokens, KV cache {3:f1} MB; wrote {4} ({5:f1} MB)",
+          "fused, selected kernels for {0}, packed and planned: {6} head, activation arena "
+          "{1:f2} MB for {2} tokens, KV cache {3:f1} MB; wrote {4} ({5:f1} MB)",
           (*module)->getAttrOfType<mlir::StringAttr>("tern.target").getValue(),
           attr("tern.arena_bytes") / 1e6, int64_t(attr("tern.max_tokens")),
           attr("tern.kv_cache_bytes") / 1e6, blobPath,
           double((*module)->getAttrOfType<mlir::IntegerAttr>("tern.weights_size").getInt()) /
-              1e6));
+              1e6,
+          head == Head::Q8_0 ? "8-bit (q8_0)" : "exact"));
     }
     if (llvm::Error e = dumpPhase(*module, phase))
       return fail(llvm::toString(std::move(e)));

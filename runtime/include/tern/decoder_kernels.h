@@ -14,8 +14,14 @@
 extern "C" {
 #endif
 
-/* Element types of stored tables (embeddings, heads, norm weights). */
-typedef enum { TERN_DTYPE_F32 = 0, TERN_DTYPE_F16 = 1, TERN_DTYPE_BF16 = 2 } tern_dtype_t;
+/* Element types of stored tables (embeddings, heads, norm weights). Q8_0 is the output head in
+ * 8 bits (tern/head_q8.h), which only the head's matmul reads. */
+typedef enum {
+  TERN_DTYPE_F32 = 0,
+  TERN_DTYPE_F16 = 1,
+  TERN_DTYPE_BF16 = 2,
+  TERN_DTYPE_Q8_0 = 3
+} tern_dtype_t;
 
 /* Element i of a table of type `dtype`, as float (exact). */
 float tern_load_float(const void *table, tern_dtype_t dtype, int64_t i);
