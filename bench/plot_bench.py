@@ -72,9 +72,10 @@ def main(directory):
                   f'{t["median_ts"]:.2f} ± {t["stddev_ts"]:.2f} | {gbs} | {limit} |')
     if "threads" in reports:
         series = {}
-        for t in reports["threads"]["tests"]:
-            kind = t["test"].split(" ")[0]
-            series.setdefault(kind, []).append((t["threads"], t["median_ts"], t["stddev_ts"]))
+        for name, label in (("threads", "BF16 head"), ("threads-q8_0", "q8_0 head")):
+            for t in reports.get(name, {"tests": []})["tests"]:
+                kind = "%s, %s" % (t["test"].split(" ")[0], label)
+                series.setdefault(kind, []).append((t["threads"], t["median_ts"], t["stddev_ts"]))
         svg_chart("2b4t preset, %s: tokens/s against threads" % reports["threads"]["target"],
                   "threads", series, os.path.join(directory, "threads.svg"))
     if "depth" in reports:

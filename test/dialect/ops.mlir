@@ -32,6 +32,8 @@ func.func @weights() {
   %p = tern.weight "blob:q_proj" : !tern.packed<2560x2560, #tern.layout<i2, tile_n = 16, tile_k = 4>>
   // CHECK: tern.weight "lm_head.weight" : tensor<32000x4096xi8>
   %h = tern.weight "lm_head.weight" : tensor<32000x4096xi8>
+  // CHECK: tern.weight "lm_head.weight:q8_0" : tensor<32000x4096xf32, #tern.layout<q8_0, tile_n = 16, tile_k = 32>>
+  %h8 = tern.weight "lm_head.weight:q8_0" : tensor<32000x4096xf32, #tern.layout<q8_0, tile_n = 16, tile_k = 32>>
   // CHECK: tern.ternary_constant dense<{{\[\[}}1, 0, -1], [0, 1, 1]]> : tensor<2x3xi8> -> !tern.ternary<2x3>
   %c = tern.ternary_constant dense<[[1, 0, -1], [0, 1, 1]]> : tensor<2x3xi8> -> !tern.ternary<2x3>
   return

@@ -51,6 +51,8 @@ def main():
     p.add_argument("--weights", default="embed", choices=["embed", "file"])
     p.add_argument("--linear-class", default="")
     p.add_argument("--tuning", default="", help="a tuning database for ternc")
+    p.add_argument("--head", default="exact", choices=["exact", "q8_0"],
+                   help="ternc --head; the reference computes the same head format")
     args = p.parse_args()
 
     os.makedirs(args.work, exist_ok=True)
@@ -62,7 +64,7 @@ def main():
     run(gen)
     exe = os.path.join(args.work, "model.exe")
     run([args.ternc, model, "--target=" + args.target, "--weights=" + args.weights,
-         "--context=64", "--batch=8", "-o", exe] +
+         "--context=64", "--batch=8", "--head=" + args.head, "-o", exe] +
         (["--tuning=" + args.tuning] if args.tuning else []))
     if args.weights == "file" and not os.path.exists(os.path.join(args.work, "model.weights")):
         sys.exit("FAILED: --weights=file wrote no model.weights beside the executable")
@@ -77,7 +79,8 @@ def main():
     tokens = [rng.randrange(config_vocab) for _ in range(13)]
     token_list = ",".join(map(str, tokens))
     ref_path = os.path.join(args.work, "reference.npy")
-    run([sys.executable, REFERENCE, model, "--tokens", token_list, "--out", ref_path])
+    run([sys.executable, REFERENCE, model, "--tokens", token_list, "--out", ref_path,
+         "--head", args.head])
     reference = np.load(ref_path)
 
     prefix = shlex.split(args.run)
@@ -107,7 +110,8 @@ def main():
     prompt = ",".join(map(str, tokens[:3]))
     got = run(prefix + [exe, "--tokens", prompt, "-n", "32", "--temp", "0", "--ignore-eos",
                         "--quiet"]).split()
-    ref = run([sys.executable, REFERENCE, model, "--tokens", prompt, "--generate", "32"])
+    ref = run([sys.executable, REFERENCE, model, "--tokens", prompt, "--generate", "32",
+               "--head", args.head])
     lines = dict(line.split(": ", 1) for line in ref.strip().splitlines())
     want = lines["generated"].split()
     margins = [float(m) for m in lines["margins"].split()]

@@ -141,8 +141,37 @@ def attention(q, k, v, heads, kv_heads, head_dim):
     return (p @ v).transpose(1, 0, 2).reshape(t, heads * head_dim)
 
 
+def q8_0_blocks(x):
+    """GGUF's Q8_0 of the rows of x in blocks of 32 (zero-padded), as ggml computes it in
+    float32: d = max|x| / 127, q = roundf(x * (1 / d)) (halves away from zero).
+    Returns (q [rows, blocks, 32] as float64, d [rows, blocks] float32)."""
+    x = np.asarray(x, dtype=np.float32)
+    rows, k = x.shape
+    blocks = (k + 31) // 32
+    padded = np.zeros((rows, blocks * 32), dtype=np.float32)
+    padded[:, :k] = x
+    padded = padded.reshape(rows, blocks, 32)
+    d = (np.abs(padded).max(axis=2) / np.float32(127)).astype(np.float32)
+    inv = np.zeros_like(d)
+    np.divide(np.float32(1), d, out=inv, where=d != 0)
+    v = (padded * inv[:, :, None]).astype(np.float32)
+    q = np.sign(v) * np.floor(np.abs(v) + np.float32(0.5))
+    return q.astype(np.float64), d
+
+
+def head_q8_0(x, head):
+    """The 8-bit head (ternc --head=q8_0): the table in Q8_0 with its scales rounded to IEEE
+    half, the activations in Q8_0 per token (float32 scales), block products exact."""
+    qw, dw = q8_0_blocks(head)
+    dw = dw.astype(np.float16).astype(np.float64)
+    qx, dx = q8_0_blocks(x)
+    dots = np.einsum("tbi,nbi->tnb", qx, qw)  # exact integers
+    return np.einsum("tnb,tb,nb->tn", dots, dx.astype(np.float64), dw)
+
+
 class Model:
-    def __init__(self, model_dir):
+    def __init__(self, model_dir, head_format="exact"):
+        self.head_format = head_format
         with open(os.path.join(model_dir, "config.json")) as f:
             self.config = c = json.load(f)
         self.tensors = load_tensors(model_dir)
@@ -221,6 +250,8 @@ class Model:
             x = h + self.bitlinear(m, p + "mlp.down_proj")
         x = self.norm(x, "model.norm")
         head = self.dense("lm_head.weight") if "lm_head.weight" in self.tensors else embed
+        if self.head_format == "q8_0":
+            return head_q8_0(x, head)
         return x @ head.T
 
 
@@ -229,12 +260,14 @@ def main(argv):
     parser.add_argument("model_dir")
     parser.add_argument("--tokens", required=True, help="comma-separated token ids")
     parser.add_argument("--out", help="write the float64 logits [T, V] here (.npy)")
+    parser.add_argument("--head", default="exact", choices=["exact", "q8_0"],
+                        help="the output head as ternc --head stores it")
     parser.add_argument("--generate", type=int, default=0,
                         help="greedy generation of N tokens after the prompt: prints the ids "
                              "and, per step, the margin between the best two logits")
     args = parser.parse_args(argv)
     tokens = [int(t) for t in args.tokens.split(",") if t]
-    model = Model(args.model_dir)
+    model = Model(args.model_dir, args.head)
     if args.generate:
         generated, margins = [], []
         for _ in range(args.generate):
