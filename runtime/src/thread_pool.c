@@ -19,6 +19,7 @@
 #include <HalideRuntime.h>
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -160,10 +161,17 @@ static void stop_workers(void) {
 static void start_workers(void) {
   if (pool.threads == 0)
     pool.threads = default_threads();
+  /* Workers take no signals: they inherit this mask, and a process-directed signal then goes to
+   * one of the program's own threads, which may be waiting for it (the server's sigwait on
+   * SIGTERM; the pool may start while the model loads, before the program sets its mask). */
+  sigset_t all, previous;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &previous);
   while (pool.started < pool.threads - 1 &&
          pthread_create(&pool.workers[pool.started], NULL, worker_main,
                         (void *)(intptr_t)(pool.started + 1)) == 0)
     ++pool.started;
+  pthread_sigmask(SIG_SETMASK, &previous, NULL);
 }
 
 static int run_serially(void *user_context, tern_task_fn fn, int min, int size,

@@ -10,6 +10,9 @@
 #include "gtest/gtest.h"
 
 #include <atomic>
+#include <chrono>
+#include <csignal>
+#include <pthread.h>
 #include <thread>
 #include <vector>
 
@@ -94,3 +97,41 @@ TEST(ThreadPool, ThreadCountChangesBetweenLoops) {
 }
 
 } // namespace
+
+namespace {
+std::thread::id gCaller;
+
+struct SignalMasks {
+  std::atomic<int> workerTasks{0}, workerTasksBlockingSigterm{0};
+};
+
+/// Records, on pool workers (not the calling thread), whether SIGTERM is blocked; slow enough
+/// that the workers take part.
+int recordMask(void *, int, uint8_t *closure) {
+  auto *m = reinterpret_cast<SignalMasks *>(closure);
+  sigset_t mask;
+  pthread_sigmask(SIG_BLOCK, nullptr, &mask);
+  if (std::this_thread::get_id() != gCaller) {
+    ++m->workerTasks;
+    m->workerTasksBlockingSigterm += sigismember(&mask, SIGTERM) == 1;
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  return 0;
+}
+} // namespace
+
+// The pool's workers take no signals: a process-directed SIGTERM reaches the program's own
+// threads (the server waits for it with sigwait), even when the pool started before the
+// program blocked it.
+TEST(ThreadPool, WorkersBlockSignals) {
+  tern_set_num_threads(3);
+  gCaller = std::this_thread::get_id();
+  SignalMasks m;
+  ASSERT_EQ(tern_parallel_for(nullptr, recordMask, 0, 64, reinterpret_cast<uint8_t *>(&m)), 0);
+  EXPECT_GT(m.workerTasks.load(), 0);
+  EXPECT_EQ(m.workerTasksBlockingSigterm.load(), m.workerTasks.load());
+  sigset_t mask;
+  pthread_sigmask(SIG_BLOCK, nullptr, &mask);
+  EXPECT_EQ(sigismember(&mask, SIGTERM), 0); // the caller's own mask is left as it was
+  tern_set_num_threads(2);
+}
