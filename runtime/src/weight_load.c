@@ -10,7 +10,9 @@
  * from the mapping with 2 threads (0.1 s against 0.5 s for 1.18 GB): the kernel copies from the
  * page cache without mapping it. `map_weights` keeps the old behaviour (less resident memory
  * while loading, pages shared between processes). */
-#define _GNU_SOURCE
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* dl_iterate_phdr; also set by CMake, for builds that include a header first */
+#endif
 #include "weight_load.h"
 
 #include "allocator.h"
