@@ -4,9 +4,12 @@
 //
 // over the positions p a token sees: p <= positions(t) (causal) or p <= last (not causal), read
 // from one layer's cache [kv_heads][context][head_dim] that the runtime has already appended
-// the new tokens to. Two passes per (head, token): the scores and their maximum, then the
-// exponentials, their sum and the weighted values (vectorized over head_dim). The scalar kernel
-// does the same in one online pass; the results agree within float rounding.
+// the new tokens to. One task per (KV group, token), so the query heads of a group read each
+// cached row while it is in L1 (one pass over the cache per token, not one per query head:
+// 1.23x faster at 4096 positions on 2B4T's shapes). Two passes per head: the scores and their
+// maximum, then the exponentials, their sum and the weighted values (vectorized over
+// head_dim). The scalar kernel does the same in one online pass; the results agree within
+// float rounding.
 //
 //===------------------------------------------------------------------------------------------===//
 #include "Halide.h"
@@ -53,17 +56,24 @@ public:
       b->dim(0).set_min(0).set_stride(1);
     out.dim(0).set_min(0).set_stride(1);
     const int vf = natural_vector_size<float>();
-    // One task per (head, token); within it the scores of every visible position, then the
-    // weighted sum of values vectorized over head_dim.
-    Var ht("ht");
-    out.fuse(h, t, ht).parallel(ht).vectorize(d, vf, TailStrategy::GuardWithIf);
-    score.compute_at(out, ht);
-    score.update().atomic().vectorize(rdDom.x, vf);
-    top.compute_at(out, ht);
-    weight.compute_at(out, ht);
-    total.compute_at(out, ht);
-    acc.compute_at(out, ht).vectorize(d, vf, TailStrategy::GuardWithIf);
-    acc.update().reorder(d, rpDom.x).vectorize(d, vf, TailStrategy::GuardWithIf);
+    // One task per (KV group, token): the group's query heads read each key and value row
+    // while it is in L1, so the cache is read once per token instead of once per query head.
+    // Within a task, the scores of every visible position (each position's key row against
+    // every head of the group), then the weighted sums of values, vectorized over head_dim.
+    Expr group = q.dim(1).extent() / k_cache.dim(2).extent();
+    Var go("go"), hi("hi"), gt("gt");
+    out.split(h, go, hi, group, TailStrategy::GuardWithIf)
+        .reorder(d, hi, go, t)
+        .fuse(go, t, gt)
+        .parallel(gt)
+        .vectorize(d, vf, TailStrategy::GuardWithIf);
+    score.compute_at(out, gt);
+    score.update().atomic().vectorize(rdDom.x, vf).reorder(rdDom.x, h, p);
+    top.compute_at(out, gt);
+    weight.compute_at(out, gt);
+    total.compute_at(out, gt);
+    acc.compute_at(out, gt).vectorize(d, vf, TailStrategy::GuardWithIf);
+    acc.update().reorder(d, h, rpDom.x).vectorize(d, vf, TailStrategy::GuardWithIf);
   }
 
 private:

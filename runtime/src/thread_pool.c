@@ -62,6 +62,7 @@ static struct {
   /* The workers. */
   int threads; /* including the caller; 0 = not decided yet */
   int started; /* workers running */
+  unsigned spawn_sequence; /* the sequence number when they were started */
   pthread_t workers[MAX_THREADS];
   atomic_bool stop;
   atomic_int sleeping;
@@ -101,7 +102,9 @@ static void run_iterations(int self) {
 static void *worker_main(void *arg) {
   in_worker = true;
   participant = (int)(intptr_t)arg;
-  unsigned seen = atomic_load(&pool.sequence);
+  /* The sequence when the caller started the workers, not when this thread got to run: the
+   * loop the caller publishes right after is new to a worker however late it starts. */
+  unsigned seen = pool.spawn_sequence;
   for (;;) {
     unsigned seq = atomic_load(&pool.sequence);
     if (atomic_load(&pool.stop))
@@ -164,6 +167,7 @@ static void start_workers(void) {
   /* Workers take no signals: they inherit this mask, and a process-directed signal then goes to
    * one of the program's own threads, which may be waiting for it (the server's sigwait on
    * SIGTERM; the pool may start while the model loads, before the program sets its mask). */
+  pool.spawn_sequence = atomic_load(&pool.sequence);
   sigset_t all, previous;
   sigfillset(&all);
   pthread_sigmask(SIG_BLOCK, &all, &previous);
