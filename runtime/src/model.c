@@ -1,4 +1,6 @@
 /* model.c - opening a compiled model and running it (tern/model.h). */
+/* O_CLOEXEC under -std=c11. */
+#define _POSIX_C_SOURCE 200809L
 #include "tern/model_abi.h"
 #include "allocator.h"
 #include "format_error.h"
