@@ -12,6 +12,7 @@
 
 #include "llvm/ADT/StringExtras.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace mlir::tern {
@@ -236,11 +237,15 @@ struct TernPackWeightsPass : impl::TernPackWeightsPassBase<TernPackWeightsPass> 
     if (const ::tern::StoredTensor *done = store->lookup(name)) {
       checksum = checksumOf(done->bytes);
     } else {
-      std::vector<float> rows(size_t(n * k));
-      for (int64_t i = 0; i < n * k; ++i)
-        rows[size_t(i)] = ::tern::loadFloat(t->dtype, t->bytes.data(), i);
+      // A tile of rows at a time in float: the whole 2B4T head would be 1.3 GB.
       std::vector<uint8_t> bytes(size);
-      tern_q8_0_pack(rows.data(), n, k, bytes.data());
+      std::vector<float> rows(size_t(TERN_Q8_0_TILE_ROWS * k));
+      for (int64_t first = 0; first < n; first += TERN_Q8_0_TILE_ROWS) {
+        int64_t count = std::min<int64_t>(TERN_Q8_0_TILE_ROWS, n - first);
+        for (int64_t i = 0; i < count * k; ++i)
+          rows[size_t(i)] = ::tern::loadFloat(t->dtype, t->bytes.data(), first * k + i);
+        tern_q8_0_pack_rows(rows.data(), first, count, n, k, bytes.data());
+      }
       checksum = checksumOf(bytes);
       ::tern::StoredTensor q;
       q.name = name;

@@ -71,25 +71,36 @@ std::vector<uint8_t> randomTable(tern_dtype_t dtype, int64_t n, int64_t k, std::
   return bytes;
 }
 
+/// The output heads the head kernels are tested on: awkward shapes (a row, rows and columns
+/// short of a tile, of a block, of a 64-row task) and 2B4T's real head last.
+struct HeadShape {
+  int64_t n, k, t;
+};
+const HeadShape kHeadShapes[] = {{1, 1, 1},      {15, 31, 1},     {63, 17, 2},
+                                 {64, 64, 1},    {130, 100, 3},   {257, 2560, 1},
+                                 {2560, 2560, 2}, {128256, 2560, 1}};
+
+/// t rows of k standard normal activations.
+std::vector<float> normalActivations(int64_t t, int64_t k, std::mt19937 &rng) {
+  std::vector<float> x(size_t(t * k));
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  for (float &v : x)
+    v = normal(rng);
+  return x;
+}
+
 TEST_P(DecoderVariant, HeadMatmulMatchesDoublePrecision) {
   skipIfUnsupported();
   if (IsSkipped()) // GTEST_SKIP in a helper returns from the helper only
     return;
-  struct Case {
-    int64_t n, k, t;
-  } cases[] = {{1, 1, 1},     {63, 17, 2},    {64, 64, 1},     {130, 100, 3},
-               {257, 2560, 1}, {2560, 2560, 2}, {128256, 2560, 1}};
   for (tern_dtype_t dtype : {TERN_DTYPE_F32, TERN_DTYPE_F16, TERN_DTYPE_BF16})
-    for (Case c : cases) {
+    for (HeadShape c : kHeadShapes) {
       bool head = c.n > 100000;
       if (head && (dtype != TERN_DTYPE_BF16 || !std::strcmp(variant().name, "generic")))
         continue; // the real head is BF16; the scalar kernel is checked on the smaller shapes
       std::mt19937 rng(uint32_t(c.n * 7 + c.k + dtype));
       std::vector<uint8_t> w = randomTable(dtype, c.n, c.k, rng);
-      std::vector<float> x(size_t(c.t * c.k));
-      std::normal_distribution<float> normal(0.0f, 1.0f);
-      for (float &v : x)
-        v = normal(rng);
+      std::vector<float> x = normalActivations(c.t, c.k, rng);
       std::vector<float> out(size_t(c.t * c.n), NAN);
       ASSERT_EQ(variant().head_matmul(x.data(), c.t, c.k, w.data(), dtype, c.n, out.data()), 0);
       int bad = 0;
@@ -148,20 +159,13 @@ TEST_P(DecoderVariant, HeadQ8IsBitExactAgainstScalar) {
   skipIfUnsupported();
   if (IsSkipped()) // GTEST_SKIP in a helper returns from the helper only
     return;
-  struct Case {
-    int64_t n, k, t;
-  } cases[] = {{1, 1, 1},       {15, 31, 1},     {63, 17, 2},  {64, 64, 1},
-               {130, 100, 3},   {257, 2560, 1},  {2560, 2560, 2}, {128256, 2560, 1}};
-  for (Case c : cases) {
+  for (HeadShape c : kHeadShapes) {
     if (c.n > 100000 && !std::strcmp(variant().name, "generic"))
       continue;
     std::mt19937 rng(uint32_t(c.n * 13 + c.k));
     std::vector<float> w;
     std::vector<uint8_t> packed = randomQ8Head(c.n, c.k, rng, &w);
-    std::vector<float> x(size_t(c.t * c.k));
-    std::normal_distribution<float> normal(0.0f, 1.0f);
-    for (float &v : x)
-      v = normal(rng);
+    std::vector<float> x = normalActivations(c.t, c.k, rng);
     std::vector<float> got(size_t(c.t * c.n), NAN), want(got.size(), NAN);
     ASSERT_EQ(variant().head_matmul(x.data(), c.t, c.k, packed.data(), TERN_DTYPE_Q8_0, c.n,
                                     got.data()),
@@ -205,10 +209,7 @@ TEST(HeadQ8, ScalarKernelComputesQ8_0) {
   std::mt19937 rng(7);
   std::vector<float> w;
   std::vector<uint8_t> packed = randomQ8Head(n, k, rng, &w);
-  std::vector<float> x(size_t(t * k));
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  for (float &v : x)
-    v = normal(rng);
+  std::vector<float> x = normalActivations(t, k, rng);
   auto quantize = [](const float *v, int64_t count, std::vector<double> &deq) {
     float amax = 0;
     for (int64_t i = 0; i < count; ++i)
@@ -247,6 +248,14 @@ TEST(HeadQ8, ScalarKernelComputesQ8_0) {
       EXPECT_NEAR(out[size_t(i * n + row)], ref, 1e-6 * mag + 1e-30) << "row " << row;
     }
   }
+  // Packing some rows at a time, in any order (as ternc does, converting a tile of rows of the
+  // stored table at a time), gives the same bytes as packing the table whole.
+  std::vector<uint8_t> pieces(packed.size(), 0xEE);
+  for (int64_t first : {int64_t(32), int64_t(0), int64_t(5)}) {
+    int64_t count = first == 32 ? n - 32 : first == 0 ? 5 : 27;
+    tern_q8_0_pack_rows(&w[size_t(first * k)], first, count, n, k, pieces.data());
+  }
+  EXPECT_EQ(pieces, packed);
   // Half conversion: exact on halves, round to nearest even in between, overflow to infinity.
   EXPECT_EQ(tern_f16_from_float(1.0f), 0x3c00);
   EXPECT_EQ(tern_f16_from_float(1.0f + 1.0f / 2048), 0x3c00); // tie: to even

@@ -36,6 +36,12 @@ size_t tern_q8_0_size(int64_t n, int64_t k);
 size_t tern_q8_0_codes_size(int64_t n, int64_t k);
 /* Quantizes a float table w [n][k] into the layout (out: tern_q8_0_size bytes). */
 void tern_q8_0_pack(const float *w, int64_t n, int64_t k, uint8_t *out);
+/* The same for rows [first, first + count) of the table, given as rows [count][k], so a caller
+ * converting a stored table to float needs only a few rows at a time. Packing every row once,
+ * in any order, gives tern_q8_0_pack's bytes (the call ending at row n also fills the padding
+ * rows of the last tile). */
+void tern_q8_0_pack_rows(const float *rows, int64_t first, int64_t count, int64_t n, int64_t k,
+                         uint8_t *out);
 /* Element (row, col) of a packed head, dequantized (q * d). */
 float tern_q8_0_load(const uint8_t *packed, int64_t n, int64_t k, int64_t row, int64_t col);
 

@@ -79,25 +79,33 @@ static float quantize_block(const float *x, int64_t count, int8_t *q) {
   return d;
 }
 
-void tern_q8_0_pack(const float *w, int64_t n, int64_t k, uint8_t *out) {
+void tern_q8_0_pack_rows(const float *rows, int64_t first_row, int64_t row_count, int64_t n,
+                         int64_t k, uint8_t *out) {
   int64_t kb_count = blocks(k);
-  size_t codes = tern_q8_0_codes_size(n, k);
-  memset(out, 128, codes); /* padding rows and columns: q = 0 */
-  memset(out + codes, 0, tern_q8_0_size(n, k) - codes);
-  uint16_t *scales = (uint16_t *)(void *)(out + codes);
+  uint16_t *scales = (uint16_t *)(void *)(out + tern_q8_0_codes_size(n, k));
   int8_t q[TERN_Q8_0_BLOCK];
-  for (int64_t row = 0; row < n; ++row) {
+  /* Rows past n in the last tile are padding: q = 0 (code 128), d = 0 (an all-zero block). */
+  int64_t last = first_row + row_count;
+  if (last == n)
+    last = tiles(n) * TERN_Q8_0_TILE_ROWS;
+  static const float zeros[TERN_Q8_0_BLOCK];
+  for (int64_t row = first_row; row < last; ++row) {
     int64_t nt = row / TERN_Q8_0_TILE_ROWS, r = row % TERN_Q8_0_TILE_ROWS;
     for (int64_t kb = 0; kb < kb_count; ++kb) {
       int64_t first = kb * TERN_Q8_0_BLOCK;
       int64_t count = k - first < TERN_Q8_0_BLOCK ? k - first : TERN_Q8_0_BLOCK;
-      float d = quantize_block(w + row * k + first, count, q);
+      const float *w = row < n ? rows + (row - first_row) * k + first : zeros;
+      float d = quantize_block(w, count, q);
       uint8_t *tile = out + (size_t)(nt * kb_count + kb) * TERN_Q8_0_TILE_BYTES;
       for (int64_t i = 0; i < TERN_Q8_0_BLOCK; ++i)
         tile[i % 4 + 4 * r + 64 * (i / 4)] = (uint8_t)(q[i] + 128);
       scales[(nt * kb_count + kb) * TERN_Q8_0_TILE_ROWS + r] = tern_f16_from_float(d);
     }
   }
+}
+
+void tern_q8_0_pack(const float *w, int64_t n, int64_t k, uint8_t *out) {
+  tern_q8_0_pack_rows(w, 0, n, n, k, out);
 }
 
 float tern_q8_0_load(const uint8_t *packed, int64_t n, int64_t k, int64_t row, int64_t col) {
