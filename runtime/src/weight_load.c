@@ -79,9 +79,10 @@ static int load_piece(void *user_context, int piece, uint8_t *closure) {
     if (job->copy)
       memcpy(job->copy + start, source, (size_t)length);
   }
-  if (job->verify) /* from the copy while it is in the cache, or from the source */
-    job->hashes[piece] = tern_blob_piece_hash(job->copy ? job->copy + e->offset : job->blob->data + e->offset,
-                                              e->size, index);
+  if (job->verify) { /* from the copy while it is in the cache, or from the source */
+    const uint8_t *tensor = (job->copy ? job->copy : job->blob->data) + e->offset;
+    job->hashes[piece] = tern_blob_piece_hash(tensor, e->size, index);
+  }
   if (job->release_source && !from_file) {
     /* Only whole pages inside the piece: a page shared with a neighbour stays mapped. */
     uintptr_t lo = ((uintptr_t)source + job->page - 1) & ~(uintptr_t)(job->page - 1);

@@ -1,4 +1,4 @@
-//===- WeightLoadTest.cpp - loading a weights blob at start: checked and copied in parallel ----===//
+//===- WeightLoadTest.cpp - loading a weights blob: checked and copied in parallel ------------===//
 //
 // runtime/src/weight_load.c copies a model's blob into memory and checks every tensor's
 // checksum in the same pass, piece by piece on the thread pool, reading either the mapping or
