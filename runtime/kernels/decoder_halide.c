@@ -2,6 +2,7 @@
  * tern/decoder_kernels.h: builds the halide_buffer_t's, finishes what a kernel leaves to the
  * caller (head rows past the last multiple of 64), and lists each ISA's functions. */
 #include "tern/decoder_kernels.h"
+#include "tern/head_q6.h"
 #include "tern/head_q8.h"
 #include "tern/kernels.h"
 #include "tern/thread_pool.h"
@@ -17,6 +18,10 @@ typedef int (*halide_head_fn)(struct halide_buffer_t *w, struct halide_buffer_t 
 typedef int (*halide_head_q8_fn)(struct halide_buffer_t *w, struct halide_buffer_t *ws,
                                  struct halide_buffer_t *xq, struct halide_buffer_t *xd,
                                  struct halide_buffer_t *xs, struct halide_buffer_t *out);
+typedef int (*halide_head_q6_fn)(struct halide_buffer_t *w, struct halide_buffer_t *sc,
+                                 struct halide_buffer_t *wd, struct halide_buffer_t *xq,
+                                 struct halide_buffer_t *xd, struct halide_buffer_t *xs,
+                                 struct halide_buffer_t *out);
 typedef int (*halide_attention_fn)(struct halide_buffer_t *q, struct halide_buffer_t *k_cache,
                                    struct halide_buffer_t *v_cache,
                                    struct halide_buffer_t *positions, float scale, bool causal,
@@ -134,6 +139,55 @@ static int run_head_q8(halide_head_q8_fn fn, const float *x, int64_t t, int64_t 
   return status;
 }
 
+/* The ~6.5-bit head (tern/head_q6.h), as the 8-bit one: activations quantized here per token,
+ * the first multiple of 64 rows by the generated kernel, the rest by the scalar one. */
+static int run_head_q6(halide_head_q6_fn fn, const float *x, int64_t t, int64_t k,
+                       const void *w, int64_t n, float *out) {
+  int64_t blocks = (k + TERN_Q6_K_BLOCK - 1) / TERN_Q6_K_BLOCK, subs = blocks * 16;
+  int64_t n64 = n / 64 * 64;
+  const uint8_t *codes = (const uint8_t *)w;
+  const int8_t *sub_scales = (const int8_t *)(codes + tern_q6_k_codes_size(n, k));
+  const uint16_t *scales =
+      (const uint16_t *)(const void *)(codes + tern_q6_k_scales_offset(n, k));
+  size_t bytes = (size_t)blocks * sizeof(float) + (size_t)subs * sizeof(int32_t) +
+                 (size_t)(blocks * TERN_Q6_K_BLOCK);
+  uint8_t *scratch = (uint8_t *)halide_malloc(NULL, bytes);
+  if (!scratch)
+    return -1;
+  float *xd = (float *)(void *)scratch;
+  int32_t *xs = (int32_t *)(void *)(scratch + (size_t)blocks * sizeof(float));
+  int8_t *xq = (int8_t *)(scratch + (size_t)blocks * sizeof(float) + (size_t)subs * 4);
+  tern_thread_pool_adopt_halide();
+  int status = 0;
+  for (int64_t i = 0; i < t && status == 0; ++i) {
+    tern_q6_k_quantize_x(x + i * k, k, xq, xd, xs);
+    float *oi = out + i * n;
+    if (n64 > 0) {
+      int32_t b = (int32_t)blocks, nt = (int32_t)(n64 / 16);
+      halide_dimension_t wd[3] = {{0, 3072, 1, 0}, {0, b, 3072, 0}, {0, nt, 3072 * b, 0}};
+      halide_dimension_t cd[3] = {{0, 256, 1, 0}, {0, b, 256, 0}, {0, nt, 256 * b, 0}};
+      halide_dimension_t sd[3] = {{0, 16, 1, 0}, {0, b, 16, 0}, {0, nt, 16 * b, 0}};
+      halide_dimension_t qd[1] = {{0, b * TERN_Q6_K_BLOCK, 1, 0}};
+      halide_dimension_t bd[1] = {{0, b, 1, 0}};
+      halide_dimension_t ud[1] = {{0, b * 16, 1, 0}};
+      halide_dimension_t od[2] = {{0, 16, 1, 0}, {0, nt, 16, 0}};
+      halide_buffer_t wb, cb, sb, qb, db, xsb, ob;
+      init_buffer(&wb, codes, halide_type_uint, 8, 3, wd);
+      init_buffer(&cb, sub_scales, halide_type_int, 8, 3, cd);
+      init_buffer(&sb, scales, halide_type_uint, 16, 3, sd);
+      init_buffer(&qb, xq, halide_type_int, 8, 1, qd);
+      init_buffer(&db, xd, halide_type_float, 32, 1, bd);
+      init_buffer(&xsb, xs, halide_type_int, 32, 1, ud);
+      init_buffer(&ob, oi, halide_type_float, 32, 2, od);
+      status = fn(&wb, &cb, &sb, &qb, &db, &xsb, &ob);
+    }
+    if (status == 0 && n > n64)
+      tern_head_q6_k_rows_generic(xq, xd, xs, k, codes, n, n64, n, oi);
+  }
+  halide_free(NULL, scratch);
+  return status;
+}
+
 static int run_attention(halide_attention_fn fn, const float *q, const float *k, const float *v,
                          int64_t t, int64_t heads, int64_t kv_heads, int64_t head_dim,
                          const int32_t *positions, float *k_cache, float *v_cache,
@@ -201,6 +255,10 @@ static int64_t run_embedding(halide_embedding_fn fn, const void *table, tern_dty
       return -1 - i;
   if (t == 0)
     return 0;
+  /* A quantized table (a tied embedding read from the quantized head): rows dequantized in C,
+   * a few thousand values a token. */
+  if (dtype == TERN_DTYPE_Q8_0 || dtype == TERN_DTYPE_Q6_K)
+    return tern_embedding_generic(table, dtype, vocab, hidden, tokens, t, out);
   tern_thread_pool_adopt_halide();
   int64_t halves = dtype == TERN_DTYPE_F32 ? 2 : 1;
   halide_dimension_t td[2] = {{0, (int32_t)(hidden * halves), 1, 0},
@@ -223,14 +281,30 @@ int tern_head_q8_0_x86_64_avx512vnni_halide(struct halide_buffer_t *, struct hal
 int tern_head_q8_0_x86_64_avx512_halide(struct halide_buffer_t *, struct halide_buffer_t *,
                                         struct halide_buffer_t *, struct halide_buffer_t *,
                                         struct halide_buffer_t *, struct halide_buffer_t *);
+int tern_head_q6_k_x86_64_avx512vnni_halide(struct halide_buffer_t *, struct halide_buffer_t *,
+                                            struct halide_buffer_t *, struct halide_buffer_t *,
+                                            struct halide_buffer_t *, struct halide_buffer_t *,
+                                            struct halide_buffer_t *);
+int tern_head_q6_k_x86_64_avx512_halide(struct halide_buffer_t *, struct halide_buffer_t *,
+                                        struct halide_buffer_t *, struct halide_buffer_t *,
+                                        struct halide_buffer_t *, struct halide_buffer_t *,
+                                        struct halide_buffer_t *);
+static bool vnni_for(bool avx512_row) {
+  return avx512_row && (tern_cpu_features() & TERN_CPU_AVX512VNNI);
+}
 static halide_head_q8_fn q8_kernel(halide_head_q8_fn row_kernel) {
-  if (row_kernel == tern_head_q8_0_x86_64_avx512_halide &&
-      (tern_cpu_features() & TERN_CPU_AVX512VNNI))
-    return tern_head_q8_0_x86_64_avx512vnni_halide;
-  return row_kernel;
+  return vnni_for(row_kernel == tern_head_q8_0_x86_64_avx512_halide)
+             ? tern_head_q8_0_x86_64_avx512vnni_halide
+             : row_kernel;
+}
+static halide_head_q6_fn q6_kernel(halide_head_q6_fn row_kernel) {
+  return vnni_for(row_kernel == tern_head_q6_k_x86_64_avx512_halide)
+             ? tern_head_q6_k_x86_64_avx512vnni_halide
+             : row_kernel;
 }
 #else
 static halide_head_q8_fn q8_kernel(halide_head_q8_fn row_kernel) { return row_kernel; }
+static halide_head_q6_fn q6_kernel(halide_head_q6_fn row_kernel) { return row_kernel; }
 #endif
 
 #define TERN_DECODER_VARIANT(NAME, REQUIRES)                                                       \
@@ -246,6 +320,10 @@ static halide_head_q8_fn q8_kernel(halide_head_q8_fn row_kernel) { return row_ke
   int tern_head_q8_0_##NAME##_halide(struct halide_buffer_t *, struct halide_buffer_t *,           \
                                      struct halide_buffer_t *, struct halide_buffer_t *,           \
                                      struct halide_buffer_t *, struct halide_buffer_t *);          \
+  int tern_head_q6_k_##NAME##_halide(struct halide_buffer_t *, struct halide_buffer_t *,           \
+                                     struct halide_buffer_t *, struct halide_buffer_t *,           \
+                                     struct halide_buffer_t *, struct halide_buffer_t *,           \
+                                     struct halide_buffer_t *);                                    \
   int tern_attention_##NAME##_halide(struct halide_buffer_t *, struct halide_buffer_t *,           \
                                      struct halide_buffer_t *, struct halide_buffer_t *, float,    \
                                      bool, int32_t, struct halide_buffer_t *);                     \
@@ -280,6 +358,8 @@ static halide_head_q8_fn q8_kernel(halide_head_q8_fn row_kernel) { return row_ke
                               tern_dtype_t dtype, int64_t n, float *out) {                         \
     if (dtype == TERN_DTYPE_Q8_0)                                                                  \
       return run_head_q8(q8_kernel(tern_head_q8_0_##NAME##_halide), x, t, k, w, n, out);           \
+    if (dtype == TERN_DTYPE_Q6_K)                                                                  \
+      return run_head_q6(q6_kernel(tern_head_q6_k_##NAME##_halide), x, t, k, w, n, out);           \
     halide_head_fn fn = dtype == TERN_DTYPE_F16    ? tern_head_f16_##NAME##_halide                 \
                         : dtype == TERN_DTYPE_BF16 ? tern_head_bf16_##NAME##_halide                \
                                                    : tern_head_f32_##NAME##_halide;                \

@@ -9,13 +9,11 @@
 //   exact); q equal, except that q may move by one step where the reference y * s lies within
 //   2e-3 of a .5 tie (127 times that scale tolerance and then some). Such flips are counted and
 //   printed, so they stay visible;
-// - the 8-bit head (tern/head_q8.h) bit for bit against the scalar kernel (the same integer
-//   block sums, the same float roundings in the same order), and the scalar kernel against Q8_0
-//   computed here from the definition, in double precision.
+// (the quantized heads are QuantizedHeadTest.cpp's).
 //
 //===------------------------------------------------------------------------------------------===//
+#include "DecoderTestSupport.h"
 #include "tern/decoder_kernels.h"
-#include "tern/head_q8.h"
 #include "tern/kernels.h"
 
 #include "gtest/gtest.h"
@@ -30,22 +28,7 @@
 
 namespace {
 
-class DecoderVariant : public ::testing::TestWithParam<size_t> {
-protected:
-  const tern_decoder_variant &variant() {
-    size_t count;
-    return tern_decoder_variants(&count)[GetParam()];
-  }
-  void skipIfUnsupported() {
-    tern_cpu_features_t have = tern_cpu_detect(), need = variant().requires;
-    if ((need & have) != need) {
-      char buf[256];
-      tern_cpu_format_features(need & ~have, buf, sizeof buf);
-      GTEST_SKIP() << "SKIPPED: CPU lacks " << buf << " for the " << variant().name
-                   << " decoder kernels";
-    }
-  }
-};
+class DecoderVariant : public DecoderVariantTest {};
 
 /// A random finite table of n x k elements of `dtype` (bit patterns with bounded exponents).
 /// Past 4099 rows, rows repeat (a prime period): the kernel cannot tell, and drawing every
@@ -69,24 +52,6 @@ std::vector<uint8_t> randomTable(tern_dtype_t dtype, int64_t n, int64_t k, std::
   for (size_t at = count * element; at < bytes.size(); at += count * element)
     std::memcpy(&bytes[at], bytes.data(), std::min(count * element, bytes.size() - at));
   return bytes;
-}
-
-/// The output heads the head kernels are tested on: awkward shapes (a row, rows and columns
-/// short of a tile, of a block, of a 64-row task) and 2B4T's real head last.
-struct HeadShape {
-  int64_t n, k, t;
-};
-const HeadShape kHeadShapes[] = {{1, 1, 1},      {15, 31, 1},     {63, 17, 2},
-                                 {64, 64, 1},    {130, 100, 3},   {257, 2560, 1},
-                                 {2560, 2560, 2}, {128256, 2560, 1}};
-
-/// t rows of k standard normal activations.
-std::vector<float> normalActivations(int64_t t, int64_t k, std::mt19937 &rng) {
-  std::vector<float> x(size_t(t * k));
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  for (float &v : x)
-    v = normal(rng);
-  return x;
 }
 
 TEST_P(DecoderVariant, HeadMatmulMatchesDoublePrecision) {
@@ -126,144 +91,6 @@ TEST_P(DecoderVariant, HeadMatmulMatchesDoublePrecision) {
           }
         }
     }
-}
-
-/// A head [n][k] of normal floats, packed in the 8-bit layout. Past 4096 rows (256 tiles) the
-/// packed tiles and scales repeat, so the 128256-row head costs a 4096-row one to draw; *w holds
-/// the distinct rows.
-std::vector<uint8_t> randomQ8Head(int64_t n, int64_t k, std::mt19937 &rng, std::vector<float> *w) {
-  std::normal_distribution<float> normal(0.0f, 0.02f);
-  int64_t distinct = std::min<int64_t>(n, 4096);
-  w->resize(size_t(distinct * k));
-  for (float &v : *w)
-    v = normal(rng);
-  if (n * k > 0)
-    (*w)[0] = 0.0f; // a zero and an all-zero block are part of the format
-  if (n > 1 && k >= 64)
-    std::fill(w->begin() + k + 32, w->begin() + k + 64, 0.0f);
-  std::vector<uint8_t> small(tern_q8_0_size(distinct, k));
-  tern_q8_0_pack(w->data(), distinct, k, small.data());
-  if (distinct == n)
-    return small;
-  std::vector<uint8_t> packed(tern_q8_0_size(n, k));
-  size_t codes = tern_q8_0_codes_size(n, k), smallCodes = tern_q8_0_codes_size(distinct, k);
-  for (size_t at = 0; at < codes; at += smallCodes)
-    std::memcpy(&packed[at], small.data(), std::min(smallCodes, codes - at));
-  for (size_t at = 0; at < packed.size() - codes; at += small.size() - smallCodes)
-    std::memcpy(&packed[codes + at], small.data() + smallCodes,
-                std::min(small.size() - smallCodes, packed.size() - codes - at));
-  return packed;
-}
-
-TEST_P(DecoderVariant, HeadQ8IsBitExactAgainstScalar) {
-  skipIfUnsupported();
-  if (IsSkipped()) // GTEST_SKIP in a helper returns from the helper only
-    return;
-  for (HeadShape c : kHeadShapes) {
-    if (c.n > 100000 && !std::strcmp(variant().name, "generic"))
-      continue;
-    std::mt19937 rng(uint32_t(c.n * 13 + c.k));
-    std::vector<float> w;
-    std::vector<uint8_t> packed = randomQ8Head(c.n, c.k, rng, &w);
-    std::vector<float> x = normalActivations(c.t, c.k, rng);
-    std::vector<float> got(size_t(c.t * c.n), NAN), want(got.size(), NAN);
-    ASSERT_EQ(variant().head_matmul(x.data(), c.t, c.k, packed.data(), TERN_DTYPE_Q8_0, c.n,
-                                    got.data()),
-              0);
-    // The scalar rows: all of them, or on the real head every 61st 16-row tile and the last
-    // 128 rows (the scalar tail past the last multiple of 64, and the last full tasks).
-    bool head = c.n > 100000;
-    int64_t blocks = (c.k + 31) / 32;
-    std::vector<int8_t> q(static_cast<size_t>(blocks * 32));
-    std::vector<float> d(static_cast<size_t>(blocks));
-    std::vector<int32_t> sum(static_cast<size_t>(blocks));
-    std::vector<size_t> checked;
-    for (int64_t i = 0; i < c.t; ++i) {
-      tern_q8_0_quantize_x(&x[size_t(i * c.k)], c.k, q.data(), d.data(), sum.data());
-      for (int64_t row = 0; row < c.n; row += 16) {
-        if (head && (row / 16) % 61 != 0 && row < c.n - 128)
-          continue;
-        int64_t end = std::min(row + 16, c.n);
-        tern_head_q8_0_rows_generic(q.data(), d.data(), sum.data(), c.k, packed.data(), c.n, row,
-                                    end, &want[size_t(i * c.n)]);
-        for (int64_t j = row; j < end; ++j)
-          checked.push_back(size_t(i * c.n + j));
-      }
-    }
-    int bad = 0;
-    for (size_t i : checked)
-      if (bad < 5 && std::memcmp(&got[i], &want[i], sizeof(float)) != 0) {
-        ADD_FAILURE() << variant().name << " " << c.n << "x" << c.k << " t=" << c.t
-                      << " token " << int64_t(i) / c.n << " row " << int64_t(i) % c.n
-                      << ": got " << got[i] << ", scalar " << want[i];
-        ++bad;
-      }
-  }
-}
-
-// The scalar 8-bit head against Q8_0 computed here from its definition (ggml's): per row and
-// block of 32, d = max|w| / 127 rounded to half, q = roundf(w / d) with the float d; the
-// activations the same per token; the dot product of the dequantized values in double.
-TEST(HeadQ8, ScalarKernelComputesQ8_0) {
-  const int64_t n = 37, k = 100, t = 2;
-  std::mt19937 rng(7);
-  std::vector<float> w;
-  std::vector<uint8_t> packed = randomQ8Head(n, k, rng, &w);
-  std::vector<float> x = normalActivations(t, k, rng);
-  auto quantize = [](const float *v, int64_t count, std::vector<double> &deq) {
-    float amax = 0;
-    for (int64_t i = 0; i < count; ++i)
-      amax = std::max(amax, std::fabs(v[i]));
-    float d = amax / 127.0f, id = d != 0 ? 1.0f / d : 0.0f;
-    double dh = tern_f16_to_float(tern_f16_from_float(d));
-    for (int64_t i = 0; i < count; ++i)
-      deq.push_back(double(std::roundf(v[i] * id)) * dh);
-    return double(d);
-  };
-  std::vector<float> out(size_t(t * n));
-  ASSERT_EQ(tern_head_q8_0_generic(x.data(), t, k, packed.data(), n, out.data()), 0);
-  ASSERT_LE(n, 4096); // every row drawn
-  for (int64_t row = 0; row < n; ++row) {
-    std::vector<double> wq;
-    for (int64_t b = 0; b < k; b += 32)
-      quantize(&w[size_t(row * k + b)], std::min<int64_t>(32, k - b), wq);
-    for (int64_t col = 0; col < k; col += 7) // the packed layout holds the same numbers
-      ASSERT_EQ(double(tern_q8_0_load(packed.data(), n, k, row, col)), wq[size_t(col)])
-          << "row " << row << " col " << col;
-    for (int64_t i = 0; i < t; ++i) {
-      // Activations: the same blocks, but their d is used as float, not rounded to half.
-      double ref = 0, mag = 0;
-      for (int64_t b = 0; b < k; b += 32) {
-        int64_t count = std::min<int64_t>(32, k - b);
-        const float *v = &x[size_t(i * k + b)];
-        float amax = 0;
-        for (int64_t j = 0; j < count; ++j)
-          amax = std::max(amax, std::fabs(v[j]));
-        float d = amax / 127.0f, id = d != 0 ? 1.0f / d : 0.0f;
-        for (int64_t j = 0; j < count; ++j) {
-          double p = wq[size_t(b + j)] * double(std::roundf(v[j] * id)) * double(d);
-          ref += p, mag += std::fabs(p);
-        }
-      }
-      EXPECT_NEAR(out[size_t(i * n + row)], ref, 1e-6 * mag + 1e-30) << "row " << row;
-    }
-  }
-  // Packing some rows at a time, in any order (as ternc does, converting a tile of rows of the
-  // stored table at a time), gives the same bytes as packing the table whole.
-  std::vector<uint8_t> pieces(packed.size(), 0xEE);
-  for (int64_t first : {int64_t(32), int64_t(0), int64_t(5)}) {
-    int64_t count = first == 32 ? n - 32 : first == 0 ? 5 : 27;
-    tern_q8_0_pack_rows(&w[size_t(first * k)], first, count, n, k, pieces.data());
-  }
-  EXPECT_EQ(pieces, packed);
-  // Half conversion: exact on halves, round to nearest even in between, overflow to infinity.
-  EXPECT_EQ(tern_f16_from_float(1.0f), 0x3c00);
-  EXPECT_EQ(tern_f16_from_float(1.0f + 1.0f / 2048), 0x3c00); // tie: to even
-  EXPECT_EQ(tern_f16_from_float(1.0f + 3.0f / 2048), 0x3c02); // tie: to even
-  EXPECT_EQ(tern_f16_from_float(65520.0f), 0x7c00);
-  EXPECT_EQ(tern_f16_from_float(5.9604645e-08f), 0x0001); // the smallest subnormal
-  EXPECT_EQ(tern_f16_to_float(0x0001), 5.9604645e-08f);
-  EXPECT_EQ(tern_f16_to_float(0xc000), -2.0f);
 }
 
 struct QuantCase {
@@ -467,17 +294,7 @@ TEST_P(DecoderVariant, AttentionMatchesScalarWithinRounding) {
   EXPECT_EQ(kc, std::vector<float>(2 * 8 * 4, 1.0f));
 }
 
-INSTANTIATE_TEST_SUITE_P(AllVariants, DecoderVariant,
-                         ::testing::Range(size_t(0),
-                                          [] {
-                                            size_t count;
-                                            tern_decoder_variants(&count);
-                                            return count;
-                                          }()),
-                         [](const auto &info) {
-                           size_t count;
-                           return std::string(tern_decoder_variants(&count)[info.param].name);
-                         });
+TERN_INSTANTIATE_DECODER_VARIANTS(DecoderVariant);
 
 TEST(Softmax, MatchesDoublePrecisionAndSurvivesLargeLogits) {
   // Logits of +-1000 would overflow a naive exp; rows sum to 1.

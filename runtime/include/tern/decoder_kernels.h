@@ -14,16 +14,18 @@
 extern "C" {
 #endif
 
-/* Element types of stored tables (embeddings, heads, norm weights). Q8_0 is the output head in
- * 8 bits (tern/head_q8.h), which only the head's matmul reads. */
+/* Element types of stored tables (embeddings, heads, norm weights). Q8_0 and Q6_K are the output
+ * head in 8 and ~6.5 bits (tern/head_q8.h, tern/head_q6.h), which the head's matmul reads and,
+ * when the embedding is tied to the head, the embedding lookup. */
 typedef enum {
   TERN_DTYPE_F32 = 0,
   TERN_DTYPE_F16 = 1,
   TERN_DTYPE_BF16 = 2,
-  TERN_DTYPE_Q8_0 = 3
+  TERN_DTYPE_Q8_0 = 3,
+  TERN_DTYPE_Q6_K = 4
 } tern_dtype_t;
 
-/* Element i of a table of type `dtype`, as float (exact). */
+/* Element i of a table of type `dtype` (F32, F16 or BF16), as float (exact). */
 float tern_load_float(const void *table, tern_dtype_t dtype, int64_t i);
 
 /* out[t][i] = x[t][i] / sqrt(mean_i x[t][i]^2 + eps) * weight[i]; out may alias x. */
@@ -64,7 +66,8 @@ void tern_silu_generic(const float *x, int64_t n, float *out);
 void tern_mul_generic(const float *a, const float *b, int64_t n, float *out);
 void tern_add_generic(const float *a, const float *b, int64_t n, float *out);
 
-/* out[i] = table[tokens[i]] as float. Returns -1 - i for the first token i outside [0, vocab). */
+/* out[i] = table[tokens[i]] as float (a quantized table's row dequantized). Returns -1 - i for
+ * the first token i outside [0, vocab). */
 int64_t tern_embedding_generic(const void *table, tern_dtype_t dtype, int64_t vocab,
                                int64_t hidden, const int32_t *tokens, int64_t t, float *out);
 

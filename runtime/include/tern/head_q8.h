@@ -44,6 +44,8 @@ void tern_q8_0_pack_rows(const float *rows, int64_t first, int64_t count, int64_
                          uint8_t *out);
 /* Element (row, col) of a packed head, dequantized (q * d). */
 float tern_q8_0_load(const uint8_t *packed, int64_t n, int64_t k, int64_t row, int64_t col);
+/* Row `row` of a packed head, dequantized, into out [k] (the tied embedding's lookup). */
+void tern_q8_0_row(const uint8_t *packed, int64_t n, int64_t k, int64_t row, float *out);
 
 /* IEEE half <-> float (round to nearest even; exact the other way). */
 uint16_t tern_f16_from_float(float f);

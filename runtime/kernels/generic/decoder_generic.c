@@ -1,5 +1,7 @@
 /* decoder_generic.c - scalar kernels of the decoder besides the ternary linear layers. */
 #include "tern/decoder_kernels.h"
+#include "tern/head_q6.h"
+#include "tern/head_q8.h"
 
 #include <math.h>
 #include <string.h>
@@ -176,9 +178,15 @@ int64_t tern_embedding_generic(const void *table, tern_dtype_t dtype, int64_t vo
   for (int64_t i = 0; i < t; ++i)
     if (tokens[i] < 0 || tokens[i] >= vocab)
       return -1 - i;
-  for (int64_t i = 0; i < t; ++i)
-    for (int64_t j = 0; j < hidden; ++j)
-      out[i * hidden + j] = tern_load_float(table, dtype, (int64_t)tokens[i] * hidden + j);
+  for (int64_t i = 0; i < t; ++i) {
+    if (dtype == TERN_DTYPE_Q8_0)
+      tern_q8_0_row(table, vocab, hidden, tokens[i], out + i * hidden);
+    else if (dtype == TERN_DTYPE_Q6_K)
+      tern_q6_k_row(table, vocab, hidden, tokens[i], out + i * hidden);
+    else
+      for (int64_t j = 0; j < hidden; ++j)
+        out[i * hidden + j] = tern_load_float(table, dtype, (int64_t)tokens[i] * hidden + j);
+  }
   return 0;
 }
 

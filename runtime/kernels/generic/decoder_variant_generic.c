@@ -2,6 +2,7 @@
  * input as the composition of the scalar kernels (the oracle of the generated version), and the
  * scalar kernels with the table's status-returning signatures. */
 #include "tern/decoder_kernels.h"
+#include "tern/head_q6.h"
 #include "tern/head_q8.h"
 #include "tern/kernels.h"
 
@@ -39,6 +40,8 @@ int tern_head_matmul_generic(const float *x, int64_t t, int64_t k, const void *w
                              tern_dtype_t dtype, int64_t n, float *out) {
   if (dtype == TERN_DTYPE_Q8_0)
     return tern_head_q8_0_generic(x, t, k, (const uint8_t *)w, n, out);
+  if (dtype == TERN_DTYPE_Q6_K)
+    return tern_head_q6_k_generic(x, t, k, (const uint8_t *)w, n, out);
   tern_matmul_generic(x, t, k, w, dtype, n, out);
   return 0;
 }

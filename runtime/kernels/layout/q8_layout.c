@@ -117,6 +117,11 @@ float tern_q8_0_load(const uint8_t *packed, int64_t n, int64_t k, int64_t row, i
   return (float)q * tern_f16_to_float(scales[(nt * kb_count + kb) * TERN_Q8_0_TILE_ROWS + r]);
 }
 
+void tern_q8_0_row(const uint8_t *packed, int64_t n, int64_t k, int64_t row, float *out) {
+  for (int64_t col = 0; col < k; ++col)
+    out[col] = tern_q8_0_load(packed, n, k, row, col);
+}
+
 void tern_q8_0_quantize_x(const float *x, int64_t k, int8_t *q, float *d, int32_t *sum) {
   for (int64_t kb = 0, kb_count = blocks(k); kb < kb_count; ++kb) {
     int64_t first = kb * TERN_Q8_0_BLOCK;
