@@ -37,6 +37,21 @@ std::optional<int64_t> dtypeCode(Type element) {
   return std::nullopt;
 }
 
+/// The runtime's code for a table tensor: its element type's, or its quantized head encoding's.
+std::optional<int64_t> tableDtype(RankedTensorType type) {
+  auto layout = dyn_cast_or_null<LayoutAttr>(type.getEncoding());
+  if (!layout)
+    return dtypeCode(type.getElementType());
+  switch (layout.getFormat()) {
+  case WeightFormat::q8_0:
+    return TERN_DTYPE_Q8_0;
+  case WeightFormat::q6_k:
+    return TERN_DTYPE_Q6_K;
+  default:
+    return std::nullopt;
+  }
+}
+
 int64_t widthOf(Value v) { return cast<RankedTensorType>(v.getType()).getDimSize(1); }
 
 struct Lowering {
@@ -157,9 +172,10 @@ struct Lowering {
           TRY(table, weightArg(e.getTable(), &op, "table"))
           TRY(out, arenaArg(e.getResult()))
           auto type = cast<RankedTensorType>(e.getTable().getType());
-          std::optional<int64_t> dtype = dtypeCode(type.getElementType());
+          std::optional<int64_t> dtype = tableDtype(type);
           if (!dtype)
-            return fail("tern-lower-to-runtime: the table must be f16, bf16 or f32");
+            return fail("tern-lower-to-runtime: the table must be f16, bf16, f32 or a quantized "
+                        "head's (q8_0, q6_k)");
           call("embedding", {fn, table, i32c(*dtype),
                              i64c(type.getDimSize(0)), i64c(type.getDimSize(1)), out});
           return success();
@@ -288,14 +304,10 @@ struct Lowering {
           TRY(w, weightArg(m.getWeight(), &op, "weight"))
           TRY(out, arenaArg(m.getResult()))
           auto type = cast<RankedTensorType>(m.getWeight().getType());
-          std::optional<int64_t> dtype = dtypeCode(type.getElementType());
-          if (auto layout = dyn_cast_or_null<LayoutAttr>(type.getEncoding()))
-            dtype = layout.getFormat() == WeightFormat::q8_0
-                        ? std::optional<int64_t>(TERN_DTYPE_Q8_0)
-                        : std::nullopt;
+          std::optional<int64_t> dtype = tableDtype(type);
           if (!dtype)
-            return fail("tern-lower-to-runtime: the weight must be f16, bf16, f32 or in the "
-                        "8-bit head format (q8_0)");
+            return fail("tern-lower-to-runtime: the weight must be f16, bf16, f32 or in a "
+                        "quantized head format (q8_0, q6_k)");
           bool isLogits = llvm::any_of(m.getResult().getUsers(), [](Operation *user) {
             return isa<func::ReturnOp>(user);
           });

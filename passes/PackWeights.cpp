@@ -3,6 +3,7 @@
 
 #include "dialects/weights/WeightStore.h"
 
+#include "tern/head_q6.h"
 #include "tern/head_q8.h"
 #include "tern/kernels.h"
 #include "tern/lut_kernels.h"
@@ -11,6 +12,7 @@
 #include "mlir/IR/Builders.h"
 
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/Parallel.h"
 
 #include <algorithm>
 #include <cstring>
@@ -50,12 +52,30 @@ Layout layoutOf(WeightFormat format) {
     return {format, "tl2", TERN_LUT_ROW_BLOCK, TERN_TL2_OCTET_COLUMNS, tern_tl2_packed_size,
             tern_tl2_pack};
   case WeightFormat::i2:
-  case WeightFormat::q8_0: // not a ternary format: no bitlinear selects it
+  case WeightFormat::q8_0: // not ternary formats: no bitlinear selects them
+  case WeightFormat::q6_k:
     return {WeightFormat::i2, "i2", TERN_I2_TILE_N, TERN_I2_TILE_K, tern_i2_packed_size,
             tern_i2_pack};
   }
   llvm_unreachable("unknown WeightFormat");
 }
+
+/// A quantized output head format (tern/head_q8.h, tern/head_q6.h) and its quantizer.
+struct HeadFormat {
+  WeightFormat format;
+  const char *name, *description;
+  int64_t tileN, tileK;
+  size_t (*size)(int64_t n, int64_t k);
+  void (*packRows)(const float *rows, int64_t first, int64_t count, int64_t n, int64_t k,
+                   uint8_t *out);
+};
+
+const HeadFormat kHeadFormats[] = {
+    {WeightFormat::q8_0, "q8_0", "8-bit head (q8_0)", TERN_Q8_0_TILE_ROWS, TERN_Q8_0_BLOCK,
+     tern_q8_0_size, tern_q8_0_pack_rows},
+    {WeightFormat::q6_k, "q6_k", "6.5-bit head (q6_k)", TERN_Q6_K_TILE_ROWS, TERN_Q6_K_BLOCK,
+     tern_q6_k_size, tern_q6_k_pack_rows},
+};
 
 struct TernPackWeightsPass : impl::TernPackWeightsPassBase<TernPackWeightsPass> {
   explicit TernPackWeightsPass(::tern::WeightStore *store) : store(store) {}
@@ -217,8 +237,9 @@ struct TernPackWeightsPass : impl::TernPackWeightsPassBase<TernPackWeightsPass> 
     return Value(op.getResult());
   }
 
-  /// The float head `m` reads, quantized into the 8-bit head format (tern/head_q8.h).
-  LogicalResult quantizeHead(MatMulOp m) {
+  /// The float head `m` reads, quantized into `format`; an embedding lookup of the same table
+  /// (tied weights) reads the quantized rows too, so the table is stored once.
+  LogicalResult quantizeHead(MatMulOp m, const HeadFormat &format) {
     auto w = m.getWeight().getDefiningOp<WeightOp>();
     auto type = cast<RankedTensorType>(m.getWeight().getType());
     if (!w || type.getEncoding() || !isa<FloatType>(type.getElementType()) ||
@@ -231,53 +252,66 @@ struct TernPackWeightsPass : impl::TernPackWeightsPassBase<TernPackWeightsPass> 
     if (!t)
       return w.emitOpError() << "no tensor '" << w.getName() << "' in the weight store";
     int64_t n = type.getDimSize(0), k = type.getDimSize(1);
-    std::string name = (w.getName() + ":q8_0").str();
-    size_t size = tern_q8_0_size(n, k);
+    std::string name = (w.getName() + ":" + format.name).str();
+    size_t size = format.size(n, k);
     uint64_t checksum;
     if (const ::tern::StoredTensor *done = store->lookup(name)) {
       checksum = checksumOf(done->bytes);
     } else {
-      // A tile of rows at a time in float: the whole 2B4T head would be 1.3 GB.
+      // Tiles of rows in parallel, each converted to float on its own (the whole 2B4T head in
+      // float would be 1.3 GB); a tile's bytes belong to its rows alone.
       std::vector<uint8_t> bytes(size);
-      std::vector<float> rows(size_t(TERN_Q8_0_TILE_ROWS * k));
-      for (int64_t first = 0; first < n; first += TERN_Q8_0_TILE_ROWS) {
-        int64_t count = std::min<int64_t>(TERN_Q8_0_TILE_ROWS, n - first);
+      int64_t tiles = (n + format.tileN - 1) / format.tileN;
+      llvm::parallelFor(0, size_t(tiles), [&](size_t tile) {
+        int64_t first = int64_t(tile) * format.tileN;
+        int64_t count = std::min<int64_t>(format.tileN, n - first);
+        std::vector<float> rows(size_t(count * k));
         for (int64_t i = 0; i < count * k; ++i)
           rows[size_t(i)] = ::tern::loadFloat(t->dtype, t->bytes.data(), first * k + i);
-        tern_q8_0_pack_rows(rows.data(), first, count, n, k, bytes.data());
-      }
+        format.packRows(rows.data(), first, count, n, k, bytes.data());
+      });
       checksum = checksumOf(bytes);
       ::tern::StoredTensor q;
       q.name = name;
       q.dtype = ::tern::DType::U8;
       q.shape = {int64_t(size)};
-      q.origin = "8-bit head (q8_0) of " + w.getName().str();
+      q.origin = std::string(format.description) + " of " + w.getName().str();
       if (llvm::Error e = store->addDerived(std::move(q), std::move(bytes)))
         return w.emitOpError() << llvm::toString(std::move(e));
     }
-    OpBuilder b(m);
+    OpBuilder b(w);
+    b.setInsertionPointAfter(w);
     MLIRContext *ctx = b.getContext();
     auto quantized = RankedTensorType::get(
-        {n, k}, b.getF32Type(),
-        LayoutAttr::get(ctx, WeightFormat::q8_0, TERN_Q8_0_TILE_ROWS, TERN_Q8_0_BLOCK));
+        {n, k}, b.getF32Type(), LayoutAttr::get(ctx, format.format, format.tileN, format.tileK));
     auto op = WeightOp::create(b, w.getLoc(), quantized, b.getStringAttr(name));
     op->setAttr("tern.bytes", b.getI64IntegerAttr(int64_t(size)));
     op->setAttr("tern.checksum", b.getI64IntegerAttr(int64_t(checksum)));
     m.getWeightMutable().assign(op.getResult());
+    for (OpOperand &use : llvm::make_early_inc_range(w.getResult().getUses()))
+      if (auto e = dyn_cast<EmbeddingOp>(use.getOwner()); e && use.get() == e.getTable())
+        use.set(op.getResult());
+    if (w.getResult().use_empty())
+      w.erase();
     return success();
   }
 
   void runOnOperation() override {
     if (!headFormat.empty()) {
-      if (headFormat != "q8_0") {
-        getOperation().emitError() << "tern-pack-weights: unknown head-format '" << headFormat
-                                   << "'; expected q8_0 (or nothing, to keep the head as it is)";
+      const HeadFormat *format = nullptr;
+      for (const HeadFormat &f : kHeadFormats)
+        if (headFormat == f.name)
+          format = &f;
+      if (!format) {
+        getOperation().emitError()
+            << "tern-pack-weights: unknown head-format '" << headFormat
+            << "'; expected q8_0 or q6_k (or nothing, to keep the head as it is)";
         return signalPassFailure();
       }
       SmallVector<MatMulOp> heads;
       getOperation().walk([&](MatMulOp op) { heads.push_back(op); });
       for (MatMulOp m : heads)
-        if (failed(quantizeHead(m)))
+        if (failed(quantizeHead(m, *format)))
           return signalPassFailure();
     }
     SmallVector<BitLinearOp> linears;

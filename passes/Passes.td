@@ -173,12 +173,14 @@ def TernPackWeightsPass : Pass<"tern-pack-weights", "::mlir::ModuleOp"> {
     weights) become one stored tensor the same way. The store comes from the driver (`ternc`);
     without one, only inline constants can be packed.
 
-    With `head-format=q8_0`, the float weight of every float `tern.matmul` (the output head) is
-    quantized the same way into the 8-bit head format (GGUF's Q8_0 numbers in 16 x 32 tiles,
-    runtime/include/tern/head_q8.h), stored as `<name>:q8_0`, and the matmul reads a
-    `tern.weight` of type `tensor<N x K x f32, #tern.layout<q8_0, tile_n = 16, tile_k = 32>>`.
-    An embedding that shares the table (tied weights) keeps reading it as it was: a lookup
-    reads one row per token.
+    With `head-format=q8_0` or `q6_k`, the float weight of every float `tern.matmul` (the
+    output head) is quantized the same way into that head format (GGUF's Q8_0 numbers in
+    16 x 32 tiles, runtime/include/tern/head_q8.h; GGUF's Q6_K numbers in 16 x 256 tiles,
+    runtime/include/tern/head_q6.h), stored as `<name>:<format>`, and the matmul reads a
+    `tern.weight` of type `tensor<N x K x f32, #tern.layout<q8_0, tile_n = 16, tile_k = 32>>`
+    (or `<q6_k, tile_n = 16, tile_k = 256>`). An embedding that shares the table (tied weights)
+    reads the quantized table too (its rows dequantized), so the table is stored once, as
+    llama.cpp stores a tied table in its quantized type.
 
     Before (after `--tern-select-kernels`):
 
@@ -197,8 +199,8 @@ def TernPackWeightsPass : Pass<"tern-pack-weights", "::mlir::ModuleOp"> {
   }];
   let options = [
     Option<"headFormat", "head-format", "std::string", /*default=*/"\"\"",
-           "Store the output head's float weight in this format: q8_0 (8 bits), or empty to keep "
-           "it as it is">
+           "Store the output head's float weight in this format: q8_0 (8 bits), q6_k (6.5625 "
+           "bits), or empty to keep it as it is">
   ];
   let constructor = "::mlir::tern::createTernPackWeightsPass()";
   let dependentDialects = ["::mlir::tern::TernDialect"];

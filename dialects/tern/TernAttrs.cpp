@@ -25,6 +25,7 @@ static int64_t groupSizeOf(WeightFormat format) {
   case WeightFormat::tl2:
     return 3;
   case WeightFormat::q8_0:
+  case WeightFormat::q6_k:
     return 1;
   }
   llvm_unreachable("unknown WeightFormat");
@@ -41,6 +42,8 @@ double LayoutAttr::getBitsPerWeight() const {
     return 5.0 / 3.0;
   case WeightFormat::q8_0: // an int8 per weight and a half per 32
     return 8.5;
+  case WeightFormat::q6_k: // 6 bits per weight, an int8 per 16 and a half per 256
+    return 6.0 + 8.0 / 16 + 16.0 / 256;
   }
   llvm_unreachable("unknown WeightFormat");
 }
@@ -54,6 +57,9 @@ LogicalResult LayoutAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   if (format == WeightFormat::q8_0 && (tileN != 16 || tileK != 32))
     return emitError() << "a q8_0 layout has tile_n = 16 and tile_k = 32, found tile_n = " << tileN
                        << ", tile_k = " << tileK;
+  if (format == WeightFormat::q6_k && (tileN != 16 || tileK != 256))
+    return emitError() << "a q6_k layout has tile_n = 16 and tile_k = 256, found tile_n = "
+                       << tileN << ", tile_k = " << tileK;
   int64_t group = groupSizeOf(format);
   if (tileK % group != 0)
     return emitError() << "tile_k of a " << stringifyWeightFormat(format)

@@ -49,7 +49,8 @@ def Tern_WeightFormat : I32EnumAttr<"WeightFormat", "byte layout family of packe
       I32EnumAttrCase<"i2", 0>,
       I32EnumAttrCase<"tl1", 1>,
       I32EnumAttrCase<"tl2", 2>,
-      I32EnumAttrCase<"q8_0", 3>]> {
+      I32EnumAttrCase<"q8_0", 3>,
+      I32EnumAttrCase<"q6_k", 4>]> {
   let genSpecializedAttr = 0;
   let cppNamespace = "::mlir::tern";
 }
@@ -81,11 +82,19 @@ def Tern_LayoutAttr : AttrDef<Tern_Dialect, "Layout"> {
     block of 32 columns) in tiles of `tile_n = 16` rows by `tile_k = 32` columns, the only tile
     its kernels read (runtime/include/tern/head_q8.h).
 
+    `q6_k` is the same in ~6.5 bits (ternc `--head=q6_k`): GGUF's Q6_K numbers (a 6-bit code per
+    weight, an int8 sub-scale per 16 columns and an IEEE half scale per row and super-block of 256
+    columns) in tiles of `tile_n = 16` rows by `tile_k = 256` columns
+    (runtime/include/tern/head_q6.h).
+
+    A tied embedding lookup reads the head's table in either encoding (rows dequantized).
+
     Examples:
 
     ```mlir
     !tern.packed<2560x2560, #tern.layout<i2, tile_n = 16, tile_k = 4>>
     tensor<128256x2560xf32, #tern.layout<q8_0, tile_n = 16, tile_k = 32>>
+    tensor<128256x2560xf32, #tern.layout<q6_k, tile_n = 16, tile_k = 256>>
     ```
   }];
   let parameters = (ins
@@ -97,7 +106,8 @@ def Tern_LayoutAttr : AttrDef<Tern_Dialect, "Layout"> {
   let extraClassDeclaration = [{
     /// Number of weights that one table index (or one 2-bit code for i2) covers.
     int64_t getGroupSize() const;
-    /// Storage cost of one weight, in bits (2 for i2 and tl1, 5/3 for tl2, 8.5 for q8_0).
+    /// Storage cost of one weight, in bits (2 for i2 and tl1, 5/3 for tl2, 8.5 for q8_0,
+    /// 6.5625 for q6_k).
     double getBitsPerWeight() const;
   }];
 }

@@ -100,11 +100,13 @@ LogicalResult WeightOp::verify() {
                          << tensor.getElementType();
   if (Attribute encoding = tensor.getEncoding()) {
     auto layout = dyn_cast<LayoutAttr>(encoding);
-    if (!layout || layout.getFormat() != WeightFormat::q8_0 || tensor.getRank() != 2 ||
-        !isa<FloatType>(tensor.getElementType()))
+    bool headFormat = layout && (layout.getFormat() == WeightFormat::q8_0 ||
+                                 layout.getFormat() == WeightFormat::q6_k);
+    if (!headFormat || tensor.getRank() != 2 || !isa<FloatType>(tensor.getElementType()))
       return emitOpError() << "weight '" << getName()
-                           << "': the only tensor encoding is #tern.layout<q8_0, ...> on a 2-D "
-                              "float weight (an 8-bit head), found "
+                           << "': the only tensor encodings are #tern.layout<q8_0, ...> and "
+                              "#tern.layout<q6_k, ...> on a 2-D float weight (a quantized "
+                              "head), found "
                            << tensor;
   }
   return success();

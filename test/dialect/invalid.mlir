@@ -750,7 +750,7 @@ func.func @kernel_variant(%x: tensor<?x8xf32>) {
 // -----
 
 func.func @weight_encoding() {
-  // expected-error @+1 {{weight 'h': the only tensor encoding is #tern.layout<q8_0, ...> on a 2-D float weight (an 8-bit head), found 'tensor<64x32xf32, #tern.layout<i2, tile_n = 16, tile_k = 16>>'}}
+  // expected-error @+1 {{weight 'h': the only tensor encodings are #tern.layout<q8_0, ...> and #tern.layout<q6_k, ...> on a 2-D float weight (a quantized head), found 'tensor<64x32xf32, #tern.layout<i2, tile_n = 16, tile_k = 16>>'}}
   %w = tern.weight "h" : tensor<64x32xf32, #tern.layout<i2, tile_n = 16, tile_k = 16>>
   return
 }
@@ -758,7 +758,7 @@ func.func @weight_encoding() {
 // -----
 
 func.func @weight_encoding_int() {
-  // expected-error @+1 {{weight 'h': the only tensor encoding is #tern.layout<q8_0, ...> on a 2-D float weight (an 8-bit head), found 'tensor<64x32xi8, #tern.layout<q8_0, tile_n = 16, tile_k = 32>>'}}
+  // expected-error @+1 {{weight 'h': the only tensor encodings are #tern.layout<q8_0, ...> and #tern.layout<q6_k, ...> on a 2-D float weight (a quantized head), found 'tensor<64x32xi8, #tern.layout<q8_0, tile_n = 16, tile_k = 32>>'}}
   %w = tern.weight "h" : tensor<64x32xi8, #tern.layout<q8_0, tile_n = 16, tile_k = 32>>
   return
 }
@@ -768,5 +768,13 @@ func.func @weight_encoding_int() {
 func.func @q8_0_tiles() {
   // expected-error @+1 {{a q8_0 layout has tile_n = 16 and tile_k = 32, found tile_n = 16, tile_k = 64}}
   %w = tern.weight "h" : tensor<64x64xf32, #tern.layout<q8_0, tile_n = 16, tile_k = 64>>
+  return
+}
+
+// -----
+
+func.func @q6_k_tiles() {
+  // expected-error @+1 {{a q6_k layout has tile_n = 16 and tile_k = 256, found tile_n = 16, tile_k = 32}}
+  %w = tern.weight "h" : tensor<64x64xf32, #tern.layout<q6_k, tile_n = 16, tile_k = 32>>
   return
 }

@@ -34,6 +34,8 @@ func.func @weights() {
   %h = tern.weight "lm_head.weight" : tensor<32000x4096xi8>
   // CHECK: tern.weight "lm_head.weight:q8_0" : tensor<32000x4096xf32, #tern.layout<q8_0, tile_n = 16, tile_k = 32>>
   %h8 = tern.weight "lm_head.weight:q8_0" : tensor<32000x4096xf32, #tern.layout<q8_0, tile_n = 16, tile_k = 32>>
+  // CHECK: tern.weight "lm_head.weight:q6_k" : tensor<32000x4096xf32, #tern.layout<q6_k, tile_n = 16, tile_k = 256>>
+  %h6 = tern.weight "lm_head.weight:q6_k" : tensor<32000x4096xf32, #tern.layout<q6_k, tile_n = 16, tile_k = 256>>
   // CHECK: tern.ternary_constant dense<{{\[\[}}1, 0, -1], [0, 1, 1]]> : tensor<2x3xi8> -> !tern.ternary<2x3>
   %c = tern.ternary_constant dense<[[1, 0, -1], [0, 1, 1]]> : tensor<2x3xi8> -> !tern.ternary<2x3>
   return

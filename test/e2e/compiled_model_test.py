@@ -25,6 +25,11 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 REFERENCE = os.path.join(HERE, "..", "reference", "bitnet_reference.py")
 TOLERANCE = 1e-3
+# A quantized activation x * s this close to a .5 tie in the float64 reference is within the
+# float32 rounding of the compiled model's (|x * s| <= 127.5, activations agree to ~1e-6).
+TIE_DISTANCE = 1e-4
+# What one activation moved by one step can do to the logits (measured: ~2e-2 on the tiny presets).
+FLIP_TOLERANCE = 5e-2
 
 
 def run(cmd, **kwargs):
@@ -51,7 +56,7 @@ def main():
     p.add_argument("--weights", default="embed", choices=["embed", "file"])
     p.add_argument("--linear-class", default="")
     p.add_argument("--tuning", default="", help="a tuning database for ternc")
-    p.add_argument("--head", default="exact", choices=["exact", "q8_0"],
+    p.add_argument("--head", default="exact", choices=["exact", "q8_0", "q6_k"],
                    help="ternc --head; the reference computes the same head format")
     args = p.parse_args()
 
@@ -79,12 +84,15 @@ def main():
     tokens = [rng.randrange(config_vocab) for _ in range(13)]
     token_list = ",".join(map(str, tokens))
     ref_path = os.path.join(args.work, "reference.npy")
+    ties_path = os.path.join(args.work, "reference-ties.npy")
     run([sys.executable, REFERENCE, model, "--tokens", token_list, "--out", ref_path,
-         "--head", args.head])
+         "--ties", ties_path, "--head", args.head])
     reference = np.load(ref_path)
+    ties = np.load(ties_path)
 
     prefix = shlex.split(args.run)
     worst = 0.0
+    flips = []
     # 13 tokens: one call would exceed --batch=8, so "prefill" runs 8 + 5.
     for chunk in ("8", "1", "3"):
         dump = os.path.join(args.work, "logits.%s.bin" % chunk)
@@ -95,15 +103,36 @@ def main():
             sys.exit("FAILED: chunk %s: %d logits, expected %d" % (chunk, logits.size,
                                                                   reference.size))
         logits = logits.reshape(reference.shape)
+        flip_at = None  # the first position where a tie flip showed
         for t in range(len(tokens)):
             scale = np.max(np.abs(reference[t]))
             err = float(np.max(np.abs(logits[t] - reference[t])) / scale)
+            top2 = np.sort(reference[t])[-2:]
             same = int(np.argmax(logits[t])) == int(np.argmax(reference[t]))
-            worst = max(worst, err)
+            good = same and err <= TOLERANCE
+            # An int8 activation the reference computed within float32 rounding of a .5 tie
+            # may round the other way here (a tie flip: one step of one activation). The
+            # position and the later ones, which attend to its keys and values, are then held
+            # to FLIP_TOLERANCE, and their argmax only where the reference's best two logits
+            # are closer than the error; every such position is printed.
+            flipped = ties[t] < TIE_DISTANCE or (flip_at is not None and t > flip_at)
+            excused = (not good and flipped and err <= FLIP_TOLERANCE and
+                       (same or top2[1] - top2[0] <= 2 * err * scale))
+            if excused:
+                flip_at = t if flip_at is None else flip_at
+                flips.append((err, "chunk %s position %d" % (chunk, t)))
+            else:
+                worst = max(worst, err)
+            note = ""
+            if excused and ties[t] < TIE_DISTANCE:
+                note = "  <-- TIE FLIP: x * s within %.1e of a .5 tie in the reference" % ties[t]
+            elif excused:
+                note = "  <-- after the tie flip at position %d" % flip_at
+            elif not good:
+                note = "  <-- FAIL"
             print("chunk %s position %2d: rel err %.2e, argmax %d vs %d%s" % (
-                chunk, t, err, int(np.argmax(logits[t])), int(np.argmax(reference[t])),
-                "" if same and err <= TOLERANCE else "  <-- FAIL"))
-            if err > TOLERANCE or not same:
+                chunk, t, err, int(np.argmax(logits[t])), int(np.argmax(reference[t])), note))
+            if not good and not excused:
                 sys.exit("FAILED: %s on %s, chunk %s, position %d" % (args.format, args.target,
                                                                       chunk, t))
     # Greedy generation from the first three tokens.
@@ -126,10 +155,13 @@ def main():
         print("NEAR-TIE: generation differs from step %d, where the reference's best two "
               "logits are %g apart" % (step, margins[step]))
 
-    print("PASSED: %s on %s (weights %s%s): worst relative error %.2e over %d positions x 3 "
-          "schedules; greedy generation of 32 tokens matches" % (args.format, args.target, args.weights,
-                             ", tuning " + os.path.basename(args.tuning) if args.tuning else "",
-                             worst, len(tokens)))
+    print("PASSED: %s on %s (weights %s%s, head %s): worst relative error %.2e over %d "
+          "positions x 3 schedules%s; greedy generation of 32 tokens matches" % (
+              args.format, args.target, args.weights,
+              ", tuning " + os.path.basename(args.tuning) if args.tuning else "", args.head,
+              worst, len(tokens),
+              "" if not flips else " except %d positions after a tie flip (first: %s; worst "
+              "%.2e)" % (len(flips), flips[0][1], max(flips)[0])))
 
 
 if __name__ == "__main__":

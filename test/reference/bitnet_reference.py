@@ -32,6 +32,8 @@ import sys
 
 import numpy as np
 
+from quantized_heads import HEADS
+
 # ----------------------------------------------------------------------------------------------
 # safetensors
 
@@ -141,34 +143,6 @@ def attention(q, k, v, heads, kv_heads, head_dim):
     return (p @ v).transpose(1, 0, 2).reshape(t, heads * head_dim)
 
 
-def q8_0_blocks(x):
-    """GGUF's Q8_0 of the rows of x in blocks of 32 (zero-padded), as ggml computes it in
-    float32: d = max|x| / 127, q = roundf(x * (1 / d)) (halves away from zero).
-    Returns (q [rows, blocks, 32] as float64, d [rows, blocks] float32)."""
-    x = np.asarray(x, dtype=np.float32)
-    rows, k = x.shape
-    blocks = (k + 31) // 32
-    padded = np.zeros((rows, blocks * 32), dtype=np.float32)
-    padded[:, :k] = x
-    padded = padded.reshape(rows, blocks, 32)
-    d = (np.abs(padded).max(axis=2) / np.float32(127)).astype(np.float32)
-    inv = np.zeros_like(d)
-    np.divide(np.float32(1), d, out=inv, where=d != 0)
-    v = (padded * inv[:, :, None]).astype(np.float32)
-    q = np.sign(v) * np.floor(np.abs(v) + np.float32(0.5))
-    return q.astype(np.float64), d
-
-
-def head_q8_0(x, head):
-    """The 8-bit head (ternc --head=q8_0): the table in Q8_0 with its scales rounded to IEEE
-    half, the activations in Q8_0 per token (float32 scales), block products exact."""
-    qw, dw = q8_0_blocks(head)
-    dw = dw.astype(np.float16).astype(np.float64)
-    qx, dx = q8_0_blocks(x)
-    dots = np.einsum("tbi,nbi->tnb", qx, qw)  # exact integers
-    return np.einsum("tnb,tb,nb->tn", dots, dx.astype(np.float64), dw)
-
-
 class Model:
     def __init__(self, model_dir, head_format="exact"):
         self.head_format = head_format
@@ -214,6 +188,10 @@ class Model:
     def bitlinear(self, x, prefix):
         wt, scale, multiply = self.linear_weights(prefix)
         q, s = act_quant(x)
+        # How close each token's x * s came to a .5 tie (where a float32 implementation may
+        # round the other way): the smallest distance over every quantized activation.
+        v = np.abs(x * s)
+        self.ties = np.minimum(self.ties, np.abs(v - np.floor(v) - 0.5).min(axis=-1))
         y = (q @ wt.T) / s
         return y * scale if multiply else y / scale
 
@@ -223,8 +201,13 @@ class Model:
     def forward(self, tokens):
         tokens = np.asarray(tokens, dtype=np.int64)
         positions = np.arange(len(tokens))
+        self.ties = np.full(len(tokens), np.inf)
         embed = self.dense("model.embed_tokens.weight")
         x = embed[tokens]
+        if self.head_format != "exact" and "lm_head.weight" not in self.tensors:
+            # A tied table is stored once, quantized: the lookup reads the quantized rows.
+            # Quantization is per row, so the looked-up rows alone give the same numbers.
+            x = HEADS[self.head_format][1](x).astype(np.float64)
         for layer in range(self.config["num_hidden_layers"]):
             p = "model.layers.%d." % layer
             n = self.norm(x, p + "input_layernorm")
@@ -250,8 +233,8 @@ class Model:
             x = h + self.bitlinear(m, p + "mlp.down_proj")
         x = self.norm(x, "model.norm")
         head = self.dense("lm_head.weight") if "lm_head.weight" in self.tensors else embed
-        if self.head_format == "q8_0":
-            return head_q8_0(x, head)
+        if self.head_format != "exact":
+            return HEADS[self.head_format][0](x, head)
         return x @ head.T
 
 
@@ -260,7 +243,9 @@ def main(argv):
     parser.add_argument("model_dir")
     parser.add_argument("--tokens", required=True, help="comma-separated token ids")
     parser.add_argument("--out", help="write the float64 logits [T, V] here (.npy)")
-    parser.add_argument("--head", default="exact", choices=["exact", "q8_0"],
+    parser.add_argument("--ties", help="write, per position, the smallest distance of a "
+                        "quantized activation x * s to a .5 tie here (.npy)")
+    parser.add_argument("--head", default="exact", choices=["exact"] + sorted(HEADS),
                         help="the output head as ternc --head stores it")
     parser.add_argument("--generate", type=int, default=0,
                         help="greedy generation of N tokens after the prompt: prints the ids "
@@ -281,6 +266,8 @@ def main(argv):
     logits = model.forward(tokens)
     if args.out:
         np.save(args.out, logits)
+    if args.ties:
+        np.save(args.ties, model.ties)
     for t, row in enumerate(logits):
         print("position %d: argmax %d, max %.6f, mean %.6f" % (t, int(np.argmax(row)),
                                                                float(np.max(row)),

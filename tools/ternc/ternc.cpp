@@ -113,15 +113,30 @@ cl::opt<Weights> weights(
                clEnumValN(Weights::File, "file",
                           "in <output>.weights beside it, mmapped and checked at start")),
     cl::cat(category));
-enum class Head { Exact, Q8_0 };
+enum class Head { Exact, Q8_0, Q6_K };
 cl::opt<Head> head(
     "head", cl::desc("How the output head is stored"), cl::init(Head::Exact),
     cl::values(clEnumValN(Head::Exact, "exact",
                           "as the checkpoint stores it (BF16 for 2B4T; the default)"),
                clEnumValN(Head::Q8_0, "q8_0",
                           "8 bits, a scale per 32 weights (GGUF's Q8_0 numbers): half the "
-                          "bytes, int8 dot products with the activations")),
+                          "bytes, int8 dot products with the activations"),
+               clEnumValN(Head::Q6_K, "q6_k",
+                          "6.5625 bits, an 8-bit scale per 16 weights and a 16-bit one per "
+                          "256 (GGUF's Q6_K numbers): 41% of the bytes, int8 dot products")),
     cl::cat(category));
+/// tern-pack-weights' head-format for --head.
+std::string headFormatName() {
+  switch (head) {
+  case Head::Q8_0:
+    return "q8_0";
+  case Head::Q6_K:
+    return "q6_k";
+  case Head::Exact:
+    break;
+  }
+  return "";
+}
 cl::opt<std::string> tuning("tuning", cl::desc("Tuning database (JSON) for kernel selection"),
                             cl::value_desc("file"), cl::cat(category));
 cl::opt<int64_t> batch("batch",
@@ -462,7 +477,7 @@ int main(int argc, char **argv) {
           mlir::tern::TernSelectKernelsPassOptions{target, tuning}));
       break;
     case Phase::Pack:
-      pm.addPass(mlir::tern::createTernPackWeightsPass(store, head == Head::Q8_0 ? "q8_0" : ""));
+      pm.addPass(mlir::tern::createTernPackWeightsPass(store, headFormatName()));
       break;
     case Phase::Plan:
       mlir::tern::addPlanPasses(pm, contextLength, batch);
@@ -537,7 +552,9 @@ int main(int argc, char **argv) {
           attr("tern.kv_cache_bytes") / 1e6, blobPath,
           double((*module)->getAttrOfType<mlir::IntegerAttr>("tern.weights_size").getInt()) /
               1e6,
-          head == Head::Q8_0 ? "8-bit (q8_0)" : "exact"));
+          head == Head::Q8_0   ? "8-bit (q8_0)"
+          : head == Head::Q6_K ? "6.5-bit (q6_k)"
+                               : "exact"));
     }
     if (llvm::Error e = dumpPhase(*module, phase))
       return fail(llvm::toString(std::move(e)));

@@ -3,13 +3,15 @@
  *
  * The quantizer is written so that test/reference/bitnet_reference.py reproduces it bit for bit
  * in numpy: every float step is one IEEE operation in a fixed order, the sums that choose a scale
- * are in double in element order, and nothing here is contracted into a multiply-add (ternc is
- * built for x86-64 without FMA; the runtime only dequantizes, with no additions). */
+ * are in double in element order, and nothing here is contracted into a multiply-add (the
+ * pragma; x86-64 without FMA has none to contract into anyway). */
 #include "tern/head_q6.h"
 #include "tern/head_q8.h" /* IEEE half conversions */
 
 #include <math.h>
 #include <string.h>
+
+#pragma STDC FP_CONTRACT OFF
 
 static int64_t tiles(int64_t n) { return (n + TERN_Q6_K_TILE_ROWS - 1) / TERN_Q6_K_TILE_ROWS; }
 static int64_t blocks(int64_t k) { return (k + TERN_Q6_K_BLOCK - 1) / TERN_Q6_K_BLOCK; }
