@@ -6,10 +6,13 @@
 // download):
 //   bf16   the stored table, exact (the reference: float32 arithmetic on it)
 //   f16    the table rounded to IEEE half (656 MB)
-//   int8   per-row absmax int8 weights x per-token int8 activations (328 MB)
+//   q8_0   ternc --head=q8_0: GGUF's Q8_0 numbers x int8 activations per 32 (349 MB)
+//   q6_k   ternc --head=q6_k: GGUF's Q6_K numbers x int8 activations per 256 (269 MB)
 // for hidden states drawn like the output of model.norm (unit RMS times its weight). Reported
 // per representation: the worst and mean relative error per position (against max |logit|) and
-// how often the argmax and the top-5 set agree with float32.
+// how often the argmax and the top-5 set agree with float32. The quantized heads are packed by
+// ternc's own quantizers and run by this CPU's best decoder kernels (bit-exact with the scalar
+// ones).
 //
 //   tern-bench-head <checkpoint dir> [samples]
 //
@@ -17,7 +20,11 @@
 #include "frontends/hf/Checkpoint.h"
 
 #include "tern/decoder_kernels.h"
+#include "tern/head_q6.h"
+#include "tern/head_q8.h"
 #include "tern/kernels.h"
+
+#include "llvm/Support/Parallel.h"
 
 #include "dialects/weights/DType.h"
 
@@ -111,17 +118,31 @@ int main(int argc, char **argv) {
   for (int s = 0; s < samples; ++s)
     score(f16, &ref[size_t(s * n)], &got[size_t(s * n)], n);
 
-  // int8 rows x int8 tokens.
-  std::vector<int8_t> wq(size_t(n * k)), xq(size_t(samples * tern_round_up(k, 16)));
-  std::vector<float> wScale(static_cast<size_t>(n)), xScale(static_cast<size_t>(samples));
-  tern_quantize_rows_q8(table, dtype, n, k, wq.data(), wScale.data());
-  tern_act_quant_generic(x.data(), k, samples, k, 8, xq.data(), tern_round_up(k, 16),
-                         xScale.data());
-  Score q8;
-  tern_matmul_q8_generic(xq.data(), tern_round_up(k, 16), xScale.data(), samples, k, wq.data(),
-                         wScale.data(), n, got.data());
-  for (int s = 0; s < samples; ++s)
-    score(q8, &ref[size_t(s * n)], &got[size_t(s * n)], n);
+  // The quantized heads, packed 16 rows at a time in parallel as ternc packs them.
+  size_t variants;
+  const tern_decoder_variant &best = tern_decoder_variants(&variants)[0];
+  auto quantized = [&](tern_dtype_t format, size_t bytes,
+                       void (*packRows)(const float *, int64_t, int64_t, int64_t, int64_t,
+                                        uint8_t *)) {
+    std::vector<uint8_t> packed(bytes);
+    llvm::parallelFor(0, size_t((n + 15) / 16), [&](size_t tile) {
+      int64_t first = int64_t(tile) * 16, count = std::min<int64_t>(16, n - first);
+      std::vector<float> rows(size_t(count * k));
+      for (int64_t i = 0; i < count * k; ++i)
+        rows[size_t(i)] = tern_load_float(table, dtype, first * k + i);
+      packRows(rows.data(), first, count, n, k, packed.data());
+    });
+    Score s;
+    if (best.head_matmul(x.data(), samples, k, packed.data(), format, n, got.data()) != 0) {
+      std::fprintf(stderr, "tern-bench-head: the %s head kernel failed\n", best.name);
+      std::exit(1);
+    }
+    for (int i = 0; i < samples; ++i)
+      score(s, &ref[size_t(i * n)], &got[size_t(i * n)], n);
+    return s;
+  };
+  Score q8 = quantized(TERN_DTYPE_Q8_0, tern_q8_0_size(n, k), tern_q8_0_pack_rows);
+  Score q6 = quantized(TERN_DTYPE_Q6_K, tern_q6_k_size(n, k), tern_q6_k_pack_rows);
 
   std::printf("%-6s %10s %12s %14s %14s %s\n", "repr", "MB", "worst rel", "mean rel",
               "argmax agree", "top-5 agree");
@@ -130,6 +151,7 @@ int main(int argc, char **argv) {
                 s.sumRelative / s.samples, s.argmaxAgree, s.samples, s.top5Agree, s.samples);
   };
   row("f16", double(n * k) * 2 / 1e6, f16);
-  row("int8", double(n * k) / 1e6 + double(n) * 4 / 1e6, q8);
+  row("q8_0", double(tern_q8_0_size(n, k)) / 1e6, q8);
+  row("q6_k", double(tern_q6_k_size(n, k)) / 1e6, q6);
   return 0;
 }

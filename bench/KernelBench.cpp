@@ -13,6 +13,8 @@
 //===------------------------------------------------------------------------------------------===//
 #include "tern/bandwidth.h"
 #include "tern/decoder_kernels.h"
+#include "tern/head_q6.h"
+#include "tern/head_q8.h"
 #include "tern/kernels.h"
 #include "tern/thread_pool.h"
 #include "tern/lut_kernels.h"
@@ -175,25 +177,36 @@ void BM_Gemm(benchmark::State &state, const Family *family, const tern_gemm_vari
     state.counters["%vnni_peak"] = 100.0 * gops / gLimits.vnniPeakGops;
 }
 
-/// The output head's GEMV for one token: a 128256 x 2560 BF16 table (656 MB, past any cache)
-/// read once per call, so its limit is the read bandwidth.
-void BM_Head(benchmark::State &state, const tern_decoder_variant *variant, int threads) {
+/// The output head's GEMV for one token: a 128256 x 2560 table in BF16 (656 MB), q8_0 (349 MB)
+/// or q6_k (269 MB), past any cache, read once per call, so its limit is the read bandwidth.
+/// The quantized tables are random bytes with finite scales (the speed does not depend on the
+/// numbers).
+void BM_Head(benchmark::State &state, const tern_decoder_variant *variant, tern_dtype_t dtype,
+             int threads) {
   tern_cpu_features_t have = tern_cpu_detect();
   if ((variant->requires & have) != variant->requires) {
     state.SkipWithError("SKIPPED: CPU lacks this variant's features");
     return;
   }
   const int64_t n = 128256, k = 2560;
-  size_t bytes = size_t(n * k) * 2;
-  std::vector<uint16_t> table(size_t(n * k));
+  size_t bytes = dtype == TERN_DTYPE_Q8_0   ? tern_q8_0_size(n, k)
+                 : dtype == TERN_DTYPE_Q6_K ? tern_q6_k_size(n, k)
+                                            : size_t(n * k) * 2;
+  size_t scales = dtype == TERN_DTYPE_Q8_0   ? tern_q8_0_codes_size(n, k)
+                  : dtype == TERN_DTYPE_Q6_K ? tern_q6_k_scales_offset(n, k)
+                                             : 0;
+  std::vector<uint16_t> table((bytes + 1) / 2);
   std::mt19937 rng(3);
-  for (uint16_t &v : table) // BF16 values of magnitude 2^-8 .. 2^-1
-    v = uint16_t((rng() & 1) << 15 | (119 + rng() % 7) << 7 | (rng() & 0x7f));
+  for (size_t i = 0; i < table.size(); ++i) // BF16 or half values of magnitude ~2^-8 .. 2^-1
+    table[i] = i * 2 < scales ? uint16_t(rng())
+               : dtype == TERN_DTYPE_BF16
+                   ? uint16_t((rng() & 1) << 15 | (119 + rng() % 7) << 7 | (rng() & 0x7f))
+                   : uint16_t((rng() & 1) << 15 | (7 + rng() % 7) << 10 | (rng() & 0x3ff));
   std::vector<float> x(size_t(k), 0.5f);
   std::vector<float> out(static_cast<size_t>(n));
   auto start = std::chrono::steady_clock::now();
   for (auto _ : state) {
-    if (variant->head_matmul(x.data(), 1, k, table.data(), TERN_DTYPE_BF16, n, out.data())) {
+    if (variant->head_matmul(x.data(), 1, k, table.data(), dtype, n, out.data())) {
       state.SkipWithError("kernel failed");
       return;
     }
@@ -250,12 +263,15 @@ void registerAll(int threads) {
   size_t decoderCount;
   const tern_decoder_variant *decoder = tern_decoder_variants(&decoderCount);
   for (size_t v = 0; v < decoderCount; ++v) {
-    std::string name = std::string("head_bf16/") + decoder[v].name +
-                       "/128256x2560/T1/threads:" + std::to_string(threads);
-    benchmark::RegisterBenchmark(name.c_str(), BM_Head, &decoder[v], threads)
-        ->Unit(benchmark::kMillisecond)
-        ->UseRealTime()
-        ->MinTime(0.5);
+    for (auto [dtype, format] : {std::pair{TERN_DTYPE_BF16, "bf16"}, {TERN_DTYPE_Q8_0, "q8_0"},
+                                 {TERN_DTYPE_Q6_K, "q6_k"}}) {
+      std::string name = std::string("head_") + format + "/" + decoder[v].name +
+                         "/128256x2560/T1/threads:" + std::to_string(threads);
+      benchmark::RegisterBenchmark(name.c_str(), BM_Head, &decoder[v], dtype, threads)
+          ->Unit(benchmark::kMillisecond)
+          ->UseRealTime()
+          ->MinTime(0.5);
+    }
     for (int32_t position : {511, 4095}) {
       std::string attention = std::string("attention_decode/") + decoder[v].name + "/pos" +
                               std::to_string(position) + "/T1/threads:" + std::to_string(threads);

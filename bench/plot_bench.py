@@ -72,7 +72,8 @@ def main(directory):
                   f'{t["median_ts"]:.2f} ± {t["stddev_ts"]:.2f} | {gbs} | {limit} |')
     if "threads" in reports:
         series = {}
-        for name, label in (("threads", "BF16 head"), ("threads-q8_0", "q8_0 head")):
+        for name, label in (("threads", "BF16 head"), ("threads-q8_0", "q8_0 head"),
+                            ("threads-q6_k", "q6_k head")):
             for t in reports.get(name, {"tests": []})["tests"]:
                 kind = "%s, %s" % (t["test"].split(" ")[0], label)
                 series.setdefault(kind, []).append((t["threads"], t["median_ts"], t["stddev_ts"]))

@@ -79,8 +79,10 @@ const HeadFormat kHeadFormats[] = {
 
 struct TernPackWeightsPass : impl::TernPackWeightsPassBase<TernPackWeightsPass> {
   explicit TernPackWeightsPass(::tern::WeightStore *store) : store(store) {}
-  TernPackWeightsPass(::tern::WeightStore *store, std::string head) : store(store) {
+  TernPackWeightsPass(::tern::WeightStore *store, std::string head, bool shareEmbedding)
+      : store(store) {
     headFormat = std::move(head);
+    tiedEmbedding = shareEmbedding;
   }
 
   ::tern::WeightStore *store;
@@ -237,8 +239,8 @@ struct TernPackWeightsPass : impl::TernPackWeightsPassBase<TernPackWeightsPass> 
     return Value(op.getResult());
   }
 
-  /// The float head `m` reads, quantized into `format`; an embedding lookup of the same table
-  /// (tied weights) reads the quantized rows too, so the table is stored once.
+  /// The float head `m` reads, quantized into `format`; with tied-embedding, an embedding lookup
+  /// of the same table (tied weights) reads the quantized rows too, so the table is stored once.
   LogicalResult quantizeHead(MatMulOp m, const HeadFormat &format) {
     auto w = m.getWeight().getDefiningOp<WeightOp>();
     auto type = cast<RankedTensorType>(m.getWeight().getType());
@@ -288,9 +290,10 @@ struct TernPackWeightsPass : impl::TernPackWeightsPassBase<TernPackWeightsPass> 
     op->setAttr("tern.bytes", b.getI64IntegerAttr(int64_t(size)));
     op->setAttr("tern.checksum", b.getI64IntegerAttr(int64_t(checksum)));
     m.getWeightMutable().assign(op.getResult());
-    for (OpOperand &use : llvm::make_early_inc_range(w.getResult().getUses()))
-      if (auto e = dyn_cast<EmbeddingOp>(use.getOwner()); e && use.get() == e.getTable())
-        use.set(op.getResult());
+    if (tiedEmbedding)
+      for (OpOperand &use : llvm::make_early_inc_range(w.getResult().getUses()))
+        if (auto e = dyn_cast<EmbeddingOp>(use.getOwner()); e && use.get() == e.getTable())
+          use.set(op.getResult());
     if (w.getResult().use_empty())
       w.erase();
     return success();
@@ -384,8 +387,9 @@ std::unique_ptr<Pass> createTernPackWeightsPass() {
 }
 
 std::unique_ptr<Pass> createTernPackWeightsPass(::tern::WeightStore &store,
-                                                const std::string &headFormat) {
-  return std::make_unique<TernPackWeightsPass>(&store, headFormat);
+                                                const std::string &headFormat,
+                                                bool tiedEmbedding) {
+  return std::make_unique<TernPackWeightsPass>(&store, headFormat, tiedEmbedding);
 }
 
 } // namespace mlir::tern

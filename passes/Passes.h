@@ -21,8 +21,10 @@ namespace mlir::tern {
 /// tern-pack-weights without a weight store (packs inline constants only; for tern-opt), and
 /// with the store the driver loaded the model into, which receives the packed bytes.
 std::unique_ptr<Pass> createTernPackWeightsPass();
+/// With `tiedEmbedding`, a tied embedding reads the quantized head (see the pass description).
 std::unique_ptr<Pass> createTernPackWeightsPass(::tern::WeightStore &store,
-                                                const std::string &headFormat = "");
+                                                const std::string &headFormat = "",
+                                                bool tiedEmbedding = true);
 
 /// The optimize phase (docs/design.md): the three fusion passes on every function, in the order
 /// ternc runs them (they commute; see docs/passes.md).

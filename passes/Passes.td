@@ -178,9 +178,10 @@ def TernPackWeightsPass : Pass<"tern-pack-weights", "::mlir::ModuleOp"> {
     16 x 32 tiles, runtime/include/tern/head_q8.h; GGUF's Q6_K numbers in 16 x 256 tiles,
     runtime/include/tern/head_q6.h), stored as `<name>:<format>`, and the matmul reads a
     `tern.weight` of type `tensor<N x K x f32, #tern.layout<q8_0, tile_n = 16, tile_k = 32>>`
-    (or `<q6_k, tile_n = 16, tile_k = 256>`). An embedding that shares the table (tied weights)
-    reads the quantized table too (its rows dequantized), so the table is stored once, as
-    llama.cpp stores a tied table in its quantized type.
+    (or `<q6_k, tile_n = 16, tile_k = 256>`). With `tied-embedding` (the default), an embedding
+    that shares the table (tied weights) reads the quantized table too (its rows dequantized),
+    so the table is stored once, as llama.cpp stores a tied table in its quantized type;
+    `tied-embedding=false` keeps the lookup on the original table.
 
     Before (after `--tern-select-kernels`):
 
@@ -200,7 +201,10 @@ def TernPackWeightsPass : Pass<"tern-pack-weights", "::mlir::ModuleOp"> {
   let options = [
     Option<"headFormat", "head-format", "std::string", /*default=*/"\"\"",
            "Store the output head's float weight in this format: q8_0 (8 bits), q6_k (6.5625 "
-           "bits), or empty to keep it as it is">
+           "bits), or empty to keep it as it is">,
+    Option<"tiedEmbedding", "tied-embedding", "bool", /*default=*/"true",
+           "With head-format, a tied embedding looks its rows up in the quantized table (stored "
+           "once) instead of the original one">
   ];
   let constructor = "::mlir::tern::createTernPackWeightsPass()";
   let dependentDialects = ["::mlir::tern::TernDialect"];

@@ -58,6 +58,8 @@ def main():
     p.add_argument("--tuning", default="", help="a tuning database for ternc")
     p.add_argument("--head", default="exact", choices=["exact", "q8_0", "q6_k"],
                    help="ternc --head; the reference computes the same head format")
+    p.add_argument("--embedding", default="shared", choices=["shared", "exact"],
+                   help="ternc --embedding (a tied table with a quantized head)")
     args = p.parse_args()
 
     os.makedirs(args.work, exist_ok=True)
@@ -69,7 +71,8 @@ def main():
     run(gen)
     exe = os.path.join(args.work, "model.exe")
     run([args.ternc, model, "--target=" + args.target, "--weights=" + args.weights,
-         "--context=64", "--batch=8", "--head=" + args.head, "-o", exe] +
+         "--context=64", "--batch=8", "--head=" + args.head, "--embedding=" + args.embedding,
+         "-o", exe] +
         (["--tuning=" + args.tuning] if args.tuning else []))
     if args.weights == "file" and not os.path.exists(os.path.join(args.work, "model.weights")):
         sys.exit("FAILED: --weights=file wrote no model.weights beside the executable")
@@ -86,7 +89,7 @@ def main():
     ref_path = os.path.join(args.work, "reference.npy")
     ties_path = os.path.join(args.work, "reference-ties.npy")
     run([sys.executable, REFERENCE, model, "--tokens", token_list, "--out", ref_path,
-         "--ties", ties_path, "--head", args.head])
+         "--ties", ties_path, "--head", args.head, "--embedding", args.embedding])
     reference = np.load(ref_path)
     ties = np.load(ties_path)
 
@@ -140,7 +143,7 @@ def main():
     got = run(prefix + [exe, "--tokens", prompt, "-n", "32", "--temp", "0", "--ignore-eos",
                         "--quiet"]).split()
     ref = run([sys.executable, REFERENCE, model, "--tokens", prompt, "--generate", "32",
-               "--head", args.head])
+               "--head", args.head, "--embedding", args.embedding])
     lines = dict(line.split(": ", 1) for line in ref.strip().splitlines())
     want = lines["generated"].split()
     margins = [float(m) for m in lines["margins"].split()]

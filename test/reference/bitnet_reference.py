@@ -144,8 +144,9 @@ def attention(q, k, v, heads, kv_heads, head_dim):
 
 
 class Model:
-    def __init__(self, model_dir, head_format="exact"):
+    def __init__(self, model_dir, head_format="exact", embedding="shared"):
         self.head_format = head_format
+        self.embedding = embedding
         with open(os.path.join(model_dir, "config.json")) as f:
             self.config = c = json.load(f)
         self.tensors = load_tensors(model_dir)
@@ -204,7 +205,8 @@ class Model:
         self.ties = np.full(len(tokens), np.inf)
         embed = self.dense("model.embed_tokens.weight")
         x = embed[tokens]
-        if self.head_format != "exact" and "lm_head.weight" not in self.tensors:
+        if (self.head_format != "exact" and self.embedding == "shared" and
+                "lm_head.weight" not in self.tensors):
             # A tied table is stored once, quantized: the lookup reads the quantized rows.
             # Quantization is per row, so the looked-up rows alone give the same numbers.
             x = HEADS[self.head_format][1](x).astype(np.float64)
@@ -247,12 +249,15 @@ def main(argv):
                         "quantized activation x * s to a .5 tie here (.npy)")
     parser.add_argument("--head", default="exact", choices=["exact"] + sorted(HEADS),
                         help="the output head as ternc --head stores it")
+    parser.add_argument("--embedding", default="shared", choices=["shared", "exact"],
+                        help="with a quantized --head and tied weights, the lookup's table as "
+                             "ternc --embedding chooses it")
     parser.add_argument("--generate", type=int, default=0,
                         help="greedy generation of N tokens after the prompt: prints the ids "
                              "and, per step, the margin between the best two logits")
     args = parser.parse_args(argv)
     tokens = [int(t) for t in args.tokens.split(",") if t]
-    model = Model(args.model_dir, args.head)
+    model = Model(args.model_dir, args.head, args.embedding)
     if args.generate:
         generated, margins = [], []
         for _ in range(args.generate):

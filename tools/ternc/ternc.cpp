@@ -125,6 +125,17 @@ cl::opt<Head> head(
                           "6.5625 bits, an 8-bit scale per 16 weights and a 16-bit one per "
                           "256 (GGUF's Q6_K numbers): 41% of the bytes, int8 dot products")),
     cl::cat(category));
+enum class Embedding { Shared, Exact };
+cl::opt<Embedding> embedding(
+    "embedding",
+    cl::desc("With a quantized --head and tied weights, which table the embedding lookup reads"),
+    cl::init(Embedding::Shared),
+    cl::values(clEnumValN(Embedding::Shared, "shared",
+                          "the quantized head's, rows dequantized: the table is stored once "
+                          "(the default, as llama.cpp stores a tied table)"),
+               clEnumValN(Embedding::Exact, "exact",
+                          "the checkpoint's: exact inputs, the table stored a second time")),
+    cl::cat(category));
 /// tern-pack-weights' head-format for --head.
 std::string headFormatName() {
   switch (head) {
@@ -477,7 +488,8 @@ int main(int argc, char **argv) {
           mlir::tern::TernSelectKernelsPassOptions{target, tuning}));
       break;
     case Phase::Pack:
-      pm.addPass(mlir::tern::createTernPackWeightsPass(store, headFormatName()));
+      pm.addPass(mlir::tern::createTernPackWeightsPass(store, headFormatName(),
+                                                       embedding == Embedding::Shared));
       break;
     case Phase::Plan:
       mlir::tern::addPlanPasses(pm, contextLength, batch);
