@@ -147,6 +147,7 @@ class Model:
     def __init__(self, model_dir, head_format="exact", embedding="shared"):
         self.head_format = head_format
         self.embedding = embedding
+        self.ties = np.inf  # per position after forward(): see bitlinear
         with open(os.path.join(model_dir, "config.json")) as f:
             self.config = c = json.load(f)
         self.tensors = load_tensors(model_dir)

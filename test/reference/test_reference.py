@@ -15,6 +15,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bitnet_reference as ref  # noqa: E402
+import quantized_heads as qh  # noqa: E402
 
 GEN = os.environ.get("TERN_GEN_CHECKPOINT", "tern-gen-checkpoint")
 FORMATS = ["bitnet-2b4t", "1bitllm", "llama-bitnet"]
@@ -66,6 +67,41 @@ class ReferenceTest(unittest.TestCase):
         np.testing.assert_array_equal(q, [[0, 2, 2, -2, 127]])
         q, _ = ref.act_quant(np.array([[0.0, 0.0]]))  # all zero: the 1e-5 floor, no NaN
         np.testing.assert_array_equal(q, [[0, 0]])
+
+    def test_roundf_is_c_roundf(self):
+        # Halves away from zero; the largest float below 0.5 rounds to 0 (floor(x + 0.5) would
+        # give 1), and 2^23 + 1 stays itself.
+        below_half = np.nextafter(np.float32(0.5), np.float32(0))
+        v = np.array([0.5, -0.5, 1.5, -2.5, below_half, -below_half, 8388609.0], np.float32)
+        np.testing.assert_array_equal(qh.roundf(v), [1, -1, 2, -3, 0, -0, 8388609])
+
+    def test_q6_k_numbers(self):
+        rng = np.random.default_rng(3)
+        head = rng.normal(0, 0.02, (5, 300)).astype(np.float32)
+        head[1, :256] = 0  # an all-zero super-block
+        step, q = qh.q6_k_numbers(head)
+        self.assertEqual(step.shape, (5, 2, 16))
+        self.assertTrue(np.all((q >= -32) & (q <= 31)))
+        self.assertTrue(np.all(step[1, 0] == 0) and np.all(q[1, 0] == 0))
+        # Each super-block's largest sub-scale is +-127 steps of its half d.
+        d = np.abs(step).max(axis=-1) / 127
+        sc = step / np.where(d > 0, d, 1)[..., None]
+        np.testing.assert_array_equal(sc, np.round(sc))
+        self.assertTrue(np.all(np.abs(sc).max(axis=-1)[d > 0] == 127))
+        # The dequantized weights are within half a step where not clamped, and the padding is 0.
+        w = qh.q6_k_dequantized(head)
+        self.assertEqual(w.shape, head.shape)
+        steps = np.repeat(step, 16, axis=-1).reshape(5, -1)[:, :300]
+        inside = np.abs(head) < 31 * np.abs(steps)
+        self.assertTrue(np.all(np.abs(w - head)[inside] <= 0.5 * np.abs(steps)[inside] * 1.0001))
+        self.assertTrue(np.all(q.reshape(5, -1)[:, 300:] == 0))
+
+    def test_q8_0_dequantized_is_q_times_half_d(self):
+        head = np.array([[0.0] * 31 + [1.27], [0.5] * 32], np.float32)
+        w = qh.q8_0_dequantized(head)
+        np.testing.assert_allclose(w[0, 31], 1.27, rtol=1e-3)
+        self.assertEqual(w[0, 0], 0)
+        self.assertEqual(w[1, 5], np.float32(127) * np.float32(np.float16(0.5 / 127)))
 
     def test_latent_ternarization(self):
         w = np.array([[0.3, -0.1, 0.0, 0.05]], dtype=np.float16)
