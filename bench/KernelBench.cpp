@@ -233,7 +233,7 @@ void BM_AttentionDecode(benchmark::State &state, const tern_decoder_variant *var
   }
   const int64_t heads = 20, kvHeads = 5, headDim = 128, context = position + 1;
   // Copies of the layer's cache, rotated like the weights so each call reads from memory.
-  size_t layer = size_t(kvHeads * context * headDim);
+  size_t layer = tern_kv_cache_floats(kvHeads, context, headDim);
   size_t copies = std::max<size_t>(1, kColdBytes / (2 * layer * sizeof(float)));
   std::vector<float> kc(layer * copies, 0.01f), vc(layer * copies, 0.02f);
   std::vector<float> q(size_t(heads * headDim), 0.1f), k(size_t(kvHeads * headDim), 0.1f),

@@ -1,6 +1,8 @@
 //===- PlanMemory.cpp - one static activation arena with liveness-based reuse -----------------===//
 #include "passes/Passes.h"
 
+#include "tern/decoder_kernels.h"
+
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/Support/FormatVariadic.h"
 
@@ -56,7 +58,9 @@ struct TernPlanMemoryPass : impl::TernPlanMemoryPassBase<TernPlanMemoryPass> {
         }
         context = kv.getContextLength();
         int64_t element = (kv.getElementType().getIntOrFloatBitWidth() + 7) / 8;
-        kvBytes += 2 * kv.getLayers() * kv.getKvHeads() * context * kv.getHeadDim() * element;
+        // The runtime's layout (tern/decoder_kernels.h) holds whole blocks of 64 positions.
+        int64_t held = (context + TERN_KV_BLOCK - 1) / TERN_KV_BLOCK * TERN_KV_BLOCK;
+        kvBytes += 2 * kv.getLayers() * kv.getKvHeads() * held * kv.getHeadDim() * element;
       }
     const int64_t tokens = maxTokens > 0 ? int64_t(maxTokens) : context;
     if (tokens <= 0) {

@@ -199,16 +199,22 @@ static int run_attention(halide_attention_fn fn, const float *q, const float *k,
   if (t == 0)
     return 0;
   tern_thread_pool_adopt_halide();
-  int32_t d = (int32_t)head_dim;
+  int32_t d = (int32_t)head_dim, held = (int32_t)tern_kv_cache_positions(context);
+  int32_t block = TERN_KV_BLOCK;
   halide_dimension_t qd[3] = {{0, d, 1, 0}, {0, (int32_t)heads, d, 0},
                               {0, (int32_t)t, (int32_t)(heads * head_dim), 0}};
-  halide_dimension_t cd[3] = {{0, d, 1, 0}, {0, (int32_t)context, d, 0},
-                              {0, (int32_t)kv_heads, (int32_t)(context * head_dim), 0}};
+  /* Keys (position in block, element, block, KV head); values (element, position, KV head). */
+  halide_dimension_t kd[4] = {{0, block, 1, 0},
+                              {0, d, block, 0},
+                              {0, held / block, block * d, 0},
+                              {0, (int32_t)kv_heads, held * d, 0}};
+  halide_dimension_t vd[3] = {{0, d, 1, 0}, {0, held, d, 0},
+                              {0, (int32_t)kv_heads, held * d, 0}};
   halide_dimension_t pd[1] = {{0, (int32_t)t, 1, 0}};
   halide_buffer_t qb, kb, vb, pb, ob;
   init_buffer(&qb, q, halide_type_float, 32, 3, qd);
-  init_buffer(&kb, k_cache, halide_type_float, 32, 3, cd);
-  init_buffer(&vb, v_cache, halide_type_float, 32, 3, cd);
+  init_buffer(&kb, k_cache, halide_type_float, 32, 4, kd);
+  init_buffer(&vb, v_cache, halide_type_float, 32, 3, vd);
   init_buffer(&pb, positions, halide_type_int, 32, 1, pd);
   init_buffer(&ob, out, halide_type_float, 32, 3, qd);
   return fn(&qb, &kb, &vb, &pb, scale, causal != 0, last, &ob);

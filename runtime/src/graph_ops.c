@@ -100,7 +100,7 @@ int32_t tern_op_rope(tern_exec *exec, tern_rope_fn kernel, int64_t in, int64_t w
 int32_t tern_op_attention(tern_exec *exec, tern_attention_fn kernel, int64_t q, int64_t k,
                           int64_t v, int64_t heads, int64_t kv_heads, int64_t head_dim,
                           int64_t layer, float scale, int32_t causal, int64_t out) {
-  size_t layer_size = (size_t)(kv_heads * exec->context * head_dim);
+  size_t layer_size = tern_kv_cache_floats(kv_heads, exec->context, head_dim);
   for (int64_t i = 0; i < exec->n_tokens; ++i)
     if (exec->positions[i] < 0 || exec->positions[i] >= exec->context)
       return fail(exec, "tern.attention (layer %lld): position %d is outside the context [0, "

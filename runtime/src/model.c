@@ -199,7 +199,8 @@ int tern_session_create(tern_model *model, const tern_session_options *options,
                 "ternc --context=N for more)",
                 (long long)context, (long long)d->context);
   tern_session *s = tern_allocate_zeroed(a, sizeof *s, 0);
-  size_t cache = (size_t)(d->layers * d->kv_heads * context * d->head_dim) * sizeof(float);
+  size_t cache = (size_t)d->layers * tern_kv_cache_floats(d->kv_heads, context, d->head_dim) *
+                 sizeof(float);
   size_t arena = (size_t)tern_round_up(d->arena_bytes > 0 ? d->arena_bytes : 64, 64);
   if (s) {
     s->model = model;

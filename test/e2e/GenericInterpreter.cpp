@@ -41,7 +41,7 @@ GenericInterpreter::GenericInterpreter(func::FuncOp forward, const WeightStore &
   kvHeads = cache.getKvHeads();
   headDim = cache.getHeadDim();
   vocabSize = cast<RankedTensorType>(forward.getResultTypes()[0]).getDimSize(1);
-  kCache.assign(size_t(layers * kvHeads * context * headDim), 0.0f);
+  kCache.assign(size_t(layers) * tern_kv_cache_floats(kvHeads, context, headDim), 0.0f);
   vCache = kCache;
 }
 
@@ -260,7 +260,7 @@ llvm::Expected<std::vector<float>> GenericInterpreter::run(llvm::ArrayRef<int32_
         .Case([&](AttentionOp a) -> llvm::Error {
           const Value_ &q = env[a.getQuery()];
           int64_t heads = q.cols / headDim;
-          size_t layerSize = size_t(kvHeads * context * headDim);
+          size_t layerSize = tern_kv_cache_floats(kvHeads, context, headDim);
           Value_ out;
           out.rows = q.rows, out.cols = q.cols;
           out.f.resize(q.f.size());

@@ -251,7 +251,7 @@ TEST_P(DecoderVariant, AttentionMatchesScalarWithinRounding) {
   std::mt19937 rng(7);
   std::normal_distribution<float> normal(0.0f, 1.0f);
   for (Case &c : cases) {
-    size_t cacheSize = size_t(c.kvHeads * c.context * c.headDim);
+    size_t cacheSize = tern_kv_cache_floats(c.kvHeads, c.context, c.headDim);
     std::vector<float> kc(cacheSize), vc(cacheSize);
     for (float &v : kc)
       v = normal(rng);
@@ -286,12 +286,47 @@ TEST_P(DecoderVariant, AttentionMatchesScalarWithinRounding) {
           << c.headDim << " t " << t << " element " << i;
   }
   // A position outside the context is refused before anything is written.
-  std::vector<float> kc(2 * 8 * 4, 1.0f), vc = kc, q(4 * 4), kv(2 * 4), out(q.size());
+  std::vector<float> kc(tern_kv_cache_floats(2, 8, 4), 1.0f), vc = kc, q(4 * 4), kv(2 * 4),
+      out(q.size());
   int32_t bad = 8;
   EXPECT_EQ(variant().attention(q.data(), kv.data(), kv.data(), 1, 4, 2, 4, &bad, kc.data(),
                                 vc.data(), 8, 0.5f, 1, out.data()),
             -1);
-  EXPECT_EQ(kc, std::vector<float>(2 * 8 * 4, 1.0f));
+  EXPECT_EQ(kc, std::vector<float>(tern_kv_cache_floats(2, 8, 4), 1.0f));
+}
+
+// The KV cache layout tern/decoder_kernels.h documents: per KV head, the context rounded up to
+// 64 positions; keys in blocks of 64 positions, each [head_dim][64]; values a row per position.
+TEST(KVCache, AppendWritesTheDocumentedLayout) {
+  const int64_t kvHeads = 3, headDim = 5, context = 70; // 2 blocks, the second part-used
+  EXPECT_EQ(tern_kv_cache_positions(70), 128);
+  EXPECT_EQ(tern_kv_cache_positions(64), 64);
+  EXPECT_EQ(tern_kv_cache_floats(kvHeads, context, headDim), size_t(3 * 128 * 5));
+  std::vector<float> kc(tern_kv_cache_floats(kvHeads, context, headDim), -1.0f), vc = kc;
+  const int32_t positions[] = {0, 63, 64, 69};
+  std::vector<float> k(4 * kvHeads * headDim), v(k.size());
+  for (size_t i = 0; i < k.size(); ++i)
+    k[i] = float(i), v[i] = float(1000 + i);
+  int32_t last = -1;
+  ASSERT_EQ(tern_kv_cache_append(k.data(), v.data(), 4, kvHeads, headDim, positions, kc.data(),
+                                 vc.data(), context, &last),
+            0);
+  EXPECT_EQ(last, 69);
+  size_t written = 0;
+  for (int64_t i = 0; i < 4; ++i)
+    for (int64_t g = 0; g < kvHeads; ++g)
+      for (int64_t d = 0; d < headDim; ++d) {
+        int64_t p = positions[i];
+        size_t key = size_t(g * 128 * headDim + (p / 64) * 64 * headDim + d * 64 + p % 64);
+        EXPECT_EQ(tern_kv_key_index(g, p, d, context, headDim), key);
+        EXPECT_EQ(kc[key], k[size_t((i * kvHeads + g) * headDim + d)]) << g << " " << p << " " << d;
+        EXPECT_EQ(vc[size_t((g * 128 + p) * headDim + d)],
+                  v[size_t((i * kvHeads + g) * headDim + d)]);
+        ++written;
+      }
+  // Nothing else was touched.
+  EXPECT_EQ(size_t(std::count(kc.begin(), kc.end(), -1.0f)), kc.size() - written);
+  EXPECT_EQ(size_t(std::count(vc.begin(), vc.end(), -1.0f)), vc.size() - written);
 }
 
 TERN_INSTANTIATE_DECODER_VARIANTS(DecoderVariant);

@@ -26,10 +26,10 @@ func.func @chain(%x: tensor<?x64xf32>) -> tensor<?x64xf32> {
 // int8 rows padded to 16 bytes (20 -> 32: 4 x 32 = 128 bytes), per-token scales 4 x 4 = 16
 // bytes rounded to 64; the bitlinear's int32 scratch is 4 x round_up(8, 64) x 4 = 1024 bytes,
 // live only during the op, so the result (128 bytes) goes after it: 1344 bytes in all. The
-// weights (tern.weight) are not in the arena. The KV cache of
-// context 16: 2 x 1 layer x 2 heads x 16 x 8 x 4 bytes = 2048.
+// weights (tern.weight) are not in the arena. The KV cache of context 16 holds a whole block of
+// 64 positions (the runtime's layout): 2 x 1 layer x 2 heads x 64 x 8 x 4 bytes = 8192.
 // CHECK-LABEL: func.func @linear
-// CHECK-SAME: tern.arena_bytes = 1344 : i64, tern.kv_cache_bytes = 2048 : i64
+// CHECK-SAME: tern.arena_bytes = 1344 : i64, tern.kv_cache_bytes = 8192 : i64
 // CHECK: tern.act_quant %arg0 {tern.arena = array<i64: 0, 128>}
 // CHECK: tern.weight "w" : !tern.ternary<8x20>
 // CHECK: tern.bitlinear {{.+}} {tern.arena = array<i64: 1216>, tern.scratch = 192 : i64}

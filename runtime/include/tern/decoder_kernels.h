@@ -40,10 +40,24 @@ float tern_rope_inv_freq(float theta, int64_t pair, int64_t head_dim);
 void tern_rope_generic(float *x, int64_t t, int64_t heads, int64_t head_dim,
                        const int32_t *positions, float theta, int interleaved);
 
+/* One layer's KV cache holds, per KV head, P = tern_kv_cache_positions(context) positions
+ * (context rounded up to a block of TERN_KV_BLOCK):
+ *   keys    k_cache [kv_heads][P / 64][head_dim][64]: blocks of 64 positions, a position's key a
+ *           column of its block, so a kernel computes 64 positions' scores against a query with
+ *           contiguous vector loads and no sum across vector lanes;
+ *   values  v_cache [kv_heads][P][head_dim]: a row per position (the weighted sum of rows is
+ *           vectorized over head_dim).
+ * Each is tern_kv_cache_floats(kv_heads, context, head_dim) floats; positions past the context
+ * are never read. */
+#define TERN_KV_BLOCK 64
+int64_t tern_kv_cache_positions(int64_t context);
+size_t tern_kv_cache_floats(int64_t kv_heads, int64_t context, int64_t head_dim);
+/* Where the key of (KV head g, position p, element d) is in k_cache. */
+size_t tern_kv_key_index(int64_t g, int64_t p, int64_t d, int64_t context, int64_t head_dim);
+
 /* Grouped-query attention of t new tokens over one layer's KV cache, which it first appends
- * to: k_cache / v_cache are [kv_heads][context][head_dim]. Token i attends to cached positions
- * p <= positions[i] (causal) or p <= max(positions) (not causal). Returns -1 (writing nothing)
- * if a position is outside [0, context). */
+ * to. Token i attends to cached positions p <= positions[i] (causal) or p <= max(positions)
+ * (not causal). Returns -1 (writing nothing) if a position is outside [0, context). */
 /* The cache half of attention: checks every position against [0, context) (returns -1 and
  * writes nothing otherwise), copies the new keys and values to their positions and sets *last
  * to the largest position. */

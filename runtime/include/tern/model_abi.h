@@ -29,7 +29,7 @@ extern "C" {
 typedef struct {
   uint8_t *arena;           /* tern_compiled_model.arena_bytes, 64-byte aligned */
   const uint8_t *weights;   /* the weights blob (tern.offset is from its start) */
-  float *k_cache, *v_cache; /* [layers][kv_heads][context][head_dim] each */
+  float *k_cache, *v_cache; /* per layer, tern/decoder_kernels.h's KV cache layout */
   const int32_t *tokens;    /* [n_tokens] */
   const int32_t *positions; /* [n_tokens], each in [0, context) */
   int64_t n_tokens;         /* 1 .. max_tokens */

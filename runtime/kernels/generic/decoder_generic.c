@@ -72,6 +72,20 @@ void tern_rope_generic(float *x, int64_t t, int64_t heads, int64_t head_dim,
     }
 }
 
+int64_t tern_kv_cache_positions(int64_t context) {
+  return (context + TERN_KV_BLOCK - 1) / TERN_KV_BLOCK * TERN_KV_BLOCK;
+}
+
+size_t tern_kv_cache_floats(int64_t kv_heads, int64_t context, int64_t head_dim) {
+  return (size_t)(kv_heads * tern_kv_cache_positions(context) * head_dim);
+}
+
+size_t tern_kv_key_index(int64_t g, int64_t p, int64_t d, int64_t context, int64_t head_dim) {
+  return (size_t)((g * tern_kv_cache_positions(context) + p / TERN_KV_BLOCK * TERN_KV_BLOCK) *
+                      head_dim +
+                  d * TERN_KV_BLOCK + p % TERN_KV_BLOCK);
+}
+
 int tern_kv_cache_append(const float *k, const float *v, int64_t t, int64_t kv_heads,
                          int64_t head_dim, const int32_t *positions, float *k_cache,
                          float *v_cache, int64_t context, int32_t *last) {
@@ -82,11 +96,14 @@ int tern_kv_cache_append(const float *k, const float *v, int64_t t, int64_t kv_h
     if (positions[i] > *last)
       *last = positions[i];
   }
+  int64_t stride = tern_kv_cache_positions(context);
   for (int64_t i = 0; i < t; ++i)
     for (int64_t g = 0; g < kv_heads; ++g) {
-      size_t at = (size_t)((g * context + positions[i]) * head_dim);
-      memcpy(k_cache + at, k + (i * kv_heads + g) * head_dim, sizeof(float) * (size_t)head_dim);
-      memcpy(v_cache + at, v + (i * kv_heads + g) * head_dim, sizeof(float) * (size_t)head_dim);
+      const float *key = k + (i * kv_heads + g) * head_dim;
+      for (int64_t d = 0; d < head_dim; ++d)
+        k_cache[tern_kv_key_index(g, positions[i], d, context, head_dim)] = key[d];
+      memcpy(v_cache + (size_t)((g * stride + positions[i]) * head_dim),
+             v + (i * kv_heads + g) * head_dim, sizeof(float) * (size_t)head_dim);
     }
   return 0;
 }
@@ -104,8 +121,7 @@ int tern_attention_generic(const float *q, const float *k, const float *v, int64
     int64_t visible = (causal ? positions[i] : last) + 1;
     for (int64_t h = 0; h < heads; ++h) {
       const float *qh = q + (i * heads + h) * head_dim;
-      const float *kc = k_cache + (h / group) * context * head_dim;
-      const float *vc = v_cache + (h / group) * context * head_dim;
+      const float *vc = v_cache + (h / group) * tern_kv_cache_positions(context) * head_dim;
       float *o = out + (i * heads + h) * head_dim;
       /* One pass with a running maximum (online softmax): when a larger score arrives, the
        * sums so far are rescaled, so each score is computed once and exp never overflows. */
@@ -114,7 +130,7 @@ int tern_attention_generic(const float *q, const float *k, const float *v, int64
       for (int64_t p = 0; p < visible; ++p) {
         float s = 0.0f;
         for (int64_t d = 0; d < head_dim; ++d)
-          s += qh[d] * kc[p * head_dim + d];
+          s += qh[d] * k_cache[tern_kv_key_index(h / group, p, d, context, head_dim)];
         s *= scale;
         if (s > maxScore) {
           float rescale = expf(maxScore - s); /* 0 for the first score */
