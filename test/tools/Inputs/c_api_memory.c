@@ -103,8 +103,11 @@ done:
 
 static tern_model_desc desc; /* the compiled model's, read first */
 
+/* The KV cache of a session: keys and values, per layer and KV head the context rounded up to a
+ * block of 64 positions (the layout in tern/decoder_kernels.h). */
 static int64_t kv_bytes(int64_t context) {
-  return 2 * desc.layers * desc.kv_heads * context * desc.head_dim * (int64_t)sizeof(float);
+  int64_t held = (context + 63) / 64 * 64;
+  return 2 * desc.layers * desc.kv_heads * held * desc.head_dim * (int64_t)sizeof(float);
 }
 
 int main(void) {
