@@ -12,6 +12,10 @@
 // the super-block's sum is converted and multiply-added into the row's float sum in block order,
 // as the scalar kernel does (runtime/kernels/generic/head_q6_generic.c).
 //
+// With signed_codes (aarch64 dotprod, whose sdot multiplies signed by signed), the codes are
+// turned back into q = code - 32 before the products and the correction is dropped: the same
+// integers.
+//
 // The runtime passes the row tiles as a multiple of 4 (64 rows, one parallel task) and finishes
 // the rest with the scalar kernel.
 //
@@ -31,6 +35,7 @@ public:
   Input<Buffer<float, 1>> xd{"xd"};    // (kb) activation scales
   Input<Buffer<int32_t, 1>> xs{"xs"};  // (16 kb + j) sums of 16 quantized activations
   Output<Buffer<float, 2>> out{"out"}; // (r: 16, nt)
+  GeneratorParam<bool> signed_codes{"signed_codes", false};
 
   void generate() {
     Expr blocks = w.dim(1).extent();
@@ -42,11 +47,13 @@ public:
     Expr high = w(sub + 128 + byte, kb, nt) >> cast<uint8_t>(2 * s);
     Expr code = (low & cast<uint8_t>(15)) | ((high & cast<uint8_t>(3)) << cast<uint8_t>(4));
     isum(r, j, kb, nt) = 0;
-    isum(r, j, kb, nt) += cast<int32_t>(code) * cast<int32_t>(xq(kb * 256 + 16 * j + 4 * s + kk));
+    Expr weight = signed_codes ? cast<int32_t>(cast<int8_t>(code) - cast<int8_t>(32))
+                               : cast<int32_t>(code);
+    isum(r, j, kb, nt) += weight * cast<int32_t>(xq(kb * 256 + 16 * j + 4 * s + kk));
     RDom rj(0, 16, "rj");
     iblk(r, kb, nt) = 0;
-    iblk(r, kb, nt) += cast<int32_t>(sc(16 * rj + r, kb, nt)) *
-                       (isum(r, rj, kb, nt) - 32 * xs(16 * kb + rj));
+    Expr exact = signed_codes ? isum(r, rj, kb, nt) : isum(r, rj, kb, nt) - 32 * xs(16 * kb + rj);
+    iblk(r, kb, nt) += cast<int32_t>(sc(16 * rj + r, kb, nt)) * exact;
     RDom rb(0, blocks, "rb");
     Expr scale = cast<float>(reinterpret<float16_t>(wd(r, rb, nt))) * xd(rb);
     facc(r, nt) = 0.0f;

@@ -10,6 +10,10 @@
 // each row's block sum is corrected, converted and multiply-added into the row's float sum in
 // block order, as the scalar kernel does (runtime/kernels/generic/head_q8_generic.c).
 //
+// With signed_codes (aarch64 dotprod, whose sdot multiplies signed by signed), the codes are
+// turned back into q = code - 128 before the products and the correction is dropped: the same
+// integers.
+//
 // The runtime passes the row tiles as a multiple of 4 (64 rows, one parallel task) and finishes
 // the rest with the scalar kernel.
 //
@@ -28,18 +32,23 @@ public:
   Input<Buffer<float, 1>> xd{"xd"};      // (kb) activation scales
   Input<Buffer<int32_t, 1>> xs{"xs"};    // (kb) sums of the quantized activations
   Output<Buffer<float, 2>> out{"out"};   // (r: 16, nt)
+  GeneratorParam<bool> signed_codes{"signed_codes", false};
 
   void generate() {
     Expr blocks = w.dim(1).extent();
     RDom red(0, 4, 0, 8, "red");
     Expr kk = red.x, s = red.y;
     isum(r, kb, nt) = 0;
-    isum(r, kb, nt) += cast<int32_t>(w(kk + 4 * r + 64 * s, kb, nt)) *
-                       cast<int32_t>(xq(kb * 32 + s * 4 + kk));
+    Expr code = w(kk + 4 * r + 64 * s, kb, nt);
+    // code - 128 as int8: the uint8 sum wraps, the cast reinterprets.
+    Expr weight = signed_codes ? cast<int32_t>(cast<int8_t>(code + cast<uint8_t>(128)))
+                               : cast<int32_t>(code);
+    isum(r, kb, nt) += weight * cast<int32_t>(xq(kb * 32 + s * 4 + kk));
     RDom rb(0, blocks, "rb");
     Expr scale = cast<float>(reinterpret<float16_t>(ws(r, rb, nt))) * xd(rb);
     facc(r, nt) = 0.0f;
-    facc(r, nt) += cast<float>(isum(r, rb, nt) - 128 * xs(rb)) * scale;
+    Expr exact = signed_codes ? isum(r, rb, nt) : isum(r, rb, nt) - 128 * xs(rb);
+    facc(r, nt) += cast<float>(exact) * scale;
     out(r, nt) = facc(r, nt);
     redDom = red;
     rbDom = rb;

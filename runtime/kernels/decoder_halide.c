@@ -308,6 +308,22 @@ static halide_head_q6_fn q6_kernel(halide_head_q6_fn row_kernel) {
              ? tern_head_q6_k_x86_64_avx512vnni_halide
              : row_kernel;
 }
+#elif defined(__aarch64__)
+/* The NEON row also runs on CPUs with dotprod, whose sdot the quantized heads use. */
+int tern_head_q8_0_aarch64_dotprod_halide(struct halide_buffer_t *, struct halide_buffer_t *,
+                                          struct halide_buffer_t *, struct halide_buffer_t *,
+                                          struct halide_buffer_t *, struct halide_buffer_t *);
+int tern_head_q6_k_aarch64_dotprod_halide(struct halide_buffer_t *, struct halide_buffer_t *,
+                                          struct halide_buffer_t *, struct halide_buffer_t *,
+                                          struct halide_buffer_t *, struct halide_buffer_t *,
+                                          struct halide_buffer_t *);
+static bool dotprod(void) { return (tern_cpu_features() & TERN_CPU_DOTPROD) != 0; }
+static halide_head_q8_fn q8_kernel(halide_head_q8_fn row_kernel) {
+  return dotprod() ? tern_head_q8_0_aarch64_dotprod_halide : row_kernel;
+}
+static halide_head_q6_fn q6_kernel(halide_head_q6_fn row_kernel) {
+  return dotprod() ? tern_head_q6_k_aarch64_dotprod_halide : row_kernel;
+}
 #else
 static halide_head_q8_fn q8_kernel(halide_head_q8_fn row_kernel) { return row_kernel; }
 static halide_head_q6_fn q6_kernel(halide_head_q6_fn row_kernel) { return row_kernel; }
