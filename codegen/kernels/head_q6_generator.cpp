@@ -21,6 +21,7 @@
 //
 //===------------------------------------------------------------------------------------------===//
 #include "Halide.h"
+#include "quantized_head_schedule.h"
 
 using namespace Halide;
 
@@ -65,26 +66,13 @@ public:
   }
 
   void schedule() {
-    w.dim(0).set_bounds(0, 3072).set_stride(1);
-    w.dim(1).set_min(0).set_stride(3072);
-    w.dim(2).set_min(0).set_stride(3072 * w.dim(1).extent());
-    sc.dim(0).set_bounds(0, 256).set_stride(1);
-    sc.dim(1).set_min(0).set_stride(256);
-    sc.dim(2).set_min(0).set_stride(256 * sc.dim(1).extent());
-    wd.dim(0).set_bounds(0, 16).set_stride(1);
-    wd.dim(1).set_min(0).set_stride(16);
-    wd.dim(2).set_min(0).set_stride(16 * wd.dim(1).extent());
+    tern::kernels::setTiled(w, 3072);
+    tern::kernels::setTiled(sc, 256);
+    tern::kernels::setTiled(wd, 16);
     xq.dim(0).set_min(0).set_stride(1);
     xd.dim(0).set_min(0).set_stride(1);
     xs.dim(0).set_min(0).set_stride(1);
-    out.dim(0).set_bounds(0, 16).set_stride(1);
-    out.dim(1).set_min(0).set_stride(16);
-
-    Var nto("nto"), nti("nti");
-    // Four row tiles (64 rows) per task: four independent accumulator chains.
-    out.split(nt, nto, nti, 4, TailStrategy::RoundUp).vectorize(r).unroll(nti).parallel(nto);
-    facc.compute_at(out, nto).vectorize(r).unroll(nt);
-    facc.update().reorder(r, nt, rbDom.x).vectorize(r).unroll(nt);
+    tern::kernels::scheduleRowTasks(out, facc, r, nt, rbDom.x);
     // One super-block of the four tiles at a time, a sub-block per step.
     iblk.compute_at(facc, rbDom.x).vectorize(r).unroll(nt).unroll(kb);
     iblk.update().reorder(r, nt, rjDom.x).vectorize(r).unroll(nt).unroll(kb);

@@ -19,6 +19,7 @@
 //
 //===------------------------------------------------------------------------------------------===//
 #include "Halide.h"
+#include "quantized_head_schedule.h"
 
 using namespace Halide;
 
@@ -55,23 +56,12 @@ public:
   }
 
   void schedule() {
-    w.dim(0).set_bounds(0, 512).set_stride(1);
-    w.dim(1).set_min(0).set_stride(512);
-    w.dim(2).set_min(0).set_stride(512 * w.dim(1).extent());
-    ws.dim(0).set_bounds(0, 16).set_stride(1);
-    ws.dim(1).set_min(0).set_stride(16);
-    ws.dim(2).set_min(0).set_stride(16 * ws.dim(1).extent());
+    tern::kernels::setTiled(w, 512);
+    tern::kernels::setTiled(ws, 16);
     xq.dim(0).set_min(0).set_stride(1);
     xd.dim(0).set_min(0).set_stride(1);
     xs.dim(0).set_min(0).set_stride(1);
-    out.dim(0).set_bounds(0, 16).set_stride(1);
-    out.dim(1).set_min(0).set_stride(16);
-
-    Var nto("nto"), nti("nti");
-    // Four row tiles (64 rows) per task: four independent accumulator chains.
-    out.split(nt, nto, nti, 4, TailStrategy::RoundUp).vectorize(r).unroll(nti).parallel(nto);
-    facc.compute_at(out, nto).vectorize(r).unroll(nt);
-    facc.update().reorder(r, nt, rbDom.x).vectorize(r).unroll(nt);
+    tern::kernels::scheduleRowTasks(out, facc, r, nt, rbDom.x);
     // One block of the four tiles at a time, its integer sums in registers.
     isum.compute_at(facc, rbDom.x).vectorize(r).unroll(nt).unroll(kb);
     isum.update()

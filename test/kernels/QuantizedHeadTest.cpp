@@ -172,6 +172,41 @@ TEST_P(QuantizedHead, IsBitExactAgainstScalar) {
 
 TERN_INSTANTIATE_DECODER_VARIANTS(QuantizedHead);
 
+/// The dot product of dequantized weights wq [k] with the activations x [k] quantized per
+/// `block` from their definition (d = max |x| / 127 as float, q = roundf(x / d)), in double;
+/// *mag gets the sum of the products' magnitudes.
+double blockQuantizedDot(const std::vector<double> &wq, const float *x, int64_t k, int64_t block,
+                         double *mag) {
+  double ref = 0;
+  *mag = 0;
+  for (int64_t b = 0; b < k; b += block) {
+    int64_t count = std::min<int64_t>(block, k - b);
+    float amax = 0;
+    for (int64_t j = 0; j < count; ++j)
+      amax = std::max(amax, std::fabs(x[b + j]));
+    float d = amax / 127.0f, id = d != 0 ? 1.0f / d : 0.0f;
+    for (int64_t j = 0; j < count; ++j) {
+      double p = wq[size_t(b + j)] * double(std::roundf(x[b + j] * id)) * double(d);
+      ref += p, *mag += std::fabs(p);
+    }
+  }
+  return ref;
+}
+
+/// The table w [n][k] packed some rows at a time, in any order, as ternc converts a tile of rows
+/// of the stored table at a time: rows 32.., then 0..4, then 5..31.
+std::vector<uint8_t> packedInPieces(void (*packRows)(const float *, int64_t, int64_t, int64_t,
+                                                     int64_t, uint8_t *),
+                                    const std::vector<float> &w, int64_t n, int64_t k,
+                                    size_t size) {
+  std::vector<uint8_t> pieces(size, 0xEE);
+  for (int64_t first : {int64_t(32), int64_t(0), int64_t(5)}) {
+    int64_t count = first == 32 ? n - 32 : first == 0 ? 5 : 27;
+    packRows(&w[size_t(first * k)], first, count, n, k, pieces.data());
+  }
+  return pieces;
+}
+
 // The scalar 8-bit head against Q8_0 computed here from its definition (ggml's): per row and
 // block of 32, d = max|w| / 127 rounded to half, q = roundf(w / d) with the float d; the
 // activations the same per token; the dot product of the dequantized values in double.
@@ -203,30 +238,13 @@ TEST(HeadQ8, ScalarKernelComputesQ8_0) {
       ASSERT_EQ(double(row_values[size_t(col)]), wq[size_t(col)]) << "row " << row << " col " << col;
     for (int64_t i = 0; i < t; ++i) {
       // Activations: the same blocks, but their d is used as float, not rounded to half.
-      double ref = 0, mag = 0;
-      for (int64_t b = 0; b < k; b += 32) {
-        int64_t count = std::min<int64_t>(32, k - b);
-        const float *v = &x[size_t(i * k + b)];
-        float amax = 0;
-        for (int64_t j = 0; j < count; ++j)
-          amax = std::max(amax, std::fabs(v[j]));
-        float d = amax / 127.0f, id = d != 0 ? 1.0f / d : 0.0f;
-        for (int64_t j = 0; j < count; ++j) {
-          double p = wq[size_t(b + j)] * double(std::roundf(v[j] * id)) * double(d);
-          ref += p, mag += std::fabs(p);
-        }
-      }
+      double mag, ref = blockQuantizedDot(wq, &x[size_t(i * k)], k, 32, &mag);
       EXPECT_NEAR(out[size_t(i * n + row)], ref, 1e-6 * mag + 1e-30) << "row " << row;
     }
   }
   // Packing some rows at a time, in any order (as ternc does, converting a tile of rows of the
   // stored table at a time), gives the same bytes as packing the table whole.
-  std::vector<uint8_t> pieces(packed.size(), 0xEE);
-  for (int64_t first : {int64_t(32), int64_t(0), int64_t(5)}) {
-    int64_t count = first == 32 ? n - 32 : first == 0 ? 5 : 27;
-    tern_q8_0_pack_rows(&w[size_t(first * k)], first, count, n, k, pieces.data());
-  }
-  EXPECT_EQ(pieces, packed);
+  EXPECT_EQ(packedInPieces(tern_q8_0_pack_rows, w, n, k, packed.size()), packed);
   // Half conversion: exact on halves, round to nearest even in between, overflow to infinity.
   EXPECT_EQ(tern_f16_from_float(1.0f), 0x3c00);
   EXPECT_EQ(tern_f16_from_float(1.0f + 1.0f / 2048), 0x3c00); // tie: to even
@@ -307,19 +325,7 @@ TEST(HeadQ6, ScalarKernelComputesQ6_K) {
       }
     }
     for (int64_t i = 0; i < t; ++i) {
-      double ref = 0, mag = 0;
-      for (int64_t b = 0; b < k; b += 256) {
-        int64_t count = std::min<int64_t>(256, k - b);
-        const float *v = &x[size_t(i * k + b)];
-        float amax = 0;
-        for (int64_t j = 0; j < count; ++j)
-          amax = std::max(amax, std::fabs(v[j]));
-        float d = amax / 127.0f, id = d != 0 ? 1.0f / d : 0.0f;
-        for (int64_t j = 0; j < count; ++j) {
-          double p = wq[size_t(b + j)] * double(std::roundf(v[j] * id)) * double(d);
-          ref += p, mag += std::fabs(p);
-        }
-      }
+      double mag, ref = blockQuantizedDot(wq, &x[size_t(i * k)], k, 256, &mag);
       EXPECT_NEAR(out[size_t(i * n + row)], ref, 1e-6 * mag + 1e-30) << "row " << row;
     }
   }
@@ -333,12 +339,7 @@ TEST(HeadQ6, ScalarKernelComputesQ6_K) {
               }(),
               plain_error);
   // Packing some rows at a time, in any order, gives the same bytes as packing the table whole.
-  std::vector<uint8_t> pieces(packed.size(), 0xEE);
-  for (int64_t first : {int64_t(32), int64_t(0), int64_t(5)}) {
-    int64_t count = first == 32 ? n - 32 : first == 0 ? 5 : 27;
-    tern_q6_k_pack_rows(&w[size_t(first * k)], first, count, n, k, pieces.data());
-  }
-  EXPECT_EQ(pieces, packed);
+  EXPECT_EQ(packedInPieces(tern_q6_k_pack_rows, w, n, k, packed.size()), packed);
 }
 
 } // namespace

@@ -51,6 +51,11 @@ void tern_q8_0_row(const uint8_t *packed, int64_t n, int64_t k, int64_t row, flo
 uint16_t tern_f16_from_float(float f);
 float tern_f16_to_float(uint16_t h);
 
+/* Absmax int8 quantization of `count` values into q [size] (zero past count): d = max |x| / 127
+ * in float, q = roundf(x * (1 / d)) (0 for an all-zero block). Returns d. Q8_0's blocks of 32 and
+ * the q6_k head's activation blocks of 256 (tern/head_q6.h) both use it. */
+float tern_absmax_quantize(const float *x, int64_t count, int64_t size, int8_t *q);
+
 /* One token's activations x [k] quantized per block of 32: q [KB * 32] (zero-padded), d [KB],
  * sum [KB] = sum of the block's q. */
 void tern_q8_0_quantize_x(const float *x, int64_t k, int8_t *q, float *d, int32_t *sum);

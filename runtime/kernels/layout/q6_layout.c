@@ -163,13 +163,7 @@ void tern_q6_k_quantize_x(const float *x, int64_t k, int8_t *q, float *d, int32_
   for (int64_t kb = 0, kb_count = blocks(k); kb < kb_count; ++kb) {
     int64_t first = kb * TERN_Q6_K_BLOCK;
     int64_t count = k - first < TERN_Q6_K_BLOCK ? k - first : TERN_Q6_K_BLOCK;
-    float amax = 0;
-    for (int64_t i = 0; i < count; ++i)
-      amax = fmaxf(amax, fabsf(x[first + i]));
-    float scale = amax / 127.0f, inverse = scale != 0 ? 1.0f / scale : 0.0f;
-    d[kb] = scale;
-    for (int64_t i = 0; i < TERN_Q6_K_BLOCK; ++i)
-      q[first + i] = i < count ? (int8_t)roundf(x[first + i] * inverse) : 0;
+    d[kb] = tern_absmax_quantize(x + first, count, TERN_Q6_K_BLOCK, q + first);
     for (int j = 0; j < TERN_Q6_K_BLOCK / TERN_Q6_K_SUB; ++j) {
       int32_t s = 0;
       for (int i = 0; i < TERN_Q6_K_SUB; ++i)

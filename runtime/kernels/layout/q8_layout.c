@@ -68,13 +68,12 @@ float tern_f16_to_float(uint16_t h) {
   return f;
 }
 
-/* Q8_0 of one block of `count` (<= 32) values; the rest of q is 0. Returns d as float. */
-static float quantize_block(const float *x, int64_t count, int8_t *q) {
+float tern_absmax_quantize(const float *x, int64_t count, int64_t size, int8_t *q) {
   float amax = 0;
   for (int64_t i = 0; i < count; ++i)
     amax = fmaxf(amax, fabsf(x[i]));
   float d = amax / 127.0f, id = d != 0 ? 1.0f / d : 0.0f;
-  for (int64_t i = 0; i < TERN_Q8_0_BLOCK; ++i)
+  for (int64_t i = 0; i < size; ++i)
     q[i] = i < count ? (int8_t)roundf(x[i] * id) : 0;
   return d;
 }
@@ -95,7 +94,7 @@ void tern_q8_0_pack_rows(const float *rows, int64_t first_row, int64_t row_count
       int64_t first = kb * TERN_Q8_0_BLOCK;
       int64_t count = k - first < TERN_Q8_0_BLOCK ? k - first : TERN_Q8_0_BLOCK;
       const float *w = row < n ? rows + (row - first_row) * k + first : zeros;
-      float d = quantize_block(w, count, q);
+      float d = tern_absmax_quantize(w, count, TERN_Q8_0_BLOCK, q);
       uint8_t *tile = out + (size_t)(nt * kb_count + kb) * TERN_Q8_0_TILE_BYTES;
       for (int64_t i = 0; i < TERN_Q8_0_BLOCK; ++i)
         tile[i % 4 + 4 * r + 64 * (i / 4)] = (uint8_t)(q[i] + 128);
@@ -127,7 +126,7 @@ void tern_q8_0_quantize_x(const float *x, int64_t k, int8_t *q, float *d, int32_
     int64_t first = kb * TERN_Q8_0_BLOCK;
     int64_t count = k - first < TERN_Q8_0_BLOCK ? k - first : TERN_Q8_0_BLOCK;
     int8_t *block = q + first;
-    d[kb] = quantize_block(x + first, count, block);
+    d[kb] = tern_absmax_quantize(x + first, count, TERN_Q8_0_BLOCK, block);
     int32_t s = 0;
     for (int i = 0; i < TERN_Q8_0_BLOCK; ++i)
       s += block[i];
