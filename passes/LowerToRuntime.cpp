@@ -6,6 +6,7 @@
 // global tern_compiled_model.
 //
 //===------------------------------------------------------------------------------------------===//
+#include "passes/GeneratedKernels.h"
 #include "passes/Passes.h"
 #include "passes/Targets.h"
 
@@ -124,6 +125,46 @@ struct Lowering {
     return LLVM::AddressOfOp::create(b, loc, ptr, symbol);
   }
 
+  /// The target's description (tern-select-kernels recorded its name on the module).
+  const TargetInfo *targetInfo() {
+    auto target = module->getAttrOfType<StringAttr>("tern.target");
+    return target ? lookupTarget(target.getValue()) : nullptr;
+  }
+
+  /// The address of a constant table of tern_gemm_bucket for a generated bitlinear, one global
+  /// per distinct table.
+  Value bucketTable(ArrayRef<GeneratedBucket> buckets) {
+    std::string name = "tern_gemm_buckets";
+    for (const GeneratedBucket &bucket : buckets)
+      name += "_" + bucket.kernel.symbol.substr(bucket.kernel.symbol.rfind('_') + 1);
+    if (!module.lookupSymbol(name)) {
+      OpBuilder::InsertionGuard guard(b);
+      MLIRContext *ctx = module.getContext();
+      auto entry = LLVM::LLVMStructType::getLiteral(ctx, {i64, i64, ptr});
+      auto type = LLVM::LLVMArrayType::get(entry, buckets.size());
+      b.setInsertionPointToEnd(module.getBody());
+      auto global = LLVM::GlobalOp::create(b, loc, type, /*isConstant=*/true,
+                                           LLVM::Linkage::Private, name, Attribute());
+      Block *init = b.createBlock(&global.getInitializerRegion());
+      b.setInsertionPointToStart(init);
+      Value table = LLVM::PoisonOp::create(b, loc, type);
+      for (auto [i, bucket] : llvm::enumerate(buckets)) {
+        Value fn = kernel(bucket.kernel.symbol);
+        auto constant = [&](int64_t v) {
+          return LLVM::ConstantOp::create(b, loc, i64, b.getI64IntegerAttr(v)).getResult();
+        };
+        int64_t index = int64_t(i);
+        table = LLVM::InsertValueOp::create(b, loc, table, constant(bucket.maxTokens),
+                                            ArrayRef<int64_t>{index, 0});
+        table = LLVM::InsertValueOp::create(b, loc, table, constant(bucket.tokenGroup),
+                                            ArrayRef<int64_t>{index, 1});
+        table = LLVM::InsertValueOp::create(b, loc, table, fn, ArrayRef<int64_t>{index, 2});
+      }
+      LLVM::ReturnOp::create(b, loc, table);
+    }
+    return LLVM::AddressOfOp::create(b, loc, ptr, name);
+  }
+
   /// The decoder kernel `name` (quant_input, attention, ...) of the op's tern.kernel.
   FailureOr<Value> decoderKernel(Operation *op, StringRef name) {
     auto k = op->getAttrOfType<KernelAttr>("tern.kernel");
@@ -196,9 +237,20 @@ struct Lowering {
           return success();
         })
         .Case([&](QuantInputOp qi) -> LogicalResult {
-          if (qi.getBits() != 8)
-            return fail("tern-lower-to-runtime: the quant_input kernels quantize to 8 bits");
-          TRY(fn, decoderKernel(&op, "quant_input"))
+          const TargetInfo *target = targetInfo();
+          std::optional<GeneratedKernel> generated =
+              target ? quantInputKernel(qi, *target) : std::nullopt;
+          if (qi.getBits() != 8 && !generated)
+            return fail("tern-lower-to-runtime: a quant_input of " + Twine(qi.getBits()) +
+                        " bits needs a generated kernel, and the module has no known "
+                        "tern.target (run tern-select-kernels first)");
+          Value fn;
+          if (generated) {
+            fn = kernel(generated->symbol);
+          } else {
+            TRY(library, decoderKernel(&op, "quant_input"))
+            fn = library;
+          }
           TRY(a, arenaArg(qi.getInput()))
           Value up, gamma;
           if (qi.getUp()) {
@@ -219,7 +271,7 @@ struct Lowering {
                         : qi.getGlu() == Glu::silu ? TERN_GLU_SILU
                                                    : TERN_GLU_NONE;
           double eps = qi.getEpsAttr() ? qi.getEpsAttr().getValueAsDouble() : 0.0;
-          call("quant_input",
+          call(generated ? "quant_input_generated" : "quant_input",
                {fn, a, up, i64c(widthOf(qi.getInput())), i32c(glu), gamma, f32c(eps), q, s});
           return success();
         })
@@ -239,9 +291,21 @@ struct Lowering {
           StringRef family = *format == WeightFormat::i2    ? "i2"
                              : *format == WeightFormat::tl1 ? "tl1"
                                                             : "tl2";
-          Value fn = kernel(b.getStringAttr("tern_gemm_" + family + "_" +
-                                            k.getVariant().getValue())
-                                .getValue());
+          const TargetInfo *target = targetInfo();
+          std::vector<GeneratedBucket> buckets =
+              target ? bitlinearBuckets(l, *target) : std::vector<GeneratedBucket>{};
+          if (buckets.empty() && !k.getParams().empty() &&
+              isa<DictionaryAttr>(k.getParams().begin()->getValue()))
+            return fail("tern-lower-to-runtime: generated kernels need a known tern.target "
+                        "(run tern-select-kernels first)");
+          // A generated kernel's op takes its bucket table and the table's length.
+          SmallVector<Value> kernelArgs;
+          if (!buckets.empty())
+            kernelArgs = {bucketTable(buckets), i64c(int64_t(buckets.size()))};
+          else
+            kernelArgs = {kernel(b.getStringAttr("tern_gemm_" + family + "_" +
+                                                 k.getVariant().getValue())
+                                     .getValue())};
           TRY(w, weightArg(l.getWeight(), &op, "weight"))
           TRY(ws, weightArg(l.getWeightScale(), &op, "weight scale", f32))
           TRY(q, arenaArg(l.getXQ()))
@@ -251,8 +315,10 @@ struct Lowering {
           if (!scratch)
             return fail("tern-lower-to-runtime: has no tern.scratch (run tern-plan-memory)");
           auto scaleType = cast<RankedTensorType>(l.getWeightScale().getType());
-          call("bitlinear", {fn, w, i64c(packed.getRows()), i64c(packed.getCols()), q, s, ws,
-                             i32c(scaleType.getNumElements() > 1), i64c(scratch.getInt()), out});
+          SmallVector<Value> args = kernelArgs;
+          args.append({w, i64c(packed.getRows()), i64c(packed.getCols()), q, s, ws,
+                       i32c(scaleType.getNumElements() > 1), i64c(scratch.getInt()), out});
+          call(buckets.empty() ? "bitlinear" : "bitlinear_generated", args);
           return success();
         })
         .Case([&](SplitColsOp sc) -> LogicalResult {

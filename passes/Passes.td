@@ -156,6 +156,9 @@ def TernSelectKernelsPass : Pass<"tern-select-kernels", "::mlir::ModuleOp"> {
            "aarch64-dotprod or generic">,
     Option<"tuning", "tuning", "std::string", /*default=*/"\"\"",
            "A tuning database (JSON) whose entries override the heuristics">,
+    Option<"kernels", "kernels", "std::string", /*default=*/"\"generated\"",
+           "generated: multiply-add kernels generated per shape where the target's default "
+           "is Halide's (ternc generates them); library: the prebuilt variants only">,
   ];
   let dependentDialects = ["::mlir::tern::TernDialect"];
 }

@@ -1,4 +1,5 @@
 //===- SelectKernels.cpp - choose each op's runtime kernel for a target CPU -------------------===//
+#include "passes/GeneratedKernels.h"
 #include "passes/Passes.h"
 #include "passes/Targets.h"
 
@@ -85,8 +86,17 @@ struct TernSelectKernelsPass : impl::TernSelectKernelsPassBase<TernSelectKernels
     return success();
   }
 
+  /// Whether bitlinears get kernels generated for their shapes by default.
+  bool generate(const TargetInfo &target) {
+    return kernels == "generated" && target.generatesMad;
+  }
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
+    if (kernels != "generated" && kernels != "library") {
+      module.emitError() << "kernels=" << kernels << ": expected generated or library";
+      return signalPassFailure();
+    }
     MLIRContext *ctx = module.getContext();
     std::string resolved = target == "host" ? hostTargetName() : std::string(target);
     const TargetInfo *variants = lookupTarget(resolved);
@@ -112,7 +122,17 @@ struct TernSelectKernelsPass : impl::TernSelectKernelsPassBase<TernSelectKernels
     module.walk([&](Operation *op) {
       KernelAttr chosen;
       if (isa<BitLinearOp>(op)) {
-        chosen = kernel("mad_i2", variants->madVariant, {{"rows_per_task", 64}, {"tokens_per_step", 4}});
+        chosen = kernel("mad_i2", variants->madVariant);
+        if (generate(*variants)) {
+          // One schedule per batch bucket; ternc generates a kernel per distinct one.
+          SmallVector<NamedAttribute> buckets;
+          for (int64_t bucket : kBatchBuckets)
+            buckets.emplace_back(StringAttr::get(ctx, bucketName(bucket)),
+                                 MadSchedule::heuristic(bucket).toAttr(ctx));
+          chosen = KernelAttr::get(ctx, StringAttr::get(ctx, "mad_i2"),
+                                   StringAttr::get(ctx, variants->madVariant),
+                                   DictionaryAttr::get(ctx, buckets));
+        }
       } else if (auto m = dyn_cast<MatMulOp>(op)) {
         bool int8 = cast<RankedTensorType>(m.getInput().getType()).getElementType().isInteger(8);
         chosen = int8 ? kernel("generic", "generic") : kernel("decoder", variants->decoderVariant);

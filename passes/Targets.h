@@ -23,6 +23,18 @@ struct TargetInfo {
   tern_cpu_features_t features;   ///< what its kernels need (0: anything of its architecture)
   llvm::StringRef triple, cpu;    ///< the graph code's LLVM target
   llvm::StringRef arch;           ///< the runtime archive's folder (lib/tern/<arch>/)
+  /// Halide's target for the kernels ternc generates per model (tern-kernel-gen target=...;
+  /// every implied feature listed, ../docs/kernels.md). A target without one ISA
+  /// (x86-64-multi, generic) gets its architecture's baseline: only the kernels the library
+  /// lacks (quant_input with bits != 8) are generated for it.
+  llvm::StringRef halideTarget;
+  /// Whether the multiply-add kernels are generated per model by default (no tuning database):
+  /// where the library's kernels are Halide's too. On AVX2 and AVX-512 without VNNI the
+  /// library's MLIR micro-kernels are faster than Halide's nest (docs/kernels.md), so they stay
+  /// the default there and tern-tune decides.
+  bool generatesMad;
+  /// Extra GeneratorParams of this ISA's gemm_i2 kernels (sdot's signed weights on aarch64).
+  llvm::StringRef madParams;
 };
 
 /// The target called `name`, or null ("host" is resolved with hostTargetName first).

@@ -7,6 +7,9 @@
 //     = relu(a)^2 * b      (glu = 1)        quantization:        s = 127 / max(max|y|, 1e-5)
 //     = silu(a) * b        (glu = 2)                             q = clamp(round(y s), -128, 127)
 //
+// for bits = 8; the `bits` GeneratorParam (2..8) quantizes to qmax = 2^(bits-1) - 1 instead:
+// s = qmax / max(max|y|, 1e-5), q in [-qmax - 1, qmax] (tern_act_quant_generic's contract).
+//
 // with round half to even, q zero past k up to the row's padded width. The same arithmetic, in
 // the same order, as tern_rms_norm_generic and tern_act_quant_generic; only the order of the
 // sum of squares differs (vectorized), which is why the tests allow a one-step change of q where
@@ -22,6 +25,7 @@ namespace {
 
 class QuantInput : public Generator<QuantInput> {
 public:
+  GeneratorParam<int> bits{"bits", 8, 2, 8};
   Input<Buffer<float, 2>> a{"a"};          // (c, t)
   Input<Buffer<float, 2>> b{"b"};          // (c, t); ignored when glu = 0
   Input<Buffer<float, 1>> g{"g"};          // (c); ignored without the norm
@@ -44,10 +48,11 @@ public:
     y(c, t) = select(has_norm, x(c, t) * inv * g(c), x(c, t));
     amax(t) = 0.0f;
     amax(t) = max(amax(t), abs(y(r, t)));
-    scale(t) = 127.0f / max(amax(t), 1e-5f);
+    const float qmax = float((1 << (bits - 1)) - 1);
+    scale(t) = qmax / max(amax(t), 1e-5f);
     // Columns past k (the row's zero padding) read column k - 1, so no input is read out of
     // bounds, and store 0.
-    Expr v = clamp(round(y(min(c, k - 1), t) * scale(t)), -128.0f, 127.0f);
+    Expr v = clamp(round(y(min(c, k - 1), t) * scale(t)), -qmax - 1.0f, qmax);
     q(c, t) = select(c < k, cast<int8_t>(v), cast<int8_t>(0));
   }
 

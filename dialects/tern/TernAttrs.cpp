@@ -2,7 +2,9 @@
 #include "dialects/tern/TernDialect.h"
 
 #include "mlir/IR/Builders.h"
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
 using namespace mlir::tern;
@@ -87,6 +89,52 @@ LogicalResult KernelAttr::verify(function_ref<InFlightDiagnostic()> emitError, S
                        << "'; expected mad_i2, lut_tl1, lut_tl2, decoder or generic";
   if (variant.getValue().empty())
     return emitError() << "the kernel variant must not be empty";
+  // Batch-bucket schedules of a generated multiply-add kernel (docs/tuning.md): t1 (decode),
+  // t8, t32, t128, t512, each with gemm_i2's GeneratorParams in their ranges.
+  bool buckets = false, decode = false;
+  for (NamedAttribute param : params) {
+    StringRef name = param.getName().getValue();
+    auto dict = dyn_cast<DictionaryAttr>(param.getValue());
+    if (!dict)
+      continue;
+    static const char *const kBuckets[] = {"t1", "t8", "t32", "t128", "t512"};
+    if (family.getValue() != "mad_i2" || !llvm::is_contained(kBuckets, name))
+      return emitError() << "kernel parameter '" << name
+                         << "' is a schedule dictionary, which only mad_i2 kernels take, named "
+                            "t1, t8, t32, t128 or t512";
+    buckets = true;
+    decode |= name == "t1";
+    for (NamedAttribute knob : dict) {
+      StringRef key = knob.getName().getValue();
+      auto value = dyn_cast<IntegerAttr>(knob.getValue());
+      struct Range {
+        const char *key;
+        int64_t lo, hi;
+        bool powerOfTwo;
+      };
+      static const Range kRanges[] = {{"row_tiles", 1, 4, true},
+                                      {"blocks_per_task", 1, 64, false},
+                                      {"token_group", 1, 8, false},
+                                      {"unroll", 1, 8, true},
+                                      {"prefetch", 0, 64, false}};
+      const Range *range = llvm::find_if(kRanges, [&](const Range &r) { return key == r.key; });
+      if (range == std::end(kRanges))
+        return emitError() << "unknown schedule parameter '" << key << "' in " << name
+                           << "; expected row_tiles, blocks_per_task, token_group, unroll or "
+                              "prefetch";
+      int64_t v = value ? value.getInt() : -1;
+      if (!value || v < range->lo || v > range->hi ||
+          (range->powerOfTwo && !llvm::isPowerOf2_64(uint64_t(v))))
+        return emitError() << name << "." << key << " must be an integer in [" << range->lo
+                           << ", " << range->hi << "]" << (range->powerOfTwo ? ", a power of 2" : "")
+                           << ", found " << knob.getValue();
+      if (name == "t1" && key == "token_group" && v != 1)
+        return emitError() << "t1 is the decode schedule: its token_group must be 1, found " << v;
+    }
+  }
+  if (buckets && !decode)
+    return emitError() << "a generated mad_i2 kernel needs the decode schedule t1 (the other "
+                          "buckets send their last tokens to it)";
   return success();
 }
 

@@ -2,6 +2,7 @@
  * tern/decoder_kernels.h: builds the halide_buffer_t's, finishes what a kernel leaves to the
  * caller (head rows past the last multiple of 64), and lists each ISA's functions. */
 #include "tern/decoder_kernels.h"
+#include "tern/generated_kernels.h"
 #include "tern/head_q6.h"
 #include "tern/head_q8.h"
 #include "tern/kernels.h"
@@ -31,10 +32,6 @@ typedef int (*halide_rope_fn)(struct halide_buffer_t *x, struct halide_buffer_t 
                               struct halide_buffer_t *out);
 typedef int (*halide_embedding_fn)(struct halide_buffer_t *table, struct halide_buffer_t *tokens,
                                    int32_t dtype, struct halide_buffer_t *out);
-typedef int (*halide_quant_input_fn)(struct halide_buffer_t *a, struct halide_buffer_t *b,
-                                     struct halide_buffer_t *g, int32_t glu, bool has_norm,
-                                     float eps, int32_t k, struct halide_buffer_t *q,
-                                     struct halide_buffer_t *scale);
 
 static void init_buffer(halide_buffer_t *b, const void *host, halide_type_code_t code, int bits,
                         int dims, halide_dimension_t *dim) {
@@ -44,9 +41,9 @@ static void init_buffer(halide_buffer_t *b, const void *host, halide_type_code_t
   b->dimensions = dims, b->dim = dim;
 }
 
-static int run_quant_input(halide_quant_input_fn fn, const float *a, const float *b, int64_t t,
-                           int64_t k, tern_glu_t glu, const float *norm_weight, float eps,
-                           int8_t *q, int64_t q_stride, float *scale) {
+int tern_quant_input_halide(tern_halide_quant_input_fn fn, const float *a, const float *b,
+                            int64_t t, int64_t k, tern_glu_t glu, const float *norm_weight,
+                            float eps, int8_t *q, int64_t q_stride, float *scale) {
   if (t == 0)
     return 0;
   tern_thread_pool_adopt_halide();
@@ -373,8 +370,8 @@ static halide_head_q6_fn q6_kernel(halide_head_q6_fn row_kernel) { return row_ke
   int tern_quant_input_##NAME(const float *a, const float *b, int64_t t, int64_t k,                \
                               tern_glu_t glu, const float *norm_weight, float eps, int8_t *q,      \
                               int64_t q_stride, float *scale) {                                    \
-    return run_quant_input(tern_quant_input_##NAME##_halide, a, b, t, k, glu, norm_weight, eps,    \
-                           q, q_stride, scale);                                                    \
+    return tern_quant_input_halide(tern_quant_input_##NAME##_halide, a, b, t, k, glu,            \
+                                   norm_weight, eps, q, q_stride, scale);                          \
   }                                                                                                \
   int tern_head_matmul_##NAME(const float *x, int64_t t, int64_t k, const void *w,                 \
                               tern_dtype_t dtype, int64_t n, float *out) {                         \

@@ -8,6 +8,8 @@
 
 #include "gemm_i2_variants.h"
 
+#include "tern/generated_kernels.h"
+
 #include "tern/thread_pool.h"
 
 #include <HalideRuntime.h>
@@ -41,6 +43,33 @@ int tern_run_halide_gemm_i2(halide_gemm_fn fn, const uint8_t *w, int64_t n, int6
   ab.type.code = halide_type_int, ab.type.bits = 32, ab.type.lanes = 1;
   ab.dimensions = 3, ab.dim = ad;
   return fn(&wb, &xb, &ab);
+}
+
+int tern_gemm_i2_buckets(const tern_gemm_bucket *buckets, int64_t count, const uint8_t *w,
+                         int64_t n, int64_t k, const int8_t *x, int64_t x_stride, int64_t t,
+                         int32_t *acc, int64_t acc_stride) {
+  if (count < 1 || buckets[0].token_group != 1)
+    return -1;
+  if (t == 0)
+    return 0;
+  const tern_gemm_bucket *b = &buckets[count - 1];
+  for (int64_t i = 0; i < count; ++i)
+    if (t <= buckets[i].max_tokens) {
+      b = &buckets[i];
+      break;
+    }
+  int64_t grouped = b->token_group > 1 ? t / b->token_group * b->token_group : t;
+  if (grouped > 0) {
+    int status = tern_run_halide_gemm_i2((halide_gemm_fn)b->fn, w, n, k, x, x_stride, grouped,
+                                         acc, acc_stride);
+    if (status != 0)
+      return status;
+  }
+  if (t > grouped)
+    return tern_run_halide_gemm_i2((halide_gemm_fn)buckets[0].fn, w, n, k,
+                                   x + grouped * x_stride, x_stride, t - grouped,
+                                   acc + grouped * acc_stride, acc_stride);
+  return 0;
 }
 
 /* A variant runs PREFILL(...) for groups of 4 tokens and DECODE(...) for the rest. */

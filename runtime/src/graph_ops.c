@@ -63,18 +63,57 @@ int32_t tern_op_quant_input(tern_exec *exec, tern_quant_input_fn kernel, int64_t
   return 0;
 }
 
-int32_t tern_op_bitlinear(tern_exec *exec, tern_gemm_fn kernel, int64_t w_packed, int64_t rows,
-                          int64_t cols, int64_t q, int64_t scale, int64_t w_scale,
-                          int32_t per_row, int64_t scratch, int64_t out) {
+int32_t tern_op_quant_input_generated(tern_exec *exec, tern_halide_quant_input_fn kernel,
+                                      int64_t a, int64_t b, int64_t width, int32_t glu,
+                                      int64_t w_gamma, float eps, int64_t q, int64_t scale) {
+  if (tern_quant_input_halide(kernel, f32(exec, a), f32(exec, b), exec->n_tokens, width,
+                              (tern_glu_t)glu, (const float *)weight(exec, w_gamma), eps,
+                              (int8_t *)(exec->arena + q), tern_round_up(width, 16),
+                              f32(exec, scale)) != 0)
+    return fail(exec, "tern.quant_input (width %lld): the generated kernel failed",
+                (long long)width);
+  return 0;
+}
+
+/* A bitlinear's kernel: a library function, or the bucket table of its generated kernels. */
+typedef struct {
+  tern_gemm_fn fn;
+  const tern_gemm_bucket *buckets;
+  int64_t count;
+} bitlinear_kernel;
+
+static int32_t bitlinear(tern_exec *exec, bitlinear_kernel kernel, int64_t w_packed, int64_t rows,
+                         int64_t cols, int64_t q, int64_t scale, int64_t w_scale, int32_t per_row,
+                         int64_t scratch, int64_t out) {
   int64_t acc_stride = tern_round_up(rows, TERN_I2_ROW_ALIGN);
   int32_t *acc = (int32_t *)(exec->arena + scratch);
-  if (kernel((const uint8_t *)weight(exec, w_packed), rows, cols, (const int8_t *)(exec->arena + q),
-             tern_round_up(cols, 16), exec->n_tokens, acc, acc_stride) != 0)
+  const uint8_t *w = (const uint8_t *)weight(exec, w_packed);
+  const int8_t *x = (const int8_t *)(exec->arena + q);
+  int64_t x_stride = tern_round_up(cols, 16);
+  int status = kernel.fn ? kernel.fn(w, rows, cols, x, x_stride, exec->n_tokens, acc, acc_stride)
+                         : tern_gemm_i2_buckets(kernel.buckets, kernel.count, w, rows, cols, x,
+                                                x_stride, exec->n_tokens, acc, acc_stride);
+  if (status != 0)
     return fail(exec, "tern.bitlinear (%lldx%lld): the kernel failed", (long long)rows,
                 (long long)cols);
   tern_bitlinear_epilogue(acc, acc_stride, exec->n_tokens, rows, f32(exec, scale),
                           (const float *)weight(exec, w_scale), per_row, f32(exec, out), rows);
   return 0;
+}
+
+int32_t tern_op_bitlinear(tern_exec *exec, tern_gemm_fn kernel, int64_t w_packed, int64_t rows,
+                          int64_t cols, int64_t q, int64_t scale, int64_t w_scale,
+                          int32_t per_row, int64_t scratch, int64_t out) {
+  bitlinear_kernel k = {kernel, NULL, 0};
+  return bitlinear(exec, k, w_packed, rows, cols, q, scale, w_scale, per_row, scratch, out);
+}
+
+int32_t tern_op_bitlinear_generated(tern_exec *exec, const tern_gemm_bucket *buckets,
+                                    int64_t count, int64_t w_packed, int64_t rows, int64_t cols,
+                                    int64_t q, int64_t scale, int64_t w_scale, int32_t per_row,
+                                    int64_t scratch, int64_t out) {
+  bitlinear_kernel k = {NULL, buckets, count};
+  return bitlinear(exec, k, w_packed, rows, cols, q, scale, w_scale, per_row, scratch, out);
 }
 
 int32_t tern_op_split_cols(tern_exec *exec, int64_t in, int64_t width, int64_t from,

@@ -24,8 +24,10 @@
 #include "dialects/weights/WeightStore.h"
 #include "frontends/hf/HFImporter.h"
 #include "frontends/hf/Tokenizer.h"
+#include "passes/GeneratedKernels.h"
 #include "passes/Passes.h"
 #include "passes/Targets.h"
+#include "tools/common/KernelGenerator.h"
 #include "tools/common/Registration.h"
 
 #include "tern/weight_blob.h"
@@ -148,8 +150,24 @@ std::string headFormatName() {
   }
   return "";
 }
-cl::opt<std::string> tuning("tuning", cl::desc("Tuning database (JSON) for kernel selection"),
+cl::opt<std::string> tuning("tuning",
+                            cl::desc("Tuning database (JSON) of tern-tune for kernel selection"),
                             cl::value_desc("file"), cl::cat(category));
+cl::opt<bool> forceTuning("force",
+                          cl::desc("Use a --tuning database measured on another CPU"),
+                          cl::cat(category));
+cl::opt<std::string> kernels(
+    "kernels",
+    cl::desc("generated: generate each bitlinear's kernel for its shape where the target's "
+             "default is a Halide kernel (the default); library: the prebuilt variants only"),
+    cl::init("generated"), cl::value_desc("generated|library"), cl::cat(category));
+cl::opt<std::string> kernelCache("kernel-cache",
+                                 cl::desc("Folder of generated kernel objects (default: "
+                                          "$TERN_KERNEL_CACHE, else ~/.cache/tern/kernels)"),
+                                 cl::value_desc("dir"), cl::cat(category));
+cl::opt<std::string> kernelGen("kernel-gen",
+                               cl::desc("The tern-kernel-gen to run (default: beside ternc)"),
+                               cl::value_desc("path"), cl::cat(category));
 cl::opt<int64_t> batch("batch",
                        cl::desc("Largest number of tokens one forward call processes (the "
                                 "prefill chunk; default 512)"),
@@ -287,6 +305,7 @@ llvm::Error dumpPhase(mlir::ModuleOp module, Phase phase) {
 /// the weights object (--weights=embed) and the link with the runtime archive.
 int emitNative(mlir::ModuleOp module, const std::string &out, const std::string &blobPath,
                int64_t vocab, const char *argv0,
+               const std::vector<mlir::tern::GeneratedKernel> &generated,
                const std::function<std::string(llvm::StringRef)> &temp,
                std::chrono::steady_clock::time_point start) {
   // LLVM IR, assembly or the object, in process.
@@ -317,6 +336,47 @@ int emitNative(mlir::ModuleOp module, const std::string &out, const std::string 
     llvm::outs() << (*text)->getBuffer();
   }
 
+  // The kernels generated for this model's shapes, from the cache or tern-kernel-gen.
+  std::vector<std::string> kernelObjects;
+  if (!generated.empty() && (emit == Emit::Obj || emit == Emit::Lib || emit == Emit::Exe)) {
+    llvm::Expected<std::string> generator = ::tern::tools::findKernelGenerator(kernelGen, argv0);
+    if (!generator)
+      return fail(llvm::toString(generator.takeError()));
+    ::tern::tools::KernelGeneratorOptions options;
+    options.generator = *generator;
+    options.cacheDir = ::tern::tools::kernelCacheDir(kernelCache);
+    options.verbose = verbose;
+    options.toolName = "ternc";
+    size_t built = 0;
+    auto genStart = std::chrono::steady_clock::now();
+    options.progress = [&](size_t done, size_t total, bool fresh) {
+      built += fresh;
+      if (fresh)
+        progress(llvm::formatv("generating kernels: {0}/{1}", done, total));
+    };
+    llvm::Expected<std::vector<std::string>> objs =
+        ::tern::tools::generateKernels(generated, options);
+    if (!objs)
+      return fail(llvm::toString(objs.takeError()));
+    kernelObjects = std::move(*objs);
+    progress(llvm::formatv("{0} kernels generated for the model's shapes ({1} new, {2:f2} s; "
+                           "cache {3})",
+                           generated.size(), built, since(genStart), options.cacheDir));
+  }
+  if (emit == Emit::Obj && !kernelObjects.empty()) {
+    // One object: the graph code and the kernels it calls.
+    llvm::Expected<std::string> clang = findLinker(linker);
+    if (!clang)
+      return fail(llvm::toString(clang.takeError()));
+    std::string graph = temp("graph.o");
+    if (std::error_code ec = llvm::sys::fs::rename(out, graph))
+      return fail(out + ": " + ec.message());
+    std::vector<std::string> objects{graph};
+    objects.insert(objects.end(), kernelObjects.begin(), kernelObjects.end());
+    if (llvm::Error e = linkRelocatable(*clang, platform, objects, out))
+      return fail(llvm::toString(std::move(e)));
+  }
+
   if (emit == Emit::Lib || emit == Emit::Exe) {
     llvm::Expected<std::string> clang = findLinker(linker);
     if (!clang)
@@ -334,6 +394,7 @@ int emitNative(mlir::ModuleOp module, const std::string &out, const std::string 
         return fail(llvm::toString(std::move(e)));
       objects.push_back(weightsObject);
     }
+    objects.insert(objects.end(), kernelObjects.begin(), kernelObjects.end());
     if (emit == Emit::Lib && objects.size() > 1) {
       // One member for the model and its weights: the runtime refers to the weights only
       // weakly, which would not pull a separate member out of the archive.
@@ -485,7 +546,7 @@ int main(int argc, char **argv) {
       break;
     case Phase::Select:
       pm.addPass(mlir::tern::createTernSelectKernelsPass(
-          mlir::tern::TernSelectKernelsPassOptions{target, tuning}));
+          mlir::tern::TernSelectKernelsPassOptions{target, tuning, kernels}));
       break;
     case Phase::Pack:
       pm.addPass(mlir::tern::createTernPackWeightsPass(store, headFormatName(),
@@ -521,6 +582,7 @@ int main(int argc, char **argv) {
     if (auto logits = llvm::dyn_cast<mlir::RankedTensorType>(forward.getResultTypes()[0]))
       vocab = logits.getDimSize(1);
 
+  std::vector<mlir::tern::GeneratedKernel> generated;
   for (int p = int(first) + (first == Phase::Import ? 1 : 0); p <= int(stop.phase); ++p) {
     Phase phase = Phase(p);
     auto phaseStart = std::chrono::steady_clock::now();
@@ -529,6 +591,9 @@ int main(int argc, char **argv) {
       progress("packing the weights for the selected kernels");
     else if (phase == Phase::Plan)
       progress("planning memory and writing the weights file");
+    // The kernels to generate, read off the planned IR before lowering turns ops into calls.
+    if (phase == Phase::Runtime)
+      generated = mlir::tern::collectGeneratedKernels(*module);
     if (phase == Phase::Select && selected) {
       progress("keeping the kernels " + input + " selected");
     } else if (phase == Phase::LLVMDialect) {
@@ -601,5 +666,5 @@ int main(int argc, char **argv) {
     return 0;
   }
 
-  return emitNative(*module, out, blobPath, vocab, argv[0], temp, start);
+  return emitNative(*module, out, blobPath, vocab, argv[0], generated, temp, start);
 }

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "tern/decoder_kernels.h"
+#include "tern/generated_kernels.h"
 #include "tern/kernels.h"
 #include "tern/model.h"
 
@@ -57,6 +58,15 @@ int32_t tern_op_quant_input(tern_exec *exec, tern_quant_input_fn kernel, int64_t
 int32_t tern_op_bitlinear(tern_exec *exec, tern_gemm_fn kernel, int64_t w_packed, int64_t rows,
                           int64_t cols, int64_t q, int64_t scale, int64_t w_scale,
                           int32_t per_row, int64_t scratch, int64_t out);
+/* The generated forms (tern/generated_kernels.h): a bitlinear through the bucket table ternc
+ * emitted for it, a quant_input through the pipeline ternc generated for its bits. */
+int32_t tern_op_bitlinear_generated(tern_exec *exec, const tern_gemm_bucket *buckets,
+                                    int64_t count, int64_t w_packed, int64_t rows, int64_t cols,
+                                    int64_t q, int64_t scale, int64_t w_scale, int32_t per_row,
+                                    int64_t scratch, int64_t out);
+int32_t tern_op_quant_input_generated(tern_exec *exec, tern_halide_quant_input_fn kernel,
+                                      int64_t a, int64_t b, int64_t width, int32_t glu,
+                                      int64_t w_gamma, float eps, int64_t q, int64_t scale);
 int32_t tern_op_split_cols(tern_exec *exec, int64_t in, int64_t width, int64_t from,
                            int64_t part_width, int64_t out);
 int32_t tern_op_rope(tern_exec *exec, tern_rope_fn kernel, int64_t in, int64_t width,

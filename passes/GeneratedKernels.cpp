@@ -1,0 +1,125 @@
+//===- GeneratedKernels.cpp - the kernels ternc generates per model, named once ---------------===//
+#include "passes/GeneratedKernels.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/xxhash.h"
+
+using namespace mlir;
+using namespace mlir::tern;
+
+MadSchedule MadSchedule::heuristic(int64_t bucket) {
+  // The library's schedules (gemm_i2_generator.cpp's defaults): 64 rows per task, and groups of
+  // 4 tokens for prefill.
+  MadSchedule s;
+  s.tokenGroup = bucket == 1 ? 1 : 4;
+  return s;
+}
+
+DictionaryAttr MadSchedule::toAttr(MLIRContext *ctx) const {
+  Builder b(ctx);
+  auto i64 = [&](int64_t v) { return b.getI64IntegerAttr(v); };
+  SmallVector<NamedAttribute> attrs{b.getNamedAttr("blocks_per_task", i64(blocksPerTask)),
+                                    b.getNamedAttr("prefetch", i64(prefetch)),
+                                    b.getNamedAttr("row_tiles", i64(rowTiles)),
+                                    b.getNamedAttr("token_group", i64(tokenGroup)),
+                                    b.getNamedAttr("unroll", i64(unroll))};
+  return b.getDictionaryAttr(attrs);
+}
+
+MadSchedule MadSchedule::fromAttr(DictionaryAttr attr) {
+  MadSchedule s;
+  auto get = [&](StringRef key, int64_t &into) {
+    if (auto v = attr.getAs<IntegerAttr>(key))
+      into = v.getInt();
+  };
+  get("row_tiles", s.rowTiles);
+  get("blocks_per_task", s.blocksPerTask);
+  get("token_group", s.tokenGroup);
+  get("unroll", s.unroll);
+  get("prefetch", s.prefetch);
+  return s;
+}
+
+bool MadSchedule::operator==(const MadSchedule &o) const {
+  return rowTiles == o.rowTiles && blocksPerTask == o.blocksPerTask &&
+         tokenGroup == o.tokenGroup && unroll == o.unroll && prefetch == o.prefetch;
+}
+
+std::string mlir::tern::bucketName(int64_t bucket) { return "t" + std::to_string(bucket); }
+
+/// The kernel's symbol: its generator and a hash of everything that shapes its code.
+static GeneratedKernel named(std::string generator, std::string target,
+                             std::vector<std::string> params) {
+  std::string key = generator + "|" + target;
+  for (const std::string &p : params)
+    key += "|" + p;
+  uint64_t hash = llvm::xxh3_64bits(key);
+  std::string symbol = llvm::formatv("tern_gen_{0}_{1:x-16}", generator, hash).str();
+  return {symbol, std::move(generator), target + "-no_runtime", std::move(params)};
+}
+
+GeneratedKernel mlir::tern::madKernel(const TargetInfo &target, int64_t rows, int64_t cols,
+                                      const MadSchedule &s) {
+  std::vector<std::string> params{
+      "schedule=" + std::string(s.tokenGroup > 1 ? "gemm" : "gemv"),
+      "rows=" + std::to_string(rows),
+      "cols=" + std::to_string(cols),
+      "row_tiles=" + std::to_string(s.rowTiles),
+      "blocks_per_task=" + std::to_string(s.blocksPerTask),
+      "token_group=" + std::to_string(std::max<int64_t>(s.tokenGroup, 1)),
+      "unroll=" + std::to_string(s.unroll),
+      "prefetch=" + std::to_string(s.prefetch)};
+  if (!target.madParams.empty())
+    params.push_back(target.madParams.str());
+  return named("gemm_i2", target.halideTarget.str(), std::move(params));
+}
+
+std::vector<GeneratedBucket> mlir::tern::bitlinearBuckets(BitLinearOp op,
+                                                          const TargetInfo &target) {
+  std::vector<GeneratedBucket> buckets;
+  auto kernel = op->getAttrOfType<KernelAttr>("tern.kernel");
+  if (!kernel || kernel.getFamily().getValue() != "mad_i2")
+    return buckets;
+  auto weight = cast<TernaryWeightTypeInterface>(op.getWeight().getType());
+  for (int64_t bucket : kBatchBuckets) {
+    auto dict = kernel.getParams().getAs<DictionaryAttr>(bucketName(bucket));
+    if (!dict)
+      continue;
+    MadSchedule s = MadSchedule::fromAttr(dict);
+    buckets.push_back({bucket, std::max<int64_t>(s.tokenGroup, 1),
+                       madKernel(target, weight.getRows(), weight.getCols(), s)});
+  }
+  return buckets;
+}
+
+std::optional<GeneratedKernel> mlir::tern::quantInputKernel(QuantInputOp op,
+                                                            const TargetInfo &target) {
+  if (op.getBits() == 8)
+    return std::nullopt;
+  return named("quant_input", target.halideTarget.str(),
+               {"bits=" + std::to_string(op.getBits())});
+}
+
+std::vector<GeneratedKernel> mlir::tern::collectGeneratedKernels(ModuleOp module) {
+  std::vector<GeneratedKernel> kernels;
+  auto targetAttr = module->getAttrOfType<StringAttr>("tern.target");
+  const TargetInfo *target = targetAttr ? lookupTarget(targetAttr.getValue()) : nullptr;
+  if (!target)
+    return kernels;
+  llvm::StringSet<> seen;
+  auto add = [&](const GeneratedKernel &k) {
+    if (seen.insert(k.symbol).second)
+      kernels.push_back(k);
+  };
+  module.walk([&](Operation *op) {
+    if (auto b = dyn_cast<BitLinearOp>(op))
+      for (const GeneratedBucket &bucket : bitlinearBuckets(b, *target))
+        add(bucket.kernel);
+    if (auto q = dyn_cast<QuantInputOp>(op))
+      if (std::optional<GeneratedKernel> k = quantInputKernel(q, *target))
+        add(*k);
+  });
+  return kernels;
+}
