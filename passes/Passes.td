@@ -159,6 +159,8 @@ def TernSelectKernelsPass : Pass<"tern-select-kernels", "::mlir::ModuleOp"> {
     Option<"kernels", "kernels", "std::string", /*default=*/"\"generated\"",
            "generated: multiply-add kernels generated per shape where the target's default "
            "is Halide's (ternc generates them); library: the prebuilt variants only">,
+    Option<"forceTuning", "force-tuning", "bool", /*default=*/"false",
+           "Use a tuning database measured on another CPU">,
   ];
   let dependentDialects = ["::mlir::tern::TernDialect"];
 }

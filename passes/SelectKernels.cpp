@@ -2,22 +2,14 @@
 #include "passes/GeneratedKernels.h"
 #include "passes/Passes.h"
 #include "passes/Targets.h"
+#include "passes/TuningDatabase.h"
 
-#include "llvm/Support/JSON.h"
-#include "llvm/Support/MemoryBuffer.h"
 
 namespace mlir::tern {
 #define GEN_PASS_DEF_TERNSELECTKERNELSPASS
 #include "passes/Passes.h.inc"
 
 namespace {
-
-/// One tuning-database entry: which ops it matches and the kernel it gives them.
-struct TuningEntry {
-  std::string op;
-  std::optional<int64_t> rows, cols;
-  KernelAttr kernel;
-};
 
 /// The weight shape an op's entry matches on (linear layers), if any.
 std::optional<std::pair<int64_t, int64_t>> weightShape(Operation *op) {
@@ -32,58 +24,84 @@ std::optional<std::pair<int64_t, int64_t>> weightShape(Operation *op) {
   return std::nullopt;
 }
 
+/// Whether a database entry is about `op`.
+bool matches(const TuningEntry &e, Operation *op) {
+  if (e.op != op->getName().getStringRef())
+    return false;
+  std::optional<std::pair<int64_t, int64_t>> shape = weightShape(op);
+  return !((e.rows && (!shape || shape->first != *e.rows)) ||
+           (e.cols && (!shape || shape->second != *e.cols)));
+}
+
 struct TernSelectKernelsPass : impl::TernSelectKernelsPassBase<TernSelectKernelsPass> {
   using Base::Base;
 
-  /// Reads the tuning database; errors name the file and the entry.
-  LogicalResult loadTuning(StringRef target, SmallVectorImpl<TuningEntry> &entries) {
+  /// Reads the tuning database and checks it was measured for this target on this CPU.
+  FailureOr<TuningDatabase> loadTuning(StringRef target) {
+    ModuleOp module = getOperation();
+    llvm::Expected<TuningDatabase> db = TuningDatabase::load(tuning);
+    if (!db) {
+      module.emitError() << llvm::toString(db.takeError());
+      return failure();
+    }
+    if (db->target != target) {
+      module.emitError() << "tuning database " << tuning << ": tuned for target '" << db->target
+                         << "', not '" << target << "'";
+      return failure();
+    }
+    std::string here = CpuSignature::host().key(), there = db->cpu.key();
+    if (here != there && !forceTuning) {
+      module.emitError() << "tuning database " << tuning << ": measured on CPU '" << there
+                         << "', but this CPU is '" << here
+                         << "' (tune on this CPU with tern-tune, or use it anyway with --force)";
+      return failure();
+    }
+    return std::move(*db);
+  }
+
+  /// The kernel the database's entries for `op` give, or null if none matches. Errors (a
+  /// parameter out of range) are reported on the module.
+  FailureOr<KernelAttr> tuned(Operation *op, const TuningDatabase &db, const TargetInfo &target) {
     ModuleOp module = getOperation();
     MLIRContext *ctx = module.getContext();
-    auto fail = [&](const Twine &message) {
-      return module.emitError() << "tuning database " << tuning << ": " << message;
+    auto diag = [&]() { return module.emitError() << "tuning database " << tuning << ": "; };
+    auto dict = [&](const std::map<std::string, int64_t> &params) {
+      SmallVector<NamedAttribute> attrs;
+      for (const auto &[k, v] : params)
+        attrs.emplace_back(StringAttr::get(ctx, k),
+                           IntegerAttr::get(IntegerType::get(ctx, 64), v));
+      return DictionaryAttr::get(ctx, attrs);
     };
-    auto buffer = llvm::MemoryBuffer::getFile(tuning);
-    if (!buffer)
-      return fail("cannot read: " + buffer.getError().message());
-    llvm::Expected<llvm::json::Value> json = llvm::json::parse((*buffer)->getBuffer());
-    if (!json)
-      return fail("not JSON: " + llvm::toString(json.takeError()));
-    const llvm::json::Object *root = json->getAsObject();
-    if (!root)
-      return fail("expected an object with \"target\" and \"kernels\"");
-    std::optional<StringRef> dbTarget = root->getString("target");
-    if (!dbTarget || *dbTarget != target)
-      return fail("tuned for target '" + (dbTarget ? *dbTarget : StringRef("?")) +
-                  "', not '" + target + "'");
-    const llvm::json::Array *kernels = root->getArray("kernels");
-    if (!kernels)
-      return fail("expected a \"kernels\" array");
-    for (auto [i, value] : llvm::enumerate(*kernels)) {
-      const llvm::json::Object *e = value.getAsObject();
-      std::optional<StringRef> op = e ? e->getString("op") : std::nullopt;
-      std::optional<StringRef> family = e ? e->getString("family") : std::nullopt;
-      std::optional<StringRef> variant = e ? e->getString("variant") : std::nullopt;
-      if (!op || !family || !variant)
-        return fail("kernels[" + Twine(i) + "] needs \"op\", \"family\" and \"variant\"");
-      SmallVector<NamedAttribute> params;
-      if (const llvm::json::Object *p = e->getObject("params"))
-        for (const auto &[key, v] : *p) {
-          std::optional<int64_t> n = v.getAsInteger();
-          if (!n)
-            return fail("kernels[" + Twine(i) + "].params." + StringRef(key) +
-                        " must be an integer");
-          params.emplace_back(StringAttr::get(ctx, StringRef(key)),
-                              IntegerAttr::get(IntegerType::get(ctx, 64), *n));
-        }
-      auto diag = [&]() { return module.emitError() << "tuning database " << tuning << ": "; };
-      KernelAttr kernel = KernelAttr::getChecked(diag, ctx, StringAttr::get(ctx, *family),
-                                                 StringAttr::get(ctx, *variant),
-                                                 DictionaryAttr::get(ctx, params));
-      if (!kernel)
+    // Generated multiply-add schedules, per bucket (the heuristics fill missing buckets).
+    std::map<int64_t, DictionaryAttr> buckets;
+    for (const TuningEntry &e : db.kernels)
+      if (e.source == "generated" && isa<BitLinearOp>(op) && matches(e, op))
+        buckets.emplace(*e.bucket, dict(e.params));
+    if (!buckets.empty()) {
+      SmallVector<NamedAttribute> attrs;
+      for (int64_t bucket : kBatchBuckets) {
+        auto it = buckets.find(bucket);
+        attrs.emplace_back(StringAttr::get(ctx, bucketName(bucket)),
+                           it != buckets.end() ? it->second
+                                               : MadSchedule::heuristic(bucket).toAttr(ctx));
+      }
+      KernelAttr k = KernelAttr::getChecked(diag, ctx, StringAttr::get(ctx, "mad_i2"),
+                                            StringAttr::get(ctx, target.madVariant),
+                                            DictionaryAttr::get(ctx, attrs));
+      if (!k)
         return failure();
-      entries.push_back({op->str(), e->getInteger("rows"), e->getInteger("cols"), kernel});
+      return k;
     }
-    return success();
+    for (const TuningEntry &e : db.kernels) {
+      if (e.source != "library" || !matches(e, op))
+        continue;
+      KernelAttr k = KernelAttr::getChecked(diag, ctx, StringAttr::get(ctx, e.family),
+                                            StringAttr::get(ctx, e.variant), dict(e.params));
+      if (!k)
+        return failure();
+      return k;
+    }
+    return KernelAttr();
   }
 
   /// Whether bitlinears get kernels generated for their shapes by default.
@@ -106,9 +124,13 @@ struct TernSelectKernelsPass : impl::TernSelectKernelsPassBase<TernSelectKernels
                             "x86-64-multi, aarch64, aarch64-dotprod or generic";
       return signalPassFailure();
     }
-    SmallVector<TuningEntry> entries;
-    if (!tuning.empty() && failed(loadTuning(resolved, entries)))
-      return signalPassFailure();
+    std::optional<TuningDatabase> db;
+    if (!tuning.empty()) {
+      FailureOr<TuningDatabase> loaded = loadTuning(resolved);
+      if (failed(loaded))
+        return signalPassFailure();
+      db = std::move(*loaded);
+    }
     module->setAttr("tern.target", StringAttr::get(ctx, resolved));
 
     auto kernel = [&](StringRef family, StringRef variant,
@@ -119,7 +141,8 @@ struct TernSelectKernelsPass : impl::TernSelectKernelsPassBase<TernSelectKernels
       return KernelAttr::get(ctx, StringAttr::get(ctx, family), StringAttr::get(ctx, variant),
                              DictionaryAttr::get(ctx, attrs));
     };
-    module.walk([&](Operation *op) {
+    bool failed_ = false;
+    module.walk([&](Operation *op) -> WalkResult {
       KernelAttr chosen;
       if (isa<BitLinearOp>(op)) {
         chosen = kernel("mad_i2", variants->madVariant);
@@ -141,20 +164,22 @@ struct TernSelectKernelsPass : impl::TernSelectKernelsPassBase<TernSelectKernels
       } else if (isa<RMSNormOp, ActQuantOp, Relu2Op, SiLUOp, MulOp, AddOp>(op)) {
         chosen = kernel("generic", "generic");
       } else {
-        return;
+        return WalkResult::advance();
       }
-      std::optional<std::pair<int64_t, int64_t>> shape = weightShape(op);
-      for (const TuningEntry &e : entries) {
-        if (e.op != op->getName().getStringRef())
-          continue;
-        if ((e.rows && (!shape || shape->first != *e.rows)) ||
-            (e.cols && (!shape || shape->second != *e.cols)))
-          continue;
-        chosen = e.kernel;
-        break;
+      if (db) {
+        FailureOr<KernelAttr> fromDb = tuned(op, *db, *variants);
+        if (failed(fromDb)) {
+          failed_ = true;
+          return WalkResult::interrupt();
+        }
+        if (*fromDb)
+          chosen = *fromDb;
       }
       op->setAttr("tern.kernel", chosen);
+      return WalkResult::advance();
     });
+    if (failed_)
+      return signalPassFailure();
   }
 };
 

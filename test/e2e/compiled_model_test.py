@@ -73,7 +73,7 @@ def main():
     run([args.ternc, model, "--target=" + args.target, "--weights=" + args.weights,
          "--context=64", "--batch=8", "--head=" + args.head, "--embedding=" + args.embedding,
          "-o", exe] +
-        (["--tuning=" + args.tuning] if args.tuning else []))
+        (["--tuning=" + args.tuning, "--force"] if args.tuning else []))
     if args.weights == "file" and not os.path.exists(os.path.join(args.work, "model.weights")):
         sys.exit("FAILED: --weights=file wrote no model.weights beside the executable")
 

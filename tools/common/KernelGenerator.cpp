@@ -9,6 +9,7 @@
 #include "llvm/Support/Process.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/raw_ostream.h"
+#include "llvm/Support/xxhash.h"
 
 #include <deque>
 
@@ -77,10 +78,27 @@ static std::string tail(llvm::StringRef path) {
   return s.str();
 }
 
+/// The cache's folder for this generator: a hash of its executable, so objects of an older
+/// tern-kernel-gen (another schedule or a fixed bug) are never reused.
+static llvm::Expected<std::string> generatorCacheDir(const KernelGeneratorOptions &options) {
+  auto binary = llvm::MemoryBuffer::getFile(options.generator);
+  if (!binary)
+    return fail(options.generator + ": " + binary.getError().message());
+  llvm::SmallString<256> dir(options.cacheDir);
+  llvm::sys::path::append(dir, llvm::utohexstr(llvm::xxh3_64bits((*binary)->getBuffer()),
+                                               /*LowerCase=*/true));
+  return std::string(dir);
+}
+
 llvm::Expected<std::vector<std::string>>
 tern::tools::generateKernels(const std::vector<GeneratedKernel> &kernels,
-                             const KernelGeneratorOptions &options) {
+                             const KernelGeneratorOptions &baseOptions) {
   std::vector<std::string> objects;
+  llvm::Expected<std::string> cacheDir = generatorCacheDir(baseOptions);
+  if (!cacheDir)
+    return cacheDir.takeError();
+  KernelGeneratorOptions options = baseOptions;
+  options.cacheDir = *cacheDir;
   if (std::error_code ec = llvm::sys::fs::create_directories(options.cacheDir))
     return fail("kernel cache " + options.cacheDir + ": " + ec.message());
   std::deque<Job> pending;

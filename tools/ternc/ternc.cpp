@@ -546,7 +546,7 @@ int main(int argc, char **argv) {
       break;
     case Phase::Select:
       pm.addPass(mlir::tern::createTernSelectKernelsPass(
-          mlir::tern::TernSelectKernelsPassOptions{target, tuning, kernels}));
+          mlir::tern::TernSelectKernelsPassOptions{target, tuning, kernels, forceTuning}));
       break;
     case Phase::Pack:
       pm.addPass(mlir::tern::createTernPackWeightsPass(store, headFormatName(),
