@@ -66,6 +66,16 @@ void caches(CpuSignature &s) {
                    (int64_t(c) + 1);
     (level == 1 ? s.l1d : level == 2 ? s.l2 : s.l3) = size;
   }
+  // AMD's older leaves where a hypervisor hides the deterministic ones: L1d KB in
+  // 0x80000005 ECX[31:24], L2 KB in 0x80000006 ECX[31:16], L3 in 512 KB units in EDX[31:18].
+  if (s.l1d + s.l2 + s.l3 == 0 && s.vendor == "AuthenticAMD") {
+    if (__get_cpuid(0x80000005, &a, &b, &c, &d))
+      s.l1d = int64_t(c >> 24) * 1024;
+    if (__get_cpuid(0x80000006, &a, &b, &c, &d)) {
+      s.l2 = int64_t(c >> 16) * 1024;
+      s.l3 = int64_t(d >> 18) * 512 * 1024;
+    }
+  }
 #endif
   for (unsigned i = 0; i < 8 && s.l1d + s.l2 + s.l3 == 0; ++i) {
     std::string dir = "/sys/devices/system/cpu/cpu0/cache/index" + std::to_string(i) + "/";

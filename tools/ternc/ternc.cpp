@@ -16,7 +16,7 @@
 // then LLVM IR -> object in process, and the link (clang + lld) with the runtime archive.
 //
 //===------------------------------------------------------------------------------------------===//
-#include "tools/ternc/Link.h"
+#include "tools/common/Link.h"
 
 #include "codegen/blob/WeightBlobWriter.h"
 #include "codegen/blob/WeightsObject.h"

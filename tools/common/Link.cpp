@@ -1,5 +1,5 @@
 //===- Link.cpp - ternc's back end: weights object, static library, executable ----------------===//
-#include "tools/ternc/Link.h"
+#include "tools/common/Link.h"
 
 #include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/StringExtras.h"

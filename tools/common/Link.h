@@ -5,8 +5,8 @@
 // lld). The weights object comes from codegen/blob/WeightsObject.h.
 //
 //===------------------------------------------------------------------------------------------===//
-#ifndef TERN_TOOLS_TERNC_LINK_H
-#define TERN_TOOLS_TERNC_LINK_H
+#ifndef TERN_TOOLS_COMMON_LINK_H
+#define TERN_TOOLS_COMMON_LINK_H
 
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"

@@ -1,0 +1,80 @@
+//===- SearchSpace.cpp - the candidates tern-tune measures for one shape and bucket -----------===//
+#include "tools/tern-tune/SearchSpace.h"
+
+#include <algorithm>
+
+using namespace tern::tune;
+using mlir::tern::MadSchedule;
+using mlir::tern::TargetInfo;
+
+std::vector<Candidate> tern::tune::searchSpace(const TargetInfo &target, int64_t rows,
+                                               int64_t cols, int64_t bucket) {
+  std::vector<Candidate> space;
+  bool generic = target.name == "generic";
+  // What ternc does without a database: the library variant where generation is not the
+  // default, else the heuristic schedule generated.
+  bool generatedDefault = target.generatesMad;
+  MadSchedule heuristic = MadSchedule::heuristic(bucket);
+  auto generated = [&](const MadSchedule &s) {
+    Candidate c;
+    c.family = "mad_i2", c.source = "generated", c.variant = target.madVariant.str();
+    c.schedule = s;
+    c.kernel = mlir::tern::madKernel(target, rows, cols, s);
+    c.name = "gen:" + c.kernel->symbol;
+    c.isDefault = generatedDefault && s == heuristic;
+    return c;
+  };
+  if (!generic && target.madVariant != "dispatch") {
+    space.push_back(generated(heuristic));
+    std::vector<int64_t> groups = bucket == 1 ? std::vector<int64_t>{1}
+                                              : std::vector<int64_t>{1, 2, 4, 8};
+    std::vector<int64_t> blocks = bucket == 1 ? std::vector<int64_t>{1, 2, 4, 8}
+                                              : std::vector<int64_t>{1, 2};
+    std::vector<int64_t> unrolls = bucket == 1 ? std::vector<int64_t>{1, 2, 4}
+                                               : std::vector<int64_t>{1, 2};
+    std::vector<int64_t> prefetches = bucket == 1 ? std::vector<int64_t>{0, 4, 16}
+                                                  : std::vector<int64_t>{0, 8};
+    for (int64_t group : groups)
+      for (int64_t rowTiles : {1, 2, 4})
+        for (int64_t b : blocks)
+          for (int64_t unroll : unrolls)
+            for (int64_t prefetch : prefetches) {
+              // More accumulators than registers only spills: at most 16 vector accumulators.
+              if (group > bucket || rowTiles * group > 16)
+                continue;
+              MadSchedule s{rowTiles, b, group, unroll, prefetch};
+              if (!(s == heuristic))
+                space.push_back(generated(s));
+            }
+  }
+  auto library = [&](const char *prefix, const char *family, llvm::StringRef variant,
+                     bool isDefault) {
+    Candidate c;
+    c.family = family, c.source = "library", c.variant = variant.str();
+    c.name = std::string(prefix) + ":" + c.variant;
+    c.isDefault = isDefault;
+    space.push_back(c);
+  };
+  if (target.madVariant != "dispatch") {
+    library("i2", "mad_i2", target.madVariant, !generatedDefault);
+    if (!generic) {
+      library("tl1", "lut_tl1", target.decoderVariant, false);
+      library("tl2", "lut_tl2", target.decoderVariant, false);
+    }
+  }
+  return space;
+}
+
+std::vector<Candidate> tern::tune::sample(std::vector<Candidate> space, size_t count,
+                                          std::mt19937 &rng) {
+  std::vector<Candidate> kept, rest;
+  for (Candidate &c : space)
+    (c.isDefault || c.source == "library" ? kept : rest).push_back(std::move(c));
+  std::shuffle(rest.begin(), rest.end(), rng);
+  for (Candidate &c : rest) {
+    if (kept.size() >= count)
+      break;
+    kept.push_back(std::move(c));
+  }
+  return kept;
+}
