@@ -49,7 +49,8 @@ public:
   /// Quantizes `x` once and applies each projection of `roles` to it.
   bool project(Value x, llvm::ArrayRef<WeightRole> roles, int64_t layer,
                SmallVectorImpl<Value> &out) {
-    auto quant = ActQuantOp::create(b, weights.location(b, roles.front(), layer), x);
+    auto quant =
+        ActQuantOp::create(b, weights.location(b, roles.front(), layer), x, spec.activationBits);
     for (WeightRole role : roles) {
       LinearWeights w = weights.linear(b, role, layer);
       if (!w.weight || !w.scale)

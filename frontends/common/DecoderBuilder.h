@@ -37,6 +37,7 @@ struct DecoderSpec {
   bool attnSubNorm = false; ///< RMSNorm of the attention output before o_proj
   bool ffnSubNorm = false;  ///< RMSNorm of act(gate) * up before down_proj
   bool tiedHead = false;    ///< the output head is the embedding table
+  int64_t activationBits = 8; ///< tern.act_quant's bits before every bitlinear
   /// Context length of the KV cache; dynamic (`?`) until the driver fixes it.
   int64_t contextLength = mlir::ShapedType::kDynamic;
 };

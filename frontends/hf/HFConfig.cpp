@@ -219,8 +219,15 @@ llvm::Expected<HFConfig> HFConfig::parse(llvm::StringRef text, llvm::StringRef p
   c.tieWordEmbeddings = r.boolean("tie_word_embeddings", false);
   c.bosTokenId = r.optionalInt("bos_token_id");
   c.eosTokenId = r.optionalInt("eos_token_id");
+  // The activation width of every bitlinear input (1bitLLM's configs write input_bits: 8;
+  // BitNet a4.8 / v2 style models use 4).
+  c.activationBits = r.positiveInt("input_bits", 8);
   if (llvm::Error e = r.takeError())
     return std::move(e);
+  if (c.activationBits < 2 || c.activationBits > 8)
+    return error("input_bits " + std::to_string(c.activationBits) +
+                 " is not supported; expected 2 to 8 (activations are quantized to int8 "
+                 "storage)");
   c.headDim = 0;
   if (const llvm::json::Value *hd = root->get("head_dim"); hd && hd->getAsInteger())
     c.headDim = *hd->getAsInteger();

@@ -40,6 +40,8 @@ struct HFConfig {
   int64_t headDim = 0, vocabSize = 0, maxPositions = 0;
   double rmsNormEps = 0, ropeTheta = 0;
   bool tieWordEmbeddings = false;
+  /// Bits of the per-token activation quantization before each bitlinear ("input_bits").
+  int64_t activationBits = 8;
   std::optional<int64_t> bosTokenId, eosTokenId;
 
   /// Reads and validates `path` (a config.json).

@@ -364,6 +364,7 @@ auto ::tern::hf::importCheckpoint(MLIRContext &ctx, llvm::StringRef dir, WeightS
   spec.headDim = config->headDim;
   spec.vocab = config->vocabSize;
   spec.rmsNormEps = float(config->rmsNormEps);
+  spec.activationBits = config->activationBits;
   spec.ropeTheta = float(config->ropeTheta);
   spec.activation = config->activation == Activation::ReLU2 ? DecoderActivation::ReLU2
                                                             : DecoderActivation::SiLU;

@@ -14,6 +14,7 @@ float64 may order differently), and it is printed.
       [--tuning DB] [--linear-class bitlinear]
 """
 import argparse
+import json
 import os
 import random
 import shlex
@@ -36,7 +37,8 @@ def run(cmd, **kwargs):
     print("+ " + " ".join(shlex.quote(c) for c in cmd), flush=True)
     result = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             **kwargs)
-    if result.returncode != 0 and "this CPU lacks" in result.stdout:
+    if result.returncode != 0 and ("this CPU lacks" in result.stdout or
+                                   "on this CPU, which runs" in result.stdout):
         # The binary's own ISA check: this machine cannot run the target (ctest: skipped).
         print("SKIPPED: " + result.stdout.strip())
         sys.exit(77)
@@ -60,6 +62,11 @@ def main():
                    help="ternc --head; the reference computes the same head format")
     p.add_argument("--embedding", default="shared", choices=["shared", "exact"],
                    help="ternc --embedding (a tied table with a quantized head)")
+    p.add_argument("--input-bits", type=int, default=0,
+                   help="tern-gen-checkpoint --input-bits (activation bits, 2..8)")
+    p.add_argument("--tern-tune", default="",
+                   help="tune the model with this tern-tune (small budget) and compile with "
+                        "its database; a second run must resume with nothing left to measure")
     args = p.parse_args()
 
     os.makedirs(args.work, exist_ok=True)
@@ -68,12 +75,33 @@ def main():
            "-o", model]
     if args.linear_class:
         gen.append("--linear-class=" + args.linear_class)
+    if args.input_bits:
+        gen.append("--input-bits=%d" % args.input_bits)
     run(gen)
+    tuning = []
+    if args.tuning:  # a hand-written database: selects kernels, was measured nowhere
+        tuning = ["--tuning=" + args.tuning, "--force"]
+    if args.tern_tune:
+        db = os.path.join(args.work, "tuning.json")
+        for stale in (db, db + ".journal.jsonl"):
+            if os.path.exists(stale):
+                os.remove(stale)
+        tune = [args.tern_tune, model, "--target=" + args.target, "-o", db, "--budget=20",
+                "--buckets=1,8"]
+        print(run(tune), end="")
+        entries = json.load(open(db))["kernels"]
+        if not entries:
+            sys.exit("FAILED: tern-tune wrote no entries")
+        again = run(tune)
+        if " 0 to go" not in again:
+            sys.exit("FAILED: a second tern-tune run did not resume from its journal:\n" + again)
+        if json.load(open(db))["kernels"] != entries:
+            sys.exit("FAILED: the resumed run decided differently from the same measurements")
+        tuning = ["--tuning=" + db]  # measured here: no --force
     exe = os.path.join(args.work, "model.exe")
     run([args.ternc, model, "--target=" + args.target, "--weights=" + args.weights,
          "--context=64", "--batch=8", "--head=" + args.head, "--embedding=" + args.embedding,
-         "-o", exe] +
-        (["--tuning=" + args.tuning, "--force"] if args.tuning else []))
+         "-o", exe] + tuning)
     if args.weights == "file" and not os.path.exists(os.path.join(args.work, "model.weights")):
         sys.exit("FAILED: --weights=file wrote no model.weights beside the executable")
 
@@ -161,7 +189,8 @@ def main():
     print("PASSED: %s on %s (weights %s%s, head %s): worst relative error %.2e over %d "
           "positions x 3 schedules%s; greedy generation of 32 tokens matches" % (
               args.format, args.target, args.weights,
-              ", tuning " + os.path.basename(args.tuning) if args.tuning else "", args.head,
+              ", tuning " + os.path.basename(args.tuning) if args.tuning else
+              ", tuned by tern-tune" if args.tern_tune else "", args.head,
               worst, len(tokens),
               "" if not flips else " except %d positions after a tie flip (first: %s; worst "
               "%.2e)" % (len(flips), flips[0][1], max(flips)[0])))

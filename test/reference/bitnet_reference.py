@@ -5,8 +5,10 @@ Reads a Hugging Face checkpoint folder with its own safetensors reader and compu
 given token ids from the model definition, in float64. It shares no code with tern's C++ side.
 
 Model definition (Hugging Face BitNet / Llama code):
-  activation quantization, per token:  s = 127 / max(max|x|, 1e-5)
-                                       q = clamp(round_half_to_even(x * s), -128, 127)
+  activation quantization, per token:  s = qmax / max(max|x|, 1e-5)
+                                       q = clamp(round_half_to_even(x * s), -qmax - 1, qmax)
+                                       qmax = 2^(input_bits - 1) - 1 (127: input_bits is 8
+                                       unless config.json says otherwise)
   packed weights (U8 [N/4, K]):        row r of block b = r // (N/4) is bits 2b..2b+1 of packed
                                        row r % (N/4), holding w + 1
   linear_class autobitlinear:          y = (q . Wt^T) / s * weight_scale
@@ -103,10 +105,12 @@ def ternarize_latent(w):
 # the model
 
 
-def act_quant(x):
-    """Per-token absmax int8 quantization: (q as float64, s) with x ~= q / s."""
-    s = 127.0 / np.maximum(np.max(np.abs(x), axis=-1, keepdims=True), 1e-5)
-    return np.clip(np.round(x * s), -128, 127), s
+def act_quant(x, bits=8):
+    """Per-token absmax quantization to `bits` bits (config.json's input_bits; 8 for BitNet
+    b1.58): (q as float64, s) with x ~= q / s, qmax = 2^(bits-1) - 1."""
+    qmax = float(2 ** (bits - 1) - 1)
+    s = qmax / np.maximum(np.max(np.abs(x), axis=-1, keepdims=True), 1e-5)
+    return np.clip(np.round(x * s), -qmax - 1, qmax), s
 
 
 def rms_norm(x, g, eps):
@@ -189,7 +193,7 @@ class Model:
 
     def bitlinear(self, x, prefix):
         wt, scale, multiply = self.linear_weights(prefix)
-        q, s = act_quant(x)
+        q, s = act_quant(x, self.config.get("input_bits", 8))
         # How close each token's x * s came to a .5 tie (where a float32 implementation may
         # round the other way): the smallest distance over every quantized activation.
         v = np.abs(x * s)

@@ -37,6 +37,8 @@ struct CheckpointSpec {
   /// For packed formats: "autobitlinear" (multiply by weight_scale) or "bitlinear" (divide);
   /// empty writes no linear_class (which means bitlinear).
   std::string linearClass;
+  /// input_bits in config.json (0: the format's own: 8 for 1bitLLM, absent otherwise).
+  int64_t inputBits = 0;
   uint64_t seed = 0;
   Values values = Values::Random;
   uint64_t shardBytes = 5ull << 30; ///< start a new shard above this size

@@ -246,6 +246,8 @@ llvm::json::Object configJson(const CheckpointSpec &s) {
     c["quantization_config"] = std::move(quant);
     break;
   }
+  if (s.inputBits)
+    c["input_bits"] = s.inputBits;
   return c;
 }
 

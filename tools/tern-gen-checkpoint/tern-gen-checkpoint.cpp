@@ -52,6 +52,11 @@ static cl::opt<std::string> linearClass(
     cl::desc("Scale convention the config declares for packed formats: autobitlinear "
              "(multiply by weight_scale) or bitlinear (divide); default: the format's own"),
     cl::cat(category));
+static cl::opt<int64_t> inputBits(
+    "input-bits",
+    cl::desc("Activation bits of every bitlinear input, written as config.json's input_bits "
+             "(2..8; BitNet a4.8 / v2 style models use 4; default: the format's own)"),
+    cl::init(0), cl::value_desc("N"), cl::cat(category));
 static cl::opt<std::string> tokenizer("tokenizer",
                                       cl::desc("Copy this tokenizer.json (and the "
                                                "tokenizer_config.json beside it) instead of "
@@ -134,6 +139,11 @@ int main(int argc, char **argv) {
     if (spec.format == Format::OneBitLLM)
       return error("--linear-class applies to packed formats; 1bitllm stores latent weights");
     spec.linearClass = linearClass;
+  }
+  if (inputBits.getNumOccurrences()) {
+    if (inputBits < 2 || inputBits > 8)
+      return error("--input-bits must be in [2, 8], found " + std::to_string(inputBits));
+    spec.inputBits = inputBits;
   }
   spec.seed = seed;
   spec.values = values;
