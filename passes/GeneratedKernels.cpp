@@ -88,8 +88,10 @@ std::vector<GeneratedBucket> mlir::tern::bitlinearBuckets(BitLinearOp op,
     if (!dict)
       continue;
     MadSchedule s = MadSchedule::fromAttr(dict);
+    // A group-wise scaled weight runs its kernel once per group of columns.
+    int64_t cols = op.getScaleGroup() ? op.getScaleGroup() : weight.getCols();
     buckets.push_back({bucket, std::max<int64_t>(s.tokenGroup, 1),
-                       madKernel(target, weight.getRows(), weight.getCols(), s)});
+                       madKernel(target, weight.getRows(), cols, s)});
   }
   return buckets;
 }

@@ -316,6 +316,14 @@ struct Lowering {
             return fail("tern-lower-to-runtime: has no tern.scratch (run tern-plan-memory)");
           auto scaleType = cast<RankedTensorType>(l.getWeightScale().getType());
           SmallVector<Value> args = kernelArgs;
+          if (int64_t group = l.getScaleGroup()) {
+            // Group-wise scales: the weight is packed per group (tern-pack-weights), each group
+            // runs through the kernel and the epilogue sums the scaled groups.
+            args.append({w, i64c(packed.getRows()), i64c(packed.getCols()), i64c(group), q, s,
+                         ws, i64c(scratch.getInt()), out});
+            call(buckets.empty() ? "bitlinear_grouped" : "bitlinear_generated_grouped", args);
+            return success();
+          }
           args.append({w, i64c(packed.getRows()), i64c(packed.getCols()), q, s, ws,
                        i32c(scaleType.getNumElements() > 1), i64c(scratch.getInt()), out});
           call(buckets.empty() ? "bitlinear" : "bitlinear_generated", args);

@@ -134,18 +134,38 @@ struct TernPackWeightsPass : impl::TernPackWeightsPassBase<TernPackWeightsPass> 
   }
 
   /// A tern.weight of the packed bytes of `weight` in `layout`, stored once per name.
-  FailureOr<Value> packed(OpBuilder &b, Value weight, const Layout &layout) {
+  /// With `group` > 0 (a group-wise scale along K), the weight is packed as K / group
+  /// consecutive matrices of rows x group, one per scale group, so a kernel runs on each group
+  /// as on a whole matrix.
+  FailureOr<Value> packed(OpBuilder &b, Value weight, const Layout &layout, int64_t group = 0) {
     FailureOr<Logical> l = logical(weight);
     if (failed(l))
       return failure();
     std::string name = l->name + ":" + layout.suffix;
     size_t size = layout.size(l->rows, l->cols);
+    if (group > 0) {
+      name += "/g" + std::to_string(group);
+      size = size_t(l->cols / group) * layout.size(l->rows, group);
+    }
     uint64_t checksum;
     if (store && store->lookup(name)) {
       checksum = checksumOf(store->lookup(name)->bytes);
     } else {
       std::vector<uint8_t> bytes(size);
-      if (layout.pack(l->values.data(), l->rows, l->cols, bytes.data()) != 0)
+      bool ok = true;
+      if (group > 0) {
+        size_t chunk = layout.size(l->rows, group);
+        std::vector<int8_t> part(size_t(l->rows * group));
+        for (int64_t g = 0; ok && g < l->cols / group; ++g) {
+          for (int64_t r = 0; r < l->rows; ++r)
+            std::memcpy(part.data() + r * group, l->values.data() + r * l->cols + g * group,
+                        size_t(group));
+          ok = layout.pack(part.data(), l->rows, group, bytes.data() + size_t(g) * chunk) == 0;
+        }
+      } else {
+        ok = layout.pack(l->values.data(), l->rows, l->cols, bytes.data()) == 0;
+      }
+      if (!ok)
         return emitError(weight.getLoc()) << "tern-pack-weights: '" << l->name
                                           << "' has a value outside {-1, 0, 1}";
       checksum = checksumOf(bytes);
@@ -325,7 +345,14 @@ struct TernPackWeightsPass : impl::TernPackWeightsPassBase<TernPackWeightsPass> 
       if (!format || isa<PackedType>(op.getWeight().getType()))
         continue;
       OpBuilder b(op);
-      FailureOr<Value> weight = packed(b, op.getWeight(), layoutOf(*format));
+      int64_t group = op.getScaleGroup();
+      if (group > 0 && *format != WeightFormat::i2) {
+        op.emitOpError() << "tern-pack-weights: a group-wise weight_scale needs the mad_i2 "
+                            "family (its kernels run per group of "
+                         << group << " columns), not " << kernel.getFamily().getValue();
+        return signalPassFailure();
+      }
+      FailureOr<Value> weight = packed(b, op.getWeight(), layoutOf(*format), group);
       if (failed(weight))
         return signalPassFailure();
       op.getWeightMutable().assign(*weight);

@@ -123,13 +123,16 @@ def TernSelectKernelsPass : Pass<"tern-select-kernels", "::mlir::ModuleOp"> {
   let summary = "Choose the runtime kernel (family, variant, schedule) of every op";
   let description = [{
     Sets `tern.kernel = #tern.kernel<family, variant, params>` on every op that becomes a kernel
-    call, for the `target` CPU. An entry of the tuning database (`tuning=<file.json>`) that
-    matches an op (its name and, for linear layers, the weight's rows and columns) decides;
-    otherwise the documented heuristics do (docs/passes.md):
+    call, for the `target` CPU. An entry of the tuning database (`tuning=<file.json>`, written
+    by tern-tune on this CPU, or any CPU with `force-tuning=true`) that matches an op (its name
+    and, for linear layers, the weight's rows and columns) decides; otherwise the documented
+    heuristics do (docs/passes.md):
 
-    - `tern.bitlinear`: `mad_i2`, the variant of the target's best ISA, `rows_per_task = 64`,
-      `tokens_per_step = 4` (the multiply-add family won decode and prefill on every ISA
-      measured; docs/kernels.md);
+    - `tern.bitlinear`: `mad_i2`, the variant of the target's best ISA (the multiply-add family
+      won decode and prefill on every ISA measured; docs/kernels.md). Where that variant is a
+      Halide kernel and `kernels=generated`, one schedule per batch bucket (`t1`, `t8`, `t32`,
+      `t128`, `t512`: gemm_i2's GeneratorParams, the library's values), which ternc generates
+      for the op's shape (docs/tuning.md);
     - `tern.matmul` (float), `tern.attention`, `tern.rope`, `tern.embedding`,
       `tern.quant_input`: the `decoder` table's variant for the target;
     - the ops fusion left alone (`tern.rms_norm`, `tern.act_quant`, an int8 `tern.matmul`,
@@ -147,7 +150,7 @@ def TernSelectKernelsPass : Pass<"tern-select-kernels", "::mlir::ModuleOp"> {
     After:
 
     ```mlir
-    %y = tern.bitlinear %x, %s, %w, %ws {tern.kernel = #tern.kernel<"mad_i2", "x86_64_avx2", {rows_per_task = 64 : i64, tokens_per_step = 4 : i64}>} : tensor<?x64xi8>, tensor<?xf32>, !tern.ternary<64x64>, tensor<1xbf16> -> tensor<?x64xf32>
+    %y = tern.bitlinear %x, %s, %w, %ws {tern.kernel = #tern.kernel<"mad_i2", "x86_64_avx2", {}>} : tensor<?x64xi8>, tensor<?xf32>, !tern.ternary<64x64>, tensor<1xbf16> -> tensor<?x64xf32>
     ```
   }];
   let options = [

@@ -15,7 +15,7 @@ config.substitutions.append(("%tern_src_root", config.tern_src_root))
 
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
-llvm_config.add_tool_substitutions(["tern-opt", "ternc", "tern-gen-checkpoint", "tern-ukernel-gen"],
+llvm_config.add_tool_substitutions(["tern-opt", "ternc", "tern-gen-checkpoint", "tern-ukernel-gen", "tern-tune"],
                                    [config.tern_tools_dir])
 # Debian's python3 sees python3-numpy; a pyenv python3 earlier on PATH may not.
 config.substitutions.append(("%python", "/usr/bin/python3"))

@@ -129,13 +129,17 @@ def Tern_KernelAttr : AttrDef<Tern_Dialect, "Kernel"> {
     - `variant`: a row of the family's variant table in the runtime (`x86_64_avx512vnni`,
       `aarch64_neon`, ...), or `dispatch` when the binary picks the variant at run time
       (`x86-64-multi`);
-    - `params`: schedule parameters of the kernel (e.g. `rows_per_task`), free-form so tuning
-      can add its own.
+    - `params`: parameters of the kernel. A `mad_i2` kernel generated per model has one
+      schedule dictionary per batch bucket, `t1` (decode, required) and `t8`, `t32`, `t128`,
+      `t512` (prefill calls of up to that many tokens), each with gemm_i2's GeneratorParams:
+      `row_tiles` (1, 2, 4), `blocks_per_task` (1..64), `token_group` (1..8; 1 in `t1`),
+      `unroll` (1, 2, 4, 8) and `prefetch` (0..64); the verifier checks every value
+      (docs/tuning.md). Other keys are integers a library kernel may read.
 
     Example:
 
     ```mlir
-    %y = tern.bitlinear %x, %s, %w, %ws {tern.kernel = #tern.kernel<"mad_i2", "x86_64_avx512vnni", {rows_per_task = 64 : i64}>}
+    %y = tern.bitlinear %x, %s, %w, %ws {tern.kernel = #tern.kernel<"mad_i2", "x86_64_avx512vnni", {t1 = {blocks_per_task = 1 : i64, prefetch = 16 : i64, row_tiles = 4 : i64, token_group = 1 : i64, unroll = 1 : i64}}>}
            : tensor<?x2560xi8>, tensor<?xf32>, !tern.ternary<2560x2560>, tensor<1xbf16> -> tensor<?x2560xf32>
     ```
   }];

@@ -67,7 +67,20 @@ static LogicalResult expectLinearResult(Operation *op, Value result, int64_t tok
 }
 
 /// Fails unless `scale` has shape [1] (per tensor) or [rows] (per row).
-static LogicalResult expectWeightScale(Operation *op, Value scale, int64_t rows) {
+static LogicalResult expectWeightScale(Operation *op, Value scale, int64_t rows,
+                                       int64_t cols = ShapedType::kDynamic) {
+  // Group-wise along K: [N, K / G], one scale per G consecutive weights of a row.
+  if (tensorType(scale).getRank() == 2 && cols != ShapedType::kDynamic) {
+    RankedTensorType t = tensorType(scale);
+    int64_t groups = t.getDimSize(1);
+    int64_t group = groups > 0 && cols % groups == 0 ? cols / groups : 0;
+    if (!dimsMatch(t.getDimSize(0), rows) || (group != 64 && group != 128 && group != 256))
+      return op->emitOpError() << "expects a group-wise weight_scale [N, K / G] with N = "
+                               << dimStr(rows) << " and G = 64, 128 or 256 dividing K = "
+                               << cols << ", found [" << dimStr(t.getDimSize(0)) << ", "
+                               << dimStr(groups) << "]";
+    return success();
+  }
   if (failed(expectRank(op, "a weight_scale", scale, 1)))
     return failure();
   int64_t n = tensorType(scale).getDimSize(0);
@@ -245,9 +258,16 @@ LogicalResult BitLinearOp::verify() {
   if (!dimsMatch(x.getDimSize(1), weight.getCols()))
     return emitOpError() << "input has K = " << dimStr(x.getDimSize(1))
                          << " columns but the weight has K = " << weight.getCols();
-  if (failed(expectWeightScale(*this, getWeightScale(), weight.getRows())))
+  if (failed(expectWeightScale(*this, getWeightScale(), weight.getRows(), weight.getCols())))
     return failure();
   return expectLinearResult(*this, getResult(), tokens, weight.getRows());
+}
+
+int64_t BitLinearOp::getScaleGroup() {
+  auto scale = cast<RankedTensorType>(getWeightScale().getType());
+  if (scale.getRank() != 2)
+    return 0;
+  return getWeight().getType().getCols() / scale.getDimSize(1);
 }
 
 //===------------------------------------------------------------------------------------------===//

@@ -262,6 +262,16 @@ def Tern_BitLinearOp : Tern_Op<"bitlinear", [Pure]> {
     `divide` is the older `bitlinear` class and the latent-weight formula (`weight_scale` is then
     `1 / max(mean|W|, 1e-5)`). A per-tensor scale has shape [1] and applies to every row.
 
+    A group-wise scale has shape [N, K / G] with G = 64, 128 or 256 (Ternary-Bonsai's and
+    llama.cpp's Q2_0 form): row n's weights in columns [g G, (g + 1) G) have scale
+    `weight_scale[n, g]`, so the sum splits by group:
+
+    ```
+    result[t, n] = sum_g (acc_g[t, n] * weight_scale[n, g]) / x_scale[t]    (multiply)
+    ```
+
+    with `acc_g` the exact int32 sum over group g (`/ weight_scale[n, g]` for divide).
+
     Example:
 
     ```mlir
@@ -286,6 +296,10 @@ def Tern_BitLinearOp : Tern_Op<"bitlinear", [Pure]> {
                                  "::mlir::Value":$weight, "::mlir::Value":$weight_scale,
                                  CArg<"::mlir::tern::ScaleMode",
                                       "::mlir::tern::ScaleMode::multiply">:$scale_mode)>];
+  let extraClassDeclaration = [{
+    /// G of a group-wise weight_scale [N, K / G]; 0 for a per-tensor or per-row one.
+    int64_t getScaleGroup();
+  }];
   let hasVerifier = 1;
 }
 

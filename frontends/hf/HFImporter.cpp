@@ -255,13 +255,26 @@ private:
     std::string scaleName = llvm::StringRef(name).drop_back(strlen("weight")).str() +
                             "weight_scale";
     std::optional<Checkpoint::Tensor> s = checkpoint.find(scaleName);
-    if (s && s->entry->shape.size() == 1 && s->entry->shape[0] == rows && rows != 1)
+    // Per tensor [1], per row [N], or group-wise along K [N, K / G] with G = 64, 128 or 256
+    // (the form of Ternary-Bonsai and llama.cpp's Q2_0).
+    int64_t groups = s && s->entry->shape.size() == 2 ? s->entry->shape[1] : 0;
+    int64_t group = groups > 0 && cols % groups == 0 ? cols / groups : 0;
+    if (s && s->entry->shape.size() == 2 && (group == 64 || group == 128 || group == 256))
+      s = expect(scaleName, {rows, groups}, /*floatOnly=*/true,
+                 "a group-wise float weight scale");
+    else if (s && s->entry->shape.size() == 2)
+      return fail(llvm::formatv("{0}: tensor '{1}' has shape {2}; a group-wise weight scale is "
+                                "[{3}, K / G] with G = 64, 128 or 256 dividing K = {4}",
+                                s->file->path(), scaleName, shapeString(s->entry->shape), rows,
+                                cols)),
+             LinearWeights{};
+    else if (s && s->entry->shape.size() == 1 && s->entry->shape[0] == rows && rows != 1)
       s = expect(scaleName, {rows}, /*floatOnly=*/true);
     else
       s = expect(scaleName, {1}, /*floatOnly=*/true, "a float weight scale");
     if (!s)
       return {};
-    llvm::SmallVector<int64_t, 1> scaleShape(s->entry->shape.begin(), s->entry->shape.end());
+    llvm::SmallVector<int64_t, 2> scaleShape(s->entry->shape.begin(), s->entry->shape.end());
     if (!addOnce(scaleName, *s, TensorEncoding::Dense, scaleShape))
       return {};
     LinearWeights w;

@@ -101,6 +101,58 @@ static int32_t bitlinear(tern_exec *exec, bitlinear_kernel kernel, int64_t w_pac
   return 0;
 }
 
+/* Group-wise scales: K / group consecutive i2 matrices of rows x group (tern-pack-weights), each
+ * through the kernel into the scratch accumulators, summed into y as float with its group's
+ * scales, then divided by the token's activation scale. */
+static int32_t bitlinear_grouped(tern_exec *exec, bitlinear_kernel kernel, int64_t w_packed,
+                                 int64_t rows, int64_t cols, int64_t group, int64_t q,
+                                 int64_t scale, int64_t w_scale, int64_t scratch, int64_t out) {
+  int64_t groups = cols / group, acc_stride = tern_round_up(rows, TERN_I2_ROW_ALIGN);
+  int64_t t = exec->n_tokens, x_stride = tern_round_up(cols, 16);
+  size_t chunk = tern_i2_packed_size(rows, group);
+  int32_t *acc = (int32_t *)(exec->arena + scratch);
+  const uint8_t *w = (const uint8_t *)weight(exec, w_packed);
+  const int8_t *x = (const int8_t *)(exec->arena + q);
+  const float *ws = (const float *)weight(exec, w_scale), *xs = f32(exec, scale);
+  float *y = f32(exec, out);
+  memset(y, 0, (size_t)(t * rows) * sizeof(float));
+  for (int64_t g = 0; g < groups; ++g) {
+    const uint8_t *wg = w + (size_t)g * chunk;
+    const int8_t *xg = x + g * group;
+    int status = kernel.fn ? kernel.fn(wg, rows, group, xg, x_stride, t, acc, acc_stride)
+                           : tern_gemm_i2_buckets(kernel.buckets, kernel.count, wg, rows, group,
+                                                  xg, x_stride, t, acc, acc_stride);
+    if (status != 0)
+      return fail(exec, "tern.bitlinear (%lldx%lld, scale groups of %lld): the kernel failed",
+                  (long long)rows, (long long)cols, (long long)group);
+    for (int64_t i = 0; i < t; ++i)
+      for (int64_t n = 0; n < rows; ++n)
+        y[i * rows + n] += (float)acc[i * acc_stride + n] * ws[n * groups + g];
+  }
+  for (int64_t i = 0; i < t; ++i) {
+    float inv = 1.0f / xs[i];
+    for (int64_t n = 0; n < rows; ++n)
+      y[i * rows + n] *= inv;
+  }
+  return 0;
+}
+
+int32_t tern_op_bitlinear_grouped(tern_exec *exec, tern_gemm_fn kernel, int64_t w_packed,
+                                  int64_t rows, int64_t cols, int64_t group, int64_t q,
+                                  int64_t scale, int64_t w_scale, int64_t scratch, int64_t out) {
+  bitlinear_kernel k = {kernel, NULL, 0};
+  return bitlinear_grouped(exec, k, w_packed, rows, cols, group, q, scale, w_scale, scratch, out);
+}
+
+int32_t tern_op_bitlinear_generated_grouped(tern_exec *exec, const tern_gemm_bucket *buckets,
+                                            int64_t count, int64_t w_packed, int64_t rows,
+                                            int64_t cols, int64_t group, int64_t q,
+                                            int64_t scale, int64_t w_scale, int64_t scratch,
+                                            int64_t out) {
+  bitlinear_kernel k = {NULL, buckets, count};
+  return bitlinear_grouped(exec, k, w_packed, rows, cols, group, q, scale, w_scale, scratch, out);
+}
+
 int32_t tern_op_bitlinear(tern_exec *exec, tern_gemm_fn kernel, int64_t w_packed, int64_t rows,
                           int64_t cols, int64_t q, int64_t scale, int64_t w_scale,
                           int32_t per_row, int64_t scratch, int64_t out) {

@@ -320,6 +320,14 @@ func.func @bitlinear_scale_size(%xq: tensor<?x8xi8>, %xs: tensor<?xf32>, %w: !te
 
 // -----
 
+func.func @bitlinear_scale_groups(%xq: tensor<?x256xi8>, %xs: tensor<?xf32>, %w: !tern.ternary<4x256>, %ws: tensor<4x8xf32>) {
+  // expected-error @+1 {{'tern.bitlinear' op expects a group-wise weight_scale [N, K / G] with N = 4 and G = 64, 128 or 256 dividing K = 256, found [4, 8]}}
+  %y = tern.bitlinear %xq, %xs, %w, %ws : tensor<?x256xi8>, tensor<?xf32>, !tern.ternary<4x256>, tensor<4x8xf32> -> tensor<?x4xf32>
+  return
+}
+
+// -----
+
 func.func @bitlinear_result_rank(%xq: tensor<?x8xi8>, %xs: tensor<?xf32>, %w: !tern.ternary<4x8>, %ws: tensor<1xf32>) {
   // expected-error @+1 {{'tern.bitlinear' op expects a [tokens, outputs] result of rank 2, found 'tensor<4xf32>'}}
   %y = tern.bitlinear %xq, %xs, %w, %ws : tensor<?x8xi8>, tensor<?xf32>, !tern.ternary<4x8>, tensor<1xf32> -> tensor<4xf32>

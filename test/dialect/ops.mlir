@@ -75,6 +75,16 @@ func.func @bitlinear(%xq: tensor<?x96xi8>, %xs: tensor<?xf32>) {
   return
 }
 
+// A group-wise scale: one per 128 columns of each row.
+// CHECK-LABEL: func.func @bitlinear_groups
+func.func @bitlinear_groups(%xq: tensor<?x256xi8>, %xs: tensor<?xf32>) {
+  %w = tern.weight "w" : !tern.ternary<40x256>
+  %ws = tern.weight "w.scale" : tensor<40x2xbf16>
+  // CHECK: tern.bitlinear {{.+}} !tern.ternary<40x256>, tensor<40x2xbf16> -> tensor<?x40xf32>
+  %y = tern.bitlinear %xq, %xs, %w, %ws : tensor<?x256xi8>, tensor<?xf32>, !tern.ternary<40x256>, tensor<40x2xbf16> -> tensor<?x40xf32>
+  return
+}
+
 // CHECK-LABEL: func.func @matmul
 func.func @matmul(%x: tensor<?x64xf32>, %xq: tensor<?x64xi8>, %xs: tensor<?xf32>) {
   %emb = tern.weight "model.embed_tokens.weight" : tensor<300x64xbf16>

@@ -64,6 +64,8 @@ def main():
                    help="ternc --embedding (a tied table with a quantized head)")
     p.add_argument("--input-bits", type=int, default=0,
                    help="tern-gen-checkpoint --input-bits (activation bits, 2..8)")
+    p.add_argument("--scale-group", type=int, default=0,
+                   help="tern-gen-checkpoint --scale-group (group-wise weight scales along K)")
     p.add_argument("--tern-tune", default="",
                    help="tune the model with this tern-tune (small budget) and compile with "
                         "its database; a second run must resume with nothing left to measure")
@@ -77,6 +79,10 @@ def main():
         gen.append("--linear-class=" + args.linear_class)
     if args.input_bits:
         gen.append("--input-bits=%d" % args.input_bits)
+    if args.scale_group:
+        # The tiny preset's intermediate size (160) is no multiple of a group: down_proj's K
+        # becomes 256.
+        gen += ["--scale-group=%d" % args.scale_group, "--intermediate-size=256"]
     run(gen)
     tuning = []
     if args.tuning:  # a hand-written database: selects kernels, was measured nowhere

@@ -11,6 +11,8 @@ Model definition (Hugging Face BitNet / Llama code):
                                        unless config.json says otherwise)
   packed weights (U8 [N/4, K]):        row r of block b = r // (N/4) is bits 2b..2b+1 of packed
                                        row r % (N/4), holding w + 1
+  group-wise weight_scale [N, K/G]:    y = sum_g (q_g . Wt_g^T) * weight_scale[:, g] / s
+                                       (or / weight_scale[:, g] for bitlinear)
   linear_class autobitlinear:          y = (q . Wt^T) / s * weight_scale
   linear_class bitlinear or absent:    y = (q . Wt^T) / s / weight_scale
   latent weights:                      sw = 1 / max(mean|W|, 1e-5),
@@ -184,7 +186,10 @@ class Model:
             if self.packed:
                 assert dtype == "U8", prefix
                 wt = unpack_ternary(w)
-                scale = float(self.dense(prefix + ".weight_scale").reshape(-1)[0])
+                scale = self.dense(prefix + ".weight_scale")
+                # [1] per tensor, [N] per row, or [N, K / G] group-wise along K.
+                scale = scale.astype(np.float64) if scale.ndim == 2 else float(
+                    scale.reshape(-1)[0])
                 self._linear[prefix] = (wt.astype(np.float64), scale, self.multiply)
             else:
                 wt, sw = ternarize_latent(w)
@@ -198,6 +203,14 @@ class Model:
         # round the other way): the smallest distance over every quantized activation.
         v = np.abs(x * s)
         self.ties = np.minimum(self.ties, np.abs(v - np.floor(v) - 0.5).min(axis=-1))
+        if isinstance(scale, np.ndarray):  # group-wise: each group of columns its own scale
+            groups = scale.shape[1]
+            g = wt.shape[1] // groups
+            y = np.zeros((q.shape[0], wt.shape[0]))
+            for j in range(groups):
+                acc = q[:, j * g:(j + 1) * g] @ wt[:, j * g:(j + 1) * g].T
+                y += acc * scale[:, j] if multiply else acc / scale[:, j]
+            return y / s
         y = (q @ wt.T) / s
         return y * scale if multiply else y / scale
 

@@ -39,6 +39,9 @@ struct CheckpointSpec {
   std::string linearClass;
   /// input_bits in config.json (0: the format's own: 8 for 1bitLLM, absent otherwise).
   int64_t inputBits = 0;
+  /// Packed formats: one weight scale per this many columns of a row (64, 128 or 256), stored
+  /// [rows, cols / G]; 0: one per tensor.
+  int64_t scaleGroup = 0;
   uint64_t seed = 0;
   Values values = Values::Random;
   uint64_t shardBytes = 5ull << 30; ///< start a new shard above this size

@@ -185,8 +185,13 @@ std::vector<TensorToWrite> modelTensors(const CheckpointSpec &s) {
       // multiplies, its inverse when it divides.
       float scale = 1.0f / std::sqrt(0.65f * float(pr.cols));
       float mean = multiply ? scale : 1.0f / scale;
-      out.push_back(f.floats(p + pr.name + ".weight_scale", DType::BF16, {1}, mean, 0.2f * mean,
-                             false));
+      // Group-wise along K with --scale-group: [rows, cols / G], each group's scale drawn
+      // around the same mean.
+      std::vector<int64_t> scaleShape{1};
+      if (s.scaleGroup)
+        scaleShape = {pr.rows, pr.cols / s.scaleGroup};
+      out.push_back(f.floats(p + pr.name + ".weight_scale", DType::BF16, scaleShape, mean,
+                             0.2f * mean, false));
     }
   }
   // The order the Python safetensors library writes: larger dtypes first, then by name.

@@ -57,6 +57,12 @@ static cl::opt<int64_t> inputBits(
     cl::desc("Activation bits of every bitlinear input, written as config.json's input_bits "
              "(2..8; BitNet a4.8 / v2 style models use 4; default: the format's own)"),
     cl::init(0), cl::value_desc("N"), cl::cat(category));
+static cl::opt<int64_t> scaleGroup(
+    "scale-group",
+    cl::desc("Packed formats: one weight scale per G columns of each row (64, 128 or 256), "
+             "weight_scale [rows, cols / G] (Ternary-Bonsai / Q2_0 style); default one per "
+             "tensor"),
+    cl::init(0), cl::value_desc("G"), cl::cat(category));
 static cl::opt<std::string> tokenizer("tokenizer",
                                       cl::desc("Copy this tokenizer.json (and the "
                                                "tokenizer_config.json beside it) instead of "
@@ -144,6 +150,18 @@ int main(int argc, char **argv) {
     if (inputBits < 2 || inputBits > 8)
       return error("--input-bits must be in [2, 8], found " + std::to_string(inputBits));
     spec.inputBits = inputBits;
+  }
+  if (scaleGroup.getNumOccurrences()) {
+    if (spec.format == Format::OneBitLLM)
+      return error("--scale-group applies to packed formats; 1bitllm stores latent weights");
+    if (scaleGroup != 64 && scaleGroup != 128 && scaleGroup != 256)
+      return error("--scale-group must be 64, 128 or 256, found " + std::to_string(scaleGroup));
+    for (int64_t k : {spec.hidden, spec.intermediate, spec.heads * spec.headDim()})
+      if (k % scaleGroup != 0)
+        return error("--scale-group " + std::to_string(scaleGroup) + " does not divide K = " +
+                     std::to_string(k) + " (hidden, intermediate and attention sizes must be "
+                     "multiples of it)");
+    spec.scaleGroup = scaleGroup;
   }
   spec.seed = seed;
   spec.values = values;

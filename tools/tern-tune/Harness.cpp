@@ -9,6 +9,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <map>
+#include <set>
 
 using namespace tern::tune;
 
@@ -28,8 +29,9 @@ static llvm::Error writeTable(llvm::StringRef path, const std::vector<Candidate 
          "struct halide_buffer_t *);\n"
          "typedef struct { const char *name; fn_t fn; int64_t token_group; } candidate;\n";
   std::vector<const Candidate *> generated;
+  std::set<const Candidate *> declared;
   for (const Candidate *c : candidates)
-    if (c->kernel) {
+    if (c->kernel && declared.insert(c).second) {
       generated.push_back(c);
       out << "int " << c->kernel->symbol
           << "(struct halide_buffer_t *, struct halide_buffer_t *, struct halide_buffer_t *);\n";
@@ -89,22 +91,27 @@ llvm::Error tern::tune::runRound(const HarnessSetup &setup, int64_t rows, int64_
   auto text = llvm::MemoryBuffer::getFile(out);
   if (!text)
     return fail(out + ": " + text.getError().message());
-  std::map<std::string, double> timings;
+  // A candidate listed several times (interleaved with another, against drift) gets the mean.
+  std::map<std::string, std::pair<double, int>> timings;
   llvm::SmallVector<llvm::StringRef> lines;
   (*text)->getBuffer().split(lines, '\n', -1, false);
   for (llvm::StringRef line : lines) {
     llvm::SmallVector<llvm::StringRef> fields;
     line.split(fields, ' ');
     double us;
-    if (fields.size() >= 2 && !fields[1].getAsDouble(us))
-      timings[fields[0].str()] = us;
+    if (fields.size() >= 2 && !fields[1].getAsDouble(us)) {
+      auto &[sum, count] = timings[fields[0].str()];
+      sum += us, ++count;
+    }
   }
+  std::set<Candidate *> seen;
   for (Candidate *c : candidates) {
     auto it = timings.find(c->name);
     if (it == timings.end())
       return fail("the timing harness did not report " + c->name);
-    c->us = it->second;
-    ++c->rounds;
+    c->us = it->second.first / it->second.second;
+    if (seen.insert(c).second)
+      ++c->rounds;
   }
   return llvm::Error::success();
 }

@@ -27,8 +27,9 @@ struct HarnessSetup {
   bool verbose = false;
 };
 
-/// Times `candidates` (their `us` is set) on rows x cols with `tokens` tokens; `objects` are
-/// the generated candidates' objects, in the order of those candidates. Each candidate gets
+/// Times `candidates` (their `us` is set; one listed twice is timed twice, interleaved, and gets
+/// the mean) on rows x cols with `tokens` tokens; `objects` are the generated candidates'
+/// objects. Each candidate gets
 /// `reps` calls (more while its timings are noisy), at most about `maxMs` of them.
 llvm::Error runRound(const HarnessSetup &setup, int64_t rows, int64_t cols, int64_t tokens,
                      int64_t reps, double maxMs, std::vector<Candidate *> &candidates,

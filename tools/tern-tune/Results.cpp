@@ -58,7 +58,8 @@ tern::tune::readJournal(llvm::StringRef path, llvm::StringRef cpuKey, llvm::Stri
     return groups; // nothing measured yet
   llvm::SmallVector<llvm::StringRef> lines;
   (*text)->getBuffer().split(lines, '\n', -1, false);
-  for (auto [i, line] : llvm::enumerate(lines)) {
+  for (size_t i = 0; i < lines.size(); ++i) {
+    llvm::StringRef line = lines[i];
     auto bad = [&](const llvm::Twine &why) {
       return fail(path + ":" + llvm::Twine(i + 1) + ": " + why +
                   " (delete the journal or pass --fresh to start over)");
@@ -117,16 +118,18 @@ std::vector<TuningEntry> tern::tune::decide(const std::vector<GroupResult> &grou
   std::map<std::pair<int64_t, int64_t>, std::vector<const GroupResult *>> byShape;
   for (const GroupResult &g : groups)
     byShape[{g.rows, g.cols}].push_back(&g);
-  for (auto &[shape, list] : byShape) {
+  for (auto &entry : byShape) {
+    const std::vector<const GroupResult *> &list = entry.second;
     // An option's score: the sum over buckets of its best time over the bucket's best (1.0 per
     // bucket where it wins). A bucket where the option was not measured counts 10.
     auto score = [&](auto &&accepts) {
       double total = 0;
       for (const GroupResult *g : list) {
-        double best = 0;
+        // The winner's time is the final round's; the others' are their last round's.
+        double best = accepts(g->best()) ? g->best().us : 0;
         for (const Candidate &c : g->candidates)
-          if (accepts(c) && (best == 0 || c.us < best))
-            best = c.us;
+          if (best == 0 && accepts(c))
+            best = c.us; // sorted: the first accepted is the option's fastest
         total += best > 0 ? best / g->best().us : 10.0;
       }
       return total;
@@ -149,10 +152,12 @@ std::vector<TuningEntry> tern::tune::decide(const std::vector<GroupResult> &grou
         [](const Candidate &c) { return c.family == "mad_i2" && c.source == "library"; });
     if (family == "mad_i2" && generatedScore <= libraryScore) {
       for (const GroupResult *g : list) {
-        const Candidate *best = nullptr;
+        // The final round's winner when it is generated (its time is the most measured one;
+        // the others' are from earlier, shorter rounds), else the fastest generated one.
+        const Candidate *best = g->best().source == "generated" ? &g->best() : nullptr;
         for (const Candidate &c : g->candidates)
-          if (c.source == "generated" && (!best || c.us < best->us))
-            best = &c;
+          if (!best && c.source == "generated")
+            best = &c; // candidates are sorted: the first generated one is the fastest
         TuningEntry e = base(g);
         e.bucket = g->bucket;
         e.family = "mad_i2", e.variant = best->variant, e.source = "generated";

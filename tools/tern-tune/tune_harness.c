@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 typedef struct {
@@ -108,6 +109,31 @@ int main(int argc, char **argv) {
     for (int64_t c = 0; c < k; ++c)
       x[i * xs + c] = (int8_t)(rand() % 256 - 128);
 
+  /* One buffer of weight copies for every candidate, filled again only when the packing
+   * changes: first-touch page faults are slow on some hypervisors (seconds per 256 MB), so it
+   * is mapped once, populated up front, with transparent huge pages where the kernel has them. */
+  size_t largest = tern_i2_packed_size(n, k);
+  if (tern_tl1_packed_size(n, k) > largest)
+    largest = tern_tl1_packed_size(n, k);
+  if (tern_tl2_packed_size(n, k) > largest)
+    largest = tern_tl2_packed_size(n, k);
+  size_t span = (size_t)128 << 20;
+  int64_t copies = (int64_t)(span / largest) + 1;
+  if (copies > 256)
+    copies = 256;
+  size_t mapped = largest * (size_t)copies;
+  uint8_t *packed = mmap(NULL, mapped, PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+  if (packed == MAP_FAILED)
+    return usage("cannot map the weight copies");
+#ifdef MADV_HUGEPAGE
+  madvise(packed, mapped, MADV_HUGEPAGE);
+#endif
+  const char *layout = ""; /* the packing the copies hold */
+  /* The next copy to read, across candidates: every call reads the copy read longest ago, so
+   * a candidate never finds its weights in a cache the previous one warmed. */
+  int64_t copy = 0;
+
   size_t i2_count, tl1_count, tl2_count;
   const tern_gemm_variant *i2 = tern_gemm_i2_variants(&i2_count);
   const tern_gemm_variant *tl1 = tern_gemm_tl1_variants(&tl1_count);
@@ -119,6 +145,7 @@ int main(int argc, char **argv) {
     memset(&r, 0, sizeof r);
     size_t (*packed_size)(int64_t, int64_t) = tern_i2_packed_size;
     int (*pack)(const int8_t *, int64_t, int64_t, uint8_t *) = tern_i2_pack;
+    const char *family = "i2";
     if (strncmp(name, "gen:", 4) == 0) {
       const tern_tune_candidate *c = NULL;
       for (int j = 0; j < tern_tune_candidate_count; ++j)
@@ -137,36 +164,36 @@ int main(int argc, char **argv) {
         v = find_variant(i2, i2_count, name + 3);
       else if (strncmp(name, "tl1:", 4) == 0)
         v = find_variant(tl1, tl1_count, name + 4), packed_size = tern_tl1_packed_size,
-        pack = tern_tl1_pack;
+        pack = tern_tl1_pack, family = "tl1";
       else if (strncmp(name, "tl2:", 4) == 0)
         v = find_variant(tl2, tl2_count, name + 4), packed_size = tern_tl2_packed_size,
-        pack = tern_tl2_pack;
+        pack = tern_tl2_pack, family = "tl2";
       if (!v)
         return usage("unknown candidate (expected gen:, i2:, tl1: or tl2: and a name)");
       r.library = v->fn;
     }
-    /* Enough weight copies to stream from memory: 256 MB, at most 256 copies. */
+    /* Enough weight copies to stream from memory (128 MB), in this candidate's packing. */
     size_t bytes = packed_size(n, k);
-    int64_t copies = (int64_t)((256u << 20) / bytes) + 1;
-    if (copies > 256)
-      copies = 256;
-    uint8_t *packed = malloc(bytes * (size_t)copies);
-    if (!packed)
-      return usage("out of memory for the weight copies");
-    if (pack(w, n, k, packed) != 0)
-      return usage("packing failed");
-    for (int64_t c = 1; c < copies; ++c)
-      memcpy(packed + (size_t)c * bytes, packed, bytes);
+    if (strcmp(layout, family) != 0) {
+      if (pack(w, n, k, packed) != 0)
+        return usage("packing failed");
+      for (int64_t c = 1; c < copies; ++c)
+        memcpy(packed + (size_t)c * bytes, packed, bytes);
+      layout = family;
+      copy = 0;
+    }
 
     int64_t count = reps;
     double *times = NULL;
     for (int attempt = 0; attempt < 3; ++attempt) {
       free(times);
       times = malloc((size_t)count * sizeof(double));
-      int64_t copy = 0;
-      for (int warm = 0; warm < 2; ++warm)
-        if (run(&r, packed, n, k, x, xs, t, acc, tern_round_up(n, 64)) != 0)
+      for (int warm = 0; warm < 2; ++warm) {
+        if (run(&r, packed + (size_t)copy * bytes, n, k, x, xs, t, acc, tern_round_up(n, 64)) !=
+            0)
           return usage("a kernel failed");
+        copy = (copy + 1) % copies;
+      }
       double spent = 0;
       int64_t done = 0;
       for (; done < count && (done < 3 || spent < max_ms * 1e3); ++done) {
@@ -187,7 +214,7 @@ int main(int argc, char **argv) {
       count *= 2; /* noisy: measure again, longer */
     }
     free(times);
-    free(packed);
   }
+  munmap(packed, mapped);
   return 0;
 }
