@@ -216,5 +216,8 @@ int main(int argc, char **argv) {
     free(times);
   }
   munmap(packed, mapped);
+  free(w);
+  free(x);
+  free(acc);
   return 0;
 }
