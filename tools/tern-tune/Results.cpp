@@ -120,72 +120,51 @@ std::vector<TuningEntry> tern::tune::decide(const std::vector<GroupResult> &grou
     byShape[{g.rows, g.cols}].push_back(&g);
   for (auto &entry : byShape) {
     const std::vector<const GroupResult *> &list = entry.second;
-    // An option's score: the sum over buckets of its best time over the bucket's best (1.0 per
-    // bucket where it wins). A bucket where the option was not measured counts 10.
-    auto score = [&](auto &&accepts) {
-      double total = 0;
-      for (const GroupResult *g : list) {
-        // The winner's time is the final round's; the others' are their last round's.
-        double best = accepts(g->best()) ? g->best().us : 0;
-        for (const Candidate &c : g->candidates)
-          if (best == 0 && accepts(c))
-            best = c.us; // sorted: the first accepted is the option's fastest
-        total += best > 0 ? best / g->best().us : 10.0;
-      }
-      return total;
-    };
-    std::string family = "mad_i2";
-    double bestScore = score([](const Candidate &c) { return c.family == "mad_i2"; });
-    for (const char *lut : {"lut_tl1", "lut_tl2"}) {
-      double s = score([&](const Candidate &c) { return c.family == lut; });
-      if (s < bestScore)
-        bestScore = s, family = lut;
-    }
+    // A weight has one packing for every bucket: the family (and, within mad_i2, generated or
+    // library) is the decode bucket's winner's (the first bucket's without decode). Only the
+    // final round's winner is compared: the other candidates' times are from earlier, shorter
+    // rounds and do not compare with it.
+    const GroupResult *lead = list.front();
+    for (const GroupResult *g : list)
+      if (g->bucket == 1)
+        lead = g;
+    const Candidate &chosen = lead->best();
     auto base = [&](const GroupResult *g) {
       TuningEntry e;
       e.op = "tern.bitlinear";
       e.rows = g->rows, e.cols = g->cols;
+      e.family = chosen.family, e.variant = chosen.variant, e.source = chosen.source;
+      e.defaultUs = g->defaultUs;
+      e.candidates = int64_t(g->candidates.size());
       return e;
     };
-    double generatedScore = score([](const Candidate &c) { return c.source == "generated"; });
-    double libraryScore = score(
-        [](const Candidate &c) { return c.family == "mad_i2" && c.source == "library"; });
-    if (family == "mad_i2" && generatedScore <= libraryScore) {
-      for (const GroupResult *g : list) {
-        // The final round's winner when it is generated (its time is the most measured one;
-        // the others' are from earlier, shorter rounds), else the fastest generated one.
-        const Candidate *best = g->best().source == "generated" ? &g->best() : nullptr;
-        for (const Candidate &c : g->candidates)
-          if (!best && c.source == "generated")
-            best = &c; // candidates are sorted: the first generated one is the fastest
-        TuningEntry e = base(g);
-        e.bucket = g->bucket;
-        e.family = "mad_i2", e.variant = best->variant, e.source = "generated";
-        e.params = {{"row_tiles", best->schedule.rowTiles},
-                    {"blocks_per_task", best->schedule.blocksPerTask},
-                    {"token_group", best->schedule.tokenGroup},
-                    {"unroll", best->schedule.unroll},
-                    {"prefetch", best->schedule.prefetch}};
-        e.timeUs = best->us, e.defaultUs = g->defaultUs;
-        e.candidates = int64_t(g->candidates.size());
-        entries.push_back(std::move(e));
-      }
+    if (chosen.source != "generated") {
+      // One library kernel for every bucket.
+      TuningEntry e = base(lead);
+      e.timeUs = chosen.us;
+      entries.push_back(std::move(e));
       continue;
     }
-    // One library kernel for every bucket: the family's variant, timed at decode.
-    const GroupResult *decode = list.front();
-    for (const GroupResult *g : list)
-      if (g->bucket == 1)
-        decode = g;
-    TuningEntry e = base(decode);
-    e.family = family, e.source = "library";
-    for (const Candidate &c : decode->candidates)
-      if (c.family == family && c.source == "library") {
-        e.variant = c.variant, e.timeUs = c.us;
-        break;
-      }
-    e.defaultUs = decode->defaultUs;
-    entries.push_back(std::move(e));
+    for (const GroupResult *g : list) {
+      // Each bucket's winner if it is generated; else (a library kernel won this bucket) the
+      // default schedule, which the final round measured against it.
+      const Candidate *best = g->best().source == "generated" ? &g->best() : nullptr;
+      for (const Candidate &c : g->candidates)
+        if (!best && c.isDefault && c.source == "generated")
+          best = &c;
+      if (!best)
+        continue; // no generated schedule measured: the heuristics fill this bucket
+      TuningEntry e = base(g);
+      e.bucket = g->bucket;
+      e.variant = best->variant;
+      e.params = {{"row_tiles", best->schedule.rowTiles},
+                  {"blocks_per_task", best->schedule.blocksPerTask},
+                  {"token_group", best->schedule.tokenGroup},
+                  {"unroll", best->schedule.unroll},
+                  {"prefetch", best->schedule.prefetch}};
+      e.timeUs = best->us;
+      entries.push_back(std::move(e));
+    }
   }
   return entries;
 }

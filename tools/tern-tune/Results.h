@@ -36,9 +36,9 @@ llvm::Expected<std::vector<GroupResult>> readJournal(llvm::StringRef path,
 llvm::Error appendJournal(llvm::StringRef path, llvm::StringRef cpuKey, llvm::StringRef target,
                           const GroupResult &group);
 
-/// The database entries the groups decide, per shape: the family whose best times, relative to
-/// each bucket's best, sum lowest (a weight has one packing for every bucket); within mad_i2,
-/// generated schedules per bucket or the library variant the same way.
+/// The database entries the groups decide, per shape: the family and source (generated or
+/// library) of the decode bucket's winner (a weight has one packing for every bucket), then,
+/// for a generated kernel, each bucket's winning schedule.
 std::vector<mlir::tern::TuningEntry> decide(const std::vector<GroupResult> &groups);
 
 /// <db>.report.md (best against default per shape and bucket) and <db>.svg (every candidate's

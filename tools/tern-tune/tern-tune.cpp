@@ -204,13 +204,28 @@ struct Tuner {
       alive.resize(keep);
       reps *= 2, maxMs *= 2;
     }
-    // The winner and the default once more, interleaved three times (against drift in the
-    // machine's bandwidth), with the most calls.
+    // The winner and the default once more, with the most calls: in three harness processes
+    // (a process's placement of its buffers and threads can favour one kernel), each
+    // interleaving the two twice and alternating which goes first (against drift in the
+    // machine's bandwidth); each gets the median of its three means.
     std::vector<Candidate *> final{alive.front()};
     if (def && def != alive.front())
-      final = {alive.front(), def, alive.front(), def, alive.front(), def};
-    if (llvm::Error e = round(rows, cols, bucket, std::max<int64_t>(reps, 20), maxMs * 2, final))
-      return std::move(e);
+      final = {alive.front(), def};
+    std::vector<std::vector<double>> times(final.size());
+    for (int process = 0; process < 3; ++process) {
+      std::vector<Candidate *> order;
+      for (int i = 0; i < 2; ++i)
+        for (size_t j = 0; j < final.size(); ++j)
+          order.push_back(final[process % 2 ? final.size() - 1 - j : j]);
+      if (llvm::Error e = round(rows, cols, bucket, std::max<int64_t>(reps, 20), maxMs * 2, order))
+        return std::move(e);
+      for (size_t j = 0; j < final.size(); ++j)
+        times[j].push_back(final[j]->us);
+    }
+    for (size_t j = 0; j < final.size(); ++j) {
+      std::sort(times[j].begin(), times[j].end());
+      final[j]->us = times[j][1];
+    }
     GroupResult g;
     g.rows = rows, g.cols = cols, g.bucket = bucket;
     g.defaultUs = def ? def->us : final.front()->us;

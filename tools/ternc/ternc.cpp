@@ -359,8 +359,8 @@ int emitNative(mlir::ModuleOp module, const std::string &out, const std::string 
     if (!objs)
       return fail(llvm::toString(objs.takeError()));
     kernelObjects = std::move(*objs);
-    progress(llvm::formatv("{0} kernels generated for the model's shapes ({1} new, {2:f2} s; "
-                           "cache {3})",
+    progress(llvm::formatv("{0} kernels for the model's shapes: {1} generated in {2:f2} s, the "
+                           "rest from the cache {3}",
                            generated.size(), built, since(genStart), options.cacheDir));
   }
   if (emit == Emit::Obj && !kernelObjects.empty()) {
