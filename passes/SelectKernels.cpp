@@ -72,10 +72,12 @@ struct TernSelectKernelsPass : impl::TernSelectKernelsPassBase<TernSelectKernels
                            IntegerAttr::get(IntegerType::get(ctx, 64), v));
       return DictionaryAttr::get(ctx, attrs);
     };
-    // Generated multiply-add schedules, per bucket (the heuristics fill missing buckets).
+    // Generated multiply-add schedules, per bucket (the heuristics fill missing buckets); not
+    // with kernels=library, which asks for the prebuilt kernels only.
     std::map<int64_t, DictionaryAttr> buckets;
     for (const TuningEntry &e : db.kernels)
-      if (e.source == "generated" && isa<BitLinearOp>(op) && matches(e, op))
+      if (e.source == "generated" && kernels == "generated" && isa<BitLinearOp>(op) &&
+          matches(e, op))
         buckets.emplace(*e.bucket, dict(e.params));
     if (!buckets.empty()) {
       SmallVector<NamedAttribute> attrs;

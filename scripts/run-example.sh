@@ -40,4 +40,6 @@ curl -sS "$url/v1/chat/completions" -H "Content-Type: application/json" \
 echo
 kill $server && wait $server
 echo "example: ternc $work/model --compile-to=runtime: the first calls of the lowered graph"
-"$bin/ternc" "$work/model" --compile-to=runtime --quiet | grep -m 6 -E "call @tern_op" | cut -c1-150
+# (through a file: grep -m stops reading early, which would end ternc with SIGPIPE)
+"$bin/ternc" "$work/model" --compile-to=runtime --quiet -o "$work/lowered.mlir"
+grep -m 6 -E "call @tern_op" "$work/lowered.mlir" | cut -c1-150

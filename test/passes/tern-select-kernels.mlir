@@ -6,6 +6,7 @@
 // RUN: tern-opt %s --tern-select-kernels=target=generic | FileCheck %s --check-prefix=GENERIC
 // RUN: tern-opt %s --tern-select-kernels="target=x86-64-avx2 tuning=%S/Inputs/tuning-avx2.json force-tuning=true" | FileCheck %s --check-prefix=TUNED
 // RUN: tern-opt %s --tern-select-kernels="target=x86-64-avx512-vnni tuning=%S/Inputs/tuning-vnni.json force-tuning=true" | FileCheck %s --check-prefix=SCHEDULES
+// RUN: tern-opt %s --tern-select-kernels="target=x86-64-avx512-vnni tuning=%S/Inputs/tuning-vnni.json force-tuning=true kernels=library" | FileCheck %s --check-prefix=LIBRARY
 // RUN: not tern-opt %s --tern-select-kernels=target=riscv 2>&1 | FileCheck %s --check-prefix=BADTARGET
 // RUN: not tern-opt %s --tern-select-kernels="target=x86-64-avx2 kernels=fast" 2>&1 | FileCheck %s --check-prefix=BADKERNELS
 // RUN: not tern-opt %s --tern-select-kernels="target=x86-64-avx2 tuning=%S/Inputs/tuning-avx2.json" 2>&1 | FileCheck %s --check-prefix=OTHERCPU
@@ -35,6 +36,7 @@
 // VNNI: tern.quant_input {{.+}}#tern.kernel<"decoder", "x86_64_avx512", {}>
 // VNNI: tern.bitlinear {{.+}}#tern.kernel<"mad_i2", "x86_64_avx512vnni", {t1 = {blocks_per_task = 1 : i64, prefetch = 0 : i64, row_tiles = 4 : i64, token_group = 1 : i64, unroll = 1 : i64}, t128 = {{{.+}}token_group = 4 : i64{{.+}}}, t32 = {{.+}}, t512 = {{.+}}, t8 = {{.+}}}>
 
+// With kernels=library a database's generated schedules are not used either.
 // LIBRARY: tern.bitlinear {{.+}}#tern.kernel<"mad_i2", "x86_64_avx512vnni", {}>
 
 // MULTI: tern.quant_input {{.+}}#tern.kernel<"decoder", "dispatch", {}>
