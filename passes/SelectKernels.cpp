@@ -136,12 +136,9 @@ struct TernSelectKernelsPass : impl::TernSelectKernelsPassBase<TernSelectKernels
     module->setAttr("tern.target", StringAttr::get(ctx, resolved));
 
     auto kernel = [&](StringRef family, StringRef variant,
-                      ArrayRef<std::pair<StringRef, int64_t>> params = {}) {
-      SmallVector<NamedAttribute> attrs;
-      for (auto [k, v] : params)
-        attrs.emplace_back(StringAttr::get(ctx, k), IntegerAttr::get(IntegerType::get(ctx, 64), v));
+                      ArrayRef<NamedAttribute> params = {}) {
       return KernelAttr::get(ctx, StringAttr::get(ctx, family), StringAttr::get(ctx, variant),
-                             DictionaryAttr::get(ctx, attrs));
+                             DictionaryAttr::get(ctx, params));
     };
     bool failed_ = false;
     module.walk([&](Operation *op) -> WalkResult {
@@ -154,9 +151,7 @@ struct TernSelectKernelsPass : impl::TernSelectKernelsPassBase<TernSelectKernels
           for (int64_t bucket : kBatchBuckets)
             buckets.emplace_back(StringAttr::get(ctx, bucketName(bucket)),
                                  MadSchedule::heuristic(bucket).toAttr(ctx));
-          chosen = KernelAttr::get(ctx, StringAttr::get(ctx, "mad_i2"),
-                                   StringAttr::get(ctx, variants->madVariant),
-                                   DictionaryAttr::get(ctx, buckets));
+          chosen = kernel("mad_i2", variants->madVariant, buckets);
         }
       } else if (auto m = dyn_cast<MatMulOp>(op)) {
         bool int8 = cast<RankedTensorType>(m.getInput().getType()).getElementType().isInteger(8);

@@ -9,7 +9,6 @@
 
 #include <algorithm>
 #include <map>
-#include <set>
 
 using namespace tern::tune;
 using mlir::tern::MadSchedule;
