@@ -252,3 +252,189 @@ private:
 std::string tern::codegen::gemvLutMlir(const std::string &name, const LutKernelSpec &spec) {
   return Writer(name, spec).take();
 }
+
+namespace {
+
+/// halide_buffer_t and halide_dimension_t (HalideRuntime.h) as LLVM structs: device, interface,
+/// host, flags, type (4 bytes), dimensions, dim, padding; and min, extent, stride, flags.
+constexpr const char *kBufferType = "!llvm.struct<(i64, ptr, ptr, i64, i32, i32, ptr, ptr)>";
+constexpr const char *kDimType = "!llvm.struct<(i32, i32, i32, i32)>";
+constexpr const char *kMemRef1D = "!llvm.struct<(ptr, ptr, i64, array<1 x i64>, array<1 x i64>)>";
+
+/// Writes the Halide extern-stage wrapper of a shape-specialized LUT micro-kernel.
+class TileWriter {
+public:
+  TileWriter(const std::string &name, const LutKernelSpec &spec, int64_t rows, int64_t cols)
+      : os(text) {
+    bool tl2 = spec.layout == LutLayout::TL2;
+    int64_t paddedRows = (rows + kBlockRows - 1) / kBlockRows * kBlockRows;
+    int64_t units = tl2 ? (cols + 23) / 24 : (cols + 3) / 4;
+    int64_t unitBytes = tl2 ? 320 : 64;
+    int64_t groups = tl2 ? units * 8 : units * 2;
+    int64_t weightBytes = paddedRows / kBlockRows * units * unitBytes;
+    int64_t blobBytes = weightBytes + (tl2 ? paddedRows * 4 : 0);
+    // The body is private to this object: the optimizer inlines it and folds `units`.
+    std::string body = gemvLutMlir(name + "_body", spec);
+    llvm::StringRef header = "%blockEnd: index) {";
+    body.replace(body.find(header.str()), header.size(),
+                 "%blockEnd: index) attributes {llvm.linkage = #llvm.linkage<internal>} {");
+    os << body;
+    os << formatv(R"(
+func.func @{0}(%w: !llvm.ptr, %tab: !llvm.ptr, %acc: !llvm.ptr) -> i32 {{
+    %c0 = arith.constant 0 : index
+    %c1 = arith.constant 1 : index
+    %c8 = arith.constant 8 : index
+    %c64 = arith.constant 64 : index
+    %ok = arith.constant 0 : i32
+    %zero_i32 = arith.constant 0 : i32
+    %units = arith.constant {1} : index
+    %null = llvm.mlir.zero : !llvm.ptr
+    // Halide's bounds queries pass the tables (a Halide stage) without memory; w may be a copy
+    // of the real buffer there.
+    %tabHostP = llvm.getelementptr %tab[0, 2] : (!llvm.ptr) -> !llvm.ptr, {2}
+    %tabHost = llvm.load %tabHostP : !llvm.ptr -> !llvm.ptr
+    %query = llvm.icmp "eq" %tabHost, %null : !llvm.ptr
+    %accDimP = llvm.getelementptr %acc[0, 6] : (!llvm.ptr) -> !llvm.ptr, {2}
+    %accDim = llvm.load %accDimP : !llvm.ptr -> !llvm.ptr
+    %rowMinP = llvm.getelementptr %accDim[0, 0] : (!llvm.ptr) -> !llvm.ptr, {3}
+    %rowMin = llvm.load %rowMinP : !llvm.ptr -> i32
+    %rowExtP = llvm.getelementptr %accDim[0, 1] : (!llvm.ptr) -> !llvm.ptr, {3}
+    %rowExt = llvm.load %rowExtP : !llvm.ptr -> i32
+    %tMinP = llvm.getelementptr %accDim[1, 0] : (!llvm.ptr) -> !llvm.ptr, {3}
+    %tMin = llvm.load %tMinP : !llvm.ptr -> i32
+    %tExtP = llvm.getelementptr %accDim[1, 1] : (!llvm.ptr) -> !llvm.ptr, {3}
+    %tExt = llvm.load %tExtP : !llvm.ptr -> i32
+    %tabDimP = llvm.getelementptr %tab[0, 6] : (!llvm.ptr) -> !llvm.ptr, {2}
+    %tabDim = llvm.load %tabDimP : !llvm.ptr -> !llvm.ptr
+    %wDimP = llvm.getelementptr %w[0, 6] : (!llvm.ptr) -> !llvm.ptr, {2}
+    %wDim = llvm.load %wDimP : !llvm.ptr -> !llvm.ptr
+    scf.if %query {{
+      // Bounds query: all of w; every table of the region's tokens.
+      %wBytes = arith.constant {4} : i32
+      %d0min = llvm.getelementptr %wDim[0, 0] : (!llvm.ptr) -> !llvm.ptr, {3}
+      llvm.store %zero_i32, %d0min : i32, !llvm.ptr
+      %d0ext = llvm.getelementptr %wDim[0, 1] : (!llvm.ptr) -> !llvm.ptr, {3}
+      llvm.store %wBytes, %d0ext : i32, !llvm.ptr
+      %tabExt0 = arith.constant 16 : i32
+      %tabExt1 = arith.constant 2 : i32
+      %tabExt2 = arith.constant {5} : i32
+      %t0min = llvm.getelementptr %tabDim[0, 0] : (!llvm.ptr) -> !llvm.ptr, {3}
+      llvm.store %zero_i32, %t0min : i32, !llvm.ptr
+      %t0ext = llvm.getelementptr %tabDim[0, 1] : (!llvm.ptr) -> !llvm.ptr, {3}
+      llvm.store %tabExt0, %t0ext : i32, !llvm.ptr
+      %t1min = llvm.getelementptr %tabDim[1, 0] : (!llvm.ptr) -> !llvm.ptr, {3}
+      llvm.store %zero_i32, %t1min : i32, !llvm.ptr
+      %t1ext = llvm.getelementptr %tabDim[1, 1] : (!llvm.ptr) -> !llvm.ptr, {3}
+      llvm.store %tabExt1, %t1ext : i32, !llvm.ptr
+      %t2min = llvm.getelementptr %tabDim[2, 0] : (!llvm.ptr) -> !llvm.ptr, {3}
+      llvm.store %zero_i32, %t2min : i32, !llvm.ptr
+      %t2ext = llvm.getelementptr %tabDim[2, 1] : (!llvm.ptr) -> !llvm.ptr, {3}
+      llvm.store %tabExt2, %t2ext : i32, !llvm.ptr
+      %t3min = llvm.getelementptr %tabDim[3, 0] : (!llvm.ptr) -> !llvm.ptr, {3}
+      llvm.store %tMin, %t3min : i32, !llvm.ptr
+      %t3ext = llvm.getelementptr %tabDim[3, 1] : (!llvm.ptr) -> !llvm.ptr, {3}
+      llvm.store %tExt, %t3ext : i32, !llvm.ptr
+    } else {{
+      %accHostP = llvm.getelementptr %acc[0, 2] : (!llvm.ptr) -> !llvm.ptr, {2}
+      %accHost = llvm.load %accHostP : !llvm.ptr -> !llvm.ptr
+      %accStrideP = llvm.getelementptr %accDim[1, 2] : (!llvm.ptr) -> !llvm.ptr, {3}
+      %accStride32 = llvm.load %accStrideP : !llvm.ptr -> i32
+      %accStride = arith.extsi %accStride32 : i32 to i64
+      %wHostP = llvm.getelementptr %w[0, 2] : (!llvm.ptr) -> !llvm.ptr, {2}
+      %wHost = llvm.load %wHostP : !llvm.ptr -> !llvm.ptr
+      %tabMinP = llvm.getelementptr %tabDim[3, 0] : (!llvm.ptr) -> !llvm.ptr, {3}
+      %tabMin = llvm.load %tabMinP : !llvm.ptr -> i32
+      %tabStrideP = llvm.getelementptr %tabDim[3, 2] : (!llvm.ptr) -> !llvm.ptr, {3}
+      %tabStride32 = llvm.load %tabStrideP : !llvm.ptr -> i32
+      %tabStride = arith.extsi %tabStride32 : i32 to i64
+      %rowMin64 = arith.extsi %rowMin : i32 to i64
+      %rowExt64 = arith.extsi %rowExt : i32 to i64
+      %rows = arith.index_cast %rowExt : i32 to index
+      %blocks = arith.divui %rows, %c64 : index
+      // The region's first block: its weights start units * unitBytes bytes per block in.
+      %blockBytes = arith.constant {6} : i64
+      %c64_i64 = arith.constant 64 : i64
+      %firstBlock = arith.divui %rowMin64, %c64_i64 : i64
+      %wOffset = arith.muli %firstBlock, %blockBytes : i64
+      %wRegion = llvm.getelementptr %wHost[%wOffset] : (!llvm.ptr, i64) -> !llvm.ptr, i8
+      %wSize = arith.constant {7} : i64
+      %wLeft = arith.subi %wSize, %wOffset : i64
+      %wMem = func.call @{0}_memref_i8(%wRegion, %wLeft) : (!llvm.ptr, i64) -> memref<?xi8>
+      %tabBytes = arith.constant {8} : i64
+      %tMinIdx64 = arith.extsi %tMin : i32 to i64
+      %tabMin64 = arith.extsi %tabMin : i32 to i64
+      %tExtIdx = arith.index_cast %tExt : i32 to index
+      scf.for %t = %c0 to %tExtIdx step %c1 {{
+        %t64 = arith.index_cast %t : index to i64
+        %tAbs = arith.addi %t64, %tMinIdx64 : i64
+        %tRel = arith.subi %tAbs, %tabMin64 : i64
+        %tabOff = arith.muli %tRel, %tabStride : i64
+        %tabT = llvm.getelementptr %tabHost[%tabOff] : (!llvm.ptr, i64) -> !llvm.ptr, i8
+        %tabMem = func.call @{0}_memref_i8(%tabT, %tabBytes) : (!llvm.ptr, i64) -> memref<?xi8>
+        %accOff = arith.muli %t64, %accStride : i64
+        %accT = llvm.getelementptr %accHost[%accOff] : (!llvm.ptr, i64) -> !llvm.ptr, i32
+        %accMem = func.call @{0}_memref_i32(%accT, %rowExt64) : (!llvm.ptr, i64) -> memref<?xi32>
+)",
+                  name, units, kBufferType, kDimType, blobBytes, groups,
+                  units * unitBytes, weightBytes, groups * kTableBytes);
+    (void)cols;
+    if (tl2) {
+      // tl2 kernels add flipped values (-v - 1) for negative groups: start from their count,
+      // stored after the weights, one int32 per padded row.
+      os << formatv(R"(        %negOff = arith.constant {0} : i64
+        %negBase = llvm.getelementptr %wHost[%negOff] : (!llvm.ptr, i64) -> !llvm.ptr, i8
+        %negRegion = llvm.getelementptr %negBase[%rowMin64] : (!llvm.ptr, i64) -> !llvm.ptr, i32
+        %negMem = func.call @{1}_memref_i32(%negRegion, %rowExt64) : (!llvm.ptr, i64) -> memref<?xi32>
+        scf.for %r = %c0 to %rows step %c8 {{
+          %v = vector.load %negMem[%r] : memref<?xi32>, vector<8xi32>
+          vector.store %v, %accMem[%r] : memref<?xi32>, vector<8xi32>
+        }
+)",
+                    weightBytes, name);
+    } else {
+      os << R"(        %zeros = arith.constant dense<0> : vector<8xi32>
+        scf.for %r = %c0 to %rows step %c8 {
+          vector.store %zeros, %accMem[%r] : memref<?xi32>, vector<8xi32>
+        }
+)";
+    }
+    os << formatv(R"(        func.call @{0}_body(%wMem, %tabMem, %accMem, %units, %c0, %blocks)
+            : (memref<?xi8>, memref<?xi8>, memref<?xi32>, index, index, index) -> ()
+      }
+    }
+    return %ok : i32
+}
+)",
+                  name);
+    for (const char *elem : {"i8", "i32"})
+      os << formatv(R"(
+/// A 1-D memref over `size` elements at `base` (the descriptor the LLVM lowering expects).
+func.func @{0}_memref_{1}(%base: !llvm.ptr, %size: i64) -> memref<?x{1}>
+    attributes {{llvm.linkage = #llvm.linkage<internal>} {{
+    %zero = arith.constant 0 : i64
+    %one = arith.constant 1 : i64
+    %d0 = llvm.mlir.poison : {2}
+    %d1 = llvm.insertvalue %base, %d0[0] : {2}
+    %d2 = llvm.insertvalue %base, %d1[1] : {2}
+    %d3 = llvm.insertvalue %zero, %d2[2] : {2}
+    %d4 = llvm.insertvalue %size, %d3[3, 0] : {2}
+    %d5 = llvm.insertvalue %one, %d4[4, 0] : {2}
+    %m = builtin.unrealized_conversion_cast %d5 : {2} to memref<?x{1}>
+    return %m : memref<?x{1}>
+}
+)",
+                    name, elem, kMemRef1D);
+  }
+  std::string take() { return std::move(text); }
+
+private:
+  std::string text;
+  llvm::raw_string_ostream os;
+};
+
+} // namespace
+
+std::string tern::codegen::lutTileMlir(const std::string &name, const LutKernelSpec &spec,
+                                       int64_t rows, int64_t cols) {
+  return TileWriter(name, spec, rows, cols).take();
+}

@@ -33,6 +33,19 @@ struct LutKernelSpec {
 /// The micro-kernel as MLIR text (func, scf, arith, vector, memref, llvm.call_intrinsic).
 std::string gemvLutMlir(const std::string &name, const LutKernelSpec &spec);
 
+/// The micro-kernel specialized for one rows x cols weight, wrapped as a Halide extern stage
+/// (the tile body of the gemm_lut generator, codegen/kernels/gemm_lut_generator.cpp):
+///
+///   int32_t <name>(halide_buffer_t *w, halide_buffer_t *tables, halide_buffer_t *acc)
+///
+/// w is the whole packed blob (1-D bytes), tables (16 entries, 2 planes, groups, tokens) and acc
+/// (padded rows, tokens) the region Halide asks for: whole 64-row blocks, any tokens. Called with
+/// the tables' host null it answers Halide's bounds query (all of w, the tables of acc's tokens).
+/// Otherwise it starts the region's accumulators (0, or tl2's negative-group counts) and adds
+/// every token's dot products. The inner function is `<name>_body`.
+std::string lutTileMlir(const std::string &name, const LutKernelSpec &spec, int64_t rows,
+                        int64_t cols);
+
 } // namespace tern::codegen
 
 #endif

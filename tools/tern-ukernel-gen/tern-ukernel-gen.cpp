@@ -26,12 +26,17 @@ namespace cl = llvm::cl;
 static cl::OptionCategory category("tern-ukernel-gen options");
 static cl::opt<std::string>
     kernel("kernel",
-           cl::desc("Micro-kernel to generate: gemv_i2_avx2, gemm_i2_<avx2|avx512>, or "
-                    "gemv_<tl1|tl2>_<avx2|avx512|neon>"),
+           cl::desc("Micro-kernel to generate: gemv_i2_avx2, gemm_i2_<avx2|avx512>, "
+                    "gemv_<tl1|tl2>_<avx2|avx512|neon>, or lut_tile_<tl1|tl2>_<avx2|avx512|neon> "
+                    "(a Halide extern stage for one --rows x --cols weight)"),
            cl::Required, cl::cat(category));
 static cl::opt<int> rowBlocks("row-blocks",
                               cl::desc("LUT kernels: 64-row blocks sharing each table load"),
                               cl::init(2), cl::cat(category));
+static cl::opt<int64_t> rows("rows", cl::desc("lut_tile: rows (N) of the weight"), cl::init(0),
+                            cl::cat(category));
+static cl::opt<int64_t> cols("cols", cl::desc("lut_tile: columns (K) of the weight"), cl::init(0),
+                            cl::cat(category));
 static cl::opt<std::string> symbol("symbol", cl::desc("Symbol name of the kernel"), cl::Required,
                                    cl::cat(category));
 static cl::opt<std::string> output("o", cl::desc("Object file to write"), cl::Required,
@@ -48,13 +53,17 @@ static int fail(const llvm::Twine &message) {
   return 1;
 }
 
-/// gemv_<tl1|tl2>_<avx2|avx512|neon>.
-static std::optional<tern::codegen::LutKernelSpec> parseLutKernel(llvm::StringRef name) {
+/// gemv_<tl1|tl2>_<avx2|avx512|neon> (or, with `prefix` lut_tile, the extern-stage tile).
+static std::optional<tern::codegen::LutKernelSpec> parseLutKernel(llvm::StringRef name,
+                                                                  llvm::StringRef prefix) {
   using tern::codegen::LutIsa;
   using tern::codegen::LutLayout;
+  if (!name.consume_front(prefix) || !name.consume_front("_"))
+    return std::nullopt;
   llvm::SmallVector<llvm::StringRef, 3> parts;
   name.split(parts, '_');
-  if (parts.size() != 3 || parts[0] != "gemv")
+  parts.insert(parts.begin(), prefix);
+  if (parts.size() != 3)
     return std::nullopt;
   tern::codegen::LutKernelSpec spec;
   if (parts[1] == "tl1")
@@ -107,16 +116,25 @@ int main(int argc, char **argv) {
     // Exactly the features the variant table requires (AVX2, FMA, F16C): no -v3 implied extras.
     target = avx512 ? isaTarget(tern::codegen::LutIsa::AVX512)
                     : isaTarget(tern::codegen::LutIsa::AVX2);
-  } else if (std::optional<tern::codegen::LutKernelSpec> spec = parseLutKernel(kernel)) {
+  } else if (std::optional<tern::codegen::LutKernelSpec> spec = parseLutKernel(kernel, "gemv")) {
     if (rowBlocks < 1 || rowBlocks > 4)
       return fail("--row-blocks must be 1..4, got " + llvm::Twine(int(rowBlocks)));
     spec->rowBlocks = rowBlocks;
     source = tern::codegen::gemvLutMlir(symbol, *spec);
     target = isaTarget(spec->isa);
+  } else if (std::optional<tern::codegen::LutKernelSpec> spec =
+                 parseLutKernel(kernel, "lut_tile")) {
+    if (rowBlocks < 1 || rowBlocks > 4)
+      return fail("--row-blocks must be 1..4, got " + llvm::Twine(int(rowBlocks)));
+    if (rows < 1 || cols < 1)
+      return fail(kernel + " is specialized for a shape: give --rows and --cols (>= 1)");
+    spec->rowBlocks = rowBlocks;
+    source = tern::codegen::lutTileMlir(symbol, *spec, rows, cols);
+    target = isaTarget(spec->isa);
   } else {
     return fail("unknown kernel '" + kernel +
-                "'; expected gemv_i2_avx2, gemm_i2_<avx2|avx512> or "
-                "gemv_<tl1|tl2>_<avx2|avx512|neon>");
+                "'; expected gemv_i2_avx2, gemm_i2_<avx2|avx512>, "
+                "gemv_<tl1|tl2>_<avx2|avx512|neon> or lut_tile_<tl1|tl2>_<avx2|avx512|neon>");
   }
   if (!mlirOut.empty())
     std::ofstream(mlirOut) << source;
