@@ -47,6 +47,37 @@ bool MadSchedule::operator==(const MadSchedule &o) const {
          tokenGroup == o.tokenGroup && unroll == o.unroll && prefetch == o.prefetch;
 }
 
+LutSchedule LutSchedule::heuristic(int64_t bucket) {
+  (void)bucket;
+  return LutSchedule();
+}
+
+DictionaryAttr LutSchedule::toAttr(MLIRContext *ctx) const {
+  Builder b(ctx);
+  auto i64 = [&](int64_t v) { return b.getI64IntegerAttr(v); };
+  SmallVector<NamedAttribute> attrs{b.getNamedAttr("blocks_per_task", i64(blocksPerTask)),
+                                    b.getNamedAttr("row_blocks", i64(rowBlocks)),
+                                    b.getNamedAttr("token_group", i64(tokenGroup))};
+  return b.getDictionaryAttr(attrs);
+}
+
+LutSchedule LutSchedule::fromAttr(DictionaryAttr attr) {
+  LutSchedule s;
+  auto get = [&](StringRef key, int64_t &into) {
+    if (auto v = attr.getAs<IntegerAttr>(key))
+      into = v.getInt();
+  };
+  get("row_blocks", s.rowBlocks);
+  get("blocks_per_task", s.blocksPerTask);
+  get("token_group", s.tokenGroup);
+  return s;
+}
+
+bool LutSchedule::operator==(const LutSchedule &o) const {
+  return rowBlocks == o.rowBlocks && blocksPerTask == o.blocksPerTask &&
+         tokenGroup == o.tokenGroup;
+}
+
 std::string mlir::tern::bucketName(int64_t bucket) { return "t" + std::to_string(bucket); }
 
 /// The kernel's symbol: its generator and a hash of everything that shapes its code.
@@ -76,13 +107,51 @@ GeneratedKernel mlir::tern::madKernel(const TargetInfo &target, int64_t rows, in
   return named("gemm_i2", target.halideTarget.str(), std::move(params));
 }
 
+std::optional<std::pair<GeneratedKernel, GeneratedKernel>>
+mlir::tern::lutKernel(const TargetInfo &target, llvm::StringRef layout, int64_t rows,
+                      int64_t cols, const LutSchedule &s) {
+  if (target.lutIsa.empty())
+    return std::nullopt;
+  GeneratedKernel tile = named("lut_tile", target.lutIsa.str(),
+                               {"--kernel=lut_tile_" + layout.str() + "_" + target.lutIsa.str(),
+                                "--rows=" + std::to_string(rows), "--cols=" + std::to_string(cols),
+                                "--row-blocks=" + std::to_string(s.rowBlocks)});
+  tile.generator = "lut_tile_" + layout.str() + "_" + target.lutIsa.str();
+  tile.params.erase(tile.params.begin());
+  tile.target.clear();
+  tile.tool = GeneratedKernel::Tool::Mlir;
+  GeneratedKernel pipeline =
+      named("gemm_lut", target.halideTarget.str(),
+            {"layout=" + layout.str(), "tile=" + tile.symbol, "rows=" + std::to_string(rows),
+             "cols=" + std::to_string(cols), "blocks_per_task=" + std::to_string(s.blocksPerTask),
+             "token_group=" + std::to_string(s.tokenGroup)});
+  return std::make_pair(std::move(pipeline), std::move(tile));
+}
+
 std::vector<GeneratedBucket> mlir::tern::bitlinearBuckets(BitLinearOp op,
                                                           const TargetInfo &target) {
   std::vector<GeneratedBucket> buckets;
   auto kernel = op->getAttrOfType<KernelAttr>("tern.kernel");
-  if (!kernel || kernel.getFamily().getValue() != "mad_i2")
+  if (!kernel)
     return buckets;
+  StringRef family = kernel.getFamily().getValue();
   auto weight = cast<TernaryWeightTypeInterface>(op.getWeight().getType());
+  if (family == "lut_tl1" || family == "lut_tl2") {
+    for (int64_t bucket : kBatchBuckets) {
+      auto dict = kernel.getParams().getAs<DictionaryAttr>(bucketName(bucket));
+      if (!dict)
+        continue;
+      LutSchedule s = LutSchedule::fromAttr(dict);
+      auto kernels = lutKernel(target, family.drop_front(4), weight.getRows(), weight.getCols(), s);
+      if (!kernels)
+        return {};
+      // The pipeline takes any number of tokens (its token groups guard their tail).
+      buckets.push_back({bucket, 1, kernels->first, kernels->second});
+    }
+    return buckets;
+  }
+  if (family != "mad_i2")
+    return buckets;
   for (int64_t bucket : kBatchBuckets) {
     auto dict = kernel.getParams().getAs<DictionaryAttr>(bucketName(bucket));
     if (!dict)
@@ -91,7 +160,7 @@ std::vector<GeneratedBucket> mlir::tern::bitlinearBuckets(BitLinearOp op,
     // A group-wise scaled weight runs its kernel once per group of columns.
     int64_t cols = op.getScaleGroup() ? op.getScaleGroup() : weight.getCols();
     buckets.push_back({bucket, std::max<int64_t>(s.tokenGroup, 1),
-                       madKernel(target, weight.getRows(), cols, s)});
+                       madKernel(target, weight.getRows(), cols, s), std::nullopt});
   }
   return buckets;
 }
@@ -117,8 +186,11 @@ std::vector<GeneratedKernel> mlir::tern::collectGeneratedKernels(ModuleOp module
   };
   module.walk([&](Operation *op) {
     if (auto b = dyn_cast<BitLinearOp>(op))
-      for (const GeneratedBucket &bucket : bitlinearBuckets(b, *target))
+      for (const GeneratedBucket &bucket : bitlinearBuckets(b, *target)) {
         add(bucket.kernel);
+        if (bucket.tile)
+          add(*bucket.tile);
+      }
     if (auto q = dyn_cast<QuantInputOp>(op))
       if (std::optional<GeneratedKernel> k = quantInputKernel(q, *target))
         add(*k);

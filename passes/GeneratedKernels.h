@@ -16,7 +16,9 @@
 
 #include "mlir/IR/BuiltinOps.h"
 
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace mlir::tern {
@@ -41,29 +43,54 @@ struct MadSchedule {
   bool operator==(const MadSchedule &o) const;
 };
 
+/// One bucket's schedule of a lookup-table kernel: gemm_lut's GeneratorParams
+/// (codegen/kernels/gemm_lut_generator.cpp) and its tile's blocks per iteration.
+struct LutSchedule {
+  int64_t rowBlocks = 2;     ///< 64-row blocks sharing each table load in the tile
+  int64_t blocksPerTask = 2; ///< 64-row blocks per parallel task
+  int64_t tokenGroup = 1;    ///< tokens per call of the tile
+
+  /// The library's schedule (gemm_lut_mlir.c): 2 blocks per iteration and per task.
+  static LutSchedule heuristic(int64_t bucket);
+  DictionaryAttr toAttr(MLIRContext *ctx) const;
+  static LutSchedule fromAttr(DictionaryAttr attr);
+  bool operator==(const LutSchedule &o) const;
+};
+
 /// The bucket dictionary's name: t1, t8, ...
 std::string bucketName(int64_t bucket);
 
-/// A kernel ternc generates: `tern-kernel-gen -g <generator> -f <symbol> target=<target>
-/// <params...>`.
+/// A kernel ternc generates. A Halide pipeline: `tern-kernel-gen -g <generator> -f <symbol>
+/// target=<target> <params...>`; an MLIR tile: `tern-ukernel-gen --kernel=<generator>
+/// --symbol=<symbol> <params...>`.
 struct GeneratedKernel {
+  enum class Tool { Halide, Mlir };
   std::string symbol;
   std::string generator;
   std::string target;              ///< Halide's target string, "-no_runtime" appended
-  std::vector<std::string> params; ///< key=value GeneratorParams
+  std::vector<std::string> params; ///< key=value GeneratorParams, or tern-ukernel-gen flags
+  Tool tool = Tool::Halide;
 };
 
-/// One bucket of a generated bitlinear: calls of up to maxTokens tokens.
+/// One bucket of a generated bitlinear: calls of up to maxTokens tokens. A lookup-table kernel
+/// is a Halide pipeline (`kernel`) calling an MLIR tile (`tile`).
 struct GeneratedBucket {
   int64_t maxTokens;
   int64_t tokenGroup;
   GeneratedKernel kernel;
+  std::optional<GeneratedKernel> tile;
 };
 
 /// A gemm_i2 kernel for a rows x cols weight with `schedule` (tern-tune builds its candidates
 /// with this too).
 GeneratedKernel madKernel(const TargetInfo &target, int64_t rows, int64_t cols,
                           const MadSchedule &schedule);
+
+/// A gemm_lut pipeline for a rows x cols weight in `layout` (tl1 or tl2) and the tile it calls;
+/// empty if the target has no LUT tiles (Targets.h, lutIsa).
+std::optional<std::pair<GeneratedKernel, GeneratedKernel>>
+lutKernel(const TargetInfo &target, llvm::StringRef layout, int64_t rows, int64_t cols,
+          const LutSchedule &schedule);
 
 /// The buckets of a bitlinear whose tern.kernel asks for generated kernels, in bucket order;
 /// empty if it runs a library kernel.

@@ -324,9 +324,15 @@ struct Lowering {
             call(buckets.empty() ? "bitlinear_grouped" : "bitlinear_generated_grouped", args);
             return success();
           }
+          // Generated lookup-table pipelines take the tl1 / tl2 blob as packed, and its layout.
+          bool lut = !buckets.empty() && *format != WeightFormat::i2;
+          if (lut)
+            args.push_back(i32c(*format == WeightFormat::tl1 ? 1 : 2));
           args.append({w, i64c(packed.getRows()), i64c(packed.getCols()), q, s, ws,
                        i32c(scaleType.getNumElements() > 1), i64c(scratch.getInt()), out});
-          call(buckets.empty() ? "bitlinear" : "bitlinear_generated", args);
+          call(lut ? "bitlinear_lut_generated"
+                   : buckets.empty() ? "bitlinear" : "bitlinear_generated",
+               args);
           return success();
         })
         .Case([&](SplitColsOp sc) -> LogicalResult {

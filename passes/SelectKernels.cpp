@@ -72,24 +72,42 @@ struct TernSelectKernelsPass : impl::TernSelectKernelsPassBase<TernSelectKernels
                            IntegerAttr::get(IntegerType::get(ctx, 64), v));
       return DictionaryAttr::get(ctx, attrs);
     };
-    // Generated multiply-add schedules, per bucket (the heuristics fill missing buckets); not
-    // with kernels=library, which asks for the prebuilt kernels only.
+    // Generated schedules, per bucket, of one family: the decode bucket's (else the first
+    // entry's); the family's heuristics fill missing buckets. Not with kernels=library, which
+    // asks for the prebuilt kernels only.
     std::map<int64_t, DictionaryAttr> buckets;
+    std::string family;
+    auto generatedFor = [&](const TuningEntry &e) {
+      return e.source == "generated" && kernels == "generated" && isa<BitLinearOp>(op) &&
+             matches(e, op);
+    };
     for (const TuningEntry &e : db.kernels)
-      if (e.source == "generated" && kernels == "generated" && isa<BitLinearOp>(op) &&
-          matches(e, op))
+      if (generatedFor(e) && (family.empty() || e.bucket == 1))
+        family = e.family;
+    for (const TuningEntry &e : db.kernels)
+      if (generatedFor(e) && e.family == family)
         buckets.emplace(*e.bucket, dict(e.params));
     if (!buckets.empty()) {
+      bool lut = family != "mad_i2";
+      if (lut && (target.lutIsa.empty() || cast<BitLinearOp>(op).getScaleGroup())) {
+        diag() << "generated " << family << " kernels for " << op->getName() << " "
+               << cast<BitLinearOp>(op).getWeight().getType() << ": target '" << target.name
+               << "' has no generated lookup-table tiles"
+               << (target.lutIsa.empty() ? "" : " for group-wise scales");
+        return failure();
+      }
       SmallVector<NamedAttribute> attrs;
       for (int64_t bucket : kBatchBuckets) {
         auto it = buckets.find(bucket);
+        DictionaryAttr fallback = lut ? LutSchedule::heuristic(bucket).toAttr(ctx)
+                                      : MadSchedule::heuristic(bucket).toAttr(ctx);
         attrs.emplace_back(StringAttr::get(ctx, bucketName(bucket)),
-                           it != buckets.end() ? it->second
-                                               : MadSchedule::heuristic(bucket).toAttr(ctx));
+                           it != buckets.end() ? it->second : fallback);
       }
-      KernelAttr k = KernelAttr::getChecked(diag, ctx, StringAttr::get(ctx, "mad_i2"),
-                                            StringAttr::get(ctx, target.madVariant),
-                                            DictionaryAttr::get(ctx, attrs));
+      KernelAttr k = KernelAttr::getChecked(
+          diag, ctx, StringAttr::get(ctx, family),
+          StringAttr::get(ctx, lut ? target.decoderVariant : target.madVariant),
+          DictionaryAttr::get(ctx, attrs));
       if (!k)
         return failure();
       return k;

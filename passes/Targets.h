@@ -35,6 +35,9 @@ struct TargetInfo {
   bool generatesMad;
   /// Extra GeneratorParams of this ISA's gemm_i2 kernels (sdot's signed weights on aarch64).
   llvm::StringRef madParams;
+  /// The ISA of the lookup-table tiles ternc generates (tern-ukernel-gen lut_tile_<layout>_<isa>:
+  /// avx2, avx512 or neon); empty where the LUT family runs only the library's kernels.
+  llvm::StringRef lutIsa;
 };
 
 /// The target called `name`, or null ("host" is resolved with hostTargetName first).

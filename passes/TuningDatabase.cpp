@@ -75,9 +75,10 @@ llvm::Expected<TuningDatabase> TuningDatabase::load(llvm::StringRef path) {
     if (entry.source != "generated" && entry.source != "library")
       return fail(where + ".source must be \"generated\" or \"library\", not \"" +
                   entry.source + "\"");
-    if (entry.source == "generated" && (entry.family != "mad_i2" || !entry.bucket))
-      return fail(where + ": a generated kernel is a mad_i2 kernel for one bucket "
-                          "(\"family\": \"mad_i2\" and a \"bucket\")");
+    if (entry.source == "generated" &&
+        (!llvm::is_contained({"mad_i2", "lut_tl1", "lut_tl2"}, entry.family) || !entry.bucket))
+      return fail(where + ": a generated kernel is a mad_i2, lut_tl1 or lut_tl2 kernel for one "
+                          "bucket (a \"family\" of those and a \"bucket\")");
     if (const llvm::json::Value *p = e->get("params")) {
       const llvm::json::Object *params = p->getAsObject();
       if (!params)

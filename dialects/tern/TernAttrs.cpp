@@ -89,8 +89,25 @@ LogicalResult KernelAttr::verify(function_ref<InFlightDiagnostic()> emitError, S
                        << "'; expected mad_i2, lut_tl1, lut_tl2, decoder or generic";
   if (variant.getValue().empty())
     return emitError() << "the kernel variant must not be empty";
-  // Batch-bucket schedules of a generated multiply-add kernel (docs/tuning.md): t1 (decode),
-  // t8, t32, t128, t512, each with gemm_i2's GeneratorParams in their ranges.
+  // Batch-bucket schedules of a generated kernel (docs/tuning.md): t1 (decode), t8, t32, t128,
+  // t512, each with its generator's GeneratorParams in their ranges (gemm_i2 for mad_i2,
+  // gemm_lut for the lookup-table families).
+  struct Range {
+    const char *key;
+    int64_t lo, hi;
+    bool powerOfTwo;
+  };
+  static const Range kMadRanges[] = {{"row_tiles", 1, 4, true},
+                                     {"blocks_per_task", 1, 64, false},
+                                     {"token_group", 1, 8, false},
+                                     {"unroll", 1, 8, true},
+                                     {"prefetch", 0, 64, false}};
+  static const Range kLutRanges[] = {
+      {"row_blocks", 1, 4, true}, {"blocks_per_task", 1, 64, false}, {"token_group", 1, 8, false}};
+  bool mad = family.getValue() == "mad_i2", lut = family.getValue().starts_with("lut_");
+  ArrayRef<Range> ranges = mad ? ArrayRef<Range>(kMadRanges) : ArrayRef<Range>(kLutRanges);
+  const char *keys = mad ? "row_tiles, blocks_per_task, token_group, unroll or prefetch"
+                         : "row_blocks, blocks_per_task or token_group";
   bool buckets = false, decode = false;
   for (NamedAttribute param : params) {
     StringRef name = param.getName().getValue();
@@ -98,30 +115,19 @@ LogicalResult KernelAttr::verify(function_ref<InFlightDiagnostic()> emitError, S
     if (!dict)
       continue;
     static const char *const kBuckets[] = {"t1", "t8", "t32", "t128", "t512"};
-    if (family.getValue() != "mad_i2" || !llvm::is_contained(kBuckets, name))
+    if ((!mad && !lut) || !llvm::is_contained(kBuckets, name))
       return emitError() << "kernel parameter '" << name
-                         << "' is a schedule dictionary, which only mad_i2 kernels take, named "
-                            "t1, t8, t32, t128 or t512";
+                         << "' is a schedule dictionary, which only generated mad_i2, lut_tl1 "
+                            "and lut_tl2 kernels take, named t1, t8, t32, t128 or t512";
     buckets = true;
     decode |= name == "t1";
     for (NamedAttribute knob : dict) {
       StringRef key = knob.getName().getValue();
       auto value = dyn_cast<IntegerAttr>(knob.getValue());
-      struct Range {
-        const char *key;
-        int64_t lo, hi;
-        bool powerOfTwo;
-      };
-      static const Range kRanges[] = {{"row_tiles", 1, 4, true},
-                                      {"blocks_per_task", 1, 64, false},
-                                      {"token_group", 1, 8, false},
-                                      {"unroll", 1, 8, true},
-                                      {"prefetch", 0, 64, false}};
-      const Range *range = llvm::find_if(kRanges, [&](const Range &r) { return key == r.key; });
-      if (range == std::end(kRanges))
-        return emitError() << "unknown schedule parameter '" << key << "' in " << name
-                           << "; expected row_tiles, blocks_per_task, token_group, unroll or "
-                              "prefetch";
+      const Range *range = llvm::find_if(ranges, [&](const Range &r) { return key == r.key; });
+      if (range == ranges.end())
+        return emitError() << "unknown " << family.getValue() << " schedule parameter '" << key
+                           << "' in " << name << "; expected " << keys;
       int64_t v = value ? value.getInt() : -1;
       if (!value || v < range->lo || v > range->hi ||
           (range->powerOfTwo && !llvm::isPowerOf2_64(uint64_t(v))))
@@ -133,8 +139,8 @@ LogicalResult KernelAttr::verify(function_ref<InFlightDiagnostic()> emitError, S
     }
   }
   if (buckets && !decode)
-    return emitError() << "a generated mad_i2 kernel needs the decode schedule t1 (the other "
-                          "buckets send their last tokens to it)";
+    return emitError() << "a generated " << family.getValue()
+                       << " kernel needs the decode schedule t1 (calls of few tokens run it)";
   return success();
 }
 

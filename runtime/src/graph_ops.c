@@ -75,12 +75,26 @@ int32_t tern_op_quant_input_generated(tern_exec *exec, tern_halide_quant_input_f
   return 0;
 }
 
-/* A bitlinear's kernel: a library function, or the bucket table of its generated kernels. */
+/* A bitlinear's kernel: a library function, or the bucket table of its generated kernels (lut:
+ * 0 for multiply-add pipelines, 1 / 2 for tl1 / tl2 lookup-table pipelines). */
 typedef struct {
   tern_gemm_fn fn;
   const tern_gemm_bucket *buckets;
   int64_t count;
+  int lut;
 } bitlinear_kernel;
+
+static int run_kernel(bitlinear_kernel kernel, const uint8_t *w, int64_t rows, int64_t cols,
+                      const int8_t *x, int64_t x_stride, int64_t t, int32_t *acc,
+                      int64_t acc_stride) {
+  if (kernel.fn)
+    return kernel.fn(w, rows, cols, x, x_stride, t, acc, acc_stride);
+  if (kernel.lut)
+    return tern_gemm_lut_buckets(kernel.buckets, kernel.count, kernel.lut == 2, w, rows, cols, x,
+                                 x_stride, t, acc, acc_stride);
+  return tern_gemm_i2_buckets(kernel.buckets, kernel.count, w, rows, cols, x, x_stride, t, acc,
+                              acc_stride);
+}
 
 static int32_t bitlinear(tern_exec *exec, bitlinear_kernel kernel, int64_t w_packed, int64_t rows,
                          int64_t cols, int64_t q, int64_t scale, int64_t w_scale, int32_t per_row,
@@ -90,9 +104,7 @@ static int32_t bitlinear(tern_exec *exec, bitlinear_kernel kernel, int64_t w_pac
   const uint8_t *w = (const uint8_t *)weight(exec, w_packed);
   const int8_t *x = (const int8_t *)(exec->arena + q);
   int64_t x_stride = tern_round_up(cols, 16);
-  int status = kernel.fn ? kernel.fn(w, rows, cols, x, x_stride, exec->n_tokens, acc, acc_stride)
-                         : tern_gemm_i2_buckets(kernel.buckets, kernel.count, w, rows, cols, x,
-                                                x_stride, exec->n_tokens, acc, acc_stride);
+  int status = run_kernel(kernel, w, rows, cols, x, x_stride, exec->n_tokens, acc, acc_stride);
   if (status != 0)
     return fail(exec, "tern.bitlinear (%lldx%lld): the kernel failed", (long long)rows,
                 (long long)cols);
@@ -119,9 +131,7 @@ static int32_t bitlinear_grouped(tern_exec *exec, bitlinear_kernel kernel, int64
   for (int64_t g = 0; g < groups; ++g) {
     const uint8_t *wg = w + (size_t)g * chunk;
     const int8_t *xg = x + g * group;
-    int status = kernel.fn ? kernel.fn(wg, rows, group, xg, x_stride, t, acc, acc_stride)
-                           : tern_gemm_i2_buckets(kernel.buckets, kernel.count, wg, rows, group,
-                                                  xg, x_stride, t, acc, acc_stride);
+    int status = run_kernel(kernel, wg, rows, group, xg, x_stride, t, acc, acc_stride);
     if (status != 0)
       return fail(exec, "tern.bitlinear (%lldx%lld, scale groups of %lld): the kernel failed",
                   (long long)rows, (long long)cols, (long long)group);
@@ -140,7 +150,7 @@ static int32_t bitlinear_grouped(tern_exec *exec, bitlinear_kernel kernel, int64
 int32_t tern_op_bitlinear_grouped(tern_exec *exec, tern_gemm_fn kernel, int64_t w_packed,
                                   int64_t rows, int64_t cols, int64_t group, int64_t q,
                                   int64_t scale, int64_t w_scale, int64_t scratch, int64_t out) {
-  bitlinear_kernel k = {kernel, NULL, 0};
+  bitlinear_kernel k = {kernel, NULL, 0, 0};
   return bitlinear_grouped(exec, k, w_packed, rows, cols, group, q, scale, w_scale, scratch, out);
 }
 
@@ -149,14 +159,14 @@ int32_t tern_op_bitlinear_generated_grouped(tern_exec *exec, const tern_gemm_buc
                                             int64_t cols, int64_t group, int64_t q,
                                             int64_t scale, int64_t w_scale, int64_t scratch,
                                             int64_t out) {
-  bitlinear_kernel k = {NULL, buckets, count};
+  bitlinear_kernel k = {NULL, buckets, count, 0};
   return bitlinear_grouped(exec, k, w_packed, rows, cols, group, q, scale, w_scale, scratch, out);
 }
 
 int32_t tern_op_bitlinear(tern_exec *exec, tern_gemm_fn kernel, int64_t w_packed, int64_t rows,
                           int64_t cols, int64_t q, int64_t scale, int64_t w_scale,
                           int32_t per_row, int64_t scratch, int64_t out) {
-  bitlinear_kernel k = {kernel, NULL, 0};
+  bitlinear_kernel k = {kernel, NULL, 0, 0};
   return bitlinear(exec, k, w_packed, rows, cols, q, scale, w_scale, per_row, scratch, out);
 }
 
@@ -164,7 +174,19 @@ int32_t tern_op_bitlinear_generated(tern_exec *exec, const tern_gemm_bucket *buc
                                     int64_t count, int64_t w_packed, int64_t rows, int64_t cols,
                                     int64_t q, int64_t scale, int64_t w_scale, int32_t per_row,
                                     int64_t scratch, int64_t out) {
-  bitlinear_kernel k = {NULL, buckets, count};
+  bitlinear_kernel k = {NULL, buckets, count, 0};
+  return bitlinear(exec, k, w_packed, rows, cols, q, scale, w_scale, per_row, scratch, out);
+}
+
+int32_t tern_op_bitlinear_lut_generated(tern_exec *exec, const tern_gemm_bucket *buckets,
+                                        int64_t count, int32_t layout, int64_t w_packed,
+                                        int64_t rows, int64_t cols, int64_t q, int64_t scale,
+                                        int64_t w_scale, int32_t per_row, int64_t scratch,
+                                        int64_t out) {
+  if (layout != 1 && layout != 2)
+    return fail(exec, "tern.bitlinear (%lldx%lld): unknown lookup-table layout %d",
+                (long long)rows, (long long)cols, (int)layout);
+  bitlinear_kernel k = {NULL, buckets, count, layout};
   return bitlinear(exec, k, w_packed, rows, cols, q, scale, w_scale, per_row, scratch, out);
 }
 

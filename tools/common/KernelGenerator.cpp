@@ -40,6 +40,18 @@ llvm::Expected<std::string> tern::tools::findKernelGenerator(llvm::StringRef ove
               "or compile with --kernels=library)");
 }
 
+std::string tern::tools::findMicroKernelGenerator(const char *argv0) {
+  static int anchor;
+  llvm::SmallString<256> beside(
+      llvm::sys::path::parent_path(llvm::sys::fs::getMainExecutable(argv0, &anchor)));
+  llvm::sys::path::append(beside, "tern-ukernel-gen");
+  if (llvm::sys::fs::can_execute(beside))
+    return std::string(beside);
+  if (auto found = llvm::sys::findProgramByName("tern-ukernel-gen"))
+    return *found;
+  return "";
+}
+
 std::string tern::tools::kernelCacheDir(llvm::StringRef override) {
   if (!override.empty())
     return override.str();
@@ -78,15 +90,20 @@ static std::string tail(llvm::StringRef path) {
   return s.str();
 }
 
-/// The cache's folder for this generator: a hash of its executable, so objects of an older
-/// tern-kernel-gen (another schedule or a fixed bug) are never reused.
+/// The cache's folder for these generators: a hash of their executables, so objects of an older
+/// tern-kernel-gen or tern-ukernel-gen (another schedule or a fixed bug) are never reused.
 static llvm::Expected<std::string> generatorCacheDir(const KernelGeneratorOptions &options) {
-  auto binary = llvm::MemoryBuffer::getFile(options.generator);
-  if (!binary)
-    return fail(options.generator + ": " + binary.getError().message());
+  uint64_t hash = 0;
+  for (const std::string &path : {options.generator, options.ukernelGenerator}) {
+    if (path.empty())
+      continue;
+    auto binary = llvm::MemoryBuffer::getFile(path);
+    if (!binary)
+      return fail(path + ": " + binary.getError().message());
+    hash = llvm::xxh3_64bits((*binary)->getBuffer()) ^ (hash * 0x9E3779B97F4A7C15ull);
+  }
   llvm::SmallString<256> dir(options.cacheDir);
-  llvm::sys::path::append(dir, llvm::utohexstr(llvm::xxh3_64bits((*binary)->getBuffer()),
-                                               /*LowerCase=*/true));
+  llvm::sys::path::append(dir, llvm::utohexstr(hash, /*LowerCase=*/true));
   return std::string(dir);
 }
 
@@ -127,9 +144,20 @@ tern::tools::generateKernels(const std::vector<GeneratedKernel> &kernels,
       return fail("kernel cache " + options.cacheDir + ": " + ec.message());
     job.scratch = std::string(scratch);
     job.log = job.scratch + "/generator.log";
-    std::vector<std::string> args{options.generator, "-g", job.kernel->generator, "-f",
-                                  job.kernel->symbol,  "-o", job.scratch,          "-e",
-                                  "object,h,stmt",     "target=" + job.kernel->target};
+    std::vector<std::string> args;
+    if (job.kernel->tool == GeneratedKernel::Tool::Mlir) {
+      if (options.ukernelGenerator.empty())
+        return fail("kernel " + job.kernel->symbol + " (" + job.kernel->generator +
+                    ") is an MLIR tile, and there is no tern-ukernel-gen beside the program or "
+                    "on PATH to generate it");
+      std::string base = job.scratch + "/" + job.kernel->symbol;
+      args = {options.ukernelGenerator, "--kernel=" + job.kernel->generator,
+              "--symbol=" + job.kernel->symbol, "-o", base + ".o", "--mlir", base + ".mlir"};
+    } else {
+      args = {options.generator, "-g",           job.kernel->generator, "-f",
+              job.kernel->symbol, "-o",          job.scratch,           "-e",
+              "object,h,stmt",    "target=" + job.kernel->target};
+    }
     args.insert(args.end(), job.kernel->params.begin(), job.kernel->params.end());
     llvm::SmallVector<llvm::StringRef> argv(args.begin(), args.end());
     if (options.verbose)
@@ -137,10 +165,10 @@ tern::tools::generateKernels(const std::vector<GeneratedKernel> &kernels,
     std::optional<llvm::StringRef> redirects[] = {std::nullopt, llvm::StringRef(job.log),
                                                   llvm::StringRef(job.log)};
     std::string message;
-    job.process = llvm::sys::ExecuteNoWait(options.generator, argv, std::nullopt, redirects, 0,
+    job.process = llvm::sys::ExecuteNoWait(args.front(), argv, std::nullopt, redirects, 0,
                                            &message);
     if (job.process.Pid == llvm::sys::ProcessInfo::InvalidPid)
-      return fail("cannot run " + options.generator + ": " + message);
+      return fail("cannot run " + args.front() + ": " + message);
     return llvm::Error::success();
   };
   auto finish = [&](Job &job) -> llvm::Error {

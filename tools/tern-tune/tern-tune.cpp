@@ -336,6 +336,7 @@ int main(int argc, char **argv) {
                    {info->triple.str(), info->cpu.str(), info->arch.str()},
                    std::string(work), verbose};
   tuner.generator.generator = *gen;
+  tuner.generator.ukernelGenerator = tern::tools::findMicroKernelGenerator(argv[0]);
   tuner.generator.cacheDir = tern::tools::kernelCacheDir(kernelCache);
   tuner.generator.jobs = jobs;
   tuner.generator.verbose = verbose;

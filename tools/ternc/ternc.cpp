@@ -344,6 +344,7 @@ int emitNative(mlir::ModuleOp module, const std::string &out, const std::string 
       return fail(llvm::toString(generator.takeError()));
     ::tern::tools::KernelGeneratorOptions options;
     options.generator = *generator;
+    options.ukernelGenerator = ::tern::tools::findMicroKernelGenerator(argv0);
     options.cacheDir = ::tern::tools::kernelCacheDir(kernelCache);
     options.verbose = verbose;
     options.toolName = "ternc";

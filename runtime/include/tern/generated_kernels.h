@@ -5,7 +5,9 @@
  * 512 tokens), with the schedule parameters written there (docs/tuning.md). They are Halide
  * pipelines with the buffer ABI of the library's multiply-add kernels (gemm_i2 generator:
  * w (64, k_tiles, n_tiles) u8, x (k, t) i8, acc (16, n_tiles, t) i32); the runtime builds the
- * buffers. A quant_input whose activations are not 8-bit is generated the same way.
+ * buffers. A bitlinear whose family is a lookup table (tl1, tl2) runs gemm_lut pipelines, whose
+ * tile is an MLIR micro-kernel generated for the shape. A quant_input whose activations are not
+ * 8-bit is generated the same way.
  *
  * ternc emits one constant table of buckets per bitlinear and passes its address. */
 #ifndef TERN_GENERATED_KERNELS_H
@@ -43,6 +45,13 @@ typedef struct {
 int tern_gemm_i2_buckets(const tern_gemm_bucket *buckets, int64_t count, const uint8_t *w,
                          int64_t n, int64_t k, const int8_t *x, int64_t x_stride, int64_t t,
                          int32_t *acc, int64_t acc_stride);
+
+/* The same through generated lookup-table pipelines (gemm_lut generator: w the whole packed
+ * blob (bytes), x (k, t) i8, acc (n padded to 64, t) i32), `tl2` choosing the layout of
+ * tern/lut_kernels.h. A pipeline takes any number of tokens; its token_group is 1 in the table. */
+int tern_gemm_lut_buckets(const tern_gemm_bucket *buckets, int64_t count, int tl2,
+                          const uint8_t *w, int64_t n, int64_t k, const int8_t *x,
+                          int64_t x_stride, int64_t t, int32_t *acc, int64_t acc_stride);
 
 /* tern_quant_input_fn's contract through a generated quant_input pipeline (which quantizes to
  * the bits it was generated for). */

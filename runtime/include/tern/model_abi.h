@@ -64,6 +64,12 @@ int32_t tern_op_bitlinear_generated(tern_exec *exec, const tern_gemm_bucket *buc
                                     int64_t count, int64_t w_packed, int64_t rows, int64_t cols,
                                     int64_t q, int64_t scale, int64_t w_scale, int32_t per_row,
                                     int64_t scratch, int64_t out);
+/* A bitlinear through generated lookup-table pipelines (layout 1: tl1, 2: tl2). */
+int32_t tern_op_bitlinear_lut_generated(tern_exec *exec, const tern_gemm_bucket *buckets,
+                                        int64_t count, int32_t layout, int64_t w_packed,
+                                        int64_t rows, int64_t cols, int64_t q, int64_t scale,
+                                        int64_t w_scale, int32_t per_row, int64_t scratch,
+                                        int64_t out);
 /* A bitlinear with group-wise scales [rows, cols / group] (multiply convention, f32): the weight
  * packed as cols / group i2 matrices of rows x group, one per group. */
 int32_t tern_op_bitlinear_grouped(tern_exec *exec, tern_gemm_fn kernel, int64_t w_packed,
