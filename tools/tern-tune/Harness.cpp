@@ -27,7 +27,8 @@ static llvm::Error writeTable(llvm::StringRef path, const std::vector<Candidate 
          "struct halide_buffer_t;\n"
          "typedef int (*fn_t)(struct halide_buffer_t *, struct halide_buffer_t *, "
          "struct halide_buffer_t *);\n"
-         "typedef struct { const char *name; fn_t fn; int64_t token_group; } candidate;\n";
+         "typedef struct { const char *name; fn_t fn; int64_t token_group; int layout; } "
+         "candidate;\n";
   std::vector<const Candidate *> generated;
   std::set<const Candidate *> declared;
   for (const Candidate *c : candidates)
@@ -39,9 +40,9 @@ static llvm::Error writeTable(llvm::StringRef path, const std::vector<Candidate 
   out << "const candidate tern_tune_candidates[] = {\n";
   for (const Candidate *c : generated)
     out << "  {\"" << c->kernel->symbol << "\", " << c->kernel->symbol << ", "
-        << std::max<int64_t>(c->schedule.tokenGroup, 1) << "},\n";
+        << harnessTokenGroup(*c) << ", " << harnessLayout(*c) << "},\n";
   if (generated.empty())
-    out << "  {0, 0, 0},\n";
+    out << "  {0, 0, 0, 0},\n";
   out << "};\nconst int tern_tune_candidate_count = " << generated.size() << ";\n";
   return llvm::Error::success();
 }

@@ -18,12 +18,11 @@ static llvm::Error fail(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
 }
 
-static llvm::json::Object scheduleJSON(const MadSchedule &s) {
-  return llvm::json::Object{{"row_tiles", s.rowTiles},
-                            {"blocks_per_task", s.blocksPerTask},
-                            {"token_group", s.tokenGroup},
-                            {"unroll", s.unroll},
-                            {"prefetch", s.prefetch}};
+static llvm::json::Object scheduleJSON(const Candidate &c) {
+  llvm::json::Object o;
+  for (const auto &[k, v] : scheduleParams(c))
+    o[k] = v;
+  return o;
 }
 
 llvm::Error tern::tune::appendJournal(llvm::StringRef path, llvm::StringRef cpuKey,
@@ -34,7 +33,7 @@ llvm::Error tern::tune::appendJournal(llvm::StringRef path, llvm::StringRef cpuK
                          {"variant", c.variant}, {"us", c.us},         {"rounds", c.rounds},
                          {"default", c.isDefault}};
     if (c.source == "generated")
-      o["params"] = scheduleJSON(c.schedule);
+      o["params"] = scheduleJSON(c);
     candidates.push_back(std::move(o));
   }
   llvm::json::Object line{{"cpu", cpuKey},       {"target", target},
@@ -93,11 +92,11 @@ tern::tune::readJournal(llvm::StringRef path, llvm::StringRef cpuKey, llvm::Stri
       cand.rounds = int(c->getInteger("rounds").value_or(0));
       cand.isDefault = c->getBoolean("default").value_or(false);
       if (const llvm::json::Object *p = c->getObject("params")) {
-        cand.schedule.rowTiles = p->getInteger("row_tiles").value_or(4);
-        cand.schedule.blocksPerTask = p->getInteger("blocks_per_task").value_or(1);
-        cand.schedule.tokenGroup = p->getInteger("token_group").value_or(1);
-        cand.schedule.unroll = p->getInteger("unroll").value_or(1);
-        cand.schedule.prefetch = p->getInteger("prefetch").value_or(0);
+        std::map<std::string, int64_t> params;
+        for (const auto &[k, v] : *p)
+          if (std::optional<int64_t> i = v.getAsInteger())
+            params[k.str()] = *i;
+        setScheduleParams(cand, params);
       }
       if (cand.name.empty() || cand.family.empty() || cand.us <= 0)
         return bad("a candidate needs a name, a family and a positive time");
@@ -147,20 +146,20 @@ std::vector<TuningEntry> tern::tune::decide(const std::vector<GroupResult> &grou
     for (const GroupResult *g : list) {
       // Each bucket's winner if it is generated; else (a library kernel won this bucket) the
       // default schedule, which the final round measured against it.
-      const Candidate *best = g->best().source == "generated" ? &g->best() : nullptr;
+      // Only schedules of the chosen family: the weight is packed once, for it.
+      const Candidate &winner = g->best();
+      const Candidate *best = winner.source == "generated" && winner.family == chosen.family
+                                  ? &winner
+                                  : nullptr;
       for (const Candidate &c : g->candidates)
-        if (!best && c.isDefault && c.source == "generated")
+        if (!best && c.isDefault && c.source == "generated" && c.family == chosen.family)
           best = &c;
       if (!best)
         continue; // no generated schedule measured: the heuristics fill this bucket
       TuningEntry e = base(g);
       e.bucket = g->bucket;
       e.variant = best->variant;
-      e.params = {{"row_tiles", best->schedule.rowTiles},
-                  {"blocks_per_task", best->schedule.blocksPerTask},
-                  {"token_group", best->schedule.tokenGroup},
-                  {"unroll", best->schedule.unroll},
-                  {"prefetch", best->schedule.prefetch}};
+      e.params = scheduleParams(*best);
       e.timeUs = best->us;
       entries.push_back(std::move(e));
     }
@@ -172,6 +171,10 @@ std::vector<TuningEntry> tern::tune::decide(const std::vector<GroupResult> &grou
 static std::string label(const Candidate &c) {
   if (c.source == "library")
     return c.family + " library (" + c.variant + ")";
+  if (c.family != "mad_i2")
+    return llvm::formatv("generated {0}: row_blocks {1}, blocks {2}, group {3}", c.family,
+                         c.lut.rowBlocks, c.lut.blocksPerTask, c.lut.tokenGroup)
+        .str();
   const MadSchedule &s = c.schedule;
   return llvm::formatv("generated: row_tiles {0}, blocks {1}, group {2}, unroll {3}, "
                        "prefetch {4}",
@@ -244,8 +247,9 @@ llvm::Error tern::tune::writeReports(llvm::StringRef dbPath,
   for (auto [i, g] : llvm::enumerate(sorted)) {
     double x = left + colW * (double(i) + 0.5);
     for (const Candidate &c : g->candidates) {
-      const char *color = c.source == "library" ? (c.family == "mad_i2" ? "#d62728" : "#ff7f0e")
-                                                : "#1f77b4";
+      const char *color = c.source == "library"
+                              ? (c.family == "mad_i2" ? "#d62728" : "#ff7f0e")
+                              : (c.family == "mad_i2" ? "#1f77b4" : "#2ca02c");
       svg << llvm::formatv("<circle cx=\"{0:f1}\" cy=\"{1:f1}\" r=\"2.5\" fill=\"{2}\" "
                            "fill-opacity=\"0.6\"><title>{3}: {4:f2} us</title></circle>\n",
                            x + (double(std::hash<std::string>{}(c.name) % 17) - 8.0), y(c.us / g->defaultUs),
@@ -256,7 +260,8 @@ llvm::Error tern::tune::writeReports(llvm::StringRef dbPath,
                          x - 4, top + plotH + 8, g->rows, g->cols, g->bucket);
   }
   svg << llvm::formatv("<text x=\"{0}\" y=\"{1}\"><tspan fill=\"#1f77b4\">● generated "
-                       "schedules</tspan>  <tspan fill=\"#d62728\">● mad_i2 library</tspan>  "
+                       "mad_i2</tspan>  <tspan fill=\"#2ca02c\">● generated lookup-table</tspan>  "
+                       "<tspan fill=\"#d62728\">● mad_i2 library</tspan>  "
                        "<tspan fill=\"#ff7f0e\">● lookup-table library</tspan></text>\n",
                        left, height - 10);
   svg << "</svg>\n";

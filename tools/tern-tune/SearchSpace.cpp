@@ -4,6 +4,7 @@
 #include <algorithm>
 
 using namespace tern::tune;
+using mlir::tern::LutSchedule;
 using mlir::tern::MadSchedule;
 using mlir::tern::TargetInfo;
 
@@ -47,6 +48,28 @@ std::vector<Candidate> tern::tune::searchSpace(const TargetInfo &target, int64_t
                 space.push_back(generated(s));
             }
   }
+  // Generated lookup-table pipelines of both layouts (where the target has LUT tiles).
+  if (!target.lutIsa.empty()) {
+    for (const char *layout : {"tl1", "tl2"}) {
+      auto lut = [&](const LutSchedule &s) {
+        Candidate c;
+        c.family = std::string("lut_") + layout, c.source = "generated";
+        c.variant = target.decoderVariant.str();
+        c.lut = s;
+        auto kernels = mlir::tern::lutKernel(target, layout, rows, cols, s);
+        c.kernel = kernels->first, c.tile = kernels->second;
+        c.name = "gen:" + c.kernel->symbol;
+        return c;
+      };
+      std::vector<int64_t> groups = bucket == 1 ? std::vector<int64_t>{1}
+                                                : std::vector<int64_t>{1, 2, 4};
+      for (int64_t rowBlocks : {1, 2, 4})
+        for (int64_t blocks : {1, 2, 4, 8})
+          for (int64_t group : groups)
+            if (blocks >= rowBlocks) // fewer blocks per task never fill the tile's step
+              space.push_back(lut(LutSchedule{rowBlocks, blocks, group}));
+    }
+  }
   auto library = [&](const char *prefix, const char *family, llvm::StringRef variant,
                      bool isDefault) {
     Candidate c;
@@ -63,6 +86,45 @@ std::vector<Candidate> tern::tune::searchSpace(const TargetInfo &target, int64_t
     }
   }
   return space;
+}
+
+std::map<std::string, int64_t> tern::tune::scheduleParams(const Candidate &c) {
+  if (c.family == "mad_i2")
+    return {{"row_tiles", c.schedule.rowTiles},
+            {"blocks_per_task", c.schedule.blocksPerTask},
+            {"token_group", c.schedule.tokenGroup},
+            {"unroll", c.schedule.unroll},
+            {"prefetch", c.schedule.prefetch}};
+  return {{"row_blocks", c.lut.rowBlocks},
+          {"blocks_per_task", c.lut.blocksPerTask},
+          {"token_group", c.lut.tokenGroup}};
+}
+
+void tern::tune::setScheduleParams(Candidate &c, const std::map<std::string, int64_t> &params) {
+  auto get = [&](const char *key, int64_t &into) {
+    auto it = params.find(key);
+    if (it != params.end())
+      into = it->second;
+  };
+  if (c.family == "mad_i2") {
+    get("row_tiles", c.schedule.rowTiles);
+    get("blocks_per_task", c.schedule.blocksPerTask);
+    get("token_group", c.schedule.tokenGroup);
+    get("unroll", c.schedule.unroll);
+    get("prefetch", c.schedule.prefetch);
+  } else {
+    get("row_blocks", c.lut.rowBlocks);
+    get("blocks_per_task", c.lut.blocksPerTask);
+    get("token_group", c.lut.tokenGroup);
+  }
+}
+
+int64_t tern::tune::harnessTokenGroup(const Candidate &c) {
+  return c.family == "mad_i2" ? std::max<int64_t>(c.schedule.tokenGroup, 1) : 1;
+}
+
+int tern::tune::harnessLayout(const Candidate &c) {
+  return c.family == "lut_tl1" ? 1 : c.family == "lut_tl2" ? 2 : 0;
 }
 
 std::vector<Candidate> tern::tune::sample(std::vector<Candidate> space, size_t count,

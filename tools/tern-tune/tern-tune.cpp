@@ -165,8 +165,9 @@ struct Tuner {
     std::vector<mlir::tern::GeneratedKernel> kernels;
     std::set<std::string> symbols;
     for (Candidate *c : alive)
-      if (c->kernel && symbols.insert(c->kernel->symbol).second)
-        kernels.push_back(*c->kernel);
+      for (const std::optional<mlir::tern::GeneratedKernel> &k : {c->kernel, c->tile})
+        if (k && symbols.insert(k->symbol).second)
+          kernels.push_back(*k);
     llvm::Expected<std::vector<std::string>> objects =
         tern::tools::generateKernels(kernels, generator);
     if (!objects)

@@ -6,8 +6,8 @@
  *
  *   harness --rows N --cols K --tokens T --reps R --max-ms M NAME...
  *
- * NAME is gen:<symbol> (a generated gemm_i2 kernel of the table, run as a compiled model's
- * bucket runs it), or i2:<variant>, tl1:<variant>, tl2:<variant> (a library variant, its
+ * NAME is gen:<symbol> (a generated kernel of the table: a gemm_i2 or gemm_lut pipeline, run as
+ * a compiled model's bucket runs it, its weights in its layout), or i2:<variant>, tl1:<variant>, tl2:<variant> (a library variant, its
  * weights packed in its family's layout). Weights are random ternary values, activations random
  * int8. A decode call reads its weights from memory, not from a cache warmed by the previous
  * call: the harness rotates through enough copies to exceed the last-level cache (as a model
@@ -30,6 +30,7 @@ typedef struct {
   const char *name;
   tern_halide_gemm_fn fn;
   int64_t token_group;
+  int layout; /* 0: i2 (gemm_i2), 1: tl1, 2: tl2 (gemm_lut) */
 } tern_tune_candidate;
 extern const tern_tune_candidate tern_tune_candidates[];
 extern const int tern_tune_candidate_count;
@@ -50,12 +51,15 @@ typedef struct {
   tern_gemm_fn library;
   tern_gemm_bucket table[2];
   int64_t buckets;
+  int lut; /* a gemm_lut pipeline: 1 tl1, 2 tl2 */
 } runner;
 
 static int run(const runner *r, const uint8_t *w, int64_t n, int64_t k, const int8_t *x,
                int64_t xs, int64_t t, int32_t *acc, int64_t as) {
   if (r->library)
     return r->library(w, n, k, x, xs, t, acc, as);
+  if (r->lut)
+    return tern_gemm_lut_buckets(r->table, r->buckets, r->lut == 2, w, n, k, x, xs, t, acc, as);
   return tern_gemm_i2_buckets(r->table, r->buckets, w, n, k, x, xs, t, acc, as);
 }
 
@@ -158,6 +162,11 @@ int main(int argc, char **argv) {
       r.table[0] = (tern_gemm_bucket){c->token_group > 1 ? 0 : 1, 1, c->fn};
       r.table[1] = (tern_gemm_bucket){t, c->token_group, c->fn};
       r.buckets = c->token_group > 1 ? 2 : 1;
+      r.lut = c->layout;
+      if (c->layout == 1)
+        packed_size = tern_tl1_packed_size, pack = tern_tl1_pack, family = "tl1";
+      else if (c->layout == 2)
+        packed_size = tern_tl2_packed_size, pack = tern_tl2_pack, family = "tl2";
     } else {
       const tern_gemm_variant *v = NULL;
       if (strncmp(name, "i2:", 3) == 0)
