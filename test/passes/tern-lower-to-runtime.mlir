@@ -75,3 +75,43 @@ module attributes {tern.family = "test", tern.target = "x86-64-avx2", tern.bos_t
     return %logits, %cache : tensor<?x16xf32>, !tern.kv_cache<layers = 1, kv_heads = 1, head_dim = 16, context = 32, f32>
   }
 }
+
+// -----
+
+// Generated kernels: a bitlinear with bucket schedules calls its bucket table (one constant
+// global per distinct set of kernels, {max tokens, token group, function}). A lookup-table one
+// passes its layout (2: tl2) and gemm_lut pipelines whose token group is theirs (1 in the table).
+// CHECK-LABEL: func.func @tern_model_forward
+// CHECK: %[[LUT:.+]] = llvm.mlir.addressof @tern_gemm_buckets_{{[0-9a-f_]+}} : !llvm.ptr
+// CHECK: call @tern_op_bitlinear_lut_generated(%arg0, %[[LUT]], %c5_i64{{[_0-9]*}}, %c2_i32{{[_0-9]*}}, %c4096_i64
+// CHECK: %[[MAD:.+]] = llvm.mlir.addressof @tern_gemm_buckets_{{[0-9a-f_]+}} : !llvm.ptr
+// CHECK: call @tern_op_bitlinear_generated(%arg0, %[[MAD]], %c5_i64{{[_0-9]*}}, %c8192_i64
+// CHECK: llvm.mlir.global private constant @tern_gemm_buckets_{{[0-9a-f_]+}}() {{.*}} : !llvm.array<5 x struct<(i64, i64, ptr)>>
+// CHECK: llvm.mlir.addressof @tern_gen_gemm_lut_
+// CHECK: llvm.mlir.addressof @tern_gen_gemm_lut_
+// CHECK-NEXT: llvm.mlir.constant(8 : i64) : i64
+// CHECK-NEXT: llvm.insertvalue {{.+}}[1, 0]
+// CHECK-NEXT: llvm.mlir.constant(1 : i64) : i64
+// CHECK-NEXT: llvm.insertvalue {{.+}}[1, 1]
+// CHECK: llvm.func @tern_gen_gemm_lut_{{[0-9a-f]+}}(...) -> i32
+// CHECK: func.func private @tern_op_bitlinear_lut_generated(!llvm.ptr, !llvm.ptr, i64, i32, i64, i64, i64, i64, i64, i64, i32, i64, i64) -> i32
+// The tiles are called by the pipelines only, never by graph code.
+// CHECK-NOT: @tern_gen_lut_tile
+module attributes {tern.family = "test", tern.target = "x86-64-avx512-vnni", tern.bos_token_id = 1 : i64,
+                   tern.weights_size = 16384 : i64, tern.weights_checksum = 42 : i64} {
+  func.func @forward(%tokens: tensor<?xi32>, %positions: tensor<?xi32>,
+                     %cache: !tern.kv_cache<layers = 1, kv_heads = 1, head_dim = 16, context = 32, f32>)
+      -> (tensor<?x64xf32>, !tern.kv_cache<layers = 1, kv_heads = 1, head_dim = 16, context = 32, f32>)
+      attributes {tern.arena_bytes = 16384 : i64, tern.max_tokens = 4 : i64} {
+    %table = tern.weight "embed" {tern.offset = 128 : i64} : tensor<16x64xbf16>
+    %x = tern.embedding %table[%tokens] {tern.arena = array<i64: 0>, tern.kernel = #tern.kernel<"decoder", "x86_64_avx512", {}>} : tensor<16x64xbf16>, tensor<?xi32> -> tensor<?x64xf32>
+    %q, %s = tern.quant_input %x {tern.arena = array<i64: 1024, 1536>, tern.kernel = #tern.kernel<"decoder", "x86_64_avx512", {}>} : tensor<?x64xf32> -> tensor<?x64xi8>, tensor<?xf32>
+    %w = tern.weight "w:tl2" {tern.bytes = 1536 : i64, tern.checksum = 1 : i64, tern.offset = 4096 : i64} : !tern.packed<64x64, #tern.layout<tl2, tile_n = 64, tile_k = 24>>
+    %ws = tern.weight "ws:f32" {tern.offset = 2048 : i64} : tensor<64xf32>
+    %y = tern.bitlinear %q, %s, %w, %ws {tern.arena = array<i64: 4096>, tern.kernel = #tern.kernel<"lut_tl2", "x86_64_avx512", {t1 = {blocks_per_task = 1 : i64, row_blocks = 1 : i64, token_group = 1 : i64}, t8 = {blocks_per_task = 2 : i64, row_blocks = 2 : i64, token_group = 3 : i64}, t32 = {blocks_per_task = 2 : i64, row_blocks = 2 : i64, token_group = 1 : i64}, t128 = {blocks_per_task = 2 : i64, row_blocks = 2 : i64, token_group = 1 : i64}, t512 = {blocks_per_task = 2 : i64, row_blocks = 2 : i64, token_group = 1 : i64}}>, tern.scratch = 2048 : i64} : tensor<?x64xi8>, tensor<?xf32>, !tern.packed<64x64, #tern.layout<tl2, tile_n = 64, tile_k = 24>>, tensor<64xf32> -> tensor<?x64xf32>
+    %q2, %s2 = tern.quant_input %y {tern.arena = array<i64: 1024, 1536>, tern.kernel = #tern.kernel<"decoder", "x86_64_avx512", {}>} : tensor<?x64xf32> -> tensor<?x64xi8>, tensor<?xf32>
+    %w2 = tern.weight "w2:i2" {tern.bytes = 1024 : i64, tern.checksum = 1 : i64, tern.offset = 8192 : i64} : !tern.packed<64x64, #tern.layout<i2, tile_n = 16, tile_k = 16>>
+    %z = tern.bitlinear %q2, %s2, %w2, %ws {tern.arena = array<i64: 8192>, tern.kernel = #tern.kernel<"mad_i2", "x86_64_avx512vnni", {t1 = {blocks_per_task = 1 : i64, prefetch = 0 : i64, row_tiles = 4 : i64, token_group = 1 : i64, unroll = 1 : i64}, t8 = {blocks_per_task = 1 : i64, prefetch = 0 : i64, row_tiles = 4 : i64, token_group = 4 : i64, unroll = 1 : i64}, t32 = {blocks_per_task = 1 : i64, prefetch = 0 : i64, row_tiles = 4 : i64, token_group = 4 : i64, unroll = 1 : i64}, t128 = {blocks_per_task = 1 : i64, prefetch = 0 : i64, row_tiles = 4 : i64, token_group = 4 : i64, unroll = 1 : i64}, t512 = {blocks_per_task = 1 : i64, prefetch = 0 : i64, row_tiles = 4 : i64, token_group = 4 : i64, unroll = 1 : i64}}>, tern.scratch = 2048 : i64} : tensor<?x64xi8>, tensor<?xf32>, !tern.packed<64x64, #tern.layout<i2, tile_n = 16, tile_k = 16>>, tensor<64xf32> -> tensor<?x64xf32>
+    return %z, %cache : tensor<?x64xf32>, !tern.kv_cache<layers = 1, kv_heads = 1, head_dim = 16, context = 32, f32>
+  }
+}

@@ -7,6 +7,9 @@
 // RUN: tern-opt %s --tern-select-kernels="target=x86-64-avx2 tuning=%S/Inputs/tuning-avx2.json force-tuning=true" | FileCheck %s --check-prefix=TUNED
 // RUN: tern-opt %s --tern-select-kernels="target=x86-64-avx512-vnni tuning=%S/Inputs/tuning-vnni.json force-tuning=true" | FileCheck %s --check-prefix=SCHEDULES
 // RUN: tern-opt %s --tern-select-kernels="target=x86-64-avx512-vnni tuning=%S/Inputs/tuning-vnni.json force-tuning=true kernels=library" | FileCheck %s --check-prefix=LIBRARY
+// RUN: tern-opt %s --tern-select-kernels="target=x86-64-avx512-vnni tuning=%S/Inputs/tuning-lut.json force-tuning=true" | FileCheck %s --check-prefix=LUT
+// RUN: not tern-opt %s --tern-select-kernels="target=x86-64-multi tuning=%S/Inputs/tuning-lut-multi.json force-tuning=true" 2>&1 | FileCheck %s --check-prefix=LUTMULTI
+// RUN: not tern-opt %s --tern-select-kernels="target=x86-64-avx512-vnni tuning=%S/Inputs/tuning-lut-bad-schedule.json force-tuning=true" 2>&1 | FileCheck %s --check-prefix=LUTBAD
 // RUN: not tern-opt %s --tern-select-kernels=target=riscv 2>&1 | FileCheck %s --check-prefix=BADTARGET
 // RUN: not tern-opt %s --tern-select-kernels="target=x86-64-avx2 kernels=fast" 2>&1 | FileCheck %s --check-prefix=BADKERNELS
 // RUN: not tern-opt %s --tern-select-kernels="target=x86-64-avx2 tuning=%S/Inputs/tuning-avx2.json" 2>&1 | FileCheck %s --check-prefix=OTHERCPU
@@ -58,6 +61,14 @@
 // the 32x64 one is told to use the library.
 // SCHEDULES: tern.bitlinear {{.+}}#tern.kernel<"mad_i2", "x86_64_avx512vnni", {t1 = {blocks_per_task = 2 : i64, prefetch = 8 : i64, row_tiles = 2 : i64, token_group = 1 : i64, unroll = 4 : i64}, t128 = {blocks_per_task = 1 : i64, prefetch = 0 : i64, row_tiles = 2 : i64, token_group = 8 : i64, unroll = 1 : i64}, t32 = {blocks_per_task = 1 : i64, prefetch = 0 : i64, row_tiles = 4 : i64, token_group = 4 : i64, unroll = 1 : i64}, {{.+}} !tern.ternary<64x64>
 // SCHEDULES: tern.bitlinear {{.+}}#tern.kernel<"mad_i2", "x86_64_avx512vnni", {}>{{.+}} !tern.ternary<32x64>
+
+// Generated lookup-table schedules: the 64x64 projection takes the decode bucket's family
+// (lut_tl1, packed in its layout), its two tuned buckets and the family's defaults for the others;
+// the mad_i2 schedule of another bucket is not mixed in.
+// LUT: tern.bitlinear {{.+}}#tern.kernel<"lut_tl1", "x86_64_avx512", {t1 = {blocks_per_task = 2 : i64, row_blocks = 1 : i64, token_group = 1 : i64}, t128 = {blocks_per_task = 2 : i64, row_blocks = 2 : i64, token_group = 1 : i64}, t32 = {blocks_per_task = 2 : i64, row_blocks = 2 : i64, token_group = 1 : i64}, t512 = {{.+}}, t8 = {blocks_per_task = 4 : i64, row_blocks = 4 : i64, token_group = 3 : i64}}>{{.+}} !tern.ternary<64x64>
+// LUT: tern.bitlinear {{.+}}#tern.kernel<"mad_i2", "x86_64_avx512vnni", {t1 = {{.+}} !tern.ternary<32x64>
+// LUTMULTI: error: tuning database {{.+}}tuning-lut-multi.json: generated lut_tl1 kernels for tern.bitlinear '!tern.ternary<64x64>': target 'x86-64-multi' has no generated lookup-table tiles
+// LUTBAD: error: tuning database {{.+}}tuning-lut-bad-schedule.json: unknown lut_tl2 schedule parameter 'row_tiles' in t1; expected row_blocks, blocks_per_task or token_group
 
 // BADTARGET: error: unknown target 'riscv'; expected host, x86-64-avx2, x86-64-avx512, x86-64-avx512-vnni, x86-64-multi, aarch64, aarch64-dotprod or generic
 // BADKERNELS: error: kernels=fast: expected generated or library

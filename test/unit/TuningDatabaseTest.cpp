@@ -36,10 +36,15 @@ TEST(TuningDatabase, RoundTripKeepsEveryField) {
   generated.params = {{"row_tiles", 2}, {"blocks_per_task", 1}, {"token_group", 8},
                       {"unroll", 2}, {"prefetch", 8}};
   generated.timeUs = 2424.75, generated.defaultUs = 2844.5, generated.candidates = 36;
+  TuningEntry lut;
+  lut.op = "tern.bitlinear";
+  lut.rows = 6912, lut.cols = 2560, lut.bucket = 1;
+  lut.family = "lut_tl1", lut.variant = "x86_64_avx512", lut.source = "generated";
+  lut.params = {{"row_blocks", 4}, {"blocks_per_task", 8}, {"token_group", 1}};
   TuningEntry library;
   library.op = "tern.attention";
   library.family = "generic", library.variant = "generic";
-  db.kernels = {generated, library};
+  db.kernels = {generated, lut, library};
 
   std::string path = tempPath();
   ASSERT_FALSE(bool(db.save(path)));
@@ -48,7 +53,7 @@ TEST(TuningDatabase, RoundTripKeepsEveryField) {
   EXPECT_EQ(back->cpu.key(), db.cpu.key());
   EXPECT_EQ(back->cpu.name, db.cpu.name);
   EXPECT_EQ(back->target, db.target);
-  ASSERT_EQ(back->kernels.size(), 2u);
+  ASSERT_EQ(back->kernels.size(), 3u);
   const TuningEntry &g = back->kernels[0];
   EXPECT_EQ(g.op, "tern.bitlinear");
   EXPECT_EQ(g.rows, generated.rows);
@@ -59,7 +64,12 @@ TEST(TuningDatabase, RoundTripKeepsEveryField) {
   EXPECT_EQ(g.timeUs, generated.timeUs);
   EXPECT_EQ(g.defaultUs, generated.defaultUs);
   EXPECT_EQ(g.candidates, generated.candidates);
-  const TuningEntry &l = back->kernels[1];
+  const TuningEntry &t = back->kernels[1];
+  EXPECT_EQ(t.family, "lut_tl1");
+  EXPECT_EQ(t.source, "generated");
+  EXPECT_EQ(t.bucket, lut.bucket);
+  EXPECT_EQ(t.params, lut.params);
+  const TuningEntry &l = back->kernels[2];
   EXPECT_EQ(l.op, "tern.attention");
   EXPECT_EQ(l.source, "library");
   EXPECT_FALSE(l.rows || l.cols || l.bucket || l.timeUs);
