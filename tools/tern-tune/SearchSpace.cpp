@@ -23,6 +23,7 @@ std::vector<Candidate> tern::tune::searchSpace(const TargetInfo &target, int64_t
     c.kernel = mlir::tern::madKernel(target, rows, cols, s);
     c.name = "gen:" + c.kernel->symbol;
     c.isDefault = generatedDefault && s == heuristic;
+    c.seed = s == heuristic;
     return c;
   };
   if (!generic && target.madVariant != "dispatch") {
@@ -56,6 +57,7 @@ std::vector<Candidate> tern::tune::searchSpace(const TargetInfo &target, int64_t
         c.family = std::string("lut_") + layout, c.source = "generated";
         c.variant = target.decoderVariant.str();
         c.lut = s;
+        c.seed = s == LutSchedule::heuristic(bucket);
         auto kernels = mlir::tern::lutKernel(target, layout, rows, cols, s);
         c.kernel = kernels->first, c.tile = kernels->second;
         c.name = "gen:" + c.kernel->symbol;
@@ -131,7 +133,7 @@ std::vector<Candidate> tern::tune::sample(std::vector<Candidate> space, size_t c
                                           std::mt19937 &rng) {
   std::vector<Candidate> kept, rest;
   for (Candidate &c : space)
-    (c.isDefault || c.source == "library" ? kept : rest).push_back(std::move(c));
+    (c.isDefault || c.seed || c.source == "library" ? kept : rest).push_back(std::move(c));
   std::shuffle(rest.begin(), rest.end(), rng);
   for (Candidate &c : rest) {
     if (kept.size() >= count)

@@ -31,6 +31,7 @@ struct Candidate {
   std::optional<mlir::tern::GeneratedKernel> kernel; ///< generated candidates
   std::optional<mlir::tern::GeneratedKernel> tile;   ///< the MLIR tile of a generated LUT one
   bool isDefault = false; ///< what ternc uses without a database
+  bool seed = false;      ///< a family's heuristic schedule: every first round measures it
   double us = 0;          ///< the last measurement (median per call)
   int rounds = 0;         ///< rounds it took part in
 };
@@ -50,8 +51,9 @@ int harnessLayout(const Candidate &c);
 std::vector<Candidate> searchSpace(const mlir::tern::TargetInfo &target, int64_t rows,
                                    int64_t cols, int64_t bucket);
 
-/// The first round's candidates: the default, the library's variants and a seeded random
-/// sample of the other generated schedules, `count` in all (at least the default and library).
+/// The first round's candidates: the default, each family's heuristic schedule, the library's
+/// variants and a seeded random sample of the other generated schedules, `count` in all (at
+/// least the default, the heuristics and the library).
 std::vector<Candidate> sample(std::vector<Candidate> space, size_t count, std::mt19937 &rng);
 
 } // namespace tern::tune
