@@ -133,8 +133,10 @@ def Tern_KernelAttr : AttrDef<Tern_Dialect, "Kernel"> {
       schedule dictionary per batch bucket, `t1` (decode, required) and `t8`, `t32`, `t128`,
       `t512` (prefill calls of up to that many tokens), each with gemm_i2's GeneratorParams:
       `row_tiles` (1, 2, 4), `blocks_per_task` (1..64), `token_group` (1..8; 1 in `t1`),
-      `unroll` (1, 2, 4, 8) and `prefetch` (0..64); the verifier checks every value
-      (docs/tuning.md). Other keys are integers a library kernel may read.
+      `unroll` (1, 2, 4, 8) and `prefetch` (0..64). A generated `lut_tl1` / `lut_tl2` kernel
+      has the same buckets with gemm_lut's: `row_blocks` (1, 2, 4), `blocks_per_task` (1..64)
+      and `token_group` (1..8; 1 in `t1`). The verifier checks every value (docs/tuning.md).
+      Other keys are integers a library kernel may read.
 
     Example:
 
