@@ -9,11 +9,14 @@
 using namespace mlir;
 using namespace mlir::tern;
 
-MadSchedule MadSchedule::heuristic(int64_t bucket) {
-  // The library's schedules (gemm_i2_generator.cpp's defaults): 64 rows per task, and groups of
-  // 4 tokens for prefill.
+MadSchedule MadSchedule::heuristic(int64_t bucket, const TargetInfo &target) {
+  // The library's schedules: 64 rows per task, and groups of 4 tokens for prefill
+  // (gemm_i2_generator.cpp's defaults). The vpmaddubsw micro-kernels' GEMM steps 1 row tile
+  // by 4 tokens (gemm_i2_mlir.c): 4 x 4 would need more accumulators than AVX2 has registers.
   MadSchedule s;
   s.tokenGroup = bucket == 1 ? 1 : 4;
+  if (!target.madTileIsa.empty() && bucket > 1)
+    s.rowTiles = 1, s.blocksPerTask = 4;
   return s;
 }
 
@@ -91,8 +94,30 @@ static GeneratedKernel named(std::string generator, std::string target,
   return {symbol, std::move(generator), target + "-no_runtime", std::move(params)};
 }
 
-GeneratedKernel mlir::tern::madKernel(const TargetInfo &target, int64_t rows, int64_t cols,
-                                      const MadSchedule &s) {
+std::pair<GeneratedKernel, std::optional<GeneratedKernel>>
+mlir::tern::madKernel(const TargetInfo &target, int64_t rows, int64_t cols, const MadSchedule &s) {
+  if (!target.madTileIsa.empty()) {
+    // The vpmaddubsw tile specialized for the shape, its step and inner loop; the pipeline
+    // splits tasks and token groups around it.
+    std::string tileKernel = "mad_tile_" + target.madTileIsa.str();
+    GeneratedKernel tile =
+        named("mad_tile", tileKernel,
+              {"--rows=" + std::to_string(rows), "--cols=" + std::to_string(cols),
+               "--row-tiles=" + std::to_string(s.rowTiles),
+               "--tokens=" + std::to_string(std::max<int64_t>(s.tokenGroup, 1)),
+               "--prefetch=" + std::to_string(s.prefetch),
+               "--unroll=" + std::to_string(s.unroll)});
+    tile.generator = tileKernel;
+    tile.target.clear();
+    tile.tool = GeneratedKernel::Tool::Mlir;
+    GeneratedKernel pipeline = named(
+        "gemm_mad", target.halideTarget.str(),
+        {"tile=" + tile.symbol, "rows=" + std::to_string(rows), "cols=" + std::to_string(cols),
+         "row_tiles=" + std::to_string(s.rowTiles),
+         "blocks_per_task=" + std::to_string(s.blocksPerTask),
+         "token_group=" + std::to_string(std::max<int64_t>(s.tokenGroup, 1))});
+    return {std::move(pipeline), std::move(tile)};
+  }
   std::vector<std::string> params{
       "schedule=" + std::string(s.tokenGroup > 1 ? "gemm" : "gemv"),
       "rows=" + std::to_string(rows),
@@ -104,7 +129,7 @@ GeneratedKernel mlir::tern::madKernel(const TargetInfo &target, int64_t rows, in
       "prefetch=" + std::to_string(s.prefetch)};
   if (!target.madParams.empty())
     params.push_back(target.madParams.str());
-  return named("gemm_i2", target.halideTarget.str(), std::move(params));
+  return {named("gemm_i2", target.halideTarget.str(), std::move(params)), std::nullopt};
 }
 
 std::optional<std::pair<GeneratedKernel, GeneratedKernel>>
@@ -112,12 +137,13 @@ mlir::tern::lutKernel(const TargetInfo &target, llvm::StringRef layout, int64_t 
                       int64_t cols, const LutSchedule &s) {
   if (target.lutIsa.empty())
     return std::nullopt;
-  GeneratedKernel tile = named("lut_tile", target.lutIsa.str(),
-                               {"--kernel=lut_tile_" + layout.str() + "_" + target.lutIsa.str(),
-                                "--rows=" + std::to_string(rows), "--cols=" + std::to_string(cols),
+  // The tile: tern-ukernel-gen's kernel name (layout and ISA) stands where a Halide target
+  // would, in the hash and in the command.
+  std::string tileKernel = "lut_tile_" + layout.str() + "_" + target.lutIsa.str();
+  GeneratedKernel tile = named("lut_tile", tileKernel,
+                               {"--rows=" + std::to_string(rows), "--cols=" + std::to_string(cols),
                                 "--row-blocks=" + std::to_string(s.rowBlocks)});
-  tile.generator = "lut_tile_" + layout.str() + "_" + target.lutIsa.str();
-  tile.params.erase(tile.params.begin());
+  tile.generator = tileKernel;
   tile.target.clear();
   tile.tool = GeneratedKernel::Tool::Mlir;
   GeneratedKernel pipeline =
@@ -159,8 +185,8 @@ std::vector<GeneratedBucket> mlir::tern::bitlinearBuckets(BitLinearOp op,
     MadSchedule s = MadSchedule::fromAttr(dict);
     // A group-wise scaled weight runs its kernel once per group of columns.
     int64_t cols = op.getScaleGroup() ? op.getScaleGroup() : weight.getCols();
-    buckets.push_back({bucket, std::max<int64_t>(s.tokenGroup, 1),
-                       madKernel(target, weight.getRows(), cols, s), std::nullopt});
+    auto [kernel, tile] = madKernel(target, weight.getRows(), cols, s);
+    buckets.push_back({bucket, std::max<int64_t>(s.tokenGroup, 1), kernel, tile});
   }
   return buckets;
 }

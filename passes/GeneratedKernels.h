@@ -35,8 +35,9 @@ struct MadSchedule {
   int64_t unroll = 1;        ///< unroll of the loop over 16-column tiles
   int64_t prefetch = 0;      ///< weight prefetch distance in 16-column tiles (0: none)
 
-  /// Today's library schedule for a bucket: what ternc generates without a tuning database.
-  static MadSchedule heuristic(int64_t bucket);
+  /// The library's schedule for a bucket on `target`: what ternc generates without a tuning
+  /// database.
+  static MadSchedule heuristic(int64_t bucket, const TargetInfo &target);
   /// As a #tern.kernel bucket dictionary, and back (the dialect verified its keys and values).
   DictionaryAttr toAttr(MLIRContext *ctx) const;
   static MadSchedule fromAttr(DictionaryAttr attr);
@@ -81,10 +82,11 @@ struct GeneratedBucket {
   std::optional<GeneratedKernel> tile;
 };
 
-/// A gemm_i2 kernel for a rows x cols weight with `schedule` (tern-tune builds its candidates
-/// with this too).
-GeneratedKernel madKernel(const TargetInfo &target, int64_t rows, int64_t cols,
-                          const MadSchedule &schedule);
+/// The generated multiply-add kernel for a rows x cols weight with `schedule` (tern-tune builds
+/// its candidates with this too): a gemm_i2 pipeline, or, where the target has multiply-add
+/// tiles (Targets.h, madTileIsa), a gemm_mad pipeline and the tile it calls.
+std::pair<GeneratedKernel, std::optional<GeneratedKernel>>
+madKernel(const TargetInfo &target, int64_t rows, int64_t cols, const MadSchedule &schedule);
 
 /// A gemm_lut pipeline for a rows x cols weight in `layout` (tl1 or tl2) and the tile it calls;
 /// empty if the target has no LUT tiles (Targets.h, lutIsa).

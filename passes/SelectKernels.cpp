@@ -100,7 +100,7 @@ struct TernSelectKernelsPass : impl::TernSelectKernelsPassBase<TernSelectKernels
       for (int64_t bucket : kBatchBuckets) {
         auto it = buckets.find(bucket);
         DictionaryAttr fallback = lut ? LutSchedule::heuristic(bucket).toAttr(ctx)
-                                      : MadSchedule::heuristic(bucket).toAttr(ctx);
+                                      : MadSchedule::heuristic(bucket, target).toAttr(ctx);
         attrs.emplace_back(StringAttr::get(ctx, bucketName(bucket)),
                            it != buckets.end() ? it->second : fallback);
       }
@@ -168,7 +168,7 @@ struct TernSelectKernelsPass : impl::TernSelectKernelsPassBase<TernSelectKernels
           SmallVector<NamedAttribute> buckets;
           for (int64_t bucket : kBatchBuckets)
             buckets.emplace_back(StringAttr::get(ctx, bucketName(bucket)),
-                                 MadSchedule::heuristic(bucket).toAttr(ctx));
+                                 MadSchedule::heuristic(bucket, *variants).toAttr(ctx));
           chosen = kernel("mad_i2", variants->madVariant, buckets);
         }
       } else if (auto m = dyn_cast<MatMulOp>(op)) {

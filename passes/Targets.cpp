@@ -25,21 +25,21 @@ const tern_cpu_features_t kAvx512 =
 const TargetInfo kTargets[] = {
     {"x86-64-avx512-vnni", "x86_64_avx512vnni", "x86_64_avx512",
      kAvx512 | TERN_CPU_AVX512VNNI | TERN_CPU_AVX512VBMI, TERN_X86, TERN_HALIDE_AVX512VNNI, true,
-     "", "avx512"},
+     "", "avx512", ""},
     {"x86-64-avx512", "x86_64_avx512", "x86_64_avx512", kAvx512, TERN_X86, TERN_HALIDE_AVX512,
-     false, "", "avx512"},
+     false, "", "avx512", "avx512"},
     {"x86-64-avx2", "x86_64_avx2", "x86_64_avx2", kAvx2, TERN_X86, TERN_HALIDE_AVX2, false, "",
-     "avx2"},
-    {"x86-64-multi", "dispatch", "dispatch", 0, TERN_X86, "x86-64-linux", false, "", ""},
+     "avx2", "avx2"},
+    {"x86-64-multi", "dispatch", "dispatch", 0, TERN_X86, "x86-64-linux", false, "", "", ""},
     {"aarch64-dotprod", "aarch64_dotprod", "aarch64_neon", TERN_CPU_NEON | TERN_CPU_DOTPROD,
-     TERN_ARM, "arm-64-linux-arm_dot_prod", true, "signed_weights=true", "neon"},
+     TERN_ARM, "arm-64-linux-arm_dot_prod", true, "signed_weights=true", "neon", ""},
     {"aarch64", "aarch64_neon", "aarch64_neon", TERN_CPU_NEON, TERN_ARM, "arm-64-linux", true,
-     "signed_weights=true", "neon"},
+     "signed_weights=true", "neon", ""},
     // The scalar kernels, for the architecture ternc runs on.
 #if defined(__aarch64__)
-    {"generic", "generic", "generic", 0, TERN_ARM, "arm-64-linux", false, "", ""},
+    {"generic", "generic", "generic", 0, TERN_ARM, "arm-64-linux", false, "", "", ""},
 #else
-    {"generic", "generic", "generic", 0, TERN_X86, "x86-64-linux", false, "", ""},
+    {"generic", "generic", "generic", 0, TERN_X86, "x86-64-linux", false, "", "", ""},
 #endif
 };
 #undef TERN_X86

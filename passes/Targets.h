@@ -38,6 +38,10 @@ struct TargetInfo {
   /// The ISA of the lookup-table tiles ternc generates (tern-ukernel-gen lut_tile_<layout>_<isa>:
   /// avx2, avx512 or neon); empty where the LUT family runs only the library's kernels.
   llvm::StringRef lutIsa;
+  /// The ISA of the multiply-add tiles (tern-ukernel-gen mad_tile_<isa>: avx2, avx512) where a
+  /// generated mad_i2 kernel is a Halide schedule around the vpmaddubsw micro-kernel rather
+  /// than Halide's own nest; empty where Halide's nest is the kernel (VNNI, aarch64).
+  llvm::StringRef madTileIsa;
 };
 
 /// The target called `name`, or null ("host" is resolved with hostTargetName first).

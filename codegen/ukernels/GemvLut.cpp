@@ -1,5 +1,6 @@
 //===- GemvLut.cpp - the lookup-table (tl1 / tl2) micro-kernels, written in MLIR --------------===//
 #include "codegen/ukernels/GemvLut.h"
+#include "codegen/ukernels/HalideExtern.h"
 
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -255,11 +256,8 @@ std::string tern::codegen::gemvLutMlir(const std::string &name, const LutKernelS
 
 namespace {
 
-/// halide_buffer_t and halide_dimension_t (HalideRuntime.h) as LLVM structs: device, interface,
-/// host, flags, type (4 bytes), dimensions, dim, padding; and min, extent, stride, flags.
-constexpr const char *kBufferType = "!llvm.struct<(i64, ptr, ptr, i64, i32, i32, ptr, ptr)>";
-constexpr const char *kDimType = "!llvm.struct<(i32, i32, i32, i32)>";
-constexpr const char *kMemRef1D = "!llvm.struct<(ptr, ptr, i64, array<1 x i64>, array<1 x i64>)>";
+constexpr const char *kBufferType = tern::codegen::kHalideBufferType;
+constexpr const char *kDimType = tern::codegen::kHalideDimType;
 
 /// Writes the Halide extern-stage wrapper of a shape-specialized LUT micro-kernel.
 class TileWriter {
@@ -406,24 +404,7 @@ func.func @{0}(%w: !llvm.ptr, %tab: !llvm.ptr, %acc: !llvm.ptr) -> i32 {{
 }
 )",
                   name);
-    for (const char *elem : {"i8", "i32"})
-      os << formatv(R"(
-/// A 1-D memref over `size` elements at `base` (the descriptor the LLVM lowering expects).
-func.func @{0}_memref_{1}(%base: !llvm.ptr, %size: i64) -> memref<?x{1}>
-    attributes {{llvm.linkage = #llvm.linkage<internal>} {{
-    %zero = arith.constant 0 : i64
-    %one = arith.constant 1 : i64
-    %d0 = llvm.mlir.poison : {2}
-    %d1 = llvm.insertvalue %base, %d0[0] : {2}
-    %d2 = llvm.insertvalue %base, %d1[1] : {2}
-    %d3 = llvm.insertvalue %zero, %d2[2] : {2}
-    %d4 = llvm.insertvalue %size, %d3[3, 0] : {2}
-    %d5 = llvm.insertvalue %one, %d4[4, 0] : {2}
-    %m = builtin.unrealized_conversion_cast %d5 : {2} to memref<?x{1}>
-    return %m : memref<?x{1}>
-}
-)",
-                    name, elem, kMemRef1D);
+    os << tern::codegen::memrefFromPointerHelpers(name);
   }
   std::string take() { return std::move(text); }
 

@@ -1,5 +1,6 @@
 //===- MadI2Avx2.cpp - the AVX2 multiply-add GEMV/GEMM micro-kernels, written in MLIR ---------===//
 #include "codegen/ukernels/MadI2Avx2.h"
+#include "codegen/ukernels/HalideExtern.h"
 
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
@@ -9,7 +10,7 @@
 using llvm::formatv;
 
 std::string tern::codegen::madI2Avx2Mlir(const std::string &name, int tiles, int tokens,
-                                         bool avx512) {
+                                         bool avx512, int prefetch, int unroll) {
   // A row tile (64 code bytes) is one zmm of 16 rows, or two ymm halves of 8 rows; four shifts.
   const int bytes = avx512 ? 64 : 32, halves = 64 / bytes, lanes = bytes / 4, shifts = 4;
   const int accs = tiles * halves * tokens;
@@ -47,6 +48,7 @@ std::string tern::codegen::madI2Avx2Mlir(const std::string &name, int tiles, int
                 "  %zero = arith.constant dense<0> : {2}\n",
                 vb, vw, vd);
   os << formatv("  %cTiles = arith.constant {0} : index\n", tiles);
+  os << formatv("  %cPrefetch = arith.constant {0} : index\n", 64 * prefetch);
   // Each token's activation row and accumulator row.
   for (int tok = 0; tok < tokens; ++tok)
     os << formatv("  %tok{0} = arith.constant {0} : index\n"
@@ -73,6 +75,11 @@ std::string tern::codegen::madI2Avx2Mlir(const std::string &name, int tiles, int
     for (int h = 0; h < halves; ++h)
       os << formatv("      %b{0}_{1} = vector.load %w[%off{0}_{1}] : memref<?xi8>, {2}\n", t, h,
                     vb);
+    // A prefetch past the blob's end is harmless (it never faults).
+    if (prefetch > 0)
+      os << formatv("      %pf{0} = arith.addi %off{0}_0, %cPrefetch : index\n"
+                    "      memref.prefetch %w[%pf{0}], read, locality<3>, data : memref<?xi8>\n",
+                    t);
   }
   for (int g = 0; g < shifts; ++g) {
     // codes = (bytes >> 2g) & 3, the same shift for every lane.
@@ -123,7 +130,8 @@ std::string tern::codegen::madI2Avx2Mlir(const std::string &name, int tiles, int
   os << " : ";
   for (int a = 0; a < accs; ++a)
     os << (a ? ", " : "") << vd;
-  os << "\n    }\n";
+  // The loop over column tiles, unrolled by the lowering (ObjectEmitter) if asked.
+  os << formatv("\n    } {{tern.unroll = {0} : i64}\n", unroll);
   // acc[token row + 16 (nt + t) + lanes h ...] = the accumulator of tile t, half h, token.
   for (int t = 0; t < tiles; ++t)
     for (int h = 0; h < halves; ++h)
@@ -137,5 +145,139 @@ std::string tern::codegen::madI2Avx2Mlir(const std::string &name, int tiles, int
                       a, t, h * lanes, tok, vd);
       }
   os << "  }\n  return\n}\n";
+  return text;
+}
+
+std::string tern::codegen::madTileMlir(const std::string &name, int tiles, int tokens,
+                                       bool avx512, int prefetch, int unroll, int64_t rows,
+                                       int64_t cols) {
+  // The body is private to this object: the optimizer inlines it and folds k_tiles.
+  std::string body = madI2Avx2Mlir(name + "_body", tiles, tokens, avx512, prefetch, unroll);
+  const std::string header = "%accStride: index) {";
+  body.replace(body.find(header), header.size(),
+               "%accStride: index) attributes {llvm.linkage = #llvm.linkage<internal>} {");
+  int64_t kTiles = (cols + 15) / 16, nTiles = (rows + 63) / 64 * 4;
+  std::string text = body;
+  text += formatv(R"(
+func.func @{0}(%w: !llvm.ptr, %x: !llvm.ptr, %acc: !llvm.ptr) -> i32 {{
+    %c0 = arith.constant 0 : index
+    %ok = arith.constant 0 : i32
+    %bad = arith.constant -1 : i32
+    %zero_i32 = arith.constant 0 : i32
+    %null = llvm.mlir.zero : !llvm.ptr
+    %kTiles = arith.constant {1} : index
+    %kTiles_i32 = arith.constant {1} : i32
+    %nTiles_i32 = arith.constant {2} : i32
+    %kCols_i32 = arith.constant {3} : i32
+    %c64_i32 = arith.constant 64 : i32
+    %cTokens = arith.constant {4} : index
+    %cTiles_i32 = arith.constant {5} : i32
+    // Halide's bounds queries pass the activations (a Halide stage) without memory.
+    %xHostP = llvm.getelementptr %x[0, 2] : (!llvm.ptr) -> !llvm.ptr, {6}
+    %xHost = llvm.load %xHostP : !llvm.ptr -> !llvm.ptr
+    %query = llvm.icmp "eq" %xHost, %null : !llvm.ptr
+    %accDimP = llvm.getelementptr %acc[0, 6] : (!llvm.ptr) -> !llvm.ptr, {6}
+    %accDim = llvm.load %accDimP : !llvm.ptr -> !llvm.ptr
+    %ntMinP = llvm.getelementptr %accDim[1, 0] : (!llvm.ptr) -> !llvm.ptr, {7}
+    %ntMin = llvm.load %ntMinP : !llvm.ptr -> i32
+    %ntExtP = llvm.getelementptr %accDim[1, 1] : (!llvm.ptr) -> !llvm.ptr, {7}
+    %ntExt = llvm.load %ntExtP : !llvm.ptr -> i32
+    %tMinP = llvm.getelementptr %accDim[2, 0] : (!llvm.ptr) -> !llvm.ptr, {7}
+    %tMin = llvm.load %tMinP : !llvm.ptr -> i32
+    %tExtP = llvm.getelementptr %accDim[2, 1] : (!llvm.ptr) -> !llvm.ptr, {7}
+    %tExt = llvm.load %tExtP : !llvm.ptr -> i32
+    %xDimP = llvm.getelementptr %x[0, 6] : (!llvm.ptr) -> !llvm.ptr, {6}
+    %xDim = llvm.load %xDimP : !llvm.ptr -> !llvm.ptr
+    %status = scf.if %query -> i32 {{
+      // All of w; the columns of x (padded to whole tiles) for the region's tokens.
+      %wDimP = llvm.getelementptr %w[0, 6] : (!llvm.ptr) -> !llvm.ptr, {6}
+      %wDim = llvm.load %wDimP : !llvm.ptr -> !llvm.ptr
+      %w0min = llvm.getelementptr %wDim[0, 0] : (!llvm.ptr) -> !llvm.ptr, {7}
+      llvm.store %zero_i32, %w0min : i32, !llvm.ptr
+      %w0ext = llvm.getelementptr %wDim[0, 1] : (!llvm.ptr) -> !llvm.ptr, {7}
+      llvm.store %c64_i32, %w0ext : i32, !llvm.ptr
+      %w1min = llvm.getelementptr %wDim[1, 0] : (!llvm.ptr) -> !llvm.ptr, {7}
+      llvm.store %zero_i32, %w1min : i32, !llvm.ptr
+      %w1ext = llvm.getelementptr %wDim[1, 1] : (!llvm.ptr) -> !llvm.ptr, {7}
+      llvm.store %kTiles_i32, %w1ext : i32, !llvm.ptr
+      %w2min = llvm.getelementptr %wDim[2, 0] : (!llvm.ptr) -> !llvm.ptr, {7}
+      llvm.store %zero_i32, %w2min : i32, !llvm.ptr
+      %w2ext = llvm.getelementptr %wDim[2, 1] : (!llvm.ptr) -> !llvm.ptr, {7}
+      llvm.store %nTiles_i32, %w2ext : i32, !llvm.ptr
+      %x0min = llvm.getelementptr %xDim[0, 0] : (!llvm.ptr) -> !llvm.ptr, {7}
+      llvm.store %zero_i32, %x0min : i32, !llvm.ptr
+      %x0ext = llvm.getelementptr %xDim[0, 1] : (!llvm.ptr) -> !llvm.ptr, {7}
+      llvm.store %kCols_i32, %x0ext : i32, !llvm.ptr
+      %x1min = llvm.getelementptr %xDim[1, 0] : (!llvm.ptr) -> !llvm.ptr, {7}
+      llvm.store %tMin, %x1min : i32, !llvm.ptr
+      %x1ext = llvm.getelementptr %xDim[1, 1] : (!llvm.ptr) -> !llvm.ptr, {7}
+      llvm.store %tExt, %x1ext : i32, !llvm.ptr
+      scf.yield %ok : i32
+    } else {{
+      // The micro-kernel steps `tiles` row tiles and `tokens` tokens at a time: a region that
+      // is not made of whole steps is refused (the bucket table sends whole token groups).
+      %tileRem = arith.remsi %ntExt, %cTiles_i32 : i32
+      %tokens_i32 = arith.index_cast %cTokens : index to i32
+      %tokRem = arith.remsi %tExt, %tokens_i32 : i32
+      %rems = arith.ori %tileRem, %tokRem : i32
+      %whole = arith.cmpi eq, %rems, %zero_i32 : i32
+      %r = scf.if %whole -> i32 {{
+        %wHostP = llvm.getelementptr %w[0, 2] : (!llvm.ptr) -> !llvm.ptr, {6}
+        %wHost = llvm.load %wHostP : !llvm.ptr -> !llvm.ptr
+        %accHostP = llvm.getelementptr %acc[0, 2] : (!llvm.ptr) -> !llvm.ptr, {6}
+        %accHost = llvm.load %accHostP : !llvm.ptr -> !llvm.ptr
+        %accStrideP = llvm.getelementptr %accDim[2, 2] : (!llvm.ptr) -> !llvm.ptr, {7}
+        %accStride32 = llvm.load %accStrideP : !llvm.ptr -> i32
+        %accStride64 = arith.extsi %accStride32 : i32 to i64
+        %accStride = arith.index_cast %accStride32 : i32 to index
+        %xMinP = llvm.getelementptr %xDim[1, 0] : (!llvm.ptr) -> !llvm.ptr, {7}
+        %xMin = llvm.load %xMinP : !llvm.ptr -> i32
+        %xStrideP = llvm.getelementptr %xDim[1, 2] : (!llvm.ptr) -> !llvm.ptr, {7}
+        %xStride32 = llvm.load %xStrideP : !llvm.ptr -> i32
+        %xStride64 = arith.extsi %xStride32 : i32 to i64
+        %xStride = arith.index_cast %xStride32 : i32 to index
+        // The region's first row tile: the kernel counts tiles from it.
+        %ntMin64 = arith.extsi %ntMin : i32 to i64
+        %tileRowBytes = arith.constant {8} : i64
+        %wOffset = arith.muli %ntMin64, %tileRowBytes : i64
+        %wRegion = llvm.getelementptr %wHost[%wOffset] : (!llvm.ptr, i64) -> !llvm.ptr, i8
+        %wSize = arith.constant {9} : i64
+        %wLeft = arith.subi %wSize, %wOffset : i64
+        %wMem = func.call @{0}_memref_i8(%wRegion, %wLeft) : (!llvm.ptr, i64) -> memref<?xi8>
+        %tRel = arith.subi %tMin, %xMin : i32
+        %tRel64 = arith.extsi %tRel : i32 to i64
+        %xOffset = arith.muli %tRel64, %xStride64 : i64
+        %xRegion = llvm.getelementptr %xHost[%xOffset] : (!llvm.ptr, i64) -> !llvm.ptr, i8
+        %tExt64 = arith.extsi %tExt : i32 to i64
+        %xBytes = arith.muli %tExt64, %xStride64 : i64
+        %accWords = arith.muli %tExt64, %accStride64 : i64
+        %ntEnd = arith.index_cast %ntExt : i32 to index
+        %tEnd = arith.index_cast %tExt : i32 to index
+        scf.for %t = %c0 to %tEnd step %cTokens {{
+          %t64 = arith.index_cast %t : index to i64
+          %xo = arith.muli %t64, %xStride64 : i64
+          %xp = llvm.getelementptr %xRegion[%xo] : (!llvm.ptr, i64) -> !llvm.ptr, i8
+          %xl = arith.subi %xBytes, %xo : i64
+          %xm = func.call @{0}_memref_i8(%xp, %xl) : (!llvm.ptr, i64) -> memref<?xi8>
+          %ao = arith.muli %t64, %accStride64 : i64
+          %ap = llvm.getelementptr %accHost[%ao] : (!llvm.ptr, i64) -> !llvm.ptr, i32
+          %al = arith.subi %accWords, %ao : i64
+          %am = func.call @{0}_memref_i32(%ap, %al) : (!llvm.ptr, i64) -> memref<?xi32>
+          func.call @{0}_body(%wMem, %xm, %am, %kTiles, %c0, %ntEnd, %xStride, %accStride)
+              : (memref<?xi8>, memref<?xi8>, memref<?xi32>, index, index, index, index, index) -> ()
+        }
+        scf.yield %ok : i32
+      } else {{
+        scf.yield %bad : i32
+      }
+      scf.yield %r : i32
+    }
+    return %status : i32
+}
+)",
+                  name, kTiles, nTiles, kTiles * 16, tokens, tiles, kHalideBufferType,
+                  kHalideDimType, kTiles * 64, nTiles * kTiles * 64)
+              .str();
+  text += memrefFromPointerHelpers(name);
   return text;
 }

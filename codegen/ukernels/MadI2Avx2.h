@@ -20,6 +20,7 @@
 #ifndef TERN_CODEGEN_UKERNELS_MADI2AVX2_H
 #define TERN_CODEGEN_UKERNELS_MADI2AVX2_H
 
+#include <cstdint>
 #include <string>
 
 namespace tern::codegen {
@@ -28,7 +29,22 @@ namespace tern::codegen {
 /// `tiles` row tiles and `tokens` tokens per step; the row-tile range must be a multiple of
 /// `tiles`. `avx512` widens the same instructions to zmm (AVX-512BW, no VNNI needed): a whole
 /// 64-byte tile per register.
-std::string madI2Avx2Mlir(const std::string &name, int tiles, int tokens, bool avx512 = false);
+std::string madI2Avx2Mlir(const std::string &name, int tiles, int tokens, bool avx512 = false,
+                          int prefetch = 0, int unroll = 1);
+
+/// The micro-kernel specialized for one rows x cols weight, wrapped as a Halide extern stage
+/// (the tile of the gemm_mad generator, codegen/kernels/gemm_mad_generator.cpp):
+///
+///   int32_t <name>(halide_buffer_t *w, halide_buffer_t *x, halide_buffer_t *acc)
+///
+/// w is the whole i2 blob (64, k_tiles, n_tiles), x the activations (k, tokens: a Halide stage),
+/// acc the region Halide asks for (16, row tiles, tokens; the row tiles a multiple of `tiles`,
+/// the tokens of `tokens`, else it returns -1). It stores sum(code * x) without the sum(x)
+/// correction, which the pipeline subtracts. Called with x's host null it answers Halide's
+/// bounds query. `prefetch` (16-column tiles ahead) and `unroll` (of the loop over them) are
+/// schedule knobs of the inner loop.
+std::string madTileMlir(const std::string &name, int tiles, int tokens, bool avx512, int prefetch,
+                        int unroll, int64_t rows, int64_t cols);
 
 } // namespace tern::codegen
 

@@ -1,6 +1,8 @@
 //===- ObjectEmitter.cpp - MLIR module to a native object, in process -------------------------===//
 #include "codegen/ukernels/ObjectEmitter.h"
 
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Utils/Utils.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
@@ -32,7 +34,28 @@ static llvm::Error fail(const llvm::Twine &message) {
 static const char *const kLowering =
     "convert-vector-to-llvm,convert-scf-to-cf,convert-to-llvm,reconcile-unrealized-casts";
 
+/// Unrolls every scf.for a kernel writer tagged `tern.unroll = N` (a schedule knob written once
+/// instead of N copies of the body), keeping a remainder loop for trip counts not a multiple.
+static llvm::Error unrollTaggedLoops(mlir::ModuleOp module) {
+  llvm::SmallVector<mlir::scf::ForOp> loops;
+  module.walk([&](mlir::scf::ForOp loop) {
+    if (loop->hasAttr("tern.unroll"))
+      loops.push_back(loop);
+  });
+  for (mlir::scf::ForOp loop : loops) {
+    auto factor = loop->getAttrOfType<mlir::IntegerAttr>("tern.unroll");
+    if (!factor || factor.getInt() < 1)
+      return fail("tern.unroll must be a positive integer");
+    loop->removeAttr("tern.unroll");
+    if (factor.getInt() > 1 && mlir::failed(mlir::loopUnrollByFactor(loop, factor.getInt())))
+      return fail("cannot unroll a loop by " + llvm::Twine(factor.getInt()));
+  }
+  return llvm::Error::success();
+}
+
 llvm::Error tern::codegen::lowerToLLVMDialect(mlir::ModuleOp module) {
+  if (llvm::Error e = unrollTaggedLoops(module))
+    return e;
   mlir::PassManager pm(module.getContext());
   std::string pipelineError;
   llvm::raw_string_ostream errs(pipelineError);

@@ -29,7 +29,8 @@ struct EmitPaths {
 };
 
 /// Lowers a module of func/scf/cf/arith/vector/memref (and llvm) ops in place to the LLVM
-/// dialect with MLIR's conversion passes.
+/// dialect with MLIR's conversion passes, after unrolling the scf.for loops a kernel writer
+/// tagged `tern.unroll = N`.
 llvm::Error lowerToLLVMDialect(mlir::ModuleOp module);
 
 /// Lowers `module` in place to the LLVM dialect and writes the requested files.

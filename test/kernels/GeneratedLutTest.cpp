@@ -4,10 +4,10 @@
 // and token groups scheduled by Halide) calling a tile tern-ukernel-gen specialized for the
 // shape (the MLIR micro-kernel behind Halide's extern-stage ABI, answering its bounds queries).
 // test/kernels/CMakeLists.txt generates cases for both layouts and every ISA: N = 1 with K = 17
-// (one row, K not a multiple of a group pair or an octet), 67 x 100 (odd N, a partial last row
-// block, tasks of 3 and 4 blocks with the last one short), and the 2B4T down projection
-// 2560 x 6912; each with a decode schedule and a prefill schedule whose token group leaves a
-// remainder. Run as a compiled model runs them (tern_gemm_lut_buckets), each must equal the
+// (one row, K not a multiple of a group pair or an octet), 333 x 100 (odd N, a partial last row
+// block; 6 blocks in tasks of 4 + 2 and of 5 + 1, so the last task is short and the tile's
+// 2- or 4-block step leaves a remainder), and the 2B4T down projection 2560 x 6912; each with a
+// decode schedule and a prefill schedule whose token group leaves a remainder. Run as a compiled model runs them (tern_gemm_lut_buckets), each must equal the
 // reference exactly for token counts around its group.
 //
 //===------------------------------------------------------------------------------------------===//

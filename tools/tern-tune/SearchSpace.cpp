@@ -2,6 +2,7 @@
 #include "tools/tern-tune/SearchSpace.h"
 
 #include <algorithm>
+#include <tuple>
 
 using namespace tern::tune;
 using mlir::tern::LutSchedule;
@@ -15,12 +16,12 @@ std::vector<Candidate> tern::tune::searchSpace(const TargetInfo &target, int64_t
   // What ternc does without a database: the library variant where generation is not the
   // default, else the heuristic schedule generated.
   bool generatedDefault = target.generatesMad;
-  MadSchedule heuristic = MadSchedule::heuristic(bucket);
+  MadSchedule heuristic = MadSchedule::heuristic(bucket, target);
   auto generated = [&](const MadSchedule &s) {
     Candidate c;
     c.family = "mad_i2", c.source = "generated", c.variant = target.madVariant.str();
     c.schedule = s;
-    c.kernel = mlir::tern::madKernel(target, rows, cols, s);
+    std::tie(c.kernel, c.tile) = mlir::tern::madKernel(target, rows, cols, s);
     c.name = "gen:" + c.kernel->symbol;
     c.isDefault = generatedDefault && s == heuristic;
     c.seed = s == heuristic;
@@ -41,8 +42,10 @@ std::vector<Candidate> tern::tune::searchSpace(const TargetInfo &target, int64_t
         for (int64_t b : blocks)
           for (int64_t unroll : unrolls)
             for (int64_t prefetch : prefetches) {
-              // More accumulators than registers only spills: at most 16 vector accumulators.
-              if (group > bucket || rowTiles * group > 16)
+              // More accumulators than registers only spills: at most 16 vector accumulators
+              // (the AVX2 tile holds a row tile in two ymm halves).
+              int64_t halves = target.madTileIsa == "avx2" ? 2 : 1;
+              if (group > bucket || rowTiles * group * halves > 16)
                 continue;
               MadSchedule s{rowTiles, b, group, unroll, prefetch};
               if (!(s == heuristic))

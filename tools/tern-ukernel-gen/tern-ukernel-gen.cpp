@@ -27,16 +27,30 @@ static cl::OptionCategory category("tern-ukernel-gen options");
 static cl::opt<std::string>
     kernel("kernel",
            cl::desc("Micro-kernel to generate: gemv_i2_avx2, gemm_i2_<avx2|avx512>, "
-                    "gemv_<tl1|tl2>_<avx2|avx512|neon>, or lut_tile_<tl1|tl2>_<avx2|avx512|neon> "
-                    "(a Halide extern stage for one --rows x --cols weight)"),
+                    "gemv_<tl1|tl2>_<avx2|avx512|neon>, or the Halide extern stages for one --rows "
+                    "x --cols weight lut_tile_<tl1|tl2>_<avx2|avx512|neon> and "
+                    "mad_tile_<avx2|avx512>"),
            cl::Required, cl::cat(category));
 static cl::opt<int> rowBlocks("row-blocks",
                               cl::desc("LUT kernels: 64-row blocks sharing each table load"),
                               cl::init(2), cl::cat(category));
-static cl::opt<int64_t> rows("rows", cl::desc("lut_tile: rows (N) of the weight"), cl::init(0),
-                            cl::cat(category));
-static cl::opt<int64_t> cols("cols", cl::desc("lut_tile: columns (K) of the weight"), cl::init(0),
-                            cl::cat(category));
+static cl::opt<int> rowTiles("row-tiles",
+                            cl::desc("mad_tile: 16-row tiles per step, 1, 2 or 4 (default 4)"),
+                            cl::init(4), cl::cat(category));
+static cl::opt<int> tokens("tokens", cl::desc("mad_tile: tokens per step, 1..8 (default 1)"),
+                           cl::init(1), cl::cat(category));
+static cl::opt<int> prefetch("prefetch",
+                             cl::desc("mad_tile: prefetch the weights this many 16-column tiles "
+                                      "ahead, 0..64 (default 0: none)"),
+                             cl::init(0), cl::cat(category));
+static cl::opt<int> unroll("unroll",
+                           cl::desc("mad_tile: unroll of the loop over 16-column tiles, 1, 2, 4 "
+                                    "or 8 (default 1)"),
+                           cl::init(1), cl::cat(category));
+static cl::opt<int64_t> rows("rows", cl::desc("lut_tile, mad_tile: rows (N) of the weight"),
+                             cl::init(0), cl::cat(category));
+static cl::opt<int64_t> cols("cols", cl::desc("lut_tile, mad_tile: columns (K) of the weight"),
+                             cl::init(0), cl::cat(category));
 static cl::opt<std::string> symbol("symbol", cl::desc("Symbol name of the kernel"), cl::Required,
                                    cl::cat(category));
 static cl::opt<std::string> output("o", cl::desc("Object file to write"), cl::Required,
@@ -131,10 +145,27 @@ int main(int argc, char **argv) {
     spec->rowBlocks = rowBlocks;
     source = tern::codegen::lutTileMlir(symbol, *spec, rows, cols);
     target = isaTarget(spec->isa);
+  } else if (kernel == "mad_tile_avx2" || kernel == "mad_tile_avx512") {
+    bool avx512 = kernel == "mad_tile_avx512";
+    if (rows < 1 || cols < 1)
+      return fail(kernel + " is specialized for a shape: give --rows and --cols (>= 1)");
+    if (rowTiles != 1 && rowTiles != 2 && rowTiles != 4)
+      return fail("--row-tiles must be 1, 2 or 4, got " + llvm::Twine(int(rowTiles)));
+    if (tokens < 1 || tokens > 8)
+      return fail("--tokens must be 1..8, got " + llvm::Twine(int(tokens)));
+    if (prefetch < 0 || prefetch > 64)
+      return fail("--prefetch must be 0..64, got " + llvm::Twine(int(prefetch)));
+    if (unroll != 1 && unroll != 2 && unroll != 4 && unroll != 8)
+      return fail("--unroll must be 1, 2, 4 or 8, got " + llvm::Twine(int(unroll)));
+    source = tern::codegen::madTileMlir(symbol, rowTiles, tokens, avx512, prefetch, unroll, rows,
+                                        cols);
+    target = avx512 ? isaTarget(tern::codegen::LutIsa::AVX512)
+                    : isaTarget(tern::codegen::LutIsa::AVX2);
   } else {
     return fail("unknown kernel '" + kernel +
                 "'; expected gemv_i2_avx2, gemm_i2_<avx2|avx512>, "
-                "gemv_<tl1|tl2>_<avx2|avx512|neon> or lut_tile_<tl1|tl2>_<avx2|avx512|neon>");
+                "gemv_<tl1|tl2>_<avx2|avx512|neon>, lut_tile_<tl1|tl2>_<avx2|avx512|neon> or "
+                "mad_tile_<avx2|avx512>");
   }
   if (!mlirOut.empty())
     std::ofstream(mlirOut) << source;
