@@ -298,6 +298,17 @@ struct Lowering {
               isa<DictionaryAttr>(k.getParams().begin()->getValue()))
             return fail("tern-lower-to-runtime: generated kernels need a known tern.target "
                         "(run tern-select-kernels first)");
+          // Generated kernels are the target's: an op that names another variant (an edit that
+          // kept the schedules) would silently not run what it says.
+          if (!buckets.empty()) {
+            StringRef expected = *format == WeightFormat::i2 ? target->madVariant
+                                                             : target->decoderVariant;
+            if (k.getVariant().getValue() != expected)
+              return fail("tern-lower-to-runtime: generated " + k.getFamily().getValue().str() +
+                          " kernels run the target's variant '" + expected.str() + "', not '" +
+                          k.getVariant().getValue().str() +
+                          "' (drop the bucket schedules to run a library variant)");
+          }
           // A generated kernel's op takes its bucket table and the table's length.
           SmallVector<Value> kernelArgs;
           if (!buckets.empty())

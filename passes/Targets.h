@@ -29,9 +29,9 @@ struct TargetInfo {
   /// lacks (quant_input with bits != 8) are generated for it.
   llvm::StringRef halideTarget;
   /// Whether the multiply-add kernels are generated per model by default (no tuning database):
-  /// where the library's kernels are Halide's too. On AVX2 and AVX-512 without VNNI the
-  /// library's MLIR micro-kernels are faster than Halide's nest (docs/kernels.md), so they stay
-  /// the default there and tern-tune decides.
+  /// on every single-ISA target, where the generated kernel with the heuristic schedule is the
+  /// library's algorithm and schedule specialized for the shape (Halide's nest, or on AVX2 and
+  /// AVX-512 without VNNI a Halide schedule around the vpmaddubsw tile, madTileIsa).
   bool generatesMad;
   /// Extra GeneratorParams of this ISA's gemm_i2 kernels (sdot's signed weights on aarch64).
   llvm::StringRef madParams;
