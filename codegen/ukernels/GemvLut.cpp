@@ -375,7 +375,6 @@ func.func @{0}(%w: !llvm.ptr, %tab: !llvm.ptr, %acc: !llvm.ptr) -> i32 {{
 )",
                   name, units, kBufferType, kDimType, blobBytes, groups,
                   units * unitBytes, weightBytes, groups * kTableBytes);
-    (void)cols;
     if (tl2) {
       // tl2 kernels add flipped values (-v - 1) for negative groups: start from their count,
       // stored after the weights, one int32 per padded row.
