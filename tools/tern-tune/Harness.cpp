@@ -79,6 +79,10 @@ llvm::Error tern::tune::runRound(const HarnessSetup &setup, int64_t rows, int64_
   llvm::SmallVector<llvm::StringRef> argv(args.begin(), args.end());
   if (setup.verbose)
     llvm::errs() << "tern-tune: " << llvm::join(argv, " ") << "\n";
+  // LLVM's redirection opens the files without truncating them: an earlier, longer output
+  // would leave its tail (another bucket's times of the same kernels) behind this one's.
+  llvm::sys::fs::remove(out);
+  llvm::sys::fs::remove(err);
   std::optional<llvm::StringRef> redirects[] = {std::nullopt, llvm::StringRef(out),
                                                 llvm::StringRef(err)};
   std::string message;
@@ -105,11 +109,18 @@ llvm::Error tern::tune::runRound(const HarnessSetup &setup, int64_t rows, int64_
       sum += us, ++count;
     }
   }
+  std::map<std::string, int> listed;
+  for (const Candidate *c : candidates)
+    ++listed[c->name];
   std::set<Candidate *> seen;
   for (Candidate *c : candidates) {
     auto it = timings.find(c->name);
     if (it == timings.end())
       return fail("the timing harness did not report " + c->name);
+    if (it->second.second != listed[c->name])
+      return fail("the timing harness reported " + c->name + " " +
+                  std::to_string(it->second.second) + " times, not " +
+                  std::to_string(listed[c->name]));
     c->us = it->second.first / it->second.second;
     if (seen.insert(c).second)
       ++c->rounds;
