@@ -158,8 +158,8 @@ cl::opt<bool> forceTuning("force",
                           cl::cat(category));
 cl::opt<std::string> kernels(
     "kernels",
-    cl::desc("generated: generate each bitlinear's kernel for its shape where the target's "
-             "default is a Halide kernel (the default); library: the prebuilt variants only"),
+    cl::desc("generated: generate each bitlinear's kernel for its shape and batch buckets on "
+             "a single-ISA target (the default); library: the prebuilt variants only"),
     cl::init("generated"), cl::value_desc("generated|library"), cl::cat(category));
 cl::opt<std::string> kernelCache("kernel-cache",
                                  cl::desc("Folder of generated kernel objects (default: "
