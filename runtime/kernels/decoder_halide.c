@@ -10,6 +10,8 @@
 
 #include <HalideRuntime.h>
 
+#include "halide_buffer.h"
+
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,14 +35,6 @@ typedef int (*halide_rope_fn)(struct halide_buffer_t *x, struct halide_buffer_t 
 typedef int (*halide_embedding_fn)(struct halide_buffer_t *table, struct halide_buffer_t *tokens,
                                    int32_t dtype, struct halide_buffer_t *out);
 
-static void init_buffer(halide_buffer_t *b, const void *host, halide_type_code_t code, int bits,
-                        int dims, halide_dimension_t *dim) {
-  memset(b, 0, sizeof *b);
-  b->host = (uint8_t *)(uintptr_t)host; /* Halide buffers are not const-qualified */
-  b->type.code = code, b->type.bits = (uint8_t)bits, b->type.lanes = 1;
-  b->dimensions = dims, b->dim = dim;
-}
-
 int tern_quant_input_halide(tern_halide_quant_input_fn fn, const float *a, const float *b,
                             int64_t t, int64_t k, tern_glu_t glu, const float *norm_weight,
                             float eps, int8_t *q, int64_t q_stride, float *scale) {
@@ -54,11 +48,11 @@ int tern_quant_input_halide(tern_halide_quant_input_fn fn, const float *a, const
                               {0, (int32_t)t, (int32_t)q_stride, 0}};
   halide_dimension_t sd[1] = {{0, (int32_t)t, 1, 0}};
   halide_buffer_t ab, bb, gb, qb, sb;
-  init_buffer(&ab, a, halide_type_float, 32, 2, ad);
-  init_buffer(&bb, glu == TERN_GLU_NONE ? a : b, halide_type_float, 32, 2, ad);
-  init_buffer(&gb, norm_weight ? norm_weight : a, halide_type_float, 32, 1, gd);
-  init_buffer(&qb, q, halide_type_int, 8, 2, qd);
-  init_buffer(&sb, scale, halide_type_float, 32, 1, sd);
+  tern_init_halide_buffer(&ab, a, halide_type_float, 32, 2, ad);
+  tern_init_halide_buffer(&bb, glu == TERN_GLU_NONE ? a : b, halide_type_float, 32, 2, ad);
+  tern_init_halide_buffer(&gb, norm_weight ? norm_weight : a, halide_type_float, 32, 1, gd);
+  tern_init_halide_buffer(&qb, q, halide_type_int, 8, 2, qd);
+  tern_init_halide_buffer(&sb, scale, halide_type_float, 32, 1, sd);
   return fn(&ab, &bb, &gb, (int32_t)glu, norm_weight != NULL, eps, (int32_t)k, &qb, &sb);
 }
 
@@ -78,9 +72,9 @@ static int run_head(halide_head_fn fn, const float *x, int64_t t, int64_t k, con
       halide_dimension_t xd[1] = {{0, (int32_t)k, 1, 0}};
       halide_dimension_t od[1] = {{0, (int32_t)n64, 1, 0}};
       halide_buffer_t wb, xb, ob;
-      init_buffer(&wb, w, halide_type_uint, 16, 2, wd);
-      init_buffer(&xb, xi, halide_type_float, 32, 1, xd);
-      init_buffer(&ob, oi, halide_type_float, 32, 1, od);
+      tern_init_halide_buffer(&wb, w, halide_type_uint, 16, 2, wd);
+      tern_init_halide_buffer(&xb, xi, halide_type_float, 32, 1, xd);
+      tern_init_halide_buffer(&ob, oi, halide_type_float, 32, 1, od);
       int status = fn(&wb, &xb, &ob);
       if (status != 0)
         return status;
@@ -121,12 +115,12 @@ static int run_head_q8(halide_head_q8_fn fn, const float *x, int64_t t, int64_t 
       halide_dimension_t bd[1] = {{0, b, 1, 0}};
       halide_dimension_t od[2] = {{0, 16, 1, 0}, {0, nt, 16, 0}};
       halide_buffer_t wb, sb, qb, db, xsb, ob;
-      init_buffer(&wb, codes, halide_type_uint, 8, 3, wd);
-      init_buffer(&sb, scales, halide_type_uint, 16, 3, sd);
-      init_buffer(&qb, xq, halide_type_int, 8, 1, qd);
-      init_buffer(&db, xd, halide_type_float, 32, 1, bd);
-      init_buffer(&xsb, xs, halide_type_int, 32, 1, bd);
-      init_buffer(&ob, oi, halide_type_float, 32, 2, od);
+      tern_init_halide_buffer(&wb, codes, halide_type_uint, 8, 3, wd);
+      tern_init_halide_buffer(&sb, scales, halide_type_uint, 16, 3, sd);
+      tern_init_halide_buffer(&qb, xq, halide_type_int, 8, 1, qd);
+      tern_init_halide_buffer(&db, xd, halide_type_float, 32, 1, bd);
+      tern_init_halide_buffer(&xsb, xs, halide_type_int, 32, 1, bd);
+      tern_init_halide_buffer(&ob, oi, halide_type_float, 32, 2, od);
       status = fn(&wb, &sb, &qb, &db, &xsb, &ob);
     }
     if (status == 0 && n > n64)
@@ -169,13 +163,13 @@ static int run_head_q6(halide_head_q6_fn fn, const float *x, int64_t t, int64_t 
       halide_dimension_t ud[1] = {{0, b * 16, 1, 0}};
       halide_dimension_t od[2] = {{0, 16, 1, 0}, {0, nt, 16, 0}};
       halide_buffer_t wb, cb, sb, qb, db, xsb, ob;
-      init_buffer(&wb, codes, halide_type_uint, 8, 3, wd);
-      init_buffer(&cb, sub_scales, halide_type_int, 8, 3, cd);
-      init_buffer(&sb, scales, halide_type_uint, 16, 3, sd);
-      init_buffer(&qb, xq, halide_type_int, 8, 1, qd);
-      init_buffer(&db, xd, halide_type_float, 32, 1, bd);
-      init_buffer(&xsb, xs, halide_type_int, 32, 1, ud);
-      init_buffer(&ob, oi, halide_type_float, 32, 2, od);
+      tern_init_halide_buffer(&wb, codes, halide_type_uint, 8, 3, wd);
+      tern_init_halide_buffer(&cb, sub_scales, halide_type_int, 8, 3, cd);
+      tern_init_halide_buffer(&sb, scales, halide_type_uint, 16, 3, sd);
+      tern_init_halide_buffer(&qb, xq, halide_type_int, 8, 1, qd);
+      tern_init_halide_buffer(&db, xd, halide_type_float, 32, 1, bd);
+      tern_init_halide_buffer(&xsb, xs, halide_type_int, 32, 1, ud);
+      tern_init_halide_buffer(&ob, oi, halide_type_float, 32, 2, od);
       status = fn(&wb, &cb, &sb, &qb, &db, &xsb, &ob);
     }
     if (status == 0 && n > n64)
@@ -209,11 +203,11 @@ static int run_attention(halide_attention_fn fn, const float *q, const float *k,
                               {0, (int32_t)kv_heads, held * d, 0}};
   halide_dimension_t pd[1] = {{0, (int32_t)t, 1, 0}};
   halide_buffer_t qb, kb, vb, pb, ob;
-  init_buffer(&qb, q, halide_type_float, 32, 3, qd);
-  init_buffer(&kb, k_cache, halide_type_float, 32, 4, kd);
-  init_buffer(&vb, v_cache, halide_type_float, 32, 3, vd);
-  init_buffer(&pb, positions, halide_type_int, 32, 1, pd);
-  init_buffer(&ob, out, halide_type_float, 32, 3, qd);
+  tern_init_halide_buffer(&qb, q, halide_type_float, 32, 3, qd);
+  tern_init_halide_buffer(&kb, k_cache, halide_type_float, 32, 4, kd);
+  tern_init_halide_buffer(&vb, v_cache, halide_type_float, 32, 3, vd);
+  tern_init_halide_buffer(&pb, positions, halide_type_int, 32, 1, pd);
+  tern_init_halide_buffer(&ob, out, halide_type_float, 32, 3, qd);
   return fn(&qb, &kb, &vb, &pb, scale, causal != 0, last, &ob);
 }
 
@@ -237,10 +231,10 @@ static int run_rope(halide_rope_fn fn, float *x, int64_t t, int64_t heads, int64
     halide_dimension_t pd[1] = {{0, (int32_t)t, 1, 0}};
     halide_dimension_t fd[1] = {{0, d / 2, 1, 0}};
     halide_buffer_t xb, pb, fb, ob;
-    init_buffer(&xb, x, halide_type_float, 32, 3, xd);
-    init_buffer(&pb, positions, halide_type_int, 32, 1, pd);
-    init_buffer(&fb, inv_freq, halide_type_float, 32, 1, fd);
-    init_buffer(&ob, rotated, halide_type_float, 32, 3, xd);
+    tern_init_halide_buffer(&xb, x, halide_type_float, 32, 3, xd);
+    tern_init_halide_buffer(&pb, positions, halide_type_int, 32, 1, pd);
+    tern_init_halide_buffer(&fb, inv_freq, halide_type_float, 32, 1, fd);
+    tern_init_halide_buffer(&ob, rotated, halide_type_float, 32, 3, xd);
     status = fn(&xb, &pb, &fb, interleaved != 0, &ob);
     if (status == 0)
       memcpy(x, rotated, count * sizeof(float));
@@ -269,9 +263,9 @@ static int64_t run_embedding(halide_embedding_fn fn, const void *table, tern_dty
   halide_dimension_t id[1] = {{0, (int32_t)t, 1, 0}};
   halide_dimension_t od[2] = {{0, (int32_t)hidden, 1, 0}, {0, (int32_t)t, (int32_t)hidden, 0}};
   halide_buffer_t tb, ib, ob;
-  init_buffer(&tb, table, halide_type_uint, 16, 2, td);
-  init_buffer(&ib, tokens, halide_type_int, 32, 1, id);
-  init_buffer(&ob, out, halide_type_float, 32, 2, od);
+  tern_init_halide_buffer(&tb, table, halide_type_uint, 16, 2, td);
+  tern_init_halide_buffer(&ib, tokens, halide_type_int, 32, 1, id);
+  tern_init_halide_buffer(&ob, out, halide_type_float, 32, 2, od);
   /* A kernel error (a caller bug) is -1 - t: no bad token has that index. */
   return fn(&tb, &ib, (int32_t)dtype, &ob) == 0 ? 0 : -1 - t;
 }

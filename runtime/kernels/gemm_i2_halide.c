@@ -12,9 +12,8 @@
 
 #include "tern/thread_pool.h"
 
-#include <HalideRuntime.h>
+#include "halide_buffer.h"
 
-#include <string.h>
 
 int tern_run_halide_gemm_i2(halide_gemm_fn fn, const uint8_t *w, int64_t n, int64_t k,
                             const int8_t *x, int64_t x_stride, int64_t t, int32_t *acc,
@@ -30,18 +29,9 @@ int tern_run_halide_gemm_i2(halide_gemm_fn fn, const uint8_t *w, int64_t n, int6
                               {0, (int32_t)t, (int32_t)acc_stride, 0}};
   tern_thread_pool_adopt_halide();
   halide_buffer_t wb, xb, ab;
-  memset(&wb, 0, sizeof wb);
-  memset(&xb, 0, sizeof xb);
-  memset(&ab, 0, sizeof ab);
-  wb.host = (uint8_t *)(uintptr_t)w; /* Halide buffers are not const-qualified */
-  wb.type.code = halide_type_uint, wb.type.bits = 8, wb.type.lanes = 1;
-  wb.dimensions = 3, wb.dim = wd;
-  xb.host = (uint8_t *)(uintptr_t)x;
-  xb.type.code = halide_type_int, xb.type.bits = 8, xb.type.lanes = 1;
-  xb.dimensions = 2, xb.dim = xd;
-  ab.host = (uint8_t *)acc;
-  ab.type.code = halide_type_int, ab.type.bits = 32, ab.type.lanes = 1;
-  ab.dimensions = 3, ab.dim = ad;
+  tern_init_halide_buffer(&wb, w, halide_type_uint, 8, 3, wd);
+  tern_init_halide_buffer(&xb, x, halide_type_int, 8, 2, xd);
+  tern_init_halide_buffer(&ab, acc, halide_type_int, 32, 3, ad);
   return fn(&wb, &xb, &ab);
 }
 

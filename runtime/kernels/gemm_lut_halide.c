@@ -8,9 +8,7 @@
 
 #include "tern/thread_pool.h"
 
-#include <HalideRuntime.h>
-
-#include <string.h>
+#include "halide_buffer.h"
 
 static int run_lut(tern_halide_gemm_fn fn, int tl2, const uint8_t *w, int64_t n, int64_t k,
                    const int8_t *x, int64_t x_stride, int64_t t, int32_t *acc,
@@ -22,18 +20,9 @@ static int run_lut(tern_halide_gemm_fn fn, int tl2, const uint8_t *w, int64_t n,
                               {0, (int32_t)t, (int32_t)acc_stride, 0}};
   tern_thread_pool_adopt_halide();
   halide_buffer_t wb, xb, ab;
-  memset(&wb, 0, sizeof wb);
-  memset(&xb, 0, sizeof xb);
-  memset(&ab, 0, sizeof ab);
-  wb.host = (uint8_t *)(uintptr_t)w; /* Halide buffers are not const-qualified */
-  wb.type.code = halide_type_uint, wb.type.bits = 8, wb.type.lanes = 1;
-  wb.dimensions = 1, wb.dim = wd;
-  xb.host = (uint8_t *)(uintptr_t)x;
-  xb.type.code = halide_type_int, xb.type.bits = 8, xb.type.lanes = 1;
-  xb.dimensions = 2, xb.dim = xd;
-  ab.host = (uint8_t *)acc;
-  ab.type.code = halide_type_int, ab.type.bits = 32, ab.type.lanes = 1;
-  ab.dimensions = 2, ab.dim = ad;
+  tern_init_halide_buffer(&wb, w, halide_type_uint, 8, 1, wd);
+  tern_init_halide_buffer(&xb, x, halide_type_int, 8, 2, xd);
+  tern_init_halide_buffer(&ab, acc, halide_type_int, 32, 2, ad);
   return fn(&wb, &xb, &ab);
 }
 
