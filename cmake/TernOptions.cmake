@@ -1,6 +1,5 @@
 # User-facing build options of tern.
 option(TERN_BUILD_TESTS "Build the lit and unit test suites" ON)
-option(TERN_ENABLE_ONNX "Find Protobuf and ONNX (for the ONNX frontend)" ON)
 option(TERN_ENABLE_AARCH64_TESTS
   "Cross-build the aarch64 tests with aarch64-linux-gnu-g++ and run them under qemu-aarch64" OFF)
 option(TERN_BUILD_FUZZERS "Build the libFuzzer targets and their ctest runs (use with TERN_SANITIZER)" OFF)

@@ -24,6 +24,7 @@
 #include "dialects/weights/WeightStore.h"
 #include "frontends/hf/HFImporter.h"
 #include "frontends/hf/Tokenizer.h"
+#include "frontends/onnx/OnnxImporter.h"
 #include "passes/GeneratedKernels.h"
 #include "passes/Passes.h"
 #include "passes/Targets.h"
@@ -71,7 +72,7 @@ enum class Weights { Embed, File };
 
 cl::OptionCategory category("ternc options");
 cl::opt<std::string> input(cl::Positional,
-                           cl::desc("<checkpoint dir, or a .mlir file ternc wrote (with its .weights)>"),
+                           cl::desc("<checkpoint dir, an .onnx model, or a .mlir file ternc wrote (with its .weights)>"),
                            cl::Required, cl::cat(category));
 cl::opt<std::string> output("o",
                             cl::desc("Output file ('-' for stdout; default: stdout for text, "
@@ -462,6 +463,15 @@ int main(int argc, char **argv) {
   std::string blobPath; // the weights blob the offsets point into, once written
   auto start = std::chrono::steady_clock::now();
 
+  int64_t lastReported = -1;
+  auto layerProgress = [&](int64_t done, int64_t total) {
+    // About ten lines for a large model, none for a small one.
+    if (total < 8 || done == lastReported ||
+        (done % std::max<int64_t>(1, total / 10) != 0 && done != total))
+      return;
+    lastReported = done;
+    progress(llvm::formatv("importing {0}: layer {1}/{2}", input.getValue(), done, total));
+  };
   bool selected = false; // a .mlir input whose kernels were chosen (and maybe edited) already
   if (llvm::StringRef(input).ends_with(".mlir")) {
     // IR of any phase and the weights file ternc wrote beside it (-o x.mlir writes x.weights).
@@ -492,21 +502,42 @@ int main(int argc, char **argv) {
                       ", not --target=" + target + " (start from IR before the select phase)");
       }
     }
+  } else if (llvm::StringRef(input).ends_with(".onnx")) {
+    // An ONNX decoder (docs/frontends.md); the tokenizer files beside it, if any.
+    ::tern::onnx::ImportOptions options;
+    if (!quiet)
+      options.progress = layerProgress;
+    ::tern::onnx::ImportStats stats;
+    auto imported = ::tern::onnx::importOnnx(ctx, input, store, options, &stats);
+    if (!imported)
+      return fail(llvm::toString(imported.takeError()));
+    module = std::move(*imported);
+    llvm::SmallString<256> dir(input.getValue());
+    llvm::sys::path::remove_filename(dir);
+    llvm::Expected<bool> tokenizer =
+        ::tern::hf::importCheckpointTokenizer(dir.empty() ? "." : dir.str(), store);
+    if (!tokenizer)
+      return fail(llvm::toString(tokenizer.takeError()));
+    if (mlir::failed(mlir::verify(*module)))
+      return fail("the imported module does not verify (an importer bug): see the errors above");
+    const auto &t = stats.ternary;
+    double n = double(std::max<int64_t>(1, t.total()));
+    progress(llvm::formatv(
+        "imported {0} in {1:f2} s: {2} nodes recognized ({3} unused), {4:f3} G parameters, "
+        "{5:f1} MB of initializers, {6} ternary weights (-1 {7:f1}%, 0 {8:f1}%, +1 {9:f1}%){10}",
+        input.getValue(), since(start), stats.nodes, stats.deadNodes,
+        double(stats.parameters) / 1e9, double(stats.modelBytes) / 1e6, t.total(),
+        100.0 * double(t.negative) / n, 100.0 * double(t.zero) / n,
+        100.0 * double(t.positive) / n, *tokenizer ? "" : ", no tokenizer.json beside it"));
+    if (llvm::Error e = dumpPhase(*module, Phase::Import))
+      return fail(llvm::toString(std::move(e)));
   } else {
     if (!llvm::sys::fs::is_directory(input))
-      return fail(input + ": not a checkpoint folder (expected config.json and *.safetensors) "
-                          "or a .mlir file");
+      return fail(input + ": not a checkpoint folder (expected config.json and *.safetensors), "
+                          "an .onnx model or a .mlir file");
     ::tern::hf::ImportOptions options;
-    int64_t lastReported = -1;
     if (!quiet)
-      options.progress = [&](int64_t done, int64_t total) {
-        // About ten lines for a large model, none for a small one.
-        if (total < 8 || done == lastReported ||
-            (done % std::max<int64_t>(1, total / 10) != 0 && done != total))
-          return;
-        lastReported = done;
-        progress(llvm::formatv("importing {0}: layer {1}/{2}", input.getValue(), done, total));
-      };
+      options.progress = layerProgress;
     ::tern::hf::ImportStats stats;
     auto imported = ::tern::hf::importCheckpoint(ctx, input, store, options, &stats);
     if (!imported)

@@ -1,0 +1,443 @@
+//===- OnnxImporter.cpp - ONNX BitNet decoders to tern IR --------------------------------------===//
+//
+// Feeds the decoder DecoderRecognizer found to the shared DecoderBuilder: the roles' weights
+// are the graph's initializers, decoded here. A MatMulNBits weight becomes a ternary matrix and
+// the coarsest scale that represents its block scales exactly (per tensor, per row, or per group
+// of 64, 128 or 256 columns).
+//
+//===------------------------------------------------------------------------------------------===//
+#include "frontends/onnx/OnnxImporter.h"
+
+#include "frontends/common/DecoderBuilder.h"
+#include "frontends/onnx/DecoderRecognizer.h"
+#include "frontends/onnx/OnnxModel.h"
+
+#include "dialects/tern/TernDialect.h"
+
+#include "onnx/onnx_pb.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/Path.h"
+
+using namespace mlir;
+using namespace mlir::tern;
+using namespace ::tern;
+using namespace ::tern::onnx;
+
+namespace {
+
+class OnnxWeights : public DecoderWeights {
+public:
+  OnnxWeights(const OnnxModel &model, const OnnxDecoder &decoder, WeightStore &store,
+              const ImportOptions &options, ImportStats &stats)
+      : m(model), d(decoder), store(store), options(options), stats(stats) {}
+
+  std::optional<std::string> error;
+
+  Value dense(OpBuilder &b, WeightRole role, int64_t layer) override {
+    int64_t h = d.spec.hidden;
+    switch (role) {
+    case WeightRole::Embedding:
+      return table(b, d.embedding, /*transposed=*/false);
+    case WeightRole::Head:
+      return table(b, d.head, /*transposed=*/true);
+    case WeightRole::FinalNorm:
+      return vector(b, d.finalNorm, h);
+    case WeightRole::InputNorm:
+      return vector(b, d.layers[layer].inputNorm, h);
+    case WeightRole::PostAttentionNorm:
+      return vector(b, d.layers[layer].postAttentionNorm, h);
+    case WeightRole::AttnSubNorm:
+      return vector(b, d.layers[layer].attnSubNorm, h);
+    case WeightRole::FfnSubNorm:
+      return vector(b, d.layers[layer].ffnSubNorm, d.spec.intermediate);
+    default:
+      llvm_unreachable("not a dense role");
+    }
+  }
+
+  LinearWeights linear(OpBuilder &b, WeightRole role, int64_t layer) override {
+    const OnnxLayer &l = d.layers[layer];
+    const OnnxLinear *w = nullptr;
+    int64_t h = d.spec.hidden, q = d.spec.heads * d.spec.headDim;
+    int64_t kv = d.spec.kvHeads * d.spec.headDim, i = d.spec.intermediate;
+    int64_t rows = 0, cols = 0;
+    switch (role) {
+    case WeightRole::Q: w = &l.q, rows = q, cols = h; break;
+    case WeightRole::K: w = &l.k, rows = kv, cols = h; break;
+    case WeightRole::V: w = &l.v, rows = kv, cols = h; break;
+    case WeightRole::O: w = &l.o, rows = h, cols = q; break;
+    case WeightRole::Gate: w = &l.gate, rows = i, cols = h; break;
+    case WeightRole::Up: w = &l.up, rows = i, cols = h; break;
+    case WeightRole::Down: w = &l.down, rows = h, cols = i; break;
+    default: llvm_unreachable("not a linear role");
+    }
+    if (w->rows != rows || w->cols != cols) {
+      fail(llvm::formatv("{0}: {1} of layer {2} is [{3}, {4}] (N, K); the decoder needs [{5}, "
+                         "{6}]",
+                         m.describe(*w->node), roleName(role), layer, w->rows, w->cols, rows,
+                         cols));
+      return {};
+    }
+    return matMulNBits(b, *w);
+  }
+
+  Location location(OpBuilder &b, WeightRole role, int64_t layer) override {
+    const OnnxLinear *w = nullptr;
+    if (layer >= 0) {
+      const OnnxLayer &l = d.layers[layer];
+      switch (role) {
+      case WeightRole::Q: w = &l.q; break;
+      case WeightRole::K: w = &l.k; break;
+      case WeightRole::V: w = &l.v; break;
+      case WeightRole::O: w = &l.o; break;
+      case WeightRole::Gate: w = &l.gate; break;
+      case WeightRole::Up: w = &l.up; break;
+      case WeightRole::Down: w = &l.down; break;
+      default: break;
+      }
+    }
+    if (w && !w->node->name().empty())
+      return NameLoc::get(b.getStringAttr(w->node->name()));
+    return NameLoc::get(b.getStringAttr(roleName(role) +
+                                        (layer >= 0 ? "." + std::to_string(layer) : "")));
+  }
+
+  void beginLayer(int64_t layer) override {
+    if (options.progress)
+      options.progress(layer, d.spec.layers);
+  }
+
+private:
+  void fail(const llvm::Twine &message) {
+    if (!error)
+      error = (m.path() + ": " + message).str();
+  }
+
+  Location weightLoc(OpBuilder &b, const OnnxTensor &t) {
+    return NameLoc::get(b.getStringAttr(t.name),
+                        FileLineColLoc::get(b.getStringAttr(t.origin), 0, 0));
+  }
+
+  /// Float tensor `t` (optionally transposed from [C, R] to [R, C]) as F32, or as BF16 when
+  /// every value is exactly a bfloat16: an export widens a bf16 checkpoint to float, and the
+  /// narrower copy is the same numbers (and the same kernels as the checkpoint's) at half the
+  /// bytes.
+  std::optional<DType> addFloat(const OnnxTensor &t, llvm::ArrayRef<int64_t> shape,
+                                bool transposed) {
+    if (!isFloat(t.dtype) || t.dtype == DType::F64) {
+      fail(llvm::formatv("tensor '{0}' has dtype {1}; expected FLOAT, FLOAT16 or BFLOAT16", t.name,
+                         dtypeName(t.dtype)));
+      return std::nullopt;
+    }
+    if (store.lookup(t.name))
+      return store.lookup(t.name)->dtype;
+    int64_t count = t.numElements();
+    int64_t rows = shape.size() == 2 ? shape[0] : 1, cols = count / rows;
+    auto source = [&](int64_t i) { // element i of the stored (maybe transposed) layout
+      return transposed ? (i % cols) * rows + i / cols : i;
+    };
+    DType dtype = t.dtype;
+    std::vector<uint8_t> bytes;
+    if (t.dtype == DType::F32) {
+      bool exact = true;
+      for (int64_t i = 0; exact && i < count; ++i) {
+        float f = float(t.at(i));
+        exact = bf16ToFloat(floatToBF16(f)) == f || std::isnan(f);
+      }
+      dtype = exact ? DType::BF16 : DType::F32;
+    }
+    bytes.resize(size_t(count) * dtypeSize(dtype));
+    unsigned size = dtypeSize(dtype);
+    for (int64_t i = 0; i < count; ++i) {
+      const uint8_t *from = t.bytes.data() + source(i) * dtypeSize(t.dtype);
+      if (dtype == t.dtype) {
+        std::memcpy(bytes.data() + i * size, from, size);
+      } else {
+        float f;
+        std::memcpy(&f, from, 4);
+        uint16_t bits = floatToBF16(f);
+        std::memcpy(bytes.data() + i * size, &bits, 2);
+      }
+    }
+    StoredTensor s;
+    s.name = t.name;
+    s.dtype = dtype;
+    s.shape.assign(shape.begin(), shape.end());
+    s.origin = t.origin;
+    stats.parameters += count;
+    if (llvm::Error e = store.addDerived(std::move(s), std::move(bytes))) {
+      fail(llvm::toString(std::move(e)));
+      return std::nullopt;
+    }
+    return dtype;
+  }
+
+  static Type elementType(OpBuilder &b, DType dtype) {
+    switch (dtype) {
+    case DType::BF16: return b.getBF16Type();
+    case DType::F16: return b.getF16Type();
+    default: return b.getF32Type();
+    }
+  }
+
+  Value table(OpBuilder &b, llvm::StringRef name, bool transposed) {
+    const OnnxTensor *t = m.constant(name);
+    SmallVector<int64_t, 2> shape{d.spec.vocab, d.spec.hidden};
+    std::optional<DType> dtype = addFloat(*t, shape, transposed);
+    if (!dtype)
+      return {};
+    return WeightOp::create(b, weightLoc(b, *t), RankedTensorType::get(shape, elementType(b, *dtype)),
+                            b.getStringAttr(name));
+  }
+
+  Value vector(OpBuilder &b, llvm::StringRef name, int64_t size) {
+    const OnnxTensor *t = m.constant(name);
+    if (t->numElements() != size || t->shape.size() != 1) {
+      fail(llvm::formatv("norm weight '{0}' has shape {1}; expected [{2}]", name,
+                         shapeString(t->shape), size));
+      return {};
+    }
+    std::optional<DType> dtype = addFloat(*t, {size}, false);
+    if (!dtype)
+      return {};
+    return WeightOp::create(b, weightLoc(b, *t), RankedTensorType::get({size}, elementType(b, *dtype)),
+                            b.getStringAttr(name));
+  }
+
+  /// MatMulNBits (bits = 2): B uint8 [N, blocks, block / 4], 4 codes per byte from the least
+  /// significant bits, w = code - zero_point, scaled by its block's scale.
+  LinearWeights matMulNBits(OpBuilder &b, const OnnxLinear &w) {
+    const OnnxTensor *bt = m.constant(w.weight), *st = m.constant(w.scales);
+    const OnnxTensor *zt = w.zeroPoints.empty() ? nullptr : m.constant(w.zeroPoints);
+    int64_t n = w.rows, k = w.cols, block = w.blockSize, blocks = (k + block - 1) / block;
+    int64_t blob = block / 4;
+    std::string node = m.describe(*w.node);
+    if (bt->dtype != DType::U8 || bt->shape != llvm::ArrayRef<int64_t>{n, blocks, blob}) {
+      fail(llvm::formatv("{0}: B '{1}' is {2} {3}; expected UINT8 [{4}, {5}, {6}] (N, "
+                         "ceil(K / block_size), block_size / 4)",
+                         node, bt->name, dtypeName(bt->dtype), shapeString(bt->shape), n, blocks,
+                         blob));
+      return {};
+    }
+    if (!isFloat(st->dtype) || st->numElements() != n * blocks) {
+      fail(llvm::formatv("{0}: scales '{1}' is {2} {3}; expected {4} floats (N x blocks)", node,
+                         st->name, dtypeName(st->dtype), shapeString(st->shape), n * blocks));
+      return {};
+    }
+    int64_t zpRow = (blocks * 2 + 7) / 8; // packed 2-bit zero points per row
+    if (zt && !((zt->dtype == DType::U8 && zt->numElements() == n * zpRow) ||
+                (isFloat(zt->dtype) && zt->numElements() == n * blocks))) {
+      fail(llvm::formatv("{0}: zero_points '{1}' is {2} {3}; expected UINT8 with {4} bytes (2 "
+                         "bits per block, each row padded to a byte) or {5} floats",
+                         node, zt->name, dtypeName(zt->dtype), shapeString(zt->shape), n * zpRow,
+                         n * blocks));
+      return {};
+    }
+    auto zeroPoint = [&](int64_t r, int64_t blk) -> double {
+      if (!zt)
+        return 2.0; // MatMulNBits' default: 2^(bits - 1)
+      if (zt->dtype == DType::U8)
+        return double((zt->bytes[r * zpRow + blk / 4] >> (2 * (blk % 4))) & 3);
+      return zt->at(r * blocks + blk);
+    };
+    std::vector<int8_t> values(size_t(n * k));
+    std::vector<char> nonzero(size_t(n * blocks), 0);
+    for (int64_t r = 0; r < n; ++r)
+      for (int64_t blk = 0; blk < blocks; ++blk) {
+        double zp = zeroPoint(r, blk);
+        const uint8_t *bytes = bt->bytes.data() + (r * blocks + blk) * blob;
+        for (int64_t j = 0; j < block && blk * block + j < k; ++j) {
+          double v = double((bytes[j / 4] >> (2 * (j % 4))) & 3) - zp;
+          if (v != -1.0 && v != 0.0 && v != 1.0) {
+            fail(llvm::formatv("{0}: weight '{1}' is not ternary: element [{2}, {3}] is {4} "
+                               "(code {5} - zero point {6}); expected -1, 0 or +1",
+                               node, bt->name, r, blk * block + j, v,
+                               (bytes[j / 4] >> (2 * (j % 4))) & 3, zp));
+            return {};
+          }
+          values[size_t(r * k + blk * block + j)] = int8_t(v);
+          nonzero[size_t(r * blocks + blk)] |= v != 0.0;
+        }
+      }
+    stats.ternary.add(values.data(), n * k);
+    stats.parameters += n * k;
+
+    // The coarsest scale that gives every block with a nonzero weight its own scale exactly.
+    auto scale = [&](int64_t r, int64_t blk) { return float(st->at(r * blocks + blk)); };
+    auto uniform = [&](auto groupOf) { // groupOf(r, blk) -> group index; all equal within
+      llvm::DenseMap<int64_t, float> seen;
+      for (int64_t r = 0; r < n; ++r)
+        for (int64_t blk = 0; blk < blocks; ++blk) {
+          if (!nonzero[size_t(r * blocks + blk)])
+            continue;
+          auto [it, fresh] = seen.try_emplace(groupOf(r, blk), scale(r, blk));
+          if (!fresh && it->second != scale(r, blk))
+            return std::optional<llvm::DenseMap<int64_t, float>>();
+        }
+      return std::optional<llvm::DenseMap<int64_t, float>>(std::move(seen));
+    };
+    SmallVector<int64_t, 2> scaleShape;
+    std::vector<float> scales;
+    if (auto all = uniform([](int64_t, int64_t) { return 0; })) {
+      scaleShape = {1};
+      scales = {all->count(0) ? (*all)[0] : 1.0f};
+    } else if (auto rows = uniform([](int64_t r, int64_t) { return r; })) {
+      scaleShape = {n};
+      for (int64_t r = 0; r < n; ++r)
+        scales.push_back(rows->count(r) ? (*rows)[r] : 1.0f);
+    } else {
+      for (int64_t g : {64, 128, 256}) {
+        if (g % block || k % g)
+          continue;
+        int64_t per = g / block, groups = k / g;
+        auto grouped = uniform([&](int64_t r, int64_t blk) { return r * groups + blk / per; });
+        if (!grouped)
+          continue;
+        scaleShape = {n, groups};
+        for (int64_t i = 0; i < n * groups; ++i)
+          scales.push_back(grouped->count(i) ? (*grouped)[i] : 1.0f);
+        break;
+      }
+      if (scales.empty()) {
+        fail(llvm::formatv("{0}: scales '{1}' vary within every group tern supports: tern's "
+                           "weight scales are per tensor, per row, or per 64, 128 or 256 columns "
+                           "of a row dividing K = {2} (block_size is {3})",
+                           node, st->name, k, block));
+        return {};
+      }
+    }
+    std::string ternaryName = bt->name + ":ternary", scaleName = st->name + ":scale";
+    StoredTensor ternary;
+    ternary.name = ternaryName;
+    ternary.shape = {n, k};
+    ternary.origin = "decoded from MatMulNBits weight '" + bt->name + "'";
+    std::vector<uint8_t> bytes;
+    if (n % 4 == 0) {
+      ternary.dtype = DType::U8;
+      ternary.encoding = TensorEncoding::TernaryHFPacked;
+      bytes.resize(size_t(n / 4 * k));
+      encodeHFPacked(values.data(), n, k, bytes.data());
+    } else {
+      ternary.dtype = DType::I8;
+      ternary.encoding = TensorEncoding::TernaryI8;
+      bytes.assign(values.begin(), values.end());
+    }
+    bool bf16 = llvm::all_of(scales, [](float f) { return bf16ToFloat(floatToBF16(f)) == f; });
+    StoredTensor scaleTensor;
+    scaleTensor.name = scaleName;
+    scaleTensor.dtype = bf16 ? DType::BF16 : DType::F32;
+    scaleTensor.shape.assign(scaleShape.begin(), scaleShape.end());
+    scaleTensor.origin = "the block scales of '" + st->name + "'";
+    std::vector<uint8_t> scaleBytes;
+    for (float f : scales) {
+      uint32_t bits;
+      std::memcpy(&bits, &f, 4);
+      if (bf16)
+        bits >>= 16;
+      for (unsigned i = 0; i < (bf16 ? 2u : 4u); ++i)
+        scaleBytes.push_back(uint8_t(bits >> (8 * i)));
+    }
+    if (llvm::Error e = store.addDerived(std::move(ternary), std::move(bytes))) {
+      fail(llvm::toString(std::move(e)));
+      return {};
+    }
+    if (llvm::Error e = store.addDerived(std::move(scaleTensor), std::move(scaleBytes))) {
+      fail(llvm::toString(std::move(e)));
+      return {};
+    }
+    LinearWeights out;
+    out.weight = WeightOp::create(b, weightLoc(b, *bt), TernaryType::get(b.getContext(), n, k),
+                                  b.getStringAttr(ternaryName));
+    out.scale = WeightOp::create(
+        b, weightLoc(b, *st),
+        RankedTensorType::get(scaleShape, bf16 ? Type(b.getBF16Type()) : b.getF32Type()),
+        b.getStringAttr(scaleName));
+    out.mode = ScaleMode::multiply;
+    return out;
+  }
+
+  const OnnxModel &m;
+  const OnnxDecoder &d;
+  WeightStore &store;
+  const ImportOptions &options;
+  ImportStats &stats;
+};
+
+/// bos/eos token ids from a config.json or genai_config.json beside the model, if any.
+void readTokenIds(llvm::StringRef dir, ModuleOp module) {
+  OpBuilder b(module.getContext());
+  for (llvm::StringRef file : {"genai_config.json", "config.json"}) {
+    llvm::SmallString<256> path(dir);
+    llvm::sys::path::append(path, file);
+    auto buffer = llvm::MemoryBuffer::getFile(path);
+    if (!buffer)
+      continue;
+    llvm::Expected<llvm::json::Value> json = llvm::json::parse((*buffer)->getBuffer());
+    if (!json) {
+      llvm::consumeError(json.takeError());
+      continue;
+    }
+    const llvm::json::Object *o = json->getAsObject();
+    if (o && o->getObject("model"))
+      o = o->getObject("model");
+    if (!o)
+      continue;
+    for (auto [key, attr] : {std::pair{"bos_token_id", "tern.bos_token_id"},
+                             std::pair{"eos_token_id", "tern.eos_token_id"}}) {
+      std::optional<int64_t> id = o->getInteger(key);
+      if (const llvm::json::Array *list = o->getArray(key); list && !list->empty())
+        id = (*list)[0].getAsInteger();
+      if (id && !module->hasAttr(attr))
+        module->setAttr(attr, b.getI64IntegerAttr(*id));
+    }
+  }
+}
+
+} // namespace
+
+auto ::tern::onnx::importOnnx(MLIRContext &ctx, llvm::StringRef path, WeightStore &store,
+                              const ImportOptions &options, ImportStats *statsOut)
+    -> llvm::Expected<OwningOpRef<ModuleOp>> {
+  ctx.loadDialect<TernDialect, func::FuncDialect>();
+  llvm::Expected<std::unique_ptr<OnnxModel>> model = OnnxModel::open(path);
+  if (!model)
+    return model.takeError();
+  llvm::Expected<OnnxDecoder> decoder = recognizeDecoder(**model);
+  if (!decoder)
+    return decoder.takeError();
+
+  ImportStats stats;
+  stats.nodes = decoder->nodes;
+  stats.deadNodes = decoder->deadNodes;
+  for (const ::onnx::TensorProto &t : (*model)->graph().initializer())
+    if (const OnnxTensor *c = (*model)->constant(t.name()))
+      stats.modelBytes += c->bytes.size();
+
+  OpBuilder b(&ctx);
+  Location loc = FileLineColLoc::get(b.getStringAttr(path), 0, 0);
+  OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
+  module->getOperation()->setAttr("tern.architecture", b.getStringAttr("onnx"));
+  module->getOperation()->setAttr("tern.family", b.getStringAttr("onnx"));
+  module->getOperation()->setAttr("tern.max_position_embeddings",
+                                  b.getI64IntegerAttr(decoder->maxPositions));
+  llvm::SmallString<256> dir(path);
+  llvm::sys::path::remove_filename(dir);
+  readTokenIds(dir.empty() ? "." : dir.str(), *module);
+  b.setInsertionPointToEnd(module->getBody());
+
+  OnnxWeights weights(**model, *decoder, store, options, stats);
+  func::FuncOp fn = buildDecoder(b, loc, "forward", decoder->spec, weights);
+  if (!fn || weights.error)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   weights.error.value_or("import failed"));
+  if (options.progress)
+    options.progress(decoder->spec.layers, decoder->spec.layers);
+  if (statsOut)
+    *statsOut = stats;
+  return std::move(module);
+}

@@ -1,0 +1,39 @@
+//===- OnnxImporter.h - ONNX BitNet decoders to tern IR -----------------------------*- C++ -*-===//
+#ifndef TERN_FRONTENDS_ONNX_ONNXIMPORTER_H
+#define TERN_FRONTENDS_ONNX_ONNXIMPORTER_H
+
+#include "dialects/weights/TernaryCodec.h"
+#include "dialects/weights/WeightStore.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/OwningOpRef.h"
+
+#include <functional>
+
+namespace tern::onnx {
+
+struct ImportOptions {
+  /// Called as layers are imported: (layers done, layers in total).
+  std::function<void(int64_t done, int64_t total)> progress;
+};
+
+struct ImportStats {
+  int64_t parameters = 0;     ///< elements of every tensor the model uses
+  TernaryStats ternary;       ///< distribution of the ternary weights
+  uint64_t modelBytes = 0;    ///< bytes of initializer data
+  int64_t nodes = 0;          ///< nodes recognized
+  int64_t deadNodes = 0;      ///< nodes no output depends on (ignored)
+};
+
+/// Imports the ONNX model `path` (external data beside it): recognizes the decoder
+/// (DecoderRecognizer.h), converts its weights into `store` (ternary matrices and scales
+/// recovered exactly; float tensors that are exactly bfloat16 stored as BF16) and returns a
+/// module holding `@forward`, the same IR the Hugging Face importer builds for the same model.
+llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
+importOnnx(mlir::MLIRContext &ctx, llvm::StringRef path, WeightStore &store,
+           const ImportOptions &options = {}, ImportStats *stats = nullptr);
+
+} // namespace tern::onnx
+
+#endif // TERN_FRONTENDS_ONNX_ONNXIMPORTER_H
