@@ -275,6 +275,10 @@ private:
     if (!s)
       return {};
     llvm::SmallVector<int64_t, 2> scaleShape(s->entry->shape.begin(), s->entry->shape.end());
+    // One group per row (G = K) is a per-row scale: the same numbers, and the form every
+    // importer gives it (an ONNX model's block scales recover it as per row).
+    if (scaleShape.size() == 2 && scaleShape[1] == 1)
+      scaleShape = {rows};
     if (!addOnce(scaleName, *s, TensorEncoding::Dense, scaleShape))
       return {};
     LinearWeights w;

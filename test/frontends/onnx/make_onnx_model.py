@@ -55,8 +55,8 @@ class Graph:
 
 
 def matmulnbits_weights(wt, scale, block, zero_points):
-    """wt int [N, K] in {-1, 0, 1}, scale float -> (B uint8 [N, blocks, block / 4],
-    scales f32 [N * blocks], zero points or None)."""
+    """wt int [N, K] in {-1, 0, 1}, scale (a float, or [N, K / G] group-wise with G a multiple of
+    block) -> (B uint8 [N, blocks, block / 4], scales f32 [N * blocks], zero points or None)."""
     n, k = wt.shape
     blocks = (k + block - 1) // block
     zp = 2 if zero_points in ("none", "float") else 1
@@ -64,7 +64,14 @@ def matmulnbits_weights(wt, scale, block, zero_points):
     codes[:, :k] = (wt + zp).astype(np.uint8)
     c = codes.reshape(n, blocks, block // 4, 4)
     packed = (c[..., 0] | (c[..., 1] << 2) | (c[..., 2] << 4) | (c[..., 3] << 6)).astype(np.uint8)
-    scales = np.full((n * blocks,), np.float32(scale), dtype=np.float32)
+    if isinstance(scale, np.ndarray):  # group-wise: each block takes its group's scale
+        group = k // scale.shape[1]
+        if group % block:
+            sys.exit("make_onnx_model.py: scale groups of %d columns need a block size dividing "
+                     "them, not %d" % (group, block))
+        scales = np.repeat(scale.astype(np.float32), group // block, axis=1).reshape(-1)
+    else:
+        scales = np.full((n * blocks,), np.float32(scale), dtype=np.float32)
     if zero_points == "none":
         return packed, scales, None
     if zero_points == "float":
@@ -131,9 +138,9 @@ def build_matmulnbits(model, args):
     def linear(x, layer, group, proj):
         prefix = "model.layers.%d.%s.%s" % (layer, group, proj)
         wt, scale, multiply = model.linear_weights(prefix)
-        if not multiply or isinstance(scale, np.ndarray):
-            sys.exit("make_onnx_model.py: %s: MatMulNBits needs a per-tensor scale that "
-                     "multiplies (linear_class autobitlinear)" % prefix)
+        if not multiply:
+            sys.exit("make_onnx_model.py: %s: MatMulNBits needs a scale that multiplies "
+                     "(linear_class autobitlinear)" % prefix)
         n, k = wt.shape
         b, sc, zp = matmulnbits_weights(wt.astype(np.int64), scale, args.block_size,
                                         args.zero_points)
@@ -234,7 +241,7 @@ def main():
     p.add_argument("--no-past", action="store_true")
     p.add_argument("--rotary", default="attention", choices=["attention", "node"])
     p.add_argument("--external-data", action="store_true",
-                   help="tensors in <output>.data beside the model")
+                   help="tensors of 1 KB or more in <output>.data beside the model")
     p.add_argument("--untied-head", action="store_true")
     args = p.parse_args()
     model = bitnet_reference.Model(args.checkpoint)
@@ -243,7 +250,7 @@ def main():
     if args.external_data:
         onnx.save_model(onnx_model, args.output, save_as_external_data=True,
                         all_tensors_to_one_file=True,
-                        location=os.path.basename(args.output) + ".data", size_threshold=0)
+                        location=os.path.basename(args.output) + ".data", size_threshold=1024)
     else:
         onnx.save_model(onnx_model, args.output)
     print("wrote %s (%s form, %d nodes, %d initializers)" % (
