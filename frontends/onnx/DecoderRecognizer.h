@@ -16,12 +16,23 @@
 
 namespace tern::onnx {
 
-/// A ternary projection of the graph: com.microsoft::MatMulNBits with bits = 2.
+/// A ternary projection of the graph, in one of three forms (docs/frontends.md):
+///  - MatMulNBits: com.microsoft MatMulNBits, bits = 2 (B, block scales, zero points);
+///  - FakeQuant: MatMul of the fake-quantized activations by a float initializer holding
+///    {-s, 0, +s} (`scale` empty: the scale is in the weight) or {-1, 0, +1} times `scale`;
+///  - Integer: MatMulInteger of the int8 activations by an int8 {-1, 0, +1} initializer, times
+///    `scale`.
 struct OnnxLinear {
-  const ::onnx::NodeProto *node = nullptr;
-  std::string input;                     ///< the float activations it reads
-  std::string weight, scales, zeroPoints; ///< initializers (zeroPoints may be empty)
-  int64_t rows = 0, cols = 0, blockSize = 0; ///< N, K, block_size
+  enum class Kind { MatMulNBits, FakeQuant, Integer };
+  Kind kind = Kind::MatMulNBits;
+  const ::onnx::NodeProto *node = nullptr; ///< the MatMulNBits / MatMul / MatMulInteger
+  std::string input;                       ///< the float activations it reads
+  std::string weight, scales, zeroPoints;  ///< MatMulNBits' initializers (zeroPoints optional)
+  std::string scale;         ///< FakeQuant / Integer: the weight scale; empty if folded in
+  bool divide = false;       ///< the scale divides (y = acc / s_x / scale)
+  bool transposed = false;   ///< FakeQuant / Integer: `weight` is [N, K] under a Transpose
+  int64_t rows = 0, cols = 0, blockSize = 0; ///< N, K, MatMulNBits' block_size
+  int64_t activationBits = 8;
 };
 
 struct OnnxLayer {

@@ -19,9 +19,13 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 
+#include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/Path.h"
+
+#include <cmath>
+#include <set>
 
 using namespace mlir;
 using namespace mlir::tern;
@@ -83,7 +87,7 @@ public:
                          cols));
       return {};
     }
-    return matMulNBits(b, *w);
+    return w->kind == OnnxLinear::Kind::MatMulNBits ? matMulNBits(b, *w) : dense(b, *w);
   }
 
   Location location(OpBuilder &b, WeightRole role, int64_t layer) override {
@@ -209,6 +213,8 @@ private:
                             b.getStringAttr(name));
   }
 
+  static std::string number(double v) { return llvm::formatv("{0}", llvm::format("%g", v)); }
+
   /// MatMulNBits (bits = 2): B uint8 [N, blocks, block / 4], 4 codes per byte from the least
   /// significant bits, w = code - zero_point, scaled by its block's scale.
   LinearWeights matMulNBits(OpBuilder &b, const OnnxLinear &w) {
@@ -218,22 +224,25 @@ private:
     int64_t blob = block / 4;
     std::string node = m.describe(*w.node);
     if (bt->dtype != DType::U8 || bt->shape != llvm::ArrayRef<int64_t>{n, blocks, blob}) {
-      fail(llvm::formatv("{0}: B '{1}' is {2} {3}; expected UINT8 [{4}, {5}, {6}] (N, "
-                         "ceil(K / block_size), block_size / 4)",
+      fail(llvm::formatv("{0}: B '{1}' has type {2} and shape {3}; expected uint8 [{4}, {5}, "
+                         "{6}] (N, ceil(K / block_size), block_size / 4)",
                          node, bt->name, dtypeName(bt->dtype), shapeString(bt->shape), n, blocks,
                          blob));
       return {};
     }
     if (!isFloat(st->dtype) || st->numElements() != n * blocks) {
-      fail(llvm::formatv("{0}: scales '{1}' is {2} {3}; expected {4} floats (N x blocks)", node,
-                         st->name, dtypeName(st->dtype), shapeString(st->shape), n * blocks));
+      fail(llvm::formatv("{0}: scales '{1}' has type {2} and shape {3}; expected {4} floats (N "
+                         "x blocks)",
+                         node, st->name, dtypeName(st->dtype), shapeString(st->shape),
+                         n * blocks));
       return {};
     }
     int64_t zpRow = (blocks * 2 + 7) / 8; // packed 2-bit zero points per row
     if (zt && !((zt->dtype == DType::U8 && zt->numElements() == n * zpRow) ||
                 (isFloat(zt->dtype) && zt->numElements() == n * blocks))) {
-      fail(llvm::formatv("{0}: zero_points '{1}' is {2} {3}; expected UINT8 with {4} bytes (2 "
-                         "bits per block, each row padded to a byte) or {5} floats",
+      fail(llvm::formatv("{0}: zero_points '{1}' has type {2} and shape {3}; expected uint8 "
+                         "with {4} bytes (2 bits per block, each row padded to a byte) or {5} "
+                         "floats",
                          node, zt->name, dtypeName(zt->dtype), shapeString(zt->shape), n * zpRow,
                          n * blocks));
       return {};
@@ -246,37 +255,112 @@ private:
       return zt->at(r * blocks + blk);
     };
     std::vector<int8_t> values(size_t(n * k));
-    std::vector<char> nonzero(size_t(n * blocks), 0);
     for (int64_t r = 0; r < n; ++r)
       for (int64_t blk = 0; blk < blocks; ++blk) {
         double zp = zeroPoint(r, blk);
         const uint8_t *bytes = bt->bytes.data() + (r * blocks + blk) * blob;
         for (int64_t j = 0; j < block && blk * block + j < k; ++j) {
-          double v = double((bytes[j / 4] >> (2 * (j % 4))) & 3) - zp;
+          int code = (bytes[j / 4] >> (2 * (j % 4))) & 3;
+          double v = double(code) - zp;
           if (v != -1.0 && v != 0.0 && v != 1.0) {
             fail(llvm::formatv("{0}: weight '{1}' is not ternary: element [{2}, {3}] is {4} "
                                "(code {5} - zero point {6}); expected -1, 0 or +1",
-                               node, bt->name, r, blk * block + j, v,
-                               (bytes[j / 4] >> (2 * (j % 4))) & 3, zp));
+                               node, bt->name, r, blk * block + j, number(v), code,
+                               number(zp)));
             return {};
           }
           values[size_t(r * k + blk * block + j)] = int8_t(v);
-          nonzero[size_t(r * blocks + blk)] |= v != 0.0;
         }
       }
+    return ternary(b, w, *bt, *st, std::move(values), block,
+                   [&](int64_t r, int64_t blk) { return float(st->at(r * blocks + blk)); });
+  }
+
+  /// A MatMul / MatMulInteger weight ([K, N], or [N, K] under a Transpose): {-s, 0, +s} with the
+  /// scale folded in (per tensor, row or group), or {-1, 0, +1} times the scale initializer.
+  LinearWeights dense(OpBuilder &b, const OnnxLinear &w) {
+    const OnnxTensor *t = m.constant(w.weight);
+    int64_t n = w.rows, k = w.cols;
+    std::string node = m.describe(*w.node);
+    bool integer = w.kind == OnnxLinear::Kind::Integer;
+    if (integer ? t->dtype != DType::I8 : !isFloat(t->dtype)) {
+      fail(llvm::formatv("{0}: weight '{1}' has type {2}; expected {3}", node, t->name,
+                         dtypeName(t->dtype), integer ? "int8" : "a float type"));
+      return {};
+    }
+    auto at = [&](int64_t r, int64_t c) { // W[r, c] of the logical [N, K] matrix
+      return w.transposed ? t->at(r * k + c) : t->at(c * n + r);
+    };
+    std::vector<int8_t> values(size_t(n * k));
+    std::vector<float> magnitude(size_t(n * k), 0.0f);
+    for (int64_t r = 0; r < n; ++r)
+      for (int64_t c = 0; c < k; ++c) {
+        double v = at(r, c);
+        if (!w.scale.empty() && v != -1.0 && v != 0.0 && v != 1.0) {
+          fail(llvm::formatv("{0}: weight '{1}' is not ternary: element [{2}, {3}] (row {2} of "
+                             "the [{4}, {5}] matrix) is {6}; with a separate weight scale the "
+                             "values must be -1, 0 or +1",
+                             node, t->name, r, c, n, k, number(v)));
+          return {};
+        }
+        values[size_t(r * k + c)] = int8_t(v > 0 ? 1 : v < 0 ? -1 : 0);
+        magnitude[size_t(r * k + c)] = float(std::fabs(v));
+      }
+    if (!w.scale.empty()) {
+      const OnnxTensor *st = m.constant(w.scale);
+      float s = float(st->at(0));
+      return ternary(b, w, *t, *st, std::move(values), k, [=](int64_t, int64_t) { return s; });
+    }
+    // The scale is in the weight: the magnitudes of each group must agree.
+    LinearWeights out = ternary(b, w, *t, *t, std::move(values), 1, [&](int64_t r, int64_t c) {
+      return magnitude[size_t(r * k + c)];
+    });
+    if (!out.weight && error && error->find("vary within") != std::string::npos) {
+      // Say which values one offending row holds.
+      std::set<float> distinct;
+      for (int64_t r = 0; r < n && distinct.size() < 3; ++r) {
+        distinct.clear();
+        for (int64_t c = 0; c < k && distinct.size() < 8; ++c)
+          distinct.insert(float(at(r, c)));
+        if (distinct.size() >= 4) {
+          std::string found;
+          for (float v : distinct)
+            found += (found.empty() ? "" : ", ") + number(v);
+          error = (m.path() + ": " +
+                   llvm::formatv("{0}: weight '{1}' is not ternary: row {2} holds the distinct "
+                                 "values {{{3}{4}}; expected -s, 0 and +s (one scale per "
+                                 "tensor, row, or group of 64, 128 or 256 columns)",
+                                 node, t->name, r, found, distinct.size() == 8 ? ", ..." : ""))
+                      .str();
+          break;
+        }
+      }
+    }
+    return out;
+  }
+
+  /// Stores a ternary [N, K] matrix and the coarsest scale that gives every block of
+  /// `blockCols` columns holding a nonzero weight its scale `scaleAt(row, block)` exactly: one
+  /// per tensor, per row, or per group of 64, 128 or 256 columns.
+  LinearWeights ternary(OpBuilder &b, const OnnxLinear &w, const OnnxTensor &weight,
+                        const OnnxTensor &scaleSource, std::vector<int8_t> values,
+                        int64_t blockCols, llvm::function_ref<float(int64_t, int64_t)> scaleAt) {
+    int64_t n = w.rows, k = w.cols, blocks = (k + blockCols - 1) / blockCols;
+    std::vector<char> nonzero(size_t(n * blocks), 0);
+    for (int64_t r = 0; r < n; ++r)
+      for (int64_t c = 0; c < k; ++c)
+        nonzero[size_t(r * blocks + c / blockCols)] |= values[size_t(r * k + c)] != 0;
     stats.ternary.add(values.data(), n * k);
     stats.parameters += n * k;
 
-    // The coarsest scale that gives every block with a nonzero weight its own scale exactly.
-    auto scale = [&](int64_t r, int64_t blk) { return float(st->at(r * blocks + blk)); };
     auto uniform = [&](auto groupOf) { // groupOf(r, blk) -> group index; all equal within
       llvm::DenseMap<int64_t, float> seen;
       for (int64_t r = 0; r < n; ++r)
         for (int64_t blk = 0; blk < blocks; ++blk) {
           if (!nonzero[size_t(r * blocks + blk)])
             continue;
-          auto [it, fresh] = seen.try_emplace(groupOf(r, blk), scale(r, blk));
-          if (!fresh && it->second != scale(r, blk))
+          auto [it, fresh] = seen.try_emplace(groupOf(r, blk), scaleAt(r, blk));
+          if (!fresh && it->second != scaleAt(r, blk))
             return std::optional<llvm::DenseMap<int64_t, float>>();
         }
       return std::optional<llvm::DenseMap<int64_t, float>>(std::move(seen));
@@ -292,9 +376,9 @@ private:
         scales.push_back(rows->count(r) ? (*rows)[r] : 1.0f);
     } else {
       for (int64_t g : {64, 128, 256}) {
-        if (g % block || k % g)
+        if (g % blockCols || k % g)
           continue;
-        int64_t per = g / block, groups = k / g;
+        int64_t per = g / blockCols, groups = k / g;
         auto grouped = uniform([&](int64_t r, int64_t blk) { return r * groups + blk / per; });
         if (!grouped)
           continue;
@@ -304,27 +388,36 @@ private:
         break;
       }
       if (scales.empty()) {
-        fail(llvm::formatv("{0}: scales '{1}' vary within every group tern supports: tern's "
-                           "weight scales are per tensor, per row, or per 64, 128 or 256 columns "
-                           "of a row dividing K = {2} (block_size is {3})",
-                           node, st->name, k, block));
+        fail(llvm::formatv("{0}: the scales of '{1}' vary within every group tern supports: "
+                           "tern's weight scales are per tensor, per row, or per 64, 128 or "
+                           "256 columns of a row dividing K = {2}{3}",
+                           m.describe(*w.node), scaleSource.name, k,
+                           blockCols > 1 ? llvm::formatv(" (block_size is {0})", blockCols).str()
+                                         : std::string()));
         return {};
       }
     }
-    std::string ternaryName = bt->name + ":ternary", scaleName = st->name + ":scale";
-    StoredTensor ternary;
-    ternary.name = ternaryName;
-    ternary.shape = {n, k};
-    ternary.origin = "decoded from MatMulNBits weight '" + bt->name + "'";
+    if (w.divide)
+      for (float &f : scales)
+        if (f == 0.0f) {
+          fail(llvm::formatv("{0}: weight scale '{1}' is 0 and divides", m.describe(*w.node),
+                             scaleSource.name));
+          return {};
+        }
+    std::string ternaryName = weight.name + ":ternary", scaleName = scaleSource.name + ":scale";
+    StoredTensor tensor;
+    tensor.name = ternaryName;
+    tensor.shape = {n, k};
+    tensor.origin = "the ternary values of '" + weight.name + "'";
     std::vector<uint8_t> bytes;
     if (n % 4 == 0) {
-      ternary.dtype = DType::U8;
-      ternary.encoding = TensorEncoding::TernaryHFPacked;
+      tensor.dtype = DType::U8;
+      tensor.encoding = TensorEncoding::TernaryHFPacked;
       bytes.resize(size_t(n / 4 * k));
       encodeHFPacked(values.data(), n, k, bytes.data());
     } else {
-      ternary.dtype = DType::I8;
-      ternary.encoding = TensorEncoding::TernaryI8;
+      tensor.dtype = DType::I8;
+      tensor.encoding = TensorEncoding::TernaryI8;
       bytes.assign(values.begin(), values.end());
     }
     bool bf16 = llvm::all_of(scales, [](float f) { return bf16ToFloat(floatToBF16(f)) == f; });
@@ -332,7 +425,7 @@ private:
     scaleTensor.name = scaleName;
     scaleTensor.dtype = bf16 ? DType::BF16 : DType::F32;
     scaleTensor.shape.assign(scaleShape.begin(), scaleShape.end());
-    scaleTensor.origin = "the block scales of '" + st->name + "'";
+    scaleTensor.origin = "the weight scales of '" + scaleSource.name + "'";
     std::vector<uint8_t> scaleBytes;
     for (float f : scales) {
       uint32_t bits;
@@ -342,7 +435,7 @@ private:
       for (unsigned i = 0; i < (bf16 ? 2u : 4u); ++i)
         scaleBytes.push_back(uint8_t(bits >> (8 * i)));
     }
-    if (llvm::Error e = store.addDerived(std::move(ternary), std::move(bytes))) {
+    if (llvm::Error e = store.addDerived(std::move(tensor), std::move(bytes))) {
       fail(llvm::toString(std::move(e)));
       return {};
     }
@@ -351,13 +444,13 @@ private:
       return {};
     }
     LinearWeights out;
-    out.weight = WeightOp::create(b, weightLoc(b, *bt), TernaryType::get(b.getContext(), n, k),
+    out.weight = WeightOp::create(b, weightLoc(b, weight), TernaryType::get(b.getContext(), n, k),
                                   b.getStringAttr(ternaryName));
     out.scale = WeightOp::create(
-        b, weightLoc(b, *st),
+        b, weightLoc(b, scaleSource),
         RankedTensorType::get(scaleShape, bf16 ? Type(b.getBF16Type()) : b.getF32Type()),
         b.getStringAttr(scaleName));
-    out.mode = ScaleMode::multiply;
+    out.mode = w.divide ? ScaleMode::divide : ScaleMode::multiply;
     return out;
   }
 

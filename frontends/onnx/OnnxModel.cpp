@@ -5,6 +5,7 @@
 
 #include "google/protobuf/io/coded_stream.h"
 
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Path.h"
@@ -146,7 +147,22 @@ llvm::Error OnnxModel::index() {
       return fail(modelPath, "two initializers are called '" + t.name() + "'");
     initializers[t.name()] = true;
   }
+  // Nodes come in topological order (as ONNX requires): every input is a graph input, an
+  // initializer or an earlier node's output. This also rules out cycles, so every walk over
+  // producers ends.
+  llvm::StringSet<> defined;
+  for (const ::onnx::ValueInfoProto &v : g.input())
+    defined.insert(v.name());
+  for (const ::onnx::TensorProto &t : g.initializer())
+    defined.insert(t.name());
   for (const ::onnx::NodeProto &n : g.node()) {
+    for (const std::string &in : n.input())
+      if (!in.empty() && !defined.contains(in))
+        return fail(modelPath, describe(n) + ": reads '" + in + "', which no graph input, "
+                               "initializer or earlier node produces (nodes must be in "
+                               "topological order)");
+    for (const std::string &out : n.output())
+      defined.insert(out);
     for (int i = 0; i < n.output_size(); ++i) {
       if (n.output(i).empty())
         continue;

@@ -6,16 +6,21 @@ ternary weights and scales, in one of the forms exporters write (docs/frontends.
                 LSB first, codes w + zero point), SimplifiedLayerNormalization and
                 SkipSimplifiedLayerNormalization, GroupQueryAttention (do_rotary=1, cos/sin caches)
                 or RotaryEmbedding + GroupQueryAttention (--rotary=node), past_key_values.* inputs
-                and present.* outputs.
+                and present.* outputs. Weight scales must multiply (linear_class
+                autobitlinear): MatMulNBits computes (code - zero_point) * scale.
+  fake-quant    torch.onnx.export of transformers' BitNetForCausalLM: plain ai.onnx ops for the
+                activation quantization, RMSNorm, RoPE, attention and the mask
+                (fake_quant_form.py), weights {-s, 0, s} (--weights=scaled) or {-1, 0, 1} and
+                a scale (--weights=unit).
+  matmulinteger the same with int8 activations and weights: MatMulInteger.
 
 Usage:
-  make_onnx_model.py CHECKPOINT_DIR -o model.onnx [--form matmulnbits] [--block-size 32]
-      [--zero-points none|packed|float] [--no-past] [--rotary=attention|node]
+  make_onnx_model.py CHECKPOINT_DIR -o model.onnx [--form F] [--weights scaled|unit]
+      [--block-size 32] [--zero-points none|packed|float] [--no-past] [--rotary=attention|node]
       [--external-data] [--untied-head]
 
 The graph computes the checkpoint's model (test/reference/bitnet_reference.py) with the
-numerics of its ops: ONNX Runtime runs it. Weight scales must multiply (linear_class
-autobitlinear): MatMulNBits computes (code - zero_point) * scale.
+numerics of its ops: ONNX Runtime runs it.
 """
 import argparse
 import math
@@ -29,29 +34,12 @@ from onnx import TensorProto, helper, numpy_helper
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "reference"))
 import bitnet_reference  # noqa: E402
+from fixture_graph import Graph  # noqa: E402
+import fake_quant_form  # noqa: E402
 
 PROJECTIONS = [("self_attn", "q_proj"), ("self_attn", "k_proj"), ("self_attn", "v_proj"),
                ("self_attn", "o_proj"), ("mlp", "gate_proj"), ("mlp", "up_proj"),
                ("mlp", "down_proj")]
-
-
-class Graph:
-    def __init__(self):
-        self.nodes, self.inits, self.inputs, self.outputs = [], [], [], []
-        self.count = 0
-
-    def init(self, name, array):
-        self.inits.append(numpy_helper.from_array(np.ascontiguousarray(array), name))
-        return name
-
-    def node(self, op, inputs, outputs=1, domain="", name=None, **attrs):
-        self.count += 1
-        name = name or "/%s_%d" % (op, self.count)
-        if isinstance(outputs, int):
-            outputs = ["%s/output_%d" % (name, i) for i in range(outputs)]
-        self.nodes.append(helper.make_node(op, inputs, outputs, name=name, domain=domain,
-                                           **attrs))
-        return outputs[0] if len(outputs) == 1 else outputs
 
 
 def matmulnbits_weights(wt, scale, block, zero_points):
@@ -235,7 +223,10 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("checkpoint")
     p.add_argument("-o", "--output", required=True)
-    p.add_argument("--form", default="matmulnbits", choices=["matmulnbits"])
+    p.add_argument("--form", default="matmulnbits",
+                   choices=["matmulnbits", "fake-quant", "matmulinteger"])
+    p.add_argument("--weights", default="scaled", choices=["scaled", "unit"],
+                   help="fake-quant: weights {-s, 0, s} (scaled) or {-1, 0, 1} and a scale")
     p.add_argument("--block-size", type=int, default=32)
     p.add_argument("--zero-points", default="none", choices=["none", "packed", "float"])
     p.add_argument("--no-past", action="store_true")
@@ -245,7 +236,10 @@ def main():
     p.add_argument("--untied-head", action="store_true")
     args = p.parse_args()
     model = bitnet_reference.Model(args.checkpoint)
-    onnx_model = build_matmulnbits(model, args)
+    if args.form == "matmulnbits":
+        onnx_model = build_matmulnbits(model, args)
+    else:
+        onnx_model = fake_quant_form.build(model, args)
     onnx_model.ir_version = 8
     if args.external_data:
         onnx.save_model(onnx_model, args.output, save_as_external_data=True,

@@ -5,12 +5,16 @@ logits must be equal bit for bit, for the same tokens run as prefill (8 + 5), on
 and chunks of 3. With --ort, ONNX Runtime (npm onnxruntime-node) runs the ONNX file too, and
 its logits must agree with the binary's per position:
 
-  max |tern - ort| / max |ort| <= ORT_TOLERANCE, and the same argmax unless ORT's best two logits
-  are closer than that error.
+  max |tern - ort| / max |ort| <= the form's tolerance, and the same argmax unless ORT's best two
+  logits are closer than that error.
 
-ORT_TOLERANCE covers a difference of definitions, not of rounding: MatMulNBits' int8 path
-(accuracy_level 4) quantizes activations per block of block_size columns, BitNet b1.58 (and tern)
-per token. Every position's error is printed; the worst is in the PASSED line.
+The fake-quant and MatMulInteger forms define exactly tern's computation: both run it in float32,
+so the tolerance is 1e-3, as against the numpy reference. Where the float64 reference puts an
+activation x * s within 1e-4 of a .5 tie, float32 implementations may round it apart (a tie flip:
+one int8 step of one activation): that position and the later ones are held to 5e-2, counted and
+printed, never hidden. The MatMulNBits form's tolerance, 6e-2, covers a difference of definitions:
+its int8 path (accuracy_level 4) quantizes activations per block of block_size columns, BitNet
+b1.58 (and tern) per token. Every position's error is printed; the worst is in the PASSED line.
 
   onnx_model_test.py --ternc B --gen-checkpoint G --work DIR --target T [--ort NPM_DIR]
       [--run PREFIX] [make_onnx_model.py options...]
@@ -28,7 +32,10 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 MAKE = os.path.join(HERE, "make_onnx_model.py")
 ORT_RUN = os.path.join(HERE, "ort_run.mjs")
-ORT_TOLERANCE = 6e-2
+REFERENCE = os.path.join(HERE, "..", "..", "reference", "bitnet_reference.py")
+TOLERANCE = {"matmulnbits": 6e-2, "fake-quant": 1e-3, "matmulinteger": 1e-3}
+TIE_DISTANCE = 1e-4
+FLIP_TOLERANCE = 5e-2
 
 
 def run(cmd):
@@ -44,7 +51,7 @@ def run(cmd):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
     p.add_argument("--ternc", required=True)
     p.add_argument("--gen-checkpoint", required=True)
     p.add_argument("--work", required=True)
@@ -53,7 +60,10 @@ def main():
     p.add_argument("--gen-args", default="", help="more tern-gen-checkpoint options")
     p.add_argument("--run", default="", help="prefix that runs the binaries (an emulator)")
     p.add_argument("--ort", default="", help="folder where npm installed onnxruntime-node")
+    p.add_argument("--form", default="matmulnbits", choices=sorted(TOLERANCE))
     args, make_args = p.parse_known_args()
+    make_args = ["--form=" + args.form] + make_args
+    tolerance = TOLERANCE[args.form]
 
     os.makedirs(args.work, exist_ok=True)
     ck = os.path.join(args.work, "checkpoint")
@@ -94,34 +104,51 @@ def main():
                          chunk, len(diff), a.size, diff[:1]))
         print("chunk %s: %d logits equal bit for bit" % (chunk, a.size))
 
-    worst = 0.0
+    worst, flips = 0.0, []
     if args.ort:
         tern = logits["onnx", "8"].reshape(len(tokens), -1)
+        ref_path, ties_path = (os.path.join(args.work, n) for n in ("ref.npy", "ties.npy"))
+        run(["/usr/bin/python3", REFERENCE, ck, "--tokens", token_list, "--out", ref_path,
+             "--ties", ties_path])
+        ties = np.load(ties_path)
         with_past = "--no-past" not in make_args
         for chunk in (["1", "13"] if with_past else ["13"]):
             dump = os.path.join(args.work, "ort.%s.bin" % chunk)
             print(run(["node", ORT_RUN, "--ort", args.ort, model, "--tokens", token_list,
                        "--chunk", chunk, "--out", dump]), end="")
             ort = np.fromfile(dump, dtype=np.float32).reshape(tern.shape)
+            flip_at = None
             for t in range(len(tokens)):
                 scale = float(np.max(np.abs(ort[t])))
                 err = float(np.max(np.abs(tern[t] - ort[t]))) / scale
                 top2 = np.sort(ort[t])[-2:]
                 same = int(np.argmax(tern[t])) == int(np.argmax(ort[t]))
                 near_tie = top2[1] - top2[0] <= 2 * err * scale
-                ok = err <= ORT_TOLERANCE and (same or near_tie)
-                worst = max(worst, err)
-                print("ort chunk %s position %2d: rel err %.2e, argmax %d vs %d%s" % (
-                    chunk, t, err, int(np.argmax(tern[t])), int(np.argmax(ort[t])),
-                    "" if ok else "  <-- FAIL") + ("  (near tie)" if not same and ok else ""))
-                if not ok:
+                ok = err <= tolerance and (same or near_tie)
+                flipped = ties[t] < TIE_DISTANCE or (flip_at is not None and t > flip_at)
+                excused = (not ok and tolerance < FLIP_TOLERANCE and flipped and
+                           err <= FLIP_TOLERANCE and (same or near_tie))
+                note = "" if ok else "  <-- FAIL"
+                if excused:
+                    flip_at = t if flip_at is None else flip_at
+                    flips.append("chunk %s position %d (%.2e)" % (chunk, t, err))
+                    note = ("  <-- TIE FLIP: x * s within %.1e of a .5 tie" % ties[t]
+                            if ties[t] < TIE_DISTANCE else
+                            "  <-- after the tie flip at position %d" % flip_at)
+                else:
+                    worst = max(worst, err)
+                print("ort chunk %s position %2d: rel err %.2e, argmax %d vs %d%s%s" % (
+                    chunk, t, err, int(np.argmax(tern[t])), int(np.argmax(ort[t])), note,
+                    "  (near tie)" if not same and ok else ""))
+                if not ok and not excused:
                     sys.exit("FAILED: tern and ONNX Runtime differ at position %d (chunk %s)" %
                              (t, chunk))
     print("PASSED: %s %s on %s: logits equal bit for bit to the checkpoint's binary over %d "
           "positions x 3 schedules%s" % (
               args.format, " ".join(make_args) or "(defaults)", args.target, len(tokens),
-              "; ONNX Runtime agrees within %.2e (tolerance %.0e)" % (worst, ORT_TOLERANCE)
-              if args.ort else ""))
+              "; ONNX Runtime agrees within %.2e (tolerance %.0e)%s" % (
+                  worst, tolerance, "" if not flips else ", except %d positions after a tie "
+                  "flip: %s" % (len(flips), ", ".join(flips))) if args.ort else ""))
 
 
 if __name__ == "__main__":
