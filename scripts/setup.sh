@@ -10,8 +10,8 @@ packages=(
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools clang-22 lld-22 libclang-rt-22-dev
   # Halide 14 (for the kernel generator; built on LLVM 14)
   libhalide14-0-dev
-  # ONNX 1.12 and protobuf 3.21 (ONNX frontend), Python fixtures
-  libonnx-dev libprotobuf-dev protobuf-compiler python3-onnx python3-numpy
+  # ONNX 1.12 and protobuf 3.21 (ONNX frontend), Python fixtures, ONNX's node tests
+  libonnx-dev libprotobuf-dev protobuf-compiler python3-onnx python3-numpy libonnx-testdata
   # tests and benchmarks
   libgtest-dev libbenchmark-dev
   # aarch64 cross tests under user-mode qemu

@@ -99,6 +99,29 @@ auto OnnxModel::open(llvm::StringRef path) -> llvm::Expected<std::unique_ptr<Onn
   return parse((*buffer)->getBuffer(), path, dir);
 }
 
+auto OnnxModel::openTensor(llvm::StringRef path) -> llvm::Expected<std::unique_ptr<OnnxModel>> {
+  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
+      llvm::MemoryBuffer::getFile(path, /*IsText=*/false, /*RequiresNullTerminator=*/false);
+  if (!buffer)
+    return fail(path, "cannot read: " + buffer.getError().message());
+  std::unique_ptr<OnnxModel> m(new OnnxModel());
+  m->modelPath = path.str();
+  llvm::SmallString<256> dir(path);
+  llvm::sys::path::remove_filename(dir);
+  m->baseDir = dir.empty() ? "." : dir.str().str();
+  ::onnx::TensorProto *t = m->model->mutable_graph()->add_initializer();
+  llvm::StringRef bytes = (*buffer)->getBuffer();
+  if (bytes.size() >= size_t(INT_MAX) || !t->ParseFromArray(bytes.data(), int(bytes.size())))
+    return fail(path, "not a TensorProto (the protobuf does not parse)");
+  if (t->name().empty())
+    t->set_name("tensor");
+  llvm::Expected<OnnxTensor> tensor = m->decode(*t, "tensor '" + t->name() + "'");
+  if (!tensor)
+    return tensor.takeError();
+  m->constants[t->name()] = std::move(*tensor);
+  return std::move(m);
+}
+
 auto OnnxModel::parse(llvm::StringRef bytes, llvm::StringRef path, llvm::StringRef baseDir)
     -> llvm::Expected<std::unique_ptr<OnnxModel>> {
   std::unique_ptr<OnnxModel> m(new OnnxModel());
@@ -261,11 +284,11 @@ auto OnnxModel::decode(const ::onnx::TensorProto &t, llvm::StringRef what)
   // The typed fields: float_data, int32_data (every type of 32 bits or less that is not float:
   // 16-bit floats as their bits), int64_data, double_data, uint64_data (UINT32, UINT64).
   std::vector<uint8_t> bytes;
-  bytes.reserve(size);
   auto check = [&](int64_t have, llvm::StringRef field) -> llvm::Error {
     if (uint64_t(have) != count)
       return fail(modelPath, llvm::formatv("{0}: {1} holds {2} values; shape {3} needs {4}",
                                            what, field, have, shapeString(out.shape), count));
+    bytes.reserve(size); // only now: the dims may claim more than the file holds
     return llvm::Error::success();
   };
   switch (out.dtype) {

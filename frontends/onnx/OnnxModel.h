@@ -62,6 +62,13 @@ public:
   static llvm::Expected<std::unique_ptr<OnnxModel>>
   parse(llvm::StringRef bytes, llvm::StringRef path, llvm::StringRef baseDir);
 
+  /// Reads a file holding one TensorProto (as ONNX's node tests store their inputs and
+  /// outputs): a model without nodes whose only constant is that tensor, under its own name
+  /// (or "tensor" if it has none).
+  static llvm::Expected<std::unique_ptr<OnnxModel>> openTensor(llvm::StringRef path);
+  /// The tensor of a model openTensor read.
+  const OnnxTensor &onlyTensor() const { return constants.begin()->second; }
+
   llvm::StringRef path() const { return modelPath; }
   const ::onnx::GraphProto &graph() const;
   /// The opset the model imports for `domain` ("" and "ai.onnx" are one); nullopt if none.

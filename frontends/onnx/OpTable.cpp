@@ -9,51 +9,53 @@ using namespace tern;
 using namespace tern::onnx;
 
 llvm::ArrayRef<OpSupport> tern::onnx::supportedOps() {
-  // ai.onnx from opset 14 (the floor: Add/Mul/Relu/Reshape semantics settled there);
-  // SimplifiedLayerNormalization is ONNX Runtime's op in the default domain (since 1).
+  // The ai.onnx floors are the opsets from which each op means what the recognizer reads:
+  // Clip's bounds and Slice's starts as inputs (11), Softmax over one axis and Unsqueeze's axes
+  // as an input (13). Reductions read their axes from the attribute or, from opset 18, the
+  // input.
   static const OpSupport table[] = {
       // The decoder's structure.
-      {"ai.onnx", "Gather", 14, "embedding lookup; shape bookkeeping"},
-      {"ai.onnx", "Add", 14, "residual add; RMSNorm's eps; RoPE; the attention mask"},
-      {"ai.onnx", "Mul", 14, "RMSNorm, RoPE, relu^2, SiLU, gate * up, scales"},
-      {"ai.onnx", "Div", 14, "RMSNorm; activation quantization; scales"},
-      {"ai.onnx", "MatMul", 14, "ternary projections (fake-quant); attention; output head"},
-      {"ai.onnx", "MatMulInteger", 14, "ternary projections (int8)"},
-      {"ai.onnx", "Transpose", 14, "weights; heads; the tied output head"},
+      {"ai.onnx", "Gather", 11, "embedding lookup; shape bookkeeping"},
+      {"ai.onnx", "Add", 7, "residual add; RMSNorm's eps; RoPE; the attention mask"},
+      {"ai.onnx", "Mul", 7, "RMSNorm, RoPE, relu^2, SiLU, gate * up, scales"},
+      {"ai.onnx", "Div", 7, "RMSNorm; activation quantization; scales"},
+      {"ai.onnx", "MatMul", 9, "ternary projections (fake-quant); attention; output head"},
+      {"ai.onnx", "MatMulInteger", 10, "ternary projections (int8)"},
+      {"ai.onnx", "Transpose", 1, "weights; heads; the tied output head"},
       // RMSNorm as ops, activation quantization.
-      {"ai.onnx", "Pow", 15, "RMSNorm's x^2; relu^2"},
-      {"ai.onnx", "ReduceMean", 14, "RMSNorm"},
-      {"ai.onnx", "Sqrt", 14, "RMSNorm"},
-      {"ai.onnx", "Reciprocal", 14, "RMSNorm"},
-      {"ai.onnx", "Abs", 14, "tern.act_quant"},
-      {"ai.onnx", "ReduceMax", 14, "tern.act_quant"},
-      {"ai.onnx", "Clip", 14, "tern.act_quant"},
-      {"ai.onnx", "Round", 14, "tern.act_quant"},
-      {"ai.onnx", "Cast", 14, "int8 activations; positions; bookkeeping"},
+      {"ai.onnx", "Pow", 7, "RMSNorm's x^2; relu^2"},
+      {"ai.onnx", "ReduceMean", 1, "RMSNorm"},
+      {"ai.onnx", "Sqrt", 6, "RMSNorm"},
+      {"ai.onnx", "Reciprocal", 6, "RMSNorm"},
+      {"ai.onnx", "Abs", 6, "tern.act_quant"},
+      {"ai.onnx", "ReduceMax", 1, "tern.act_quant"},
+      {"ai.onnx", "Clip", 11, "tern.act_quant"},
+      {"ai.onnx", "Round", 11, "tern.act_quant"},
+      {"ai.onnx", "Cast", 6, "int8 activations; positions; bookkeeping"},
       // Activations.
-      {"ai.onnx", "Relu", 14, "relu^2"},
-      {"ai.onnx", "Sigmoid", 14, "SiLU"},
+      {"ai.onnx", "Relu", 6, "relu^2"},
+      {"ai.onnx", "Sigmoid", 6, "SiLU"},
       // RoPE and attention as ops.
-      {"ai.onnx", "Reshape", 14, "heads"},
-      {"ai.onnx", "Unsqueeze", 14, "RoPE; GQA's repeated heads; the mask"},
-      {"ai.onnx", "Expand", 14, "GQA's repeated heads"},
-      {"ai.onnx", "Concat", 14, "RoPE; past key/values"},
-      {"ai.onnx", "Slice", 14, "RoPE's rotate_half"},
-      {"ai.onnx", "Neg", 14, "RoPE's rotate_half"},
-      {"ai.onnx", "Cos", 14, "RoPE"},
-      {"ai.onnx", "Sin", 14, "RoPE"},
-      {"ai.onnx", "Softmax", 14, "attention"},
-      {"ai.onnx", "Where", 14, "the causal mask"},
-      {"ai.onnx", "Greater", 14, "the causal mask"},
-      {"ai.onnx", "Less", 14, "the causal mask"},
-      {"ai.onnx", "Range", 14, "the causal mask"},
+      {"ai.onnx", "Reshape", 5, "heads"},
+      {"ai.onnx", "Unsqueeze", 13, "RoPE; GQA's repeated heads; the mask"},
+      {"ai.onnx", "Expand", 8, "GQA's repeated heads"},
+      {"ai.onnx", "Concat", 11, "RoPE; past key/values"},
+      {"ai.onnx", "Slice", 11, "RoPE's rotate_half"},
+      {"ai.onnx", "Neg", 6, "RoPE's rotate_half"},
+      {"ai.onnx", "Cos", 7, "RoPE"},
+      {"ai.onnx", "Sin", 7, "RoPE"},
+      {"ai.onnx", "Softmax", 13, "attention"},
+      {"ai.onnx", "Where", 9, "the causal mask"},
+      {"ai.onnx", "Greater", 9, "the causal mask"},
+      {"ai.onnx", "Less", 9, "the causal mask"},
+      {"ai.onnx", "Range", 11, "the causal mask"},
       // Shapes and constants.
-      {"ai.onnx", "Shape", 14, "shape bookkeeping"},
-      {"ai.onnx", "ReduceSum", 14, "attention-mask bookkeeping"},
-      {"ai.onnx", "Sub", 14, "attention-mask bookkeeping"},
-      {"ai.onnx", "Squeeze", 14, "shape bookkeeping"},
-      {"ai.onnx", "Constant", 14, "constants"},
-      {"ai.onnx", "Identity", 14, "(passed through)"},
+      {"ai.onnx", "Shape", 1, "shape bookkeeping"},
+      {"ai.onnx", "ReduceSum", 1, "attention-mask bookkeeping"},
+      {"ai.onnx", "Sub", 7, "attention-mask bookkeeping"},
+      {"ai.onnx", "Squeeze", 13, "shape bookkeeping"},
+      {"ai.onnx", "Constant", 1, "constants"},
+      {"ai.onnx", "Identity", 1, "(passed through)"},
       // ONNX Runtime's ops (onnxruntime-genai's graphs); SimplifiedLayerNormalization is in the
       // default domain from its version 1.
       {"ai.onnx", "SimplifiedLayerNormalization", 1, "tern.rms_norm"},
