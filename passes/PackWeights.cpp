@@ -331,8 +331,13 @@ struct TernPackWeightsPass : impl::TernPackWeightsPassBase<TernPackWeightsPass> 
             << "'; expected q8_0 or q6_k (or nothing, to keep the head as it is)";
         return signalPassFailure();
       }
+      // The output head: the tern.matmul whose result the function returns (a float projection
+      // an importer kept is not a head).
       SmallVector<MatMulOp> heads;
-      getOperation().walk([&](MatMulOp op) { heads.push_back(op); });
+      getOperation().walk([&](MatMulOp op) {
+        if (llvm::any_of(op->getUsers(), [](Operation *u) { return isa<func::ReturnOp>(u); }))
+          heads.push_back(op);
+      });
       for (MatMulOp m : heads)
         if (failed(quantizeHead(m, *format)))
           return signalPassFailure();

@@ -46,18 +46,25 @@ public:
     return RMSNormOp::create(b, weights.location(b, role, layer), x, g, spec.rmsNormEps);
   }
 
-  /// Quantizes `x` once and applies each projection of `roles` to it.
+  /// Quantizes `x` once and applies each projection of `roles` to it (a float projection reads
+  /// `x` itself).
   bool project(Value x, llvm::ArrayRef<WeightRole> roles, int64_t layer,
                SmallVectorImpl<Value> &out) {
-    auto quant =
-        ActQuantOp::create(b, weights.location(b, roles.front(), layer), x, spec.activationBits);
+    ActQuantOp quant;
     for (WeightRole role : roles) {
       LinearWeights w = weights.linear(b, role, layer);
-      if (!w.weight || !w.scale)
+      if (!w.weight)
         return false;
-      out.push_back(BitLinearOp::create(b, weights.location(b, role, layer),
-                                        quant.getQuantized(), quant.getScale(), w.weight,
-                                        w.scale, w.mode));
+      Location loc = weights.location(b, role, layer);
+      if (w.isFloat()) {
+        out.push_back(MatMulOp::create(b, loc, x, w.weight));
+        continue;
+      }
+      if (!quant)
+        quant = ActQuantOp::create(b, weights.location(b, roles.front(), layer), x,
+                                   spec.activationBits);
+      out.push_back(BitLinearOp::create(b, loc, quant.getQuantized(), quant.getScale(),
+                                        w.weight, w.scale, w.mode));
     }
     return true;
   }

@@ -49,11 +49,13 @@ enum class WeightRole {
 };
 llvm::StringRef roleName(WeightRole role);
 
-/// A ternary projection: its weight and scale, and how the scale applies.
+/// A projection: a ternary weight with its scale and how the scale applies, or (`scale` null) a
+/// float [N, K] weight the importer was asked to keep (tern.matmul, no activation quantization).
 struct LinearWeights {
-  mlir::Value weight; ///< !tern.ternary or !tern.packed
-  mlir::Value scale;  ///< [1] or [N] float tensor
+  mlir::Value weight; ///< !tern.ternary or !tern.packed; a float tensor when `scale` is null
+  mlir::Value scale;  ///< [1], [N] or [N, K / G] float tensor
   mlir::tern::ScaleMode mode = mlir::tern::ScaleMode::multiply;
+  bool isFloat() const { return weight && !scale; }
 };
 
 class DecoderWeights {
@@ -62,7 +64,8 @@ public:
   /// A dense tensor: the embedding table, a norm weight, or an untied head ([V, H]). `layer` is
   /// -1 for weights outside the layers. Returns null after emitting an error.
   virtual mlir::Value dense(mlir::OpBuilder &b, WeightRole role, int64_t layer) = 0;
-  /// A ternary projection (Q, K, V, O, Gate, Up, Down). Returns a null weight after an error.
+  /// A projection (Q, K, V, O, Gate, Up, Down): ternary, or float where an importer keeps one.
+  /// Returns a null weight after an error.
   virtual LinearWeights linear(mlir::OpBuilder &b, WeightRole role, int64_t layer) = 0;
   /// The location of the ops computing `role` in `layer` (default: unknown).
   virtual mlir::Location location(mlir::OpBuilder &b, WeightRole role, int64_t layer);

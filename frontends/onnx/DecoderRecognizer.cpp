@@ -271,7 +271,7 @@ bool Recognizer::mlp(llvm::StringRef down, OnnxLayer &l, std::string &normed) {
       return false;
     auto sigmoidOf = [&](llvm::StringRef s, llvm::StringRef x) {
       const NodeProto *sig = m.producer(s).node;
-      return sig && sig->op_type() == "Sigmoid" && resolve(sig->input(0)) == x;
+      return sig && sig->op_type() == "Sigmoid" && resolve(input(sig, 0)) == x;
     };
     return (a == b && opOf(a) == "Relu") || sigmoidOf(a, b) || sigmoidOf(b, a);
   };

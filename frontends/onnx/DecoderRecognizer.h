@@ -21,9 +21,11 @@ namespace tern::onnx {
 ///  - FakeQuant: MatMul of the fake-quantized activations by a float initializer holding
 ///    {-s, 0, +s} (`scale` empty: the scale is in the weight) or {-1, 0, +1} times `scale`;
 ///  - Integer: MatMulInteger of the int8 activations by an int8 {-1, 0, +1} initializer, times
-///    `scale`.
+///    `scale`;
+///  - Float: a MatMul of unquantized activations by a float weight, which the importer keeps as
+///    tern.matmul or refuses (ImportOptions::keepFloatMatMul).
 struct OnnxLinear {
-  enum class Kind { MatMulNBits, FakeQuant, Integer };
+  enum class Kind { MatMulNBits, FakeQuant, Integer, Float };
   Kind kind = Kind::MatMulNBits;
   const ::onnx::NodeProto *node = nullptr; ///< the MatMulNBits / MatMul / MatMulInteger
   std::string input;                       ///< the float activations it reads

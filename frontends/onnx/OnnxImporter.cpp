@@ -87,6 +87,8 @@ public:
                          cols));
       return {};
     }
+    if (w->kind == OnnxLinear::Kind::Float)
+      return floatMatMul(b, *w, role, layer);
     return w->kind == OnnxLinear::Kind::MatMulNBits ? matMulNBits(b, *w) : dense(b, *w);
   }
 
@@ -127,10 +129,10 @@ private:
                         FileLineColLoc::get(b.getStringAttr(t.origin), 0, 0));
   }
 
-  /// Float tensor `t` (optionally transposed from [C, R] to [R, C]) as F32, or as BF16 when
-  /// every value is exactly a bfloat16: an export widens a bf16 checkpoint to float, and the
-  /// narrower copy is the same numbers (and the same kernels as the checkpoint's) at half the
-  /// bytes.
+  /// Float tensor `t` (optionally transposed from [C, R] to [R, C]) as F32, or as BF16 or F16
+  /// when every value is exactly one: an export widens a bf16 or fp16 checkpoint to float, and
+  /// the narrower copy is the same numbers (and the same kernels as the checkpoint's) at half
+  /// the bytes.
   std::optional<DType> addFloat(const OnnxTensor &t, llvm::ArrayRef<int64_t> shape,
                                 bool transposed) {
     if (!isFloat(t.dtype) || t.dtype == DType::F64) {
@@ -148,12 +150,13 @@ private:
     DType dtype = t.dtype;
     std::vector<uint8_t> bytes;
     if (t.dtype == DType::F32) {
-      bool exact = true;
-      for (int64_t i = 0; exact && i < count; ++i) {
+      bool bf16 = true, f16 = true;
+      for (int64_t i = 0; (bf16 || f16) && i < count; ++i) {
         float f = float(t.at(i));
-        exact = bf16ToFloat(floatToBF16(f)) == f || std::isnan(f);
+        bf16 = bf16 && (bf16ToFloat(floatToBF16(f)) == f || std::isnan(f));
+        f16 = f16 && (halfToFloat(floatToHalf(f)) == f || std::isnan(f));
       }
-      dtype = exact ? DType::BF16 : DType::F32;
+      dtype = bf16 ? DType::BF16 : f16 ? DType::F16 : DType::F32;
     }
     bytes.resize(size_t(count) * dtypeSize(dtype));
     unsigned size = dtypeSize(dtype);
@@ -164,7 +167,7 @@ private:
       } else {
         float f;
         std::memcpy(&f, from, 4);
-        uint16_t bits = floatToBF16(f);
+        uint16_t bits = dtype == DType::BF16 ? floatToBF16(f) : floatToHalf(f);
         std::memcpy(bytes.data() + i * size, &bits, 2);
       }
     }
@@ -336,6 +339,29 @@ private:
         }
       }
     }
+    return out;
+  }
+
+  /// A MatMul of unquantized activations by a float weight: tern.matmul when asked to keep it.
+  LinearWeights floatMatMul(OpBuilder &b, const OnnxLinear &w, WeightRole role, int64_t layer) {
+    const OnnxTensor *t = m.constant(w.weight);
+    if (!options.keepFloatMatMul) {
+      fail(llvm::formatv("{0}: {1} of layer {2} is a float projection: its activations '{3}' "
+                         "are not quantized (Abs, ReduceMax, Clip, Div, Mul, Round, Clip) and "
+                         "its weight '{4}' is {5}; BitNet's projections are ternary with int8 "
+                         "activations. ternc --float-matmul=keep keeps it as tern.matmul",
+                         m.describe(*w.node), roleName(role), layer, w.input, t->name,
+                         dtypeName(t->dtype)));
+      return {};
+    }
+    std::optional<DType> dtype = addFloat(*t, {w.rows, w.cols}, !w.transposed);
+    if (!dtype)
+      return {};
+    ++stats.floatMatMuls;
+    LinearWeights out;
+    out.weight = WeightOp::create(
+        b, weightLoc(b, *t), RankedTensorType::get({w.rows, w.cols}, elementType(b, *dtype)),
+        b.getStringAttr(t->name));
     return out;
   }
 

@@ -16,6 +16,9 @@ namespace tern::onnx {
 struct ImportOptions {
   /// Called as layers are imported: (layers done, layers in total).
   std::function<void(int64_t done, int64_t total)> progress;
+  /// A projection with float weights and unquantized activations becomes tern.matmul; without
+  /// it, such a projection is an error naming it.
+  bool keepFloatMatMul = false;
 };
 
 struct ImportStats {
@@ -24,6 +27,7 @@ struct ImportStats {
   uint64_t modelBytes = 0;    ///< bytes of initializer data
   int64_t nodes = 0;          ///< nodes recognized
   int64_t deadNodes = 0;      ///< nodes no output depends on (ignored)
+  int64_t floatMatMuls = 0;   ///< float projections kept as tern.matmul
 };
 
 /// Imports the ONNX model `path` (external data beside it): recognizes the decoder

@@ -29,7 +29,7 @@ namespace {
 std::string list(llvm::ArrayRef<double> values) {
   std::string s = "[";
   for (size_t i = 0; i < values.size(); ++i)
-    s += (i ? ", " : "") + llvm::formatv("{0}", values[i]).str();
+    s += (i ? ", " : "") + llvm::formatv("{0}", llvm::format("%g", values[i])).str();
   return s + "]";
 }
 bool lastAxis(const std::optional<std::vector<double>> &axes, int rank) {
@@ -78,7 +78,11 @@ bool Recognizer::plainNorm(llvm::StringRef value, Norm &out) {
   if (!eps || !reduce)
     return failAt(add, "expected mean(x^2) + eps with a constant eps");
   if (!lastAxis(reduceAxes(reduce), 3) || OnnxModel::intAttr(*reduce, "keepdims").value_or(1) != 1)
-    return failAt(reduce, "expected the mean over the last axis, keepdims = 1");
+    return failAt(reduce, "expected the mean over the last axis, keepdims = 1; found axes " +
+                              (reduceAxes(reduce) ? list(*reduceAxes(reduce)) : "(not constant)") +
+                              llvm::formatv(", keepdims = {0}",
+                                            OnnxModel::intAttr(*reduce, "keepdims").value_or(1))
+                                  .str());
   std::string square = resolve(input(reduce, 0)), sx;
   if (const NodeProto *pow = def(square, "Pow")) {
     std::optional<double> two = scalar(input(pow, 1));
@@ -140,7 +144,8 @@ bool Recognizer::actQuant(llvm::StringRef q, llvm::StringRef s, std::string &x, 
   if (!bits || !lo || !hi || *lo != -*qmax - 1 || *hi != *qmax)
     return failAt(clip, llvm::formatv("expected qmax = 2^(bits - 1) - 1 (bits 2..8) and the "
                                       "clip [-qmax - 1, qmax]; found qmax {0}, clip [{1}, {2}]",
-                                      *qmax, lo ? *lo : NAN, hi ? *hi : NAN));
+                                      llvm::format("%g", *qmax), llvm::format("%g", lo ? *lo : NAN),
+                                      llvm::format("%g", hi ? *hi : NAN)));
   return true;
 }
 
@@ -159,11 +164,20 @@ bool Recognizer::weightMatMul(llvm::StringRef value, OnnxLinear &out, std::strin
       if (!input(mm, i).empty()) {
         std::optional<std::vector<double>> zp = constant(input(mm, i));
         if (!zp || llvm::any_of(*zp, [](double z) { return z != 0; }))
-          return failAt(mm, "zero points must be absent or 0 (symmetric int8)");
+          return failAt(mm, llvm::formatv("input {0} ({1} zero point) is {2}; it must be absent "
+                                          "or 0 (symmetric int8)",
+                                          i, i == 2 ? "a" : "b",
+                                          zp ? list(*zp) : "not a constant"));
       }
     const NodeProto *toInt = def(input(mm, 0), "Cast");
-    if (!toInt || OnnxModel::intAttr(*toInt, "to").value_or(0) != ::onnx::TensorProto::INT8)
-      return failAt(mm, "expected the quantized activations cast to int8 as input A");
+    if (!toInt)
+      return failAt(mm, "expected the quantized activations cast to int8 as input A, found " +
+                            what(input(mm, 0)));
+    if (int64_t to = OnnxModel::intAttr(*toInt, "to").value_or(0);
+        to != ::onnx::TensorProto::INT8)
+      return failAt(toInt, llvm::formatv("casts to data type {0}; the quantized activations "
+                                         "are int8 (3)",
+                                         to));
     activations = resolve(input(toInt, 0));
     out.kind = OnnxLinear::Kind::Integer;
   } else {
@@ -194,9 +208,14 @@ bool Recognizer::plainLinear(llvm::StringRef value, llvm::StringRef role, OnnxLi
   if (op == "MatMul") { // MatMul(q / s, W): the scale is in W
     if (!weightMatMul(v, out, acts))
       return false;
-    const NodeProto *dq = def(acts, "Div");
-    if (!dq)
-      return failAt(out.node, "expected the fake-quantized activations q / s as input A");
+    // Activations that are not fake-quantized (q / s): a float projection.
+    const NodeProto *dq = m.producer(acts).node;
+    if (!dq || dq->op_type() != "Div" || opOf(input(dq, 0)) != "Clip") {
+      out.kind = OnnxLinear::Kind::Float;
+      out.input = acts;
+      return true;
+    }
+    def(acts, "Div");
     if (!actQuant(input(dq, 0), input(dq, 1), x, out.activationBits))
       return false;
     out.input = x;
@@ -377,10 +396,10 @@ bool Recognizer::repeatedKV(llvm::StringRef value, int64_t repeats, std::string 
   std::optional<std::vector<double>> shape = e ? constant(input(e, 1)) : std::nullopt;
   std::optional<std::vector<double>> axes = u ? constant(input(u, 1)) : std::nullopt;
   if (!u || !shape || shape->size() != 5 || !axes || axes->size() != 1 || (*axes)[0] != 2 ||
-      int64_t((*shape)[2]) != repeats)
-    return failAt(r, llvm::formatv("expected the key/value heads repeated {0} times: "
-                                   "Reshape(Expand(Unsqueeze(x, 2), [1, 1, {0}, 1, 1]))",
-                                   repeats));
+      int64_t((*shape)[2]) != repeats || repeats < 1)
+    return failAt(r, "expected the key/value heads repeated: Reshape(Expand(Unsqueeze(x, 2), a "
+                     "constant [1, 1, repeats, 1, 1]), [batch, heads, -1, head_dim]), with the "
+                     "keys' and the values' repeats equal");
   x = resolve(input(u, 0));
   return true;
 }
@@ -394,9 +413,16 @@ bool Recognizer::causalMask(llvm::StringRef value) {
   const NodeProto *w = u ? def(input(u, 0), "Where") : nullptr;
   std::optional<double> masked = w ? scalar(input(w, 1)) : std::nullopt;
   std::optional<double> kept = w ? scalar(input(w, 2)) : std::nullopt;
-  if (!w || !masked || !kept || *kept != 0 || *masked > -1e30)
-    return fail("expected a causal mask: Where(key later than query, -inf or the float "
-                "minimum, 0), at " + what(value));
+  if (!w)
+    return fail("expected a causal mask: Unsqueeze(Where(key later than query, -inf or the "
+                "float minimum, 0), 1), at " + what(value));
+  if (!masked || !kept || *kept != 0 || *masked > -1e30)
+    return failAt(w, llvm::formatv("expected Where(key later than query, -inf or the float "
+                                   "minimum, 0); found the values {0} and {1}",
+                                   masked ? llvm::formatv("{0}", llvm::format("%g", *masked)).str()
+                                          : "(not a constant)",
+                                   kept ? llvm::formatv("{0}", llvm::format("%g", *kept)).str()
+                                        : "(not a constant)"));
   std::string later = resolve(input(w, 0)), keys, queries;
   if (const NodeProto *g = def(later, "Greater")) {
     keys = resolve(input(g, 0)), queries = resolve(input(g, 1));
@@ -436,7 +462,11 @@ bool Recognizer::eagerAttention(llvm::StringRef value, int64_t layer, OnnxLayer 
   const NodeProto *sm = def(input(pv, 0), "Softmax");
   int64_t axis = sm ? OnnxModel::intAttr(*sm, "axis").value_or(-1) : 0;
   const NodeProto *add = sm ? def(input(sm, 0), "Add") : nullptr;
-  if (!sm || (axis != -1 && axis != 3) || !add)
+  if (sm && axis != -1 && axis != 3)
+    return failAt(sm, llvm::formatv("axis {0}; the attention's softmax runs over the keys (axis "
+                                    "-1)",
+                                    axis));
+  if (!sm || !add)
     return failAt(pv, "expected Softmax(scores + causal mask) over the keys (axis -1) as input");
   std::string scores = resolve(input(add, 0)), mask = resolve(input(add, 1));
   if (opOf(scores) == "Unsqueeze")
@@ -465,11 +495,11 @@ bool Recognizer::eagerAttention(llvm::StringRef value, int64_t layer, OnnxLayer 
     return false;
   kRep = resolve(input(kt, 0));
   // Repeats are known from the Expand; check them against the head counts below.
-  int64_t repeats = 1;
+  int64_t repeats = opOf(kRep) == "Reshape" ? 0 : 1; // 0: not readable from the graph
   if (opOf(kRep) == "Reshape")
-    if (const NodeProto *e = m.producer(resolve(m.producer(kRep).node->input(0))).node)
+    if (const NodeProto *e = m.producer(resolve(input(m.producer(kRep).node, 0))).node)
       if (e->op_type() == "Expand")
-        if (auto s = constant(e->input(1)); s && s->size() == 5)
+        if (auto s = constant(input(e, 1)); s && s->size() == 5)
           repeats = int64_t((*s)[2]);
   if (!repeatedKV(kRep, repeats, kAll) || !repeatedKV(vRep, repeats, vAll))
     return false;

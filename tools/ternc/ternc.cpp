@@ -128,6 +128,17 @@ cl::opt<Head> head(
                           "6.5625 bits, an 8-bit scale per 16 weights and a 16-bit one per "
                           "256 (GGUF's Q6_K numbers): 41% of the bytes, int8 dot products")),
     cl::cat(category));
+enum class FloatMatMul { Reject, Keep };
+cl::opt<FloatMatMul> floatMatMul(
+    "float-matmul",
+    cl::desc("ONNX input: a projection with float weights and unquantized activations"),
+    cl::init(FloatMatMul::Reject),
+    cl::values(clEnumValN(FloatMatMul::Reject, "reject",
+                          "an error naming the node (the default: BitNet's projections are "
+                          "ternary)"),
+               clEnumValN(FloatMatMul::Keep, "keep",
+                          "kept as tern.matmul (float weights, no activation quantization)")),
+    cl::cat(category));
 enum class Embedding { Shared, Exact };
 cl::opt<Embedding> embedding(
     "embedding",
@@ -507,6 +518,7 @@ int main(int argc, char **argv) {
     ::tern::onnx::ImportOptions options;
     if (!quiet)
       options.progress = layerProgress;
+    options.keepFloatMatMul = floatMatMul == FloatMatMul::Keep;
     ::tern::onnx::ImportStats stats;
     auto imported = ::tern::onnx::importOnnx(ctx, input, store, options, &stats);
     if (!imported)
@@ -529,6 +541,9 @@ int main(int argc, char **argv) {
         double(stats.parameters) / 1e9, double(stats.modelBytes) / 1e6, t.total(),
         100.0 * double(t.negative) / n, 100.0 * double(t.zero) / n,
         100.0 * double(t.positive) / n, *tokenizer ? "" : ", no tokenizer.json beside it"));
+    if (stats.floatMatMuls)
+      progress(llvm::formatv("kept {0} float projection(s) as tern.matmul (--float-matmul=keep)",
+                             stats.floatMatMuls));
     if (llvm::Error e = dumpPhase(*module, Phase::Import))
       return fail(llvm::toString(std::move(e)));
   } else {

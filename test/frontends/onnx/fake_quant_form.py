@@ -79,6 +79,10 @@ def build(model, args):
     def linear(x, layer, group, proj):
         prefix = "model.layers.%d.%s.%s" % (layer, group, proj)
         wt, scale, multiply = model.linear_weights(prefix)
+        if "%d.%s" % (layer, proj) in args.float_projection:
+            # An unquantized float layer: MatMul(x, W) with W = ternary * scale, no act quant.
+            w = wt.astype(np.float32) * np.float32(scale if multiply else 1.0 / scale)
+            return g.node("MatMul", [x, anon(w.T)])
         q, s = quant(x)
         if not unit:
             if not multiply:

@@ -227,6 +227,9 @@ def main():
                    choices=["matmulnbits", "fake-quant", "matmulinteger"])
     p.add_argument("--weights", default="scaled", choices=["scaled", "unit"],
                    help="fake-quant: weights {-s, 0, s} (scaled) or {-1, 0, 1} and a scale")
+    p.add_argument("--float-projection", action="append", default=[],
+                   help="fake-quant: LAYER.NAME (e.g. 0.down_proj) as a float MatMul of "
+                        "unquantized activations")
     p.add_argument("--block-size", type=int, default=32)
     p.add_argument("--zero-points", default="none", choices=["none", "packed", "float"])
     p.add_argument("--no-past", action="store_true")
@@ -236,6 +239,7 @@ def main():
     p.add_argument("--untied-head", action="store_true")
     args = p.parse_args()
     model = bitnet_reference.Model(args.checkpoint)
+    os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
     if args.form == "matmulnbits":
         onnx_model = build_matmulnbits(model, args)
     else:
