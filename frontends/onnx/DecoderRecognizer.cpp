@@ -391,6 +391,7 @@ bool Recognizer::embedding(const Stream &s) {
   if (!m.graphInput(ids))
     return failAt(gather, "the token ids '" + ids + "' must be a graph input");
   d.spec.vocab = t->shape[0], d.spec.hidden = t->shape[1];
+  d.tokenIds = ids;
   return true;
 }
 

@@ -47,6 +47,7 @@ struct OnnxLayer {
 struct OnnxDecoder {
   DecoderSpec spec;
   std::string embedding;  ///< [V, H] initializer
+  std::string tokenIds;   ///< the graph input the embedding looks up
   std::string finalNorm;
   std::string head;       ///< [H, V] initializer of an untied head; empty when tied
   int64_t maxPositions = 0; ///< rows of the rotary cache

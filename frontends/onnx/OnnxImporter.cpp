@@ -530,7 +530,12 @@ auto ::tern::onnx::importOnnx(MLIRContext &ctx, llvm::StringRef path, WeightStor
   if (!decoder)
     return decoder.takeError();
 
+  llvm::Expected<GraphShapes> shapes = resolveShapes(**model, *decoder, options.shapes);
+  if (!shapes)
+    return shapes.takeError();
+
   ImportStats stats;
+  stats.shapes = *shapes;
   stats.nodes = decoder->nodes;
   stats.deadNodes = decoder->deadNodes;
   for (const ::onnx::TensorProto &t : (*model)->graph().initializer())

@@ -2,6 +2,8 @@
 #ifndef TERN_FRONTENDS_ONNX_ONNXIMPORTER_H
 #define TERN_FRONTENDS_ONNX_ONNXIMPORTER_H
 
+#include "frontends/onnx/GraphShapes.h"
+
 #include "dialects/weights/TernaryCodec.h"
 #include "dialects/weights/WeightStore.h"
 
@@ -19,6 +21,8 @@ struct ImportOptions {
   /// A projection with float weights and unquantized activations becomes tern.matmul; without
   /// it, such a projection is an error naming it.
   bool keepFloatMatMul = false;
+  /// Values for the graph's symbolic dims, by name (ternc --shapes).
+  llvm::StringMap<int64_t> shapes;
 };
 
 struct ImportStats {
@@ -28,6 +32,7 @@ struct ImportStats {
   int64_t nodes = 0;          ///< nodes recognized
   int64_t deadNodes = 0;      ///< nodes no output depends on (ignored)
   int64_t floatMatMuls = 0;   ///< float projections kept as tern.matmul
+  GraphShapes shapes;         ///< static lengths of the graph's inputs and outputs
 };
 
 /// Imports the ONNX model `path` (external data beside it): recognizes the decoder

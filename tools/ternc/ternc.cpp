@@ -139,6 +139,12 @@ cl::opt<FloatMatMul> floatMatMul(
                clEnumValN(FloatMatMul::Keep, "keep",
                           "kept as tern.matmul (float weights, no activation quantization)")),
     cl::cat(category));
+cl::list<std::string> shapes(
+    "shapes",
+    cl::desc("ONNX input: values of the graph's symbolic dims (e.g. "
+             "--shapes=sequence_length=128,total_sequence_length=2048); static lengths become the "
+             "defaults of --batch (sequence) and --context (total)"),
+    cl::value_desc("name=N,..."), cl::CommaSeparated, cl::cat(category));
 enum class Embedding { Shared, Exact };
 cl::opt<Embedding> embedding(
     "embedding",
@@ -519,6 +525,13 @@ int main(int argc, char **argv) {
     if (!quiet)
       options.progress = layerProgress;
     options.keepFloatMatMul = floatMatMul == FloatMatMul::Keep;
+    for (llvm::StringRef binding : shapes) {
+      auto [name, value] = binding.split('=');
+      int64_t n;
+      if (name.empty() || value.getAsInteger(10, n) || n <= 0)
+        return fail("--shapes: '" + binding.str() + "' is not name=N with N > 0");
+      options.shapes[name] = n;
+    }
     ::tern::onnx::ImportStats stats;
     auto imported = ::tern::onnx::importOnnx(ctx, input, store, options, &stats);
     if (!imported)
@@ -541,6 +554,15 @@ int main(int argc, char **argv) {
         double(stats.parameters) / 1e9, double(stats.modelBytes) / 1e6, t.total(),
         100.0 * double(t.negative) / n, 100.0 * double(t.zero) / n,
         100.0 * double(t.positive) / n, *tokenizer ? "" : ", no tokenizer.json beside it"));
+    // Static lengths of the graph are the binary's defaults; flags given say otherwise.
+    if (stats.shapes.tokensPerCall && !batch.getNumOccurrences())
+      batch = *stats.shapes.tokensPerCall;
+    if (stats.shapes.context && !contextLength.getNumOccurrences())
+      contextLength = *stats.shapes.context;
+    if (stats.shapes.tokensPerCall || stats.shapes.context)
+      progress(llvm::formatv("the graph's static shapes: up to {0} tokens per call, a context of "
+                             "{1} positions",
+                             batch.getValue(), contextLength.getValue()));
     if (stats.floatMatMuls)
       progress(llvm::formatv("kept {0} float projection(s) as tern.matmul (--float-matmul=keep)",
                              stats.floatMatMuls));

@@ -237,6 +237,8 @@ def main():
     p.add_argument("--external-data", action="store_true",
                    help="tensors of 1 KB or more in <output>.data beside the model")
     p.add_argument("--untied-head", action="store_true")
+    p.add_argument("--static-shapes", metavar="S,T",
+                   help="static dims: batch 1, S tokens per call, T positions in all")
     args = p.parse_args()
     model = bitnet_reference.Model(args.checkpoint)
     os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
@@ -245,6 +247,15 @@ def main():
     else:
         onnx_model = fake_quant_form.build(model, args)
     onnx_model.ir_version = 8
+    if args.static_shapes:  # what an export with fixed shapes writes
+        s, t = (int(v) for v in args.static_shapes.split(","))
+        fixed = {"batch_size": 1, "sequence_length": s, "total_sequence_length": t,
+                 "past_sequence_length": t - s}
+        graph = onnx_model.graph
+        for v in list(graph.input) + list(graph.output):
+            for dim in v.type.tensor_type.shape.dim:
+                if dim.dim_param in fixed:
+                    dim.dim_value = fixed[dim.dim_param]
     if args.external_data:
         onnx.save_model(onnx_model, args.output, save_as_external_data=True,
                         all_tensors_to_one_file=True,
