@@ -50,22 +50,21 @@ public:
   /// `x` itself).
   bool project(Value x, llvm::ArrayRef<WeightRole> roles, int64_t layer,
                SmallVectorImpl<Value> &out) {
-    ActQuantOp quant;
+    auto quant =
+        ActQuantOp::create(b, weights.location(b, roles.front(), layer), x, spec.activationBits);
     for (WeightRole role : roles) {
       LinearWeights w = weights.linear(b, role, layer);
       if (!w.weight)
         return false;
       Location loc = weights.location(b, role, layer);
-      if (w.isFloat()) {
+      if (w.isFloat())
         out.push_back(MatMulOp::create(b, loc, x, w.weight));
-        continue;
-      }
-      if (!quant)
-        quant = ActQuantOp::create(b, weights.location(b, roles.front(), layer), x,
-                                   spec.activationBits);
-      out.push_back(BitLinearOp::create(b, loc, quant.getQuantized(), quant.getScale(),
-                                        w.weight, w.scale, w.mode));
+      else
+        out.push_back(BitLinearOp::create(b, loc, quant.getQuantized(), quant.getScale(),
+                                          w.weight, w.scale, w.mode));
     }
+    if (quant->use_empty()) // every projection of the group is float
+      quant->erase();
     return true;
   }
 

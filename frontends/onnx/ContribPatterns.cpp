@@ -195,8 +195,8 @@ bool Recognizer::ropeCaches(const NodeProto *n, int first) {
 bool Recognizer::maskBookkeeping(const NodeProto *user, llvm::StringRef value) {
   llvm::SmallVector<std::string, 8> work{value.str()};
   static const llvm::StringRef allowed[] = {"ReduceSum", "Sub", "Add", "Cast", "Shape",
-                                            "Gather", "Squeeze", "Unsqueeze", "Identity",
-                                            "Constant"};
+                                            "Gather", "Squeeze", "Unsqueeze", "Concat",
+                                            "Identity", "Constant"};
   while (!work.empty()) {
     std::string v = work.pop_back_val();
     if (v.empty() || m.graphInput(v) || m.isInitializer(v))
@@ -206,7 +206,8 @@ bool Recognizer::maskBookkeeping(const NodeProto *user, llvm::StringRef value) {
       return failAt(user, "input '" + v + "' is produced by nothing");
     if (!llvm::is_contained(allowed, p.node->op_type()))
       return failAt(p.node, "expected a length computed from shapes or the attention mask "
-                            "(ReduceSum, Sub, Add, Cast, Shape, Gather, Squeeze, Unsqueeze) for " +
+                            "(ReduceSum, Sub, Add, Cast, Shape, Gather, Squeeze, Unsqueeze, Concat) "
+                            "for " +
                                 m.describe(*user));
     if (!seen.insert(p.node).second || p.node->op_type() == "Shape")
       continue;

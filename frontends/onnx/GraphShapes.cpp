@@ -45,8 +45,8 @@ public:
       out.tokensPerCall = ids[1].value;
     for (const OnnxLayer &l : d.layers)
       for (const std::string &name : {l.pastKey, l.pastValue, l.presentKey, l.presentValue}) {
-        if (name.empty())
-          continue;
+        if (name.empty() || (!m.graphInput(name) && !m.graphOutput(name)))
+          continue; // a present nobody reads (a graph without past)
         std::vector<Dim> dims;
         bool input = m.graphInput(name) != nullptr;
         if (!value(name, input, dims))

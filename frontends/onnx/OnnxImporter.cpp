@@ -314,31 +314,33 @@ private:
       float s = float(st->at(0));
       return ternary(b, w, *t, *st, std::move(values), k, [=](int64_t, int64_t) { return s; });
     }
-    // The scale is in the weight: the magnitudes of each group must agree.
-    LinearWeights out = ternary(b, w, *t, *t, std::move(values), 1, [&](int64_t r, int64_t c) {
-      return magnitude[size_t(r * k + c)];
-    });
-    if (!out.weight && error && error->find("vary within") != std::string::npos) {
-      // Say which values one offending row holds.
-      std::set<float> distinct;
-      for (int64_t r = 0; r < n && distinct.size() < 3; ++r) {
-        distinct.clear();
-        for (int64_t c = 0; c < k && distinct.size() < 8; ++c)
-          distinct.insert(float(at(r, c)));
-        if (distinct.size() >= 4) {
-          std::string found;
-          for (float v : distinct)
-            found += (found.empty() ? "" : ", ") + number(v);
-          error = (m.path() + ": " +
-                   llvm::formatv("{0}: weight '{1}' is not ternary: row {2} holds the distinct "
-                                 "values {{{3}{4}}; expected -s, 0 and +s (one scale per "
-                                 "tensor, row, or group of 64, 128 or 256 columns)",
-                                 node, t->name, r, found, distinct.size() == 8 ? ", ..." : ""))
-                      .str();
-          break;
+    // The scale is in the weight: the magnitudes of each group must agree. If they do not,
+    // the first row whose nonzero magnitudes differ is what the message shows (no scale per
+    // row fits, so there is one).
+    auto whyNot = [&]() -> std::string {
+      for (int64_t r = 0; r < n; ++r) {
+        std::set<float> distinct, magnitudes;
+        for (int64_t c = 0; c < k; ++c) {
+          if (distinct.size() < 8)
+            distinct.insert(float(at(r, c)));
+          if (at(r, c) != 0)
+            magnitudes.insert(magnitude[size_t(r * k + c)]);
         }
+        if (magnitudes.size() < 2)
+          continue;
+        std::string found;
+        for (float v : distinct)
+          found += (found.empty() ? "" : ", ") + number(v);
+        return llvm::formatv("{0}: weight '{1}' is not ternary: row {2} holds the distinct values "
+                             "{{{3}{4}}; expected -s, 0 and +s (one scale per tensor, row, or "
+                             "group of 64, 128 or 256 columns)",
+                             node, t->name, r, found, distinct.size() == 8 ? ", ..." : "");
       }
-    }
+      return "";
+    };
+    LinearWeights out = ternary(
+        b, w, *t, *t, std::move(values), 1,
+        [&](int64_t r, int64_t c) { return magnitude[size_t(r * k + c)]; }, whyNot);
     return out;
   }
 
@@ -368,9 +370,11 @@ private:
   /// Stores a ternary [N, K] matrix and the coarsest scale that gives every block of
   /// `blockCols` columns holding a nonzero weight its scale `scaleAt(row, block)` exactly: one
   /// per tensor, per row, or per group of 64, 128 or 256 columns.
+  /// `whyNot`, if given, explains a weight no scale fits (else the message is about scales).
   LinearWeights ternary(OpBuilder &b, const OnnxLinear &w, const OnnxTensor &weight,
                         const OnnxTensor &scaleSource, std::vector<int8_t> values,
-                        int64_t blockCols, llvm::function_ref<float(int64_t, int64_t)> scaleAt) {
+                        int64_t blockCols, llvm::function_ref<float(int64_t, int64_t)> scaleAt,
+                        llvm::function_ref<std::string()> whyNot = nullptr) {
     int64_t n = w.rows, k = w.cols, blocks = (k + blockCols - 1) / blockCols;
     std::vector<char> nonzero(size_t(n * blocks), 0);
     for (int64_t r = 0; r < n; ++r)
@@ -414,6 +418,10 @@ private:
         break;
       }
       if (scales.empty()) {
+        if (std::string why = whyNot ? whyNot() : ""; !why.empty()) {
+          fail(why);
+          return {};
+        }
         fail(llvm::formatv("{0}: the scales of '{1}' vary within every group tern supports: "
                            "tern's weight scales are per tensor, per row, or per 64, 128 or "
                            "256 columns of a row dividing K = {2}{3}",

@@ -49,6 +49,8 @@ llvm::ArrayRef<OpSupport> tern::onnx::supportedOps() {
       {"ai.onnx", "Greater", 9, "the causal mask"},
       {"ai.onnx", "Less", 9, "the causal mask"},
       {"ai.onnx", "Range", 11, "the causal mask"},
+      {"ai.onnx", "Trilu", 14, "the causal mask"},
+      {"ai.onnx", "ConstantOfShape", 9, "the causal mask"},
       // Shapes and constants.
       {"ai.onnx", "Shape", 1, "shape bookkeeping"},
       {"ai.onnx", "ReduceSum", 1, "attention-mask bookkeeping"},

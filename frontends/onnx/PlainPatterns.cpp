@@ -20,6 +20,7 @@
 #include "llvm/Support/FormatVariadic.h"
 
 #include <cmath>
+#include <cstring>
 
 using namespace tern;
 using namespace tern::onnx;
@@ -404,46 +405,117 @@ bool Recognizer::repeatedKV(llvm::StringRef value, int64_t repeats, std::string 
   return true;
 }
 
-/// Unsqueeze(Where(Greater(Range(0, T)[None, None], positions[..., None]), -big, 0), 1): a
-/// key is masked when it is later than the query's position.
+/// The causal mask, in the forms exporters write (then Unsqueeze'd to [batch, 1, queries, keys]
+/// and maybe Expand'ed):
+///   Where(later, -big, 0)                       later = Greater(Range(0, T, 1), positions)
+///   Mul(Trilu(fill(-big), 1), Cast(later))      transformers' mask with a cache position
+///   Trilu(fill(-big), 1)                        queries at 0.. (a graph without past only)
+/// where -big is -inf or the float minimum, and a key is masked when it is later than the
+/// query's position.
 bool Recognizer::causalMask(llvm::StringRef value) {
   if (checkedMask == resolve(value))
     return true;
-  const NodeProto *u = def(value, "Unsqueeze");
-  const NodeProto *w = u ? def(input(u, 0), "Where") : nullptr;
-  std::optional<double> masked = w ? scalar(input(w, 1)) : std::nullopt;
-  std::optional<double> kept = w ? scalar(input(w, 2)) : std::nullopt;
-  if (!w)
-    return fail("expected a causal mask: Unsqueeze(Where(key later than query, -inf or the "
-                "float minimum, 0), 1), at " + what(value));
-  if (!masked || !kept || *kept != 0 || *masked > -1e30)
-    return failAt(w, llvm::formatv("expected Where(key later than query, -inf or the float "
-                                   "minimum, 0); found the values {0} and {1}",
-                                   masked ? llvm::formatv("{0}", llvm::format("%g", *masked)).str()
-                                          : "(not a constant)",
-                                   kept ? llvm::formatv("{0}", llvm::format("%g", *kept)).str()
-                                        : "(not a constant)"));
-  std::string later = resolve(input(w, 0)), keys, queries;
+  std::string v = resolve(value);
+  while (opOf(v) == "Unsqueeze" || opOf(v) == "Expand") {
+    const NodeProto *n = def(v, opOf(v));
+    if (n->op_type() == "Expand" && !maskBookkeeping(n, input(n, 1)))
+      return false;
+    v = resolve(input(n, 0));
+  }
+  auto big = [](std::optional<double> x) { return x && *x <= -1e30; };
+  auto show = [](std::optional<double> x) {
+    return x ? llvm::formatv("{0}", llvm::format("%g", *x)).str() : "(not a constant)";
+  };
+  if (const NodeProto *w = def(v, "Where")) {
+    std::optional<double> masked = scalar(input(w, 1)), kept = scalar(input(w, 2));
+    if (!big(masked) || !kept || *kept != 0)
+      return failAt(w, llvm::formatv("expected Where(key later than query, -inf or the float "
+                                     "minimum, 0); found the values {0} and {1}",
+                                     show(masked), show(kept)));
+    if (!laterKey(w, input(w, 0)))
+      return false;
+  } else if (const NodeProto *mul = def(v, "Mul")) {
+    std::string a = resolve(input(mul, 0)), b = resolve(input(mul, 1));
+    if (opOf(a) != "Trilu")
+      std::swap(a, b);
+    const NodeProto *cast = def(b, "Cast");
+    if (opOf(a) != "Trilu" || !cast)
+      return failAt(mul, "expected a causal mask Trilu(fill(-inf), 1) * Cast(key later than "
+                         "query)");
+    if (!triangle(def(a, "Trilu")) || !laterKey(cast, input(cast, 0)))
+      return false;
+  } else if (const NodeProto *t = def(v, "Trilu")) {
+    if (!triangle(t))
+      return false;
+    maskTriangle = t; // right only without past key/values (checked by the attention)
+  } else {
+    return fail("expected a causal mask (Where(Greater(Range(0, T), position_ids), -inf, 0), "
+                "or Trilu(fill(-inf), 1)), at " + what(v));
+  }
+  checkedMask = resolve(value);
+  return true;
+}
+
+/// `value` = key position > query position: Greater(Range(0, T, 1), positions) or Less with
+/// the operands swapped, each maybe Unsqueeze'd or Reshape'd; positions a graph input.
+bool Recognizer::laterKey(const NodeProto *user, llvm::StringRef value) {
+  std::string later = resolve(value), keys, queries;
   if (const NodeProto *g = def(later, "Greater")) {
     keys = resolve(input(g, 0)), queries = resolve(input(g, 1));
   } else if (const NodeProto *l = def(later, "Less")) {
     keys = resolve(input(l, 1)), queries = resolve(input(l, 0));
   } else {
-    return failAt(w, "expected its condition key position > query position (Greater or Less)");
+    return failAt(user, "expected its condition key position > query position (Greater or "
+                        "Less), found " + what(later));
   }
-  const NodeProto *uk = def(keys, "Unsqueeze"), *uq = def(queries, "Unsqueeze");
-  const NodeProto *range = uk ? def(input(uk, 0), "Range") : nullptr;
-  std::string pos = uq ? resolve(input(uq, 0)) : "";
-  if (const NodeProto *cast = def(pos, "Cast"))
-    pos = resolve(input(cast, 0));
+  auto unwrap = [&](std::string x) {
+    while (opOf(x) == "Unsqueeze" || opOf(x) == "Reshape" || opOf(x) == "Cast") {
+      const NodeProto *n = def(x, opOf(x));
+      if (n->op_type() == "Reshape" && !constant(input(n, 1)))
+        break;
+      x = resolve(input(n, 0));
+    }
+    return x;
+  };
+  keys = unwrap(keys), queries = unwrap(queries);
+  const NodeProto *range = def(keys, "Range");
   std::optional<double> start = range ? scalar(input(range, 0)) : std::nullopt;
   std::optional<double> delta = range ? scalar(input(range, 2)) : std::nullopt;
-  if (!range || !start || *start != 0 || !delta || *delta != 1 || !m.graphInput(pos))
-    return failAt(w, "expected key positions Range(0, keys, 1) against the query positions "
-                     "(position_ids)");
-  if (!maskBookkeeping(range, input(range, 1)))
-    return false;
-  checkedMask = resolve(value);
+  if (!range || !start || *start != 0 || !delta || *delta != 1 || !m.graphInput(queries))
+    return failAt(user, "expected key positions Range(0, keys, 1) against the query positions "
+                        "(a graph input: position_ids or cache_position)");
+  return maskBookkeeping(range, input(range, 1));
+}
+
+/// Trilu(fill, 1), upper: -big above the diagonal, 0 elsewhere, fill a constant -big of any
+/// shape (ConstantOfShape, or a constant Expand'ed).
+bool Recognizer::triangle(const NodeProto *t) {
+  std::optional<double> k = input(t, 1).empty() ? 0.0 : scalar(input(t, 1));
+  if (OnnxModel::intAttr(*t, "upper").value_or(1) != 1 || !k || *k != 1)
+    return failAt(t, "expected the strict upper triangle (upper = 1, k = 1)");
+  std::string fill = resolve(input(t, 0));
+  std::optional<double> value;
+  if (const NodeProto *c = def(fill, "ConstantOfShape")) {
+    const ::onnx::AttributeProto *a = OnnxModel::attribute(*c, "value");
+    if (a && a->has_t() && a->t().float_data_size() == 1)
+      value = a->t().float_data(0);
+    else if (a && a->has_t() && a->t().raw_data().size() == 4) {
+      float f;
+      std::memcpy(&f, a->t().raw_data().data(), 4);
+      value = f;
+    }
+    if (!maskBookkeeping(c, input(c, 0)))
+      return false;
+  } else if (const NodeProto *e = def(fill, "Expand")) {
+    value = scalar(input(e, 0));
+    if (!maskBookkeeping(e, input(e, 1)))
+      return false;
+  } else {
+    value = scalar(fill);
+  }
+  if (!value || *value > -1e30)
+    return failAt(t, "expected a triangle of -inf or the float minimum (ConstantOfShape or "
+                     "Expand of a constant)");
   return true;
 }
 
@@ -518,6 +590,10 @@ bool Recognizer::eagerAttention(llvm::StringRef value, int64_t layer, OnnxLayer 
   };
   if (!cache(kAll, l.pastKey, l.presentKey) || !cache(vAll, l.pastValue, l.presentValue))
     return false;
+  if (maskTriangle && !l.pastKey.empty())
+    return failAt(maskTriangle, "a triangle alone masks by offsets within one call; with past "
+                                "key/values the mask must compare key positions with the "
+                                "queries' (Greater(Range(0, T), position_ids))");
   if (!m.graphOutput(l.presentKey))
     l.presentKey.clear();
   if (!m.graphOutput(l.presentValue))

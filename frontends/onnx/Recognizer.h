@@ -109,6 +109,8 @@ private:
   bool rotaryAngles(llvm::StringRef cos, llvm::StringRef sin);
   bool repeatedKV(llvm::StringRef value, int64_t repeats, std::string &x);
   bool causalMask(llvm::StringRef value);
+  bool laterKey(const NodeProto *user, llvm::StringRef value);
+  bool triangle(const NodeProto *t);
 
   const OnnxModel &m;
   OnnxDecoder d;
@@ -117,6 +119,7 @@ private:
   bool haveEps = false, haveTheta = false;
   int64_t layersSeen = 0, rotaryDim = 0;
   std::string checkedCos, checkedSin, checkedMask, checkedAngles;
+  const NodeProto *maskTriangle = nullptr; ///< a Trilu-only causal mask
 };
 
 } // namespace tern::onnx

@@ -13,7 +13,9 @@ writes for transformers' BitNetForCausalLM, op by op.
               rotate_half as Slice/Neg/Concat; x * cos + rotate_half(x) * sin
   attention   Reshape/Transpose to heads, past_key_values Concat (present.* outputs), GQA as
               Unsqueeze/Expand/Reshape, MatMul(q, k^T) * 1/sqrt(d), + a causal mask built from
-              Range/Greater/Where over the positions, Softmax, MatMul v, Transpose/Reshape back
+              Range/Greater/Where over the positions (--mask=greater), as transformers' Trilu
+              times the comparison (--mask=triu), or a Trilu alone (--mask=triu-only, with
+              --no-past), Softmax, MatMul v, Transpose/Reshape back
   relu^2      Relu then Pow(., 2); SiLU: x * Sigmoid(x)
 """
 import sys
@@ -135,13 +137,34 @@ def build(model, args):
 
     mask = None
 
+    lowest = float(np.finfo(np.float32).min)
+
+    def length(x, axis):  # a dim of x as a 1-element int64 vector
+        return g.node("Unsqueeze", [g.node("Gather", [g.node("Shape", [x]),
+                                                      g.const(axis, np.int64)], axis=0),
+                                    axes(0)])
+
+    def triangle(rows, cols):  # float min strictly above the diagonal, else 0
+        shape = g.node("Concat", [rows, cols], axis=0)
+        fill = g.node("ConstantOfShape", [shape],
+                      value=helper.make_tensor("value", TensorProto.FLOAT, [1], [lowest]))
+        return g.node("Trilu", [fill, g.const(1, np.int64)], upper=1)
+
     def causal_mask(keys):
         # mask[b, 0, s, t] = float min where key position t > the query's position, else 0.
         total = g.node("Gather", [g.node("Shape", [keys]), g.const(2, np.int64)], axis=0)
         kpos = g.node("Range", [g.const(0, np.int64), total, g.const(1, np.int64)])
+        if args.mask == "triu-only":  # queries at 0..S-1 (no past): the triangle alone
+            return g.node("Unsqueeze", [triangle(length("input_ids", 1), length(keys, 2)),
+                                        axes(0, 1)])
+        if args.mask == "triu":  # transformers: triu(full(min), 1) * (arange(T) > cache_pos)
+            later = g.node("Greater", [kpos, g.node("Reshape", ["position_ids", axes(-1, 1)])])
+            m = g.node("Mul", [triangle(length("input_ids", 1), length(keys, 2)),
+                               g.node("Cast", [later], to=TensorProto.FLOAT)])
+            return g.node("Unsqueeze", [m, axes(0, 1)])
         later = g.node("Greater", [g.node("Unsqueeze", [kpos, axes(0, 1)]),
                                    g.node("Unsqueeze", ["position_ids", axes(2)])])
-        m = g.node("Where", [later, g.const(float(np.finfo(np.float32).min)), g.const(0.0)])
+        m = g.node("Where", [later, g.const(lowest), g.const(0.0)])
         return g.node("Unsqueeze", [m, axes(1)])
 
     embed = dense("model.embed_tokens.weight")

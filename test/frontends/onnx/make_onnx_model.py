@@ -230,6 +230,8 @@ def main():
     p.add_argument("--float-projection", action="append", default=[],
                    help="fake-quant: LAYER.NAME (e.g. 0.down_proj) as a float MatMul of "
                         "unquantized activations")
+    p.add_argument("--mask", default="greater", choices=["greater", "triu", "triu-only"],
+                   help="fake-quant: how the causal mask is built")
     p.add_argument("--block-size", type=int, default=32)
     p.add_argument("--zero-points", default="none", choices=["none", "packed", "float"])
     p.add_argument("--no-past", action="store_true")
