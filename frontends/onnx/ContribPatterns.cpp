@@ -47,9 +47,10 @@ bool Recognizer::matMulNBits(const NodeProto *n, OnnxLinear &out) {
     return failAt(n, llvm::formatv("bits = {0}; tern imports ternary weights, bits = 2", bits));
   std::optional<int64_t> k = OnnxModel::intAttr(*n, "K"), nn = OnnxModel::intAttr(*n, "N");
   std::optional<int64_t> block = OnnxModel::intAttr(*n, "block_size");
-  if (!k || !nn || !block || *k <= 0 || *nn <= 0 || *block < 16 || (*block & (*block - 1)))
-    return failAt(n, "expected attributes K > 0, N > 0 and block_size (a power of 2, at least "
-                     "16)");
+  if (!k || !nn || !block || *k <= 0 || *nn <= 0 || *k > (1ll << 31) || *nn > (1ll << 31) ||
+      *block < 16 || *block > (1 << 20) || (*block & (*block - 1)))
+    return failAt(n, "expected attributes K and N in [1, 2^31] and block_size (a power of 2 "
+                     "from 16 to 2^20)");
   int64_t level = OnnxModel::intAttr(*n, "accuracy_level").value_or(0);
   if (level != 4)
     return failAt(n, llvm::formatv("accuracy_level {0}; tern's ternary projections quantize "
@@ -87,6 +88,9 @@ bool Recognizer::groupQueryAttention(const NodeProto *gqa, OnnxLayer &l, Attenti
                      : "cos/sin caches are read only with do_rotary = 1 (no position_ids, "
                        "attention_bias or head_sink)"))
     return false;
+  if (input(gqa, 1).empty() || input(gqa, 2).empty())
+    return failAt(gqa, "key or value is absent: a packed QKV query (q, k and v in one input) is "
+                       "not supported; export separate q, k and v projections");
   a.q = resolve(input(gqa, 0)), a.k = resolve(input(gqa, 1)), a.v = resolve(input(gqa, 2));
   if (rotary) {
     if (!ropeCaches(gqa, 7))
@@ -117,19 +121,9 @@ bool Recognizer::groupQueryAttention(const NodeProto *gqa, OnnxLayer &l, Attenti
                                                            "caller may read the KV cache");
   if (!unusedOutputs(gqa, 3))
     return false;
-  // 1/sqrt(head_dim), from the projections' rows: checked once they are matched.
-  float scale = OnnxModel::floatAttr(*gqa, "scale").value_or(0.0f);
-  if (scale != 0.0f) {
-    Producer q = m.producer(a.q);
-    std::optional<int64_t> rows =
-        q.node && q.node->op_type() == "MatMulNBits" ? OnnxModel::intAttr(*q.node, "N")
-                                                     : std::nullopt;
-    float expected = rows ? float(1.0 / std::sqrt(double(*rows / *heads))) : scale;
-    if (std::fabs(scale - expected) > 1e-6f * expected)
-      return failAt(gqa, llvm::formatv("scale {0}; tern's attention scales by 1/sqrt(head_dim) "
-                                       "= {1}",
-                                       llvm::format("%g", scale), llvm::format("%g", expected)));
-  }
+  // 1/sqrt(head_dim): checked once the projections tell the head dim.
+  a.scale = OnnxModel::floatAttr(*gqa, "scale").value_or(0.0f);
+  a.scaleNode = gqa;
   return maskBookkeeping(gqa, input(gqa, 5)) && maskBookkeeping(gqa, input(gqa, 6));
 }
 

@@ -71,8 +71,9 @@ const NodeProto *Recognizer::def(llvm::StringRef value, llvm::StringRef op, int 
 }
 
 llvm::StringRef Recognizer::opOf(llvm::StringRef value) {
+  // Output 0 only, as def() matches: a pattern never reads another output by its op type.
   Producer p = m.producer(resolve(value));
-  return p.node ? llvm::StringRef(p.node->op_type()) : llvm::StringRef();
+  return p.node && p.output == 0 ? llvm::StringRef(p.node->op_type()) : llvm::StringRef();
 }
 
 std::string Recognizer::resolve(llvm::StringRef value) {
@@ -135,6 +136,9 @@ std::optional<std::vector<double>> Recognizer::constant(llvm::StringRef value) {
 }
 
 std::optional<double> Recognizer::scalar(llvm::StringRef value) {
+  const OnnxTensor *t = m.constant(resolve(value));
+  if (!t || t->numElements() != 1)
+    return std::nullopt;
   std::optional<std::vector<double>> c = constant(value);
   if (!c || c->size() != 1)
     return std::nullopt;
@@ -346,7 +350,8 @@ bool Recognizer::attentionBranch(llvm::StringRef oValue, int64_t layer, OnnxLaye
       !linear(att.v, "v_proj", l.v))
     return false;
   if (l.q.input != l.k.input || l.q.input != l.v.input)
-    return fail(llvm::formatv("q_proj, k_proj and v_proj of layer {0} read different inputs",
+    return fail(llvm::formatv("q_proj, k_proj and v_proj of layer {0} (counted from the output) "
+                              "read different inputs",
                               layer));
   // Heads the graph leaves to inference (-1 in a Reshape) follow from the rows.
   if (att.headDim > 0 && att.heads <= 0)
@@ -355,20 +360,30 @@ bool Recognizer::attentionBranch(llvm::StringRef oValue, int64_t layer, OnnxLaye
     att.kvHeads = l.k.rows / att.headDim;
   if (att.heads <= 0 || att.kvHeads <= 0 ||
       (att.repeats && att.heads != att.kvHeads * att.repeats))
-    return fail(llvm::formatv("layer {0}: {1} query heads are not {2} key/value heads repeated "
+    return fail(llvm::formatv("layer {0} (counted from the output): {1} query heads are not {2} "
+                              "key/value heads repeated "
                               "{3} times",
                               layer, att.heads, att.kvHeads, att.repeats));
   if (l.q.rows % att.heads || l.k.rows * att.heads != l.q.rows * att.kvHeads ||
       l.v.rows != l.k.rows || (att.headDim && att.headDim * att.heads != l.q.rows))
-    return fail(llvm::formatv("layer {0}: projections of {1}, {2} and {3} rows do not split "
+    return fail(llvm::formatv("layer {0} (counted from the output): projections of {1}, {2} and "
+                              "{3} rows do not split "
                               "into {4} query and {5} key/value heads of one size",
                               layer, l.q.rows, l.k.rows, l.v.rows, att.heads, att.kvHeads));
   int64_t headDim = l.q.rows / att.heads;
+  float expected = float(1.0 / std::sqrt(double(headDim)));
+  if (att.scale != 0.0f && std::fabs(att.scale - expected) > 1e-6f * expected)
+    return failAt(att.scaleNode, llvm::formatv("scale {0}; tern's attention scales by "
+                                               "1/sqrt(head_dim) = {1}",
+                                               llvm::format("%g", att.scale),
+                                               llvm::format("%g", expected)));
   if (!layersSeen) {
     d.spec.heads = att.heads, d.spec.kvHeads = att.kvHeads, d.spec.headDim = headDim;
   } else if (d.spec.heads != att.heads || d.spec.kvHeads != att.kvHeads ||
              d.spec.headDim != headDim) {
-    return fail(llvm::formatv("layer {0}: heads differ from the other layers'", layer));
+    return fail(llvm::formatv("layer {0} (counted from the output): heads differ from the other "
+                              "layers'",
+                              layer));
   }
   normed = l.q.input;
   return true;
@@ -443,6 +458,7 @@ bool Recognizer::recognize() {
         logits = o.name();
   if (logits.empty())
     return fail("expected one graph output 'logits' (besides present.* KV cache outputs)");
+  d.logits = logits;
   const NodeProto *headMatMul = def(logits, "MatMul");
   if (!headMatMul)
     return fail("expected the logits to be the output head (a MatMul), found " + what(logits));
@@ -502,10 +518,12 @@ bool Recognizer::recognize() {
   // The KV cache names are per layer; a layer reading another layer's cache is not tern's.
   for (size_t i = 0; i < d.layers.size(); ++i) {
     const OnnxLayer &l = d.layers[i];
-    std::string want = "past_key_values." + std::to_string(i) + ".key";
-    if (!l.pastKey.empty() && l.pastKey != want)
-      return fail(llvm::formatv("layer {0} reads the past key '{1}'; expected '{2}'", i,
-                                l.pastKey, want));
+    for (auto [past, kind] : {std::pair{l.pastKey, "key"}, std::pair{l.pastValue, "value"}}) {
+      std::string want = "past_key_values." + std::to_string(i) + "." + kind;
+      if (!past.empty() && past != want)
+        return fail(llvm::formatv("layer {0} reads the past {1} '{2}'; expected '{3}'", i, kind,
+                                  past, want));
+    }
   }
   if (!head(headMatMul))
     return false;

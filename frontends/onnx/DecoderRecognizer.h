@@ -16,7 +16,7 @@
 
 namespace tern::onnx {
 
-/// A ternary projection of the graph, in one of three forms (docs/frontends.md):
+/// A projection of the graph, in one of four forms (docs/frontends.md):
 ///  - MatMulNBits: com.microsoft MatMulNBits, bits = 2 (B, block scales, zero points);
 ///  - FakeQuant: MatMul of the fake-quantized activations by a float initializer holding
 ///    {-s, 0, +s} (`scale` empty: the scale is in the weight) or {-1, 0, +1} times `scale`;
@@ -48,6 +48,7 @@ struct OnnxDecoder {
   DecoderSpec spec;
   std::string embedding;  ///< [V, H] initializer
   std::string tokenIds;   ///< the graph input the embedding looks up
+  std::string logits;     ///< the graph output of the head
   std::string finalNorm;
   std::string head;       ///< [H, V] initializer of an untied head; empty when tied
   int64_t maxPositions = 0; ///< rows of the rotary cache

@@ -34,7 +34,7 @@ public:
                                   b.first(), symbolList()));
     GraphShapes out;
     std::vector<Dim> ids;
-    if (!value("input_ids", /*input=*/true, ids))
+    if (!value("input_ids", /*input=*/true, 2, ids))
       return error();
     if (ids.size() != 2)
       return fail(llvm::formatv("graph input '{0}' has {1} dims; expected [batch, sequence]",
@@ -49,7 +49,7 @@ public:
           continue; // a present nobody reads (a graph without past)
         std::vector<Dim> dims;
         bool input = m.graphInput(name) != nullptr;
-        if (!value(name, input, dims))
+        if (!value(name, input, 4, dims))
           return error();
         if (dims.size() != 4 || !one(dims[0], name, "batch") ||
             !equal(dims[1], d.spec.kvHeads, name, "key/value heads") ||
@@ -60,7 +60,7 @@ public:
                                               .str()
                                         : "");
         if (input && dims[2].value && out.tokensPerCall)
-          out.context = *dims[2].value + *out.tokensPerCall;
+          out.context = *dims[2].value + *out.tokensPerCall; // past + sequence
         if (!input && dims[2].value && *dims[2].value > 0)
           out.context = dims[2].value;
       }
@@ -68,7 +68,7 @@ public:
       std::vector<Dim> dims;
       if (!m.graphInput(name))
         continue;
-      if (!value(name, true, dims))
+      if (!value(name, true, 2, dims))
         return error();
       if (dims.size() != 2 || !one(dims[0], name, "batch"))
         return error(dims.size() != 2 ? llvm::formatv("graph input '{0}' has {1} dims; expected "
@@ -80,9 +80,9 @@ public:
         out.context = dims[1].value;
     }
     std::vector<Dim> logits;
-    if (!value(logitsName(), false, logits))
+    if (!value(d.logits, false, 3, logits))
       return error();
-    if (logits.empty() || !equal(logits.back(), d.spec.vocab, logitsName(), "vocabulary"))
+    if (logits.empty() || !equal(logits.back(), d.spec.vocab, d.logits, "vocabulary"))
       return error(logits.empty() ? "the logits output has no dims" : "");
     return out;
   }
@@ -94,13 +94,6 @@ private:
   }
   llvm::Error error(const std::string &fallback = "") {
     return fail(problem.empty() ? fallback : problem);
-  }
-
-  std::string logitsName() const {
-    for (const ::onnx::ValueInfoProto &o : m.graph().output())
-      if (!llvm::StringRef(o.name()).starts_with("present"))
-        return o.name();
-    return "logits";
   }
 
   void collect(const ::onnx::ValueInfoProto &v) {
@@ -121,8 +114,8 @@ private:
     return out.empty() ? "none" : out;
   }
 
-  /// The dims of graph input/output `name` (an unknown shape gives none).
-  bool value(llvm::StringRef name, bool input, std::vector<Dim> &dims) {
+  /// The dims of graph input/output `name`; `rank` unknown dims when the graph gives no shape.
+  bool value(llvm::StringRef name, bool input, size_t rank, std::vector<Dim> &dims) {
     if (input && name == "input_ids") // the embedding's ids, by whatever name the graph has
       name = idsName = d.tokenIds;
     const ::onnx::ValueInfoProto *v = input ? m.graphInput(name) : m.graphOutput(name);
@@ -131,11 +124,17 @@ private:
       return false;
     }
     if (!v->type().has_tensor_type() || !v->type().tensor_type().has_shape()) {
-      dims.clear();
+      dims.assign(rank, Dim{});
       return true;
     }
     for (const auto &dim : v->type().tensor_type().shape().dim()) {
       Dim d;
+      if (dim.has_dim_value() && dim.dim_value() < 0) {
+        problem = llvm::formatv("graph {0} '{1}' has a negative dimension ({2})",
+                                input ? "input" : "output", name, dim.dim_value())
+                      .str();
+        return false;
+      }
       if (dim.has_dim_value())
         d.value = dim.dim_value();
       else if (dim.has_dim_param()) {

@@ -133,6 +133,10 @@ private:
   /// when every value is exactly one: an export widens a bf16 or fp16 checkpoint to float, and
   /// the narrower copy is the same numbers (and the same kernels as the checkpoint's) at half
   /// the bytes.
+  /// The store's name for `t` as addFloat stores it (a transposed copy is another tensor).
+  static std::string storedName(const OnnxTensor &t, bool transposed) {
+    return transposed ? t.name + ":transposed" : t.name;
+  }
   std::optional<DType> addFloat(const OnnxTensor &t, llvm::ArrayRef<int64_t> shape,
                                 bool transposed) {
     if (!isFloat(t.dtype) || t.dtype == DType::F64) {
@@ -140,8 +144,8 @@ private:
                          dtypeName(t.dtype)));
       return std::nullopt;
     }
-    if (store.lookup(t.name))
-      return store.lookup(t.name)->dtype;
+    if (const StoredTensor *s = store.lookup(storedName(t, transposed)))
+      return s->dtype;
     int64_t count = t.numElements();
     int64_t rows = shape.size() == 2 ? shape[0] : 1, cols = count / rows;
     auto source = [&](int64_t i) { // element i of the stored (maybe transposed) layout
@@ -172,7 +176,7 @@ private:
       }
     }
     StoredTensor s;
-    s.name = t.name;
+    s.name = storedName(t, transposed);
     s.dtype = dtype;
     s.shape.assign(shape.begin(), shape.end());
     s.origin = t.origin;
@@ -198,8 +202,9 @@ private:
     std::optional<DType> dtype = addFloat(*t, shape, transposed);
     if (!dtype)
       return {};
-    return WeightOp::create(b, weightLoc(b, *t), RankedTensorType::get(shape, elementType(b, *dtype)),
-                            b.getStringAttr(name));
+    return WeightOp::create(b, weightLoc(b, *t),
+                            RankedTensorType::get(shape, elementType(b, *dtype)),
+                            b.getStringAttr(storedName(*t, transposed)));
   }
 
   Value vector(OpBuilder &b, llvm::StringRef name, int64_t size) {
@@ -299,6 +304,11 @@ private:
     for (int64_t r = 0; r < n; ++r)
       for (int64_t c = 0; c < k; ++c) {
         double v = at(r, c);
+        if (!std::isfinite(v)) {
+          fail(llvm::formatv("{0}: weight '{1}' is not ternary: element [{2}, {3}] is {4}", node,
+                             t->name, r, c, number(v)));
+          return {};
+        }
         if (!w.scale.empty() && v != -1.0 && v != 0.0 && v != 1.0) {
           fail(llvm::formatv("{0}: weight '{1}' is not ternary: element [{2}, {3}] (row {2} of "
                              "the [{4}, {5}] matrix) is {6}; with a separate weight scale the "
@@ -363,7 +373,7 @@ private:
     LinearWeights out;
     out.weight = WeightOp::create(
         b, weightLoc(b, *t), RankedTensorType::get({w.rows, w.cols}, elementType(b, *dtype)),
-        b.getStringAttr(t->name));
+        b.getStringAttr(storedName(*t, !w.transposed)));
     return out;
   }
 
@@ -431,13 +441,13 @@ private:
         return {};
       }
     }
-    if (w.divide)
-      for (float &f : scales)
-        if (f == 0.0f) {
-          fail(llvm::formatv("{0}: weight scale '{1}' is 0 and divides", m.describe(*w.node),
-                             scaleSource.name));
-          return {};
-        }
+    for (float f : scales)
+      if (!std::isfinite(f) || (w.divide && f == 0.0f)) {
+        fail(llvm::formatv("{0}: the weight scale of '{1}' is {2}; expected a finite{3} number",
+                           m.describe(*w.node), scaleSource.name, number(f),
+                           w.divide ? ", nonzero" : ""));
+        return {};
+      }
     std::string ternaryName = weight.name + ":ternary", scaleName = scaleSource.name + ":scale";
     StoredTensor tensor;
     tensor.name = ternaryName;
@@ -469,14 +479,24 @@ private:
       for (unsigned i = 0; i < (bf16 ? 2u : 4u); ++i)
         scaleBytes.push_back(uint8_t(bits >> (8 * i)));
     }
-    if (llvm::Error e = store.addDerived(std::move(tensor), std::move(bytes))) {
-      fail(llvm::toString(std::move(e)));
+    // Two projections may share an initializer (an exporter merges equal constants): the same
+    // derived tensor serves both; a different one is named after its node.
+    auto add = [&](StoredTensor t, std::vector<uint8_t> data, std::string &name) {
+      if (const StoredTensor *have = store.lookup(name)) {
+        if (have->dtype == t.dtype && have->shape == t.shape && have->encoding == t.encoding &&
+            llvm::ArrayRef<uint8_t>(data) == have->bytes)
+          return true;
+        name = t.name = name + "@" + w.node->name() + "#" + std::to_string(store.size());
+      }
+      if (llvm::Error e = store.addDerived(std::move(t), std::move(data))) {
+        fail(llvm::toString(std::move(e)));
+        return false;
+      }
+      return true;
+    };
+    if (!add(std::move(tensor), std::move(bytes), ternaryName) ||
+        !add(std::move(scaleTensor), std::move(scaleBytes), scaleName))
       return {};
-    }
-    if (llvm::Error e = store.addDerived(std::move(scaleTensor), std::move(scaleBytes))) {
-      fail(llvm::toString(std::move(e)));
-      return {};
-    }
     LinearWeights out;
     out.weight = WeightOp::create(b, weightLoc(b, weight), TernaryType::get(b.getContext(), n, k),
                                   b.getStringAttr(ternaryName));
@@ -555,8 +575,9 @@ auto ::tern::onnx::importOnnx(MLIRContext &ctx, llvm::StringRef path, WeightStor
   OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
   module->getOperation()->setAttr("tern.architecture", b.getStringAttr("onnx"));
   module->getOperation()->setAttr("tern.family", b.getStringAttr("onnx"));
-  module->getOperation()->setAttr("tern.max_position_embeddings",
-                                  b.getI64IntegerAttr(decoder->maxPositions));
+  if (decoder->maxPositions > 0) // the rotary caches' rows (the genai form)
+    module->getOperation()->setAttr("tern.max_position_embeddings",
+                                    b.getI64IntegerAttr(decoder->maxPositions));
   llvm::SmallString<256> dir(path);
   llvm::sys::path::remove_filename(dir);
   readTokenIds(dir.empty() ? "." : dir.str(), *module);

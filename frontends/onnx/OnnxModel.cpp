@@ -198,8 +198,9 @@ llvm::Error OnnxModel::index() {
       if (!in.empty())
         users[in].push_back(&n);
     if (n.op_type() == "Constant" && (n.domain().empty() || n.domain() == "ai.onnx")) {
-      if (n.output_size() != 1 || n.attribute_size() != 1)
-        return fail(modelPath, describe(n) + ": expected one output and one value attribute");
+      if (n.output_size() != 1 || n.output(0).empty() || n.attribute_size() != 1)
+        return fail(modelPath, describe(n) + ": expected one named output and one value "
+                                             "attribute");
       const ::onnx::AttributeProto &a = n.attribute(0);
       OnnxTensor t;
       std::vector<uint8_t> bytes;

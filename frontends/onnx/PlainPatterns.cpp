@@ -36,6 +36,13 @@ std::string list(llvm::ArrayRef<double> values) {
 bool lastAxis(const std::optional<std::vector<double>> &axes, int rank) {
   return axes && axes->size() == 1 && ((*axes)[0] == -1 || (*axes)[0] == rank - 1);
 }
+/// Whether `n`'s perm attribute is exactly `want`.
+bool hasPerm(const ::onnx::NodeProto &n, std::initializer_list<int64_t> want) {
+  const ::onnx::AttributeProto *perm = OnnxModel::attribute(n, "perm");
+  return perm && std::equal(perm->ints().begin(), perm->ints().end(), want.begin(), want.end());
+}
+/// A dim of a constant Reshape target that keeps the input's (0) or states one.
+bool keepsOrStates(double d) { return d >= 0 && d < double(1ll << 40); }
 } // namespace
 
 bool Recognizer::plainNorm(llvm::StringRef value, Norm &out) {
@@ -261,11 +268,12 @@ bool Recognizer::heads(llvm::StringRef value, llvm::StringRef role, std::string 
   const ::onnx::AttributeProto *perm = t ? OnnxModel::attribute(*t, "perm") : nullptr;
   const NodeProto *r = t ? def(input(t, 0), "Reshape") : nullptr;
   std::optional<std::vector<double>> shape = r ? constant(input(r, 1)) : std::nullopt;
-  if (!r || !perm || perm->ints_size() != 4 || perm->ints(1) != 2 || perm->ints(2) != 1 ||
-      perm->ints(3) != 3)
+  if (!r || !perm || !hasPerm(*t, {0, 2, 1, 3}))
     return fail("expected the " + role.str() + " split into heads: Transpose(Reshape(x, [batch, "
                 "sequence, heads, head_dim]), perm [0, 2, 1, 3]), at " + what(value));
-  if (!shape || shape->size() != 4 || (*shape)[3] <= 0 || (*shape)[2] < -1 || (*shape)[2] == 0)
+  if (!shape || shape->size() != 4 || !keepsOrStates((*shape)[0]) ||
+      !keepsOrStates((*shape)[1]) || (*shape)[3] <= 0 || (*shape)[3] > 65536 ||
+      (*shape)[2] < -1 || (*shape)[2] == 0 || (*shape)[2] > 65536)
     return failAt(r, "expected the shape [batch, sequence, heads (or -1), head_dim] as a "
                      "constant, found " + (shape ? list(*shape) : std::string("a computed one")));
   projection = resolve(input(r, 0));
@@ -338,23 +346,35 @@ bool Recognizer::rotaryAngles(llvm::StringRef cos, llvm::StringRef sin) {
   if (!c || !s || resolve(input(c, 0)) != resolve(input(s, 0)))
     return fail("expected RoPE's cos and sin of one angle table (Unsqueeze(Cos(emb)), "
                 "Unsqueeze(Sin(emb))) at " + what(cos));
+  for (const NodeProto *u : {uc, us}) // [batch, positions, dim] -> [batch, 1 (heads), ...]
+    if (std::optional<std::vector<double>> axes = constant(input(u, 1));
+        !axes || axes->size() != 1 || (*axes)[0] != 1)
+      return failAt(u, "expected cos/sin unsqueezed at axis 1 (the heads)");
   const NodeProto *cat = def(input(c, 0), "Concat");
-  if (!cat || cat->input_size() != 2 || resolve(input(cat, 0)) != resolve(input(cat, 1)))
-    return fail("expected the angles Concat(freqs, freqs) at " + what(input(c, 0)));
+  int64_t catAxis = cat ? OnnxModel::intAttr(*cat, "axis").value_or(0) : 0;
+  if (!cat || cat->input_size() != 2 || resolve(input(cat, 0)) != resolve(input(cat, 1)) ||
+      (catAxis != -1 && catAxis != 2))
+    return fail("expected the angles Concat(freqs, freqs) on the last axis at " +
+                what(input(c, 0)));
   std::string f = resolve(input(cat, 0)), invName, pos;
   if (const NodeProto *t = def(f, "Transpose")) {
     const NodeProto *mm = def(input(t, 0), "MatMul");
     const NodeProto *ui = mm ? def(input(mm, 0), "Unsqueeze") : nullptr;
     const NodeProto *up = mm ? def(input(mm, 1), "Unsqueeze") : nullptr;
-    if (!ui || !up)
-      return failAt(t, "expected (inv_freq[None, :, None] @ positions[:, None, :])^T");
+    std::optional<std::vector<double>> ai = ui ? constant(input(ui, 1)) : std::nullopt;
+    std::optional<std::vector<double>> ap = up ? constant(input(up, 1)) : std::nullopt;
+    if (!ui || !up || !hasPerm(*t, {0, 2, 1}) || ai != std::vector<double>{0, 2} ||
+        ap != std::vector<double>{1})
+      return failAt(t, "expected (inv_freq[None, :, None] @ positions[:, None, :]) transposed "
+                       "by [0, 2, 1]");
     invName = resolve(input(ui, 0)), pos = resolve(input(up, 0));
   } else if (const NodeProto *mul = def(f, "Mul")) {
     std::string a = resolve(input(mul, 0)), b = resolve(input(mul, 1));
     if (m.constant(a))
       std::swap(a, b);
     const NodeProto *up = def(a, "Unsqueeze");
-    if (!up)
+    std::optional<std::vector<double>> ap = up ? constant(input(up, 1)) : std::nullopt;
+    if (!up || !ap || ap->size() != 1 || ((*ap)[0] != -1 && (*ap)[0] != 2))
       return failAt(mul, "expected positions[..., None] * inv_freq");
     invName = b, pos = resolve(input(up, 0));
   } else {
@@ -370,6 +390,9 @@ bool Recognizer::rotaryAngles(llvm::StringRef cos, llvm::StringRef sin) {
     return fail("expected inv_freq, a float initializer, found " + what(invName));
   int64_t half = inv->numElements(), dim = 2 * half;
   double theta = std::round(std::pow(inv->at(1), -double(dim) / 2.0));
+  if (!(inv->at(1) > 0) || !(theta >= 2) || !std::isfinite(theta))
+    return fail("inv_freq '" + invName + "' does not hold a rotary embedding (no theta fits "
+                "its element 1)");
   for (int64_t i = 0; i < half; ++i) {
     double want = double(float(1.0 / std::pow(theta, double(2 * i) / double(dim))));
     if (!(std::fabs(inv->at(i) - want) <= 1e-6 * want))
@@ -396,8 +419,14 @@ bool Recognizer::repeatedKV(llvm::StringRef value, int64_t repeats, std::string 
   const NodeProto *u = e ? def(input(e, 0), "Unsqueeze") : nullptr;
   std::optional<std::vector<double>> shape = e ? constant(input(e, 1)) : std::nullopt;
   std::optional<std::vector<double>> axes = u ? constant(input(u, 1)) : std::nullopt;
-  if (!u || !shape || shape->size() != 5 || !axes || axes->size() != 1 || (*axes)[0] != 2 ||
-      int64_t((*shape)[2]) != repeats || repeats < 1)
+  std::optional<std::vector<double>> target = constant(input(r, 1));
+  auto ones = [](const std::vector<double> &s) { // Expand's dims other than the repeats
+    return s[0] == 1 && s[1] == 1 && s[3] == 1 && s[4] == 1;
+  };
+  if (!u || !shape || shape->size() != 5 || !ones(*shape) || !axes || axes->size() != 1 ||
+      (*axes)[0] != 2 || repeats < 1 || (*shape)[2] != double(repeats) || !target ||
+      target->size() != 4 || !keepsOrStates((*target)[0]) || (*target)[1] <= 0 ||
+      ((*target)[2] != -1 && !keepsOrStates((*target)[2])) || (*target)[3] <= 0)
     return failAt(r, "expected the key/value heads repeated: Reshape(Expand(Unsqueeze(x, 2), a "
                      "constant [1, 1, repeats, 1, 1]), [batch, heads, -1, head_dim]), with the "
                      "keys' and the values' repeats equal");
@@ -468,16 +497,36 @@ bool Recognizer::laterKey(const NodeProto *user, llvm::StringRef value) {
     return failAt(user, "expected its condition key position > query position (Greater or "
                         "Less), found " + what(later));
   }
-  auto unwrap = [&](std::string x) {
-    while (opOf(x) == "Unsqueeze" || opOf(x) == "Reshape" || opOf(x) == "Cast") {
+  // The keys' positions must stay on the last axis (Unsqueeze'd in front), the queries' be
+  // made a column (Unsqueeze'd at the end, or Reshape'd to [..., 1]).
+  std::optional<double> queryAxis; // where the queries were Unsqueeze'd
+  auto unwrap = [&](std::string x, bool keyAxisLast, bool &ok) {
+    while (ok && (opOf(x) == "Unsqueeze" || opOf(x) == "Reshape" || opOf(x) == "Cast")) {
       const NodeProto *n = def(x, opOf(x));
-      if (n->op_type() == "Reshape" && !constant(input(n, 1)))
-        break;
+      std::optional<std::vector<double>> c =
+          n->op_type() == "Cast" ? std::vector<double>{} : constant(input(n, 1));
+      if (!c)
+        ok = false;
+      else if (n->op_type() == "Unsqueeze")
+        ok = keyAxisLast ? llvm::all_of(*c, [&](double a) { return a == 0 || a == 1; })
+                         : c->size() == 1 && (queryAxis = c->front(), true);
+      else if (n->op_type() == "Reshape")
+        ok = !keyAxisLast && !c->empty() && c->back() == 1;
       x = resolve(input(n, 0));
     }
     return x;
   };
-  keys = unwrap(keys), queries = unwrap(queries);
+  bool ok = true;
+  keys = unwrap(keys, true, ok), queries = unwrap(queries, false, ok);
+  if (ok && queryAxis && *queryAxis != -1) { // at the end of the positions' dims
+    const ::onnx::ValueInfoProto *in = m.graphInput(queries);
+    ok = in && in->type().tensor_type().has_shape() &&
+         double(in->type().tensor_type().shape().dim_size()) == *queryAxis;
+  }
+  if (!ok)
+    return failAt(user, "expected the key positions along the last axis against the query "
+                        "positions as a column (keys Unsqueeze'd at the front, queries at the "
+                        "end)");
   const NodeProto *range = def(keys, "Range");
   std::optional<double> start = range ? scalar(input(range, 0)) : std::nullopt;
   std::optional<double> delta = range ? scalar(input(range, 2)) : std::nullopt;
@@ -528,7 +577,11 @@ bool Recognizer::eagerAttention(llvm::StringRef value, int64_t layer, OnnxLayer 
     return fail("expected the attention (com.microsoft GroupQueryAttention, or "
                 "Reshape(Transpose(Softmax(q k^T * scale + mask) v))) at " + what(value));
   std::optional<std::vector<double>> shape = constant(input(r, 1));
-  if (!shape || shape->size() != 3 || ((*shape)[2] != -1 && (*shape)[2] != double(l.o.cols)))
+  if (!hasPerm(*t, {0, 2, 1, 3}))
+    return failAt(t, "expected the heads transposed back to [batch, sequence, heads, head_dim] "
+                     "(perm [0, 2, 1, 3])");
+  if (!shape || shape->size() != 3 || !keepsOrStates((*shape)[0]) ||
+      !keepsOrStates((*shape)[1]) || ((*shape)[2] != -1 && (*shape)[2] != double(l.o.cols)))
     return failAt(r, llvm::formatv("expected the heads merged back to [batch, sequence, {0}]",
                                    l.o.cols));
   const NodeProto *sm = def(input(pv, 0), "Softmax");
@@ -571,7 +624,8 @@ bool Recognizer::eagerAttention(llvm::StringRef value, int64_t layer, OnnxLayer 
   if (opOf(kRep) == "Reshape")
     if (const NodeProto *e = m.producer(resolve(input(m.producer(kRep).node, 0))).node)
       if (e->op_type() == "Expand")
-        if (auto s = constant(input(e, 1)); s && s->size() == 5)
+        if (auto s = constant(input(e, 1)); s && s->size() == 5 && (*s)[2] >= 1 &&
+                                                (*s)[2] <= 4096)
           repeats = int64_t((*s)[2]);
   if (!repeatedKV(kRep, repeats, kAll) || !repeatedKV(vRep, repeats, vAll))
     return false;

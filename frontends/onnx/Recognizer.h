@@ -42,6 +42,8 @@ struct Attention {
   int64_t heads = 0, kvHeads = 0;
   int64_t headDim = 0; ///< 0 when only the projections' sizes can tell
   int64_t repeats = 0; ///< query heads per key/value head, when the graph says
+  float scale = 0.0f;  ///< the scores' scale the graph states (0: 1/sqrt(head_dim))
+  const ::onnx::NodeProto *scaleNode = nullptr;
 };
 
 class Recognizer {

@@ -226,6 +226,38 @@ def sigmoid_without_input(m):
     p.input[:] = [producer(m, p.input[0]).input[0], sig.output[0]]
 
 
+def weight_nan(m):
+    """One element of q_proj's {-s, 0, s} weight is NaN."""
+    w = numpy_helper.to_array(init(m, q_weight(m))).copy()
+    w[3, 5] = np.nan
+    set_init(m, q_weight(m), w)
+
+
+def merge_transpose_perm(m):
+    """The attention output's heads are transposed back by [0, 2, 3, 1], not [0, 2, 1, 3]: the
+    Reshape after it then mixes head dims into the hidden axis."""
+    t = first(m, "Transpose", lambda n: op_of(m, n.input[0]) == "MatMul" and
+              list(n.attribute[0].ints) == [0, 2, 1, 3])
+    set_attr(t, "perm", [0, 2, 3, 1])
+
+
+def mask_query_row(m):
+    """The mask compares key positions with the query positions unsqueezed at axis 1 (a row,
+    [batch, 1, S]) instead of 2 (a column)."""
+    u = first(m, "Unsqueeze", lambda n: n.input[0] == "position_ids" and any(
+        c.op_type == "Greater" for c in m.graph.node if n.output[0] in c.input))
+    set_const(m, u.input[1], [1])
+
+
+def second_output(m):
+    """The final norm reads output 1 of a node (a value its op type does not name)."""
+    mul = first(m, "Mul", lambda n: n.output[0] in first(m, "MatMul", lambda x: x.output[0] ==
+                                                          "logits").input)
+    mul.output.append(mul.output[0] + "_second")
+    head = first(m, "MatMul", lambda x: x.output[0] == "logits")
+    head.input[0] = mul.output[1]
+
+
 def main(fake_quant_path, unit_path, integer_path, out):
     bases = {"fake-quant": onnx.load(fake_quant_path), "unit": onnx.load(unit_path),
              "matmulinteger": onnx.load(integer_path)}
@@ -258,6 +290,10 @@ def main(fake_quant_path, unit_path, integer_path, out):
     case("fq-expand-without-shape", "fake-quant", expand_without_shape)
     case("fq-kv-reshape-without-inputs", "fake-quant", kv_reshape_without_inputs)
     case("fq-sigmoid-without-input", "fake-quant", sigmoid_without_input)
+    case("fq-weight-nan", "fake-quant", weight_nan)
+    case("fq-merge-transpose-perm", "fake-quant", merge_transpose_perm)
+    case("fq-mask-query-row", "fake-quant", mask_query_row)
+    case("fq-second-output", "fake-quant", second_output)
     return 0
 
 
