@@ -51,11 +51,14 @@ void tern::encodeHFPacked(const int8_t *values, int64_t rows, int64_t cols, uint
 }
 
 void TernaryStats::add(const int8_t *values, int64_t count) {
+  // Local counters: the members may alias `values` (int8_t), which would keep the loop scalar.
+  int64_t neg = 0, zer = 0, pos = 0;
   for (int64_t i = 0; i < count; ++i) {
-    negative += values[i] < 0;
-    zero += values[i] == 0;
-    positive += values[i] > 0;
+    neg += values[i] < 0;
+    zer += values[i] == 0;
+    pos += values[i] > 0;
   }
+  negative += neg, zero += zer, positive += pos;
 }
 
 double tern::ternarizeLatent(DType dtype, const uint8_t *data, int64_t count, int8_t *out) {

@@ -129,14 +129,14 @@ private:
                         FileLineColLoc::get(b.getStringAttr(t.origin), 0, 0));
   }
 
-  /// Float tensor `t` (optionally transposed from [C, R] to [R, C]) as F32, or as BF16 or F16
-  /// when every value is exactly one: an export widens a bf16 or fp16 checkpoint to float, and
-  /// the narrower copy is the same numbers (and the same kernels as the checkpoint's) at half
-  /// the bytes.
   /// The store's name for `t` as addFloat stores it (a transposed copy is another tensor).
   static std::string storedName(const OnnxTensor &t, bool transposed) {
     return transposed ? t.name + ":transposed" : t.name;
   }
+  /// Float tensor `t` (optionally transposed from [C, R] to [R, C]) as F32, or as BF16 or F16
+  /// when every value is exactly one: an export widens a bf16 or fp16 checkpoint to float, and
+  /// the narrower copy is the same numbers (and the same kernels as the checkpoint's) at half
+  /// the bytes.
   std::optional<DType> addFloat(const OnnxTensor &t, llvm::ArrayRef<int64_t> shape,
                                 bool transposed) {
     if (!isFloat(t.dtype) || t.dtype == DType::F64) {
@@ -266,18 +266,36 @@ private:
     for (int64_t r = 0; r < n; ++r)
       for (int64_t blk = 0; blk < blocks; ++blk) {
         double zp = zeroPoint(r, blk);
+        // A zero point in 1..3 makes code - zp ternary for some codes; the codes are checked
+        // in integers (one pass over the bytes of a 2B model is billions of weights).
+        int izp = zp >= 1 && zp <= 3 && zp == std::floor(zp) ? int(zp) : -8;
         const uint8_t *bytes = bt->bytes.data() + (r * blocks + blk) * blob;
-        for (int64_t j = 0; j < block && blk * block + j < k; ++j) {
+        int8_t *out = values.data() + r * k + blk * block;
+        int64_t len = std::min(block, k - blk * block);
+        // Whole bytes first: a byte's four codes are all ternary iff each is in izp - 1 ..
+        // izp + 1 (izp - 2 is the only code out of range for izp 1..3).
+        int64_t j = 0;
+        if (izp > 0)
+          for (; j + 4 <= len; j += 4) {
+            uint8_t byte = bytes[j / 4];
+            int c0 = byte & 3, c1 = (byte >> 2) & 3, c2 = (byte >> 4) & 3, c3 = byte >> 6;
+            if (std::abs(c0 - izp) > 1 || std::abs(c1 - izp) > 1 || std::abs(c2 - izp) > 1 ||
+                std::abs(c3 - izp) > 1)
+              break; // the element loop below names the weight
+            out[j] = int8_t(c0 - izp), out[j + 1] = int8_t(c1 - izp);
+            out[j + 2] = int8_t(c2 - izp), out[j + 3] = int8_t(c3 - izp);
+          }
+        for (; j < len; ++j) {
           int code = (bytes[j / 4] >> (2 * (j % 4))) & 3;
-          double v = double(code) - zp;
-          if (v != -1.0 && v != 0.0 && v != 1.0) {
+          int v = code - izp;
+          if (v < -1 || v > 1) {
             fail(llvm::formatv("{0}: weight '{1}' is not ternary: element [{2}, {3}] is {4} "
                                "(code {5} - zero point {6}); expected -1, 0 or +1",
-                               node, bt->name, r, blk * block + j, number(v), code,
-                               number(zp)));
+                               node, bt->name, r, blk * block + j, number(double(code) - zp),
+                               code, number(zp)));
             return {};
           }
-          values[size_t(r * k + blk * block + j)] = int8_t(v);
+          out[j] = int8_t(v);
         }
       }
     return ternary(b, w, *bt, *st, std::move(values), block,
@@ -388,8 +406,13 @@ private:
     int64_t n = w.rows, k = w.cols, blocks = (k + blockCols - 1) / blockCols;
     std::vector<char> nonzero(size_t(n * blocks), 0);
     for (int64_t r = 0; r < n; ++r)
-      for (int64_t c = 0; c < k; ++c)
-        nonzero[size_t(r * blocks + c / blockCols)] |= values[size_t(r * k + c)] != 0;
+      for (int64_t blk = 0; blk < blocks; ++blk) {
+        const int8_t *p = values.data() + r * k + blk * blockCols;
+        int8_t any = 0;
+        for (int64_t j = 0, len = std::min(blockCols, k - blk * blockCols); j < len; ++j)
+          any |= p[j];
+        nonzero[size_t(r * blocks + blk)] = any != 0;
+      }
     stats.ternary.add(values.data(), n * k);
     stats.parameters += n * k;
 
