@@ -7,6 +7,14 @@ using namespace ::tern;
 
 ::tern::DecoderWeights::~DecoderWeights() = default;
 
+auto ::tern::floatElementType(Builder &b, DType dtype) -> Type {
+  switch (dtype) {
+  case DType::BF16: return b.getBF16Type();
+  case DType::F16: return b.getF16Type();
+  default: return b.getF32Type();
+  }
+}
+
 auto ::tern::DecoderWeights::location(OpBuilder &b, WeightRole, int64_t) -> Location {
   return b.getUnknownLoc();
 }

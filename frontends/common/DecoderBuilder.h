@@ -17,6 +17,7 @@
 #define TERN_FRONTENDS_COMMON_DECODERBUILDER_H
 
 #include "dialects/tern/TernDialect.h"
+#include "dialects/weights/DType.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
@@ -72,6 +73,9 @@ public:
   /// Called before each layer is built (progress reporting).
   virtual void beginLayer(int64_t layer) {}
 };
+
+/// The IR element type of a stored float tensor (F16, BF16; F32 otherwise).
+mlir::Type floatElementType(mlir::Builder &b, DType dtype);
 
 /// Builds `@<name>` at the builder's insertion point. Returns null if a weight was missing
 /// (the DecoderWeights implementation reported why).

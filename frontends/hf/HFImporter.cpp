@@ -87,7 +87,7 @@ public:
     std::optional<Checkpoint::Tensor> t = expect(name, shape, /*floatOnly=*/true);
     if (!t)
       return {};
-    Type element = elementType(b, t->entry->dtype);
+    Type element = floatElementType(b, t->entry->dtype);
     if (!addOnce(name, *t, TensorEncoding::Dense, shape))
       return {};
     return WeightOp::create(b, weightLoc(b, name, *t), RankedTensorType::get(shape, element),
@@ -184,13 +184,6 @@ private:
     return t;
   }
 
-  static Type elementType(OpBuilder &b, DType dtype) {
-    switch (dtype) {
-    case DType::BF16: return b.getBF16Type();
-    case DType::F16: return b.getF16Type();
-    default: return b.getF32Type();
-    }
-  }
 
   Location weightLoc(OpBuilder &b, llvm::StringRef name, const Checkpoint::Tensor &t) {
     return NameLoc::get(b.getStringAttr(name),
@@ -286,7 +279,8 @@ private:
                                                                             cols),
                                 b.getStringAttr(name));
     w.scale = WeightOp::create(b, weightLoc(b, scaleName, *s),
-                               RankedTensorType::get(scaleShape, elementType(b, s->entry->dtype)),
+                               RankedTensorType::get(scaleShape,
+                                                     floatElementType(b, s->entry->dtype)),
                                b.getStringAttr(scaleName));
     w.mode = config.scaleMultiplies ? ScaleMode::multiply : ScaleMode::divide;
     return w;

@@ -1,4 +1,4 @@
-//===- ContribPatterns.cpp - ONNX Runtime's com.microsoft ops in a decoder ---------------------===//
+//===- ContribPatterns.cpp - ONNX Runtime's com.microsoft ops in a decoder --------------------===//
 //
 // The form onnxruntime-genai's model builder writes: SimplifiedLayerNormalization and
 // SkipSimplifiedLayerNormalization (residual add + RMSNorm), MatMulNBits with bits = 2,
@@ -200,7 +200,8 @@ bool Recognizer::maskBookkeeping(const NodeProto *user, llvm::StringRef value) {
       return failAt(user, "input '" + v + "' is produced by nothing");
     if (!llvm::is_contained(allowed, p.node->op_type()))
       return failAt(p.node, "expected a length computed from shapes or the attention mask "
-                            "(ReduceSum, Sub, Add, Cast, Shape, Gather, Squeeze, Unsqueeze, Concat) "
+                            "(ReduceSum, Sub, Add, Cast, Shape, Gather, Squeeze, Unsqueeze, "
+                            "Concat) "
                             "for " +
                                 m.describe(*user));
     if (!seen.insert(p.node).second || p.node->op_type() == "Shape")

@@ -1,4 +1,4 @@
-//===- DecoderRecognizer.cpp - finds the BitNet decoder in an ONNX graph -----------------------===//
+//===- DecoderRecognizer.cpp - finds the BitNet decoder in an ONNX graph ----------------------===//
 //
 // The walk: from the logits back through the final norm, then layer by layer along the residual
 // stream (h = x + attention branch, out = h + MLP branch) to the embedding. Which form a part
@@ -244,19 +244,27 @@ static bool looksLikeNorm(const OnnxModel &m, llvm::StringRef op, const NodeProt
          (m.constant(n->input(0)) || m.constant(n->input(1)));
 }
 
+/// A sub-norm before a projection, if `x` is a norm's output: `x` becomes the norm's input and
+/// `gamma` its weight.
+bool Recognizer::subNorm(std::string &x, llvm::StringRef role, std::string &gamma) {
+  if (!looksLikeNorm(m, opOf(x), m.producer(x).node))
+    return true;
+  Norm sub;
+  if (!norm(x, role, sub))
+    return false;
+  if (sub.stream.skip)
+    return fail("the " + role + " reads a residual sum");
+  gamma = sub.gamma;
+  x = sub.stream.value;
+  return true;
+}
+
 bool Recognizer::mlp(llvm::StringRef down, OnnxLayer &l, std::string &normed) {
   if (!linear(down, "down_proj", l.down))
     return false;
   std::string x = l.down.input;
-  if (looksLikeNorm(m, opOf(x), m.producer(x).node)) {
-    Norm sub;
-    if (!norm(x, "ffn sub-norm", sub))
-      return false;
-    if (sub.stream.skip)
-      return fail("the ffn sub-norm reads a residual sum");
-    l.ffnSubNorm = sub.gamma;
-    x = sub.stream.value;
-  }
+  if (!subNorm(x, "ffn sub-norm", l.ffnSubNorm))
+    return false;
   const NodeProto *mul = def(x, "Mul");
   if (!mul)
     return fail("expected act(gate_proj) * up_proj (a Mul) at " + what(x));
@@ -330,15 +338,8 @@ bool Recognizer::attentionBranch(llvm::StringRef oValue, int64_t layer, OnnxLaye
   if (!linear(oValue, "o_proj", l.o))
     return false;
   std::string a = l.o.input;
-  if (looksLikeNorm(m, opOf(a), m.producer(a).node)) {
-    Norm sub;
-    if (!norm(a, "attention sub-norm", sub))
-      return false;
-    if (sub.stream.skip)
-      return fail("the attention sub-norm reads a residual sum");
-    l.attnSubNorm = sub.gamma;
-    a = sub.stream.value;
-  }
+  if (!subNorm(a, "attention sub-norm", l.attnSubNorm))
+    return false;
   Attention att;
   if (const NodeProto *gqa = def(a, "GroupQueryAttention")) {
     if (!groupQueryAttention(gqa, l, att))

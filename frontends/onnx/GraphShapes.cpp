@@ -1,4 +1,4 @@
-//===- GraphShapes.cpp - the ONNX graph's inputs and outputs against the decoder ---------------===//
+//===- GraphShapes.cpp - the ONNX graph's inputs and outputs against the decoder --------------===//
 #include "frontends/onnx/GraphShapes.h"
 
 #include "onnx/onnx_pb.h"

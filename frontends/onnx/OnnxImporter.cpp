@@ -1,4 +1,4 @@
-//===- OnnxImporter.cpp - ONNX BitNet decoders to tern IR --------------------------------------===//
+//===- OnnxImporter.cpp - ONNX BitNet decoders to tern IR -------------------------------------===//
 //
 // Feeds the decoder DecoderRecognizer found to the shared DecoderBuilder: the roles' weights
 // are the graph's initializers, decoded here. A MatMulNBits weight becomes a ternary matrix and
@@ -188,13 +188,6 @@ private:
     return dtype;
   }
 
-  static Type elementType(OpBuilder &b, DType dtype) {
-    switch (dtype) {
-    case DType::BF16: return b.getBF16Type();
-    case DType::F16: return b.getF16Type();
-    default: return b.getF32Type();
-    }
-  }
 
   Value table(OpBuilder &b, llvm::StringRef name, bool transposed) {
     const OnnxTensor *t = m.constant(name);
@@ -203,7 +196,7 @@ private:
     if (!dtype)
       return {};
     return WeightOp::create(b, weightLoc(b, *t),
-                            RankedTensorType::get(shape, elementType(b, *dtype)),
+                            RankedTensorType::get(shape, floatElementType(b, *dtype)),
                             b.getStringAttr(storedName(*t, transposed)));
   }
 
@@ -217,7 +210,8 @@ private:
     std::optional<DType> dtype = addFloat(*t, {size}, false);
     if (!dtype)
       return {};
-    return WeightOp::create(b, weightLoc(b, *t), RankedTensorType::get({size}, elementType(b, *dtype)),
+    return WeightOp::create(b, weightLoc(b, *t),
+                            RankedTensorType::get({size}, floatElementType(b, *dtype)),
                             b.getStringAttr(name));
   }
 
@@ -390,7 +384,8 @@ private:
     ++stats.floatMatMuls;
     LinearWeights out;
     out.weight = WeightOp::create(
-        b, weightLoc(b, *t), RankedTensorType::get({w.rows, w.cols}, elementType(b, *dtype)),
+        b, weightLoc(b, *t),
+        RankedTensorType::get({w.rows, w.cols}, floatElementType(b, *dtype)),
         b.getStringAttr(storedName(*t, !w.transposed)));
     return out;
   }

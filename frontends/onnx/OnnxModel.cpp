@@ -1,4 +1,4 @@
-//===- OnnxModel.cpp - a validating ONNX model reader ------------------------------------------===//
+//===- OnnxModel.cpp - a validating ONNX model reader -----------------------------------------===//
 #include "frontends/onnx/OnnxModel.h"
 
 #include "onnx/onnx_pb.h"

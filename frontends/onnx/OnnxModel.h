@@ -1,4 +1,4 @@
-//===- OnnxModel.h - a validating ONNX model reader ----------------------------------*- C++ -*-===//
+//===- OnnxModel.h - a validating ONNX model reader ---------------------------------*- C++ -*-===//
 //
 // Reads a ModelProto (Debian's onnx_proto) and gives the importer what it needs of it: the
 // opsets, the nodes with their producers and consumers, and every initializer or Constant as a

@@ -1,4 +1,4 @@
-//===- OpTable.cpp - the ONNX ops the importer knows -------------------------------------------===//
+//===- OpTable.cpp - the ONNX ops the importer knows ------------------------------------------===//
 #include "frontends/onnx/OpTable.h"
 
 #include "onnx/onnx_pb.h"

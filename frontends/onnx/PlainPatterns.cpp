@@ -1,4 +1,4 @@
-//===- PlainPatterns.cpp - ai.onnx op chains of an exported decoder ----------------------------===//
+//===- PlainPatterns.cpp - ai.onnx op chains of an exported decoder ---------------------------===//
 //
 // What torch.onnx.export writes for transformers' BitNet models, op by op:
 //   RMSNorm       w * (x * 1/sqrt(mean(x^2) + eps))   (Div(1, Sqrt) or Reciprocal; Div(x, Sqrt))

@@ -84,6 +84,7 @@ private:
   bool isStream(llvm::StringRef value);
   bool norm(llvm::StringRef value, llvm::StringRef role, Norm &out);
   bool linear(llvm::StringRef value, llvm::StringRef role, OnnxLinear &out);
+  bool subNorm(std::string &x, llvm::StringRef role, std::string &gamma);
   bool mlp(llvm::StringRef down, OnnxLayer &l, std::string &normed);
   bool activation(llvm::StringRef value, std::string &x, DecoderActivation &kind);
   bool attentionBranch(llvm::StringRef oValue, int64_t layer, OnnxLayer &l, std::string &normed);

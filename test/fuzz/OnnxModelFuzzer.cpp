@@ -1,4 +1,4 @@
-//===- OnnxModelFuzzer.cpp - libFuzzer target for the ONNX reader and recognizer ---------------===//
+//===- OnnxModelFuzzer.cpp - libFuzzer target for the ONNX reader and recognizer --------------===//
 //
 // Any input must be rejected with an error or accepted with every tensor's bytes inside what was
 // read; the oracle reads every initializer and Constant (ASan catches a bad range) and runs the

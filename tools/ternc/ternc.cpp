@@ -72,7 +72,8 @@ enum class Weights { Embed, File };
 
 cl::OptionCategory category("ternc options");
 cl::opt<std::string> input(cl::Positional,
-                           cl::desc("<checkpoint dir, an .onnx model, or a .mlir file ternc wrote (with its .weights)>"),
+                           cl::desc("<checkpoint dir, an .onnx model, or a .mlir file ternc "
+                                    "wrote (with its .weights)>"),
                            cl::Required, cl::cat(category));
 cl::opt<std::string> output("o",
                             cl::desc("Output file ('-' for stdout; default: stdout for text, "

@@ -323,8 +323,8 @@ TEST(OnnxNodeData, SupportedOpsReadAndEvaluate) {
     }
   }
   std::printf("ONNX node tests of tern's ops: %d read (%d refused for their opset), %d tensors "
-              "decoded (%d string tensors refused, %d sequences or optionals skipped), %d evaluated "
-              "against ONNX's outputs\n",
+              "decoded (%d string tensors refused, %d sequences or optionals skipped), %d "
+              "evaluated against ONNX's outputs\n",
               applicable, refused, tensors, strings, others, evaluated);
   EXPECT_GT(applicable, 150);
   EXPECT_GT(evaluated, 60);

@@ -39,19 +39,7 @@ def build(model, args):
     unit = args.weights == "unit" or integer
     qmax = float(2 ** (c.get("input_bits", 8) - 1) - 1)
 
-    g.inputs.append(helper.make_tensor_value_info("input_ids", TensorProto.INT64,
-                                                  ["batch_size", "sequence_length"]))
-    g.inputs.append(helper.make_tensor_value_info("position_ids", TensorProto.INT64,
-                                                  ["batch_size", "sequence_length"]))
-    if past:
-        for i in range(layers):
-            for kv in ("key", "value"):
-                g.inputs.append(helper.make_tensor_value_info(
-                    "past_key_values.%d.%s" % (i, kv), TensorProto.FLOAT,
-                    ["batch_size", kv_heads, "past_sequence_length", d]))
-    g.outputs.append(helper.make_tensor_value_info("logits", TensorProto.FLOAT,
-                                                   ["batch_size", "sequence_length",
-                                                    c["vocab_size"]]))
+    g.decoder_io(c, kv_heads, d, "position_ids", past)
     counter = [0]
 
     def anon(array):  # torch names folded constants onnx::MatMul_<n>

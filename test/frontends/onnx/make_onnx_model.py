@@ -81,19 +81,7 @@ def build_matmulnbits(model, args):
     eps = float(model.eps)
     past = not args.no_past
 
-    g.inputs.append(helper.make_tensor_value_info("input_ids", TensorProto.INT64,
-                                                  ["batch_size", "sequence_length"]))
-    g.inputs.append(helper.make_tensor_value_info("attention_mask", TensorProto.INT64,
-                                                  ["batch_size", "total_sequence_length"]))
-    if past:
-        for i in range(layers):
-            for kv in ("key", "value"):
-                g.inputs.append(helper.make_tensor_value_info(
-                    "past_key_values.%d.%s" % (i, kv), TensorProto.FLOAT,
-                    ["batch_size", kv_heads, "past_sequence_length", head_dim]))
-    g.outputs.append(helper.make_tensor_value_info("logits", TensorProto.FLOAT,
-                                                   ["batch_size", "sequence_length",
-                                                    c["vocab_size"]]))
+    g.decoder_io(c, kv_heads, head_dim, "attention_mask", past)
 
     # The attention mask's bookkeeping, as the builder writes it: seqlens_k = sum(mask) - 1 and
     # total_sequence_length = mask.shape[1], both int32.

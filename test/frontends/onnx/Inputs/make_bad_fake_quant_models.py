@@ -20,6 +20,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+from make_bad_onnx_models import init, set_attr  # the same graph edits
+
 
 # ---- graph access
 
@@ -38,10 +40,6 @@ def op_of(m, value):
     return p.op_type if p else None
 
 
-def init(m, name):
-    return next(t for t in m.graph.initializer if t.name == name)
-
-
 def set_init(m, name, array):
     """Replaces initializer `name` by `array` (raw_data), keeping its place."""
     init(m, name).CopyFrom(numpy_helper.from_array(np.ascontiguousarray(array), name))
@@ -53,15 +51,6 @@ def set_const(m, value, array):
     assert c.op_type == "Constant", value + " is not a Constant's output"
     dtype = numpy_helper.to_array(c.attribute[0].t).dtype
     c.attribute[0].t.CopyFrom(numpy_helper.from_array(np.array(array, dtype=dtype)))
-
-
-def set_attr(n, name, value):
-    """Sets attribute `name` of node `n` (replacing it if present)."""
-    for i, a in enumerate(n.attribute):
-        if a.name == name:
-            del n.attribute[i]
-            break
-    n.attribute.append(helper.make_attribute(name, value))
 
 
 def insert_before(m, anchor, nodes):
