@@ -68,13 +68,17 @@ struct HeadFormat {
   size_t (*size)(int64_t n, int64_t k);
   void (*packRows)(const float *rows, int64_t first, int64_t count, int64_t n, int64_t k,
                    uint8_t *out);
+  /// The same numbers from GGUF's blocks (block_q8_0 / block_q6_K rows), and a block's bytes.
+  void (*packGgmlRows)(const uint8_t *blocks, int64_t first, int64_t count, int64_t n,
+                       int64_t k, uint8_t *out);
+  int64_t ggmlBlockBytes;
 };
 
 const HeadFormat kHeadFormats[] = {
     {WeightFormat::q8_0, "q8_0", "8-bit head (q8_0)", TERN_Q8_0_TILE_ROWS, TERN_Q8_0_BLOCK,
-     tern_q8_0_size, tern_q8_0_pack_rows},
+     tern_q8_0_size, tern_q8_0_pack_rows, tern_q8_0_pack_ggml_rows, TERN_Q8_0_GGML_BLOCK_BYTES},
     {WeightFormat::q6_k, "q6_k", "6.5-bit head (q6_k)", TERN_Q6_K_TILE_ROWS, TERN_Q6_K_BLOCK,
-     tern_q6_k_size, tern_q6_k_pack_rows},
+     tern_q6_k_size, tern_q6_k_pack_rows, tern_q6_k_pack_ggml_rows, TERN_Q6_K_GGML_BLOCK_BYTES},
 };
 
 struct TernPackWeightsPass : impl::TernPackWeightsPassBase<TernPackWeightsPass> {
@@ -234,6 +238,9 @@ struct TernPackWeightsPass : impl::TernPackWeightsPassBase<TernPackWeightsPass> 
     const ::tern::StoredTensor *t = store->lookup(w.getName());
     if (!t)
       return w.emitOpError() << "no tensor '" << w.getName() << "' in the weight store";
+    if (t->encoding != ::tern::TensorEncoding::Dense)
+      return w.emitOpError() << "'" << w.getName() << "' is not a plain float tensor in the "
+                             << "weight store";
     std::string name = (w.getName() + (reciprocal ? ":recip_f32" : ":f32")).str();
     if (!store->lookup(name)) {
       int64_t n = t->numElements();
@@ -259,6 +266,46 @@ struct TernPackWeightsPass : impl::TernPackWeightsPassBase<TernPackWeightsPass> 
     return Value(op.getResult());
   }
 
+  /// The table `w` in `format`'s layout as the store tensor `name` (filled by `fillTiles(tile,
+  /// first row, row count, out)` for each tile of rows, in parallel, unless an earlier op packed
+  /// it already), and a tern.weight of it after `w`.
+  FailureOr<WeightOp> packedTable(WeightOp w, const HeadFormat &format, const std::string &name,
+                                  llvm::function_ref<void(int64_t, int64_t, uint8_t *)> fillRows,
+                                  const std::string &origin) {
+    auto type = cast<RankedTensorType>(w.getType());
+    int64_t n = type.getDimSize(0), k = type.getDimSize(1);
+    size_t size = format.size(n, k);
+    uint64_t checksum;
+    if (const ::tern::StoredTensor *done = store->lookup(name)) {
+      checksum = checksumOf(done->bytes);
+    } else {
+      // A tile's bytes belong to its rows alone.
+      std::vector<uint8_t> bytes(size);
+      int64_t tiles = (n + format.tileN - 1) / format.tileN;
+      llvm::parallelFor(0, size_t(tiles), [&](size_t tile) {
+        int64_t first = int64_t(tile) * format.tileN;
+        fillRows(first, std::min<int64_t>(format.tileN, n - first), bytes.data());
+      });
+      checksum = checksumOf(bytes);
+      ::tern::StoredTensor q;
+      q.name = name;
+      q.dtype = ::tern::DType::U8;
+      q.shape = {int64_t(size)};
+      q.origin = origin;
+      if (llvm::Error e = store->addDerived(std::move(q), std::move(bytes)))
+        return w.emitOpError() << llvm::toString(std::move(e));
+    }
+    OpBuilder b(w);
+    b.setInsertionPointAfter(w);
+    MLIRContext *ctx = b.getContext();
+    auto quantized = RankedTensorType::get(
+        {n, k}, b.getF32Type(), LayoutAttr::get(ctx, format.format, format.tileN, format.tileK));
+    auto op = WeightOp::create(b, w.getLoc(), quantized, b.getStringAttr(name));
+    op->setAttr("tern.bytes", b.getI64IntegerAttr(int64_t(size)));
+    op->setAttr("tern.checksum", b.getI64IntegerAttr(int64_t(checksum)));
+    return op;
+  }
+
   /// The float head `m` reads, quantized into `format`; with tied-embedding, an embedding lookup
   /// of the same table (tied weights) reads the quantized rows too, so the table is stored once.
   LogicalResult quantizeHead(MatMulOp m, const HeadFormat &format) {
@@ -274,52 +321,74 @@ struct TernPackWeightsPass : impl::TernPackWeightsPassBase<TernPackWeightsPass> 
     if (!t)
       return w.emitOpError() << "no tensor '" << w.getName() << "' in the weight store";
     int64_t n = type.getDimSize(0), k = type.getDimSize(1);
-    std::string name = (w.getName() + ":" + format.name).str();
-    size_t size = format.size(n, k);
-    uint64_t checksum;
-    if (const ::tern::StoredTensor *done = store->lookup(name)) {
-      checksum = checksumOf(done->bytes);
-    } else {
-      // Tiles of rows in parallel, each converted to float on its own (the whole 2B4T head in
-      // float would be 1.3 GB); a tile's bytes belong to its rows alone.
-      std::vector<uint8_t> bytes(size);
-      int64_t tiles = (n + format.tileN - 1) / format.tileN;
-      llvm::parallelFor(0, size_t(tiles), [&](size_t tile) {
-        int64_t first = int64_t(tile) * format.tileN;
-        int64_t count = std::min<int64_t>(format.tileN, n - first);
-        std::vector<float> rows(size_t(count * k));
-        for (int64_t i = 0; i < count * k; ++i)
-          rows[size_t(i)] = ::tern::loadFloat(t->dtype, t->bytes.data(), first * k + i);
-        format.packRows(rows.data(), first, count, n, k, bytes.data());
-      });
-      checksum = checksumOf(bytes);
-      ::tern::StoredTensor q;
-      q.name = name;
-      q.dtype = ::tern::DType::U8;
-      q.shape = {int64_t(size)};
-      q.origin = std::string(format.description) + " of " + w.getName().str();
-      if (llvm::Error e = store->addDerived(std::move(q), std::move(bytes)))
-        return w.emitOpError() << llvm::toString(std::move(e));
-    }
-    OpBuilder b(w);
-    b.setInsertionPointAfter(w);
-    MLIRContext *ctx = b.getContext();
-    auto quantized = RankedTensorType::get(
-        {n, k}, b.getF32Type(), LayoutAttr::get(ctx, format.format, format.tileN, format.tileK));
-    auto op = WeightOp::create(b, w.getLoc(), quantized, b.getStringAttr(name));
-    op->setAttr("tern.bytes", b.getI64IntegerAttr(int64_t(size)));
-    op->setAttr("tern.checksum", b.getI64IntegerAttr(int64_t(checksum)));
-    m.getWeightMutable().assign(op.getResult());
+    FailureOr<WeightOp> op = packedTable(
+        w, format, (w.getName() + ":" + format.name).str(),
+        [&](int64_t first, int64_t count, uint8_t *out) {
+          // Each tile converted to float on its own (the whole 2B4T head in float would be
+          // 1.3 GB).
+          std::vector<float> rows(size_t(count * k));
+          for (int64_t i = 0; i < count * k; ++i)
+            rows[size_t(i)] = ::tern::loadFloat(t->dtype, t->bytes.data(), first * k + i);
+          format.packRows(rows.data(), first, count, n, k, out);
+        },
+        std::string(format.description) + " of " + w.getName().str());
+    if (failed(op))
+      return failure();
+    m.getWeightMutable().assign(op->getResult());
     if (tiedEmbedding)
       for (OpOperand &use : llvm::make_early_inc_range(w.getResult().getUses()))
         if (auto e = dyn_cast<EmbeddingOp>(use.getOwner()); e && use.get() == e.getTable())
-          use.set(op.getResult());
+          use.set(op->getResult());
     if (w.getResult().use_empty())
       w.erase();
     return success();
   }
 
+  /// Tables a frontend kept in GGUF's block formats (a Q8_0 or Q6_K embedding or head),
+  /// repacked bit for bit into the head layout of the same numbers, whatever --head says: every
+  /// op reading the table reads the packed one (the lookup dequantizes rows, the head runs the
+  /// int8 kernels).
+  LogicalResult repackGgmlTables() {
+    if (!store)
+      return success();
+    SmallVector<WeightOp> tables;
+    getOperation().walk([&](WeightOp w) {
+      if (const ::tern::StoredTensor *t = store->lookup(w.getName()); t && t->isGgmlBlocks())
+        tables.push_back(w);
+    });
+    for (WeightOp w : tables) {
+      const ::tern::StoredTensor *t = store->lookup(w.getName());
+      const HeadFormat &format =
+          kHeadFormats[t->encoding == ::tern::TensorEncoding::GgmlQ8_0 ? 0 : 1];
+      auto type = dyn_cast<RankedTensorType>(w.getType());
+      if (!type || type.getRank() != 2 || type.getShape() != ArrayRef<int64_t>(t->shape) ||
+          type.getDimSize(1) % format.tileK)
+        return w.emitOpError() << "tern-pack-weights: '" << w.getName() << "' is stored in GGUF's "
+                               << format.name << " blocks and must be read as a [N, K] table "
+                               << "with K a multiple of " << format.tileK;
+      int64_t n = type.getDimSize(0), k = type.getDimSize(1);
+      int64_t rowBytes = k / format.tileK * format.ggmlBlockBytes;
+      if (int64_t(t->bytes.size()) != n * rowBytes)
+        return w.emitOpError() << "tern-pack-weights: '" << w.getName() << "' holds "
+                               << t->bytes.size() << " bytes; " << n << " rows of " << k
+                               << " in " << format.name << " blocks are " << n * rowBytes;
+      FailureOr<WeightOp> op = packedTable(
+          w, format, (w.getName() + ":" + format.name).str(),
+          [&](int64_t first, int64_t count, uint8_t *out) {
+            format.packGgmlRows(t->bytes.data() + first * rowBytes, first, count, n, k, out);
+          },
+          std::string(format.description) + ", the GGUF blocks of " + w.getName().str());
+      if (failed(op))
+        return failure();
+      w.getResult().replaceAllUsesWith(op->getResult());
+      w.erase();
+    }
+    return success();
+  }
+
   void runOnOperation() override {
+    if (failed(repackGgmlTables()))
+      return signalPassFailure();
     if (!headFormat.empty()) {
       const HeadFormat *format = nullptr;
       for (const HeadFormat &f : kHeadFormats)

@@ -148,7 +148,7 @@ llvm::Error codegen::loadWeightBlob(llvm::StringRef path, WeightStore &store) {
     const tern_blob_entry &e = blob.entries[i];
     StoredTensor t;
     t.name.assign(blob.names + e.name_offset, e.name_size);
-    if (e.dtype > uint8_t(DType::F8E5M2) || e.encoding > uint8_t(TensorEncoding::TernaryI8))
+    if (e.dtype > uint8_t(DType::F8E5M2) || e.encoding > uint8_t(kLastTensorEncoding))
       return llvm::createStringError("%s: tensor '%s' has an unknown dtype %u or encoding %u",
                                      path.str().c_str(), t.name.c_str(), e.dtype, e.encoding);
     t.dtype = DType(e.dtype);

@@ -31,7 +31,15 @@ enum class TensorEncoding : uint8_t {
   TernaryHFPacked,
   /// A ternary [N, K] matrix as one I8 in {-1, 0, +1} per weight.
   TernaryI8,
+  /// A float [N, K] table as GGUF stores it: each row K / 32 block_q8_0 (fp16 d, int8 q[32]).
+  /// tern-pack-weights repacks it into the q8_0 head layout (tern/head_q8.h) bit for bit.
+  GgmlQ8_0,
+  /// A float [N, K] table as GGUF's block_q6_K rows (K / 256 blocks of 210 bytes), repacked into
+  /// the q6_k head layout (tern/head_q6.h) bit for bit.
+  GgmlQ6_K,
 };
+/// The largest TensorEncoding value (the weights file checks encodings against it).
+constexpr TensorEncoding kLastTensorEncoding = TensorEncoding::GgmlQ6_K;
 
 struct StoredTensor {
   std::string name;
@@ -42,7 +50,13 @@ struct StoredTensor {
   std::string origin; ///< the file it was read from, or what it was derived from
 
   int64_t numElements() const;
-  bool isTernary() const { return encoding != TensorEncoding::Dense; }
+  bool isTernary() const {
+    return encoding == TensorEncoding::TernaryHFPacked || encoding == TensorEncoding::TernaryI8;
+  }
+  /// A table in one of GGUF's block formats (GgmlQ8_0, GgmlQ6_K).
+  bool isGgmlBlocks() const {
+    return encoding == TensorEncoding::GgmlQ8_0 || encoding == TensorEncoding::GgmlQ6_K;
+  }
 };
 
 class WeightStore {

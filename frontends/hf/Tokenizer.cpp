@@ -13,11 +13,6 @@
 using namespace tern;
 namespace json = llvm::json;
 
-const char *const hf::kChatTensor = "tokenizer.chat";
-const char *const hf::kTokenizerTensors[6] = {"tokenizer.vocab",   "tokenizer.offsets",
-                                              "tokenizer.merges",  "tokenizer.special",
-                                              "tokenizer.pattern", "tokenizer.config"};
-
 namespace {
 
 llvm::Error fail(llvm::StringRef path, const llvm::Twine &message) {
@@ -25,45 +20,9 @@ llvm::Error fail(llvm::StringRef path, const llvm::Twine &message) {
                                  (path + ": " + message).str().c_str());
 }
 
-/// GPT-2's byte-level alphabet: the character each byte is written as in the vocabulary.
-/// Printable Latin-1 bytes stand for themselves; the others are 256, 257, ... in byte order.
-llvm::DenseMap<uint32_t, uint8_t> byteLevelDecoder() {
-  llvm::DenseMap<uint32_t, uint8_t> decode;
-  uint32_t next = 256;
-  for (uint32_t b = 0; b < 256; ++b) {
-    bool printable = (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255);
-    decode[printable ? b : next++] = uint8_t(b);
-  }
-  return decode;
-}
-
-/// A byte-level vocabulary string's bytes, or false if a character is not in the alphabet.
-bool decodeByteLevel(llvm::StringRef text, const llvm::DenseMap<uint32_t, uint8_t> &decode,
-                     std::string &bytes) {
-  bytes.clear();
-  for (size_t i = 0; i < text.size();) {
-    uint8_t c = uint8_t(text[i]);
-    uint32_t cp;
-    size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : 4;
-    if (i + len > text.size())
-      return false;
-    cp = len == 1 ? c : len == 2 ? c & 0x1f : len == 3 ? c & 0x0f : c & 0x07;
-    for (size_t j = 1; j < len; ++j)
-      cp = (cp << 6) | (uint8_t(text[i + j]) & 0x3f);
-    auto it = decode.find(cp);
-    if (it == decode.end())
-      return false;
-    bytes.push_back(char(it->second));
-    i += len;
-  }
-  return true;
-}
-
 /// The regex of a pre-tokenizer: a Split (Isolated, not inverted) followed by a ByteLevel
 /// without its own regex (Llama 3), or a ByteLevel with use_regex (GPT-2's pattern).
 llvm::Expected<std::string> preTokenizerPattern(llvm::StringRef path, const json::Object *pre) {
-  static const char *const kGpt2 =
-      "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
   if (!pre)
     return fail(path, "pre_tokenizer: expected a byte-level pre-tokenizer");
   std::optional<llvm::StringRef> type = pre->getString("type");
@@ -72,7 +31,7 @@ llvm::Expected<std::string> preTokenizerPattern(llvm::StringRef path, const json
       return fail(path, "pre_tokenizer: a ByteLevel without a regex splits nothing");
     if (pre->getBoolean("add_prefix_space").value_or(false))
       return fail(path, "pre_tokenizer.add_prefix_space: not supported");
-    return std::string(kGpt2);
+    return std::string(kGpt2Pattern);
   }
   if (type != "Sequence")
     return fail(path, "pre_tokenizer.type: '" + type.value_or("?") +
@@ -105,21 +64,6 @@ llvm::Expected<std::string> preTokenizerPattern(llvm::StringRef path, const json
   if (pattern.empty() || !byteLevel)
     return fail(path, "pre_tokenizer: expected a Split with a regex and a ByteLevel");
   return pattern;
-}
-
-template <typename T>
-llvm::Error addTensor(WeightStore &store, const char *name, DType dtype,
-                      llvm::SmallVector<int64_t, 4> shape, const std::vector<T> &values,
-                      llvm::StringRef path) {
-  StoredTensor t;
-  t.name = name;
-  t.dtype = dtype;
-  t.shape = std::move(shape);
-  t.origin = ("converted from " + path).str();
-  std::vector<uint8_t> bytes(values.size() * sizeof(T));
-  if (!values.empty())
-    std::memcpy(bytes.data(), values.data(), bytes.size());
-  return store.addDerived(std::move(t), std::move(bytes));
 }
 
 } // namespace
@@ -220,50 +164,15 @@ llvm::Error hf::importTokenizer(llvm::StringRef path, llvm::StringRef eosToken,
   if (!eosToken.empty())
     eos = idOfText(eosToken);
 
-  // Byte-level BPE starts every piece from single bytes: all 256 must be tokens.
-  std::vector<bool> single(256, false);
-  for (const std::string &t : tokens)
-    if (t.size() == 1)
-      single[uint8_t(t[0])] = true;
-  for (int b = 0; b < 256; ++b)
-    if (!single[size_t(b)])
-      return fail(path, "model.vocab: no token for the byte " + std::to_string(b) +
-                            " (a byte-level vocabulary has all 256)");
-
-  std::vector<uint8_t> bytes;
-  std::vector<int64_t> offsets{0};
-  for (const std::string &t : tokens) {
-    bytes.insert(bytes.end(), t.begin(), t.end());
-    offsets.push_back(int64_t(bytes.size()));
-  }
-  std::vector<uint8_t> patternBytes(pattern->begin(), pattern->end());
-  std::vector<int64_t> config{model->getBoolean("ignore_merges").value_or(false) ? 1 : 0, bos,
-                              eos, 1};
-  int64_t v = int64_t(tokens.size());
-  if (llvm::Error e = addTensor(store, kTokenizerTensors[0], DType::U8, {int64_t(bytes.size())},
-                                bytes, path))
-    return e;
-  if (llvm::Error e = addTensor(store, kTokenizerTensors[1], DType::I64, {v + 1}, offsets, path))
-    return e;
-  if (llvm::Error e = addTensor(store, kTokenizerTensors[2], DType::I32,
-                                {int64_t(mergeIds.size() / 3), 3}, mergeIds, path))
-    return e;
-  if (llvm::Error e = addTensor(store, kTokenizerTensors[3], DType::I32,
-                                {int64_t(special.size())}, special, path))
-    return e;
-  if (llvm::Error e = addTensor(store, kTokenizerTensors[4], DType::U8,
-                                {int64_t(patternBytes.size())}, patternBytes, path))
-    return e;
-  return addTensor(store, kTokenizerTensors[5], DType::I64, {4}, config, path);
-}
-
-std::string hf::chatFormat(llvm::StringRef t) {
-  // Llama 3's header format: every message as <|start_header_id|>role<|end_header_id|>\n\n
-  // content (trimmed) <|eot_id|>, the BOS before the first, then the assistant's header.
-  bool llama3 = t.contains("<|start_header_id|>") && t.contains("<|end_header_id|>") &&
-                t.contains("<|eot_id|>") && t.contains("message['role']") &&
-                t.contains("message['content'] | trim") && t.contains("bos_token");
-  return llama3 ? "llama3-header" : "";
+  TokenizerTables tables;
+  tables.tokens = std::move(tokens);
+  tables.merges = std::move(mergeIds);
+  tables.special = std::move(special);
+  tables.pattern = std::move(*pattern);
+  tables.ignoreMerges = model->getBoolean("ignore_merges").value_or(false);
+  tables.bos = bos;
+  tables.eos = eos;
+  return addTokenizerTensors(tables, path, "model.vocab", store);
 }
 
 llvm::Expected<bool> hf::importCheckpointTokenizer(llvm::StringRef dir, WeightStore &store) {
@@ -287,11 +196,7 @@ llvm::Expected<bool> hf::importCheckpointTokenizer(llvm::StringRef dir, WeightSt
   }
   if (llvm::Error e = importTokenizer(path, eos, store))
     return std::move(e);
-  if (!chat.empty()) {
-    std::vector<uint8_t> bytes(chat.begin(), chat.end());
-    if (llvm::Error e = addTensor(store, kChatTensor, DType::U8, {int64_t(bytes.size())}, bytes,
-                                  configPath))
-      return std::move(e);
-  }
+  if (llvm::Error e = addChatFormat(chat, configPath, store))
+    return std::move(e);
   return true;
 }

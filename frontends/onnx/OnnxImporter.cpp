@@ -9,6 +9,7 @@
 #include "frontends/onnx/OnnxImporter.h"
 
 #include "frontends/common/DecoderBuilder.h"
+#include "frontends/common/TernaryScales.h"
 #include "frontends/onnx/DecoderRecognizer.h"
 #include "frontends/onnx/OnnxModel.h"
 
@@ -398,68 +399,24 @@ private:
                         const OnnxTensor &scaleSource, std::vector<int8_t> values,
                         int64_t blockCols, llvm::function_ref<float(int64_t, int64_t)> scaleAt,
                         llvm::function_ref<std::string()> whyNot = nullptr) {
-    int64_t n = w.rows, k = w.cols, blocks = (k + blockCols - 1) / blockCols;
-    std::vector<char> nonzero(size_t(n * blocks), 0);
-    for (int64_t r = 0; r < n; ++r)
-      for (int64_t blk = 0; blk < blocks; ++blk) {
-        const int8_t *p = values.data() + r * k + blk * blockCols;
-        int8_t any = 0;
-        for (int64_t j = 0, len = std::min(blockCols, k - blk * blockCols); j < len; ++j)
-          any |= p[j];
-        nonzero[size_t(r * blocks + blk)] = any != 0;
-      }
+    int64_t n = w.rows, k = w.cols;
     stats.ternary.add(values.data(), n * k);
     stats.parameters += n * k;
-
-    auto uniform = [&](auto groupOf) { // groupOf(r, blk) -> group index; all equal within
-      llvm::DenseMap<int64_t, float> seen;
-      for (int64_t r = 0; r < n; ++r)
-        for (int64_t blk = 0; blk < blocks; ++blk) {
-          if (!nonzero[size_t(r * blocks + blk)])
-            continue;
-          auto [it, fresh] = seen.try_emplace(groupOf(r, blk), scaleAt(r, blk));
-          if (!fresh && it->second != scaleAt(r, blk))
-            return std::optional<llvm::DenseMap<int64_t, float>>();
-        }
-      return std::optional<llvm::DenseMap<int64_t, float>>(std::move(seen));
-    };
-    SmallVector<int64_t, 2> scaleShape;
-    std::vector<float> scales;
-    if (auto all = uniform([](int64_t, int64_t) { return 0; })) {
-      scaleShape = {1};
-      scales = {all->count(0) ? (*all)[0] : 1.0f};
-    } else if (auto rows = uniform([](int64_t r, int64_t) { return r; })) {
-      scaleShape = {n};
-      for (int64_t r = 0; r < n; ++r)
-        scales.push_back(rows->count(r) ? (*rows)[r] : 1.0f);
-    } else {
-      for (int64_t g : {64, 128, 256}) {
-        if (g % blockCols || k % g)
-          continue;
-        int64_t per = g / blockCols, groups = k / g;
-        auto grouped = uniform([&](int64_t r, int64_t blk) { return r * groups + blk / per; });
-        if (!grouped)
-          continue;
-        scaleShape = {n, groups};
-        for (int64_t i = 0; i < n * groups; ++i)
-          scales.push_back(grouped->count(i) ? (*grouped)[i] : 1.0f);
-        break;
-      }
-      if (scales.empty()) {
-        if (std::string why = whyNot ? whyNot() : ""; !why.empty()) {
-          fail(why);
-          return {};
-        }
-        fail(llvm::formatv("{0}: the scales of '{1}' vary within every group tern supports: "
-                           "tern's weight scales are per tensor, per row, or per 64, 128 or "
-                           "256 columns of a row dividing K = {2}{3}",
-                           m.describe(*w.node), scaleSource.name, k,
-                           blockCols > 1 ? llvm::formatv(" (block_size is {0})", blockCols).str()
-                                         : std::string()));
+    std::optional<CoarsestScale> scale = coarsestScale(values.data(), n, k, blockCols, scaleAt);
+    if (!scale) {
+      if (std::string why = whyNot ? whyNot() : ""; !why.empty()) {
+        fail(why);
         return {};
       }
+      fail(llvm::formatv("{0}: the scales of '{1}' vary within every group tern supports: "
+                         "tern's weight scales are per tensor, per row, or per 64, 128 or "
+                         "256 columns of a row dividing K = {2}{3}",
+                         m.describe(*w.node), scaleSource.name, k,
+                         blockCols > 1 ? llvm::formatv(" (block_size is {0})", blockCols).str()
+                                       : std::string()));
+      return {};
     }
-    for (float f : scales)
+    for (float f : scale->values)
       if (!std::isfinite(f) || (w.divide && f == 0.0f)) {
         fail(llvm::formatv("{0}: the weight scale of '{1}' is {2}; expected a finite{3} number",
                            m.describe(*w.node), scaleSource.name, number(f),
@@ -467,36 +424,11 @@ private:
         return {};
       }
     std::string ternaryName = weight.name + ":ternary", scaleName = scaleSource.name + ":scale";
-    StoredTensor tensor;
-    tensor.name = ternaryName;
-    tensor.shape = {n, k};
-    tensor.origin = "the ternary values of '" + weight.name + "'";
-    std::vector<uint8_t> bytes;
-    if (n % 4 == 0) {
-      tensor.dtype = DType::U8;
-      tensor.encoding = TensorEncoding::TernaryHFPacked;
-      bytes.resize(size_t(n / 4 * k));
-      encodeHFPacked(values.data(), n, k, bytes.data());
-    } else {
-      tensor.dtype = DType::I8;
-      tensor.encoding = TensorEncoding::TernaryI8;
-      bytes.assign(values.begin(), values.end());
-    }
-    bool bf16 = llvm::all_of(scales, [](float f) { return bf16ToFloat(floatToBF16(f)) == f; });
-    StoredTensor scaleTensor;
-    scaleTensor.name = scaleName;
-    scaleTensor.dtype = bf16 ? DType::BF16 : DType::F32;
-    scaleTensor.shape.assign(scaleShape.begin(), scaleShape.end());
-    scaleTensor.origin = "the weight scales of '" + scaleSource.name + "'";
-    std::vector<uint8_t> scaleBytes;
-    for (float f : scales) {
-      uint32_t bits;
-      std::memcpy(&bits, &f, 4);
-      if (bf16)
-        bits >>= 16;
-      for (unsigned i = 0; i < (bf16 ? 2u : 4u); ++i)
-        scaleBytes.push_back(uint8_t(bits >> (8 * i)));
-    }
+    auto [tensor, bytes] = ternaryTensor(ternaryName, "the ternary values of '" + weight.name + "'",
+                                         values.data(), n, k);
+    auto [scaleStored, scaleBytes] =
+        scaleTensor(scaleName, "the weight scales of '" + scaleSource.name + "'", *scale);
+    Type scaleType = scaleStored.dtype == DType::BF16 ? Type(b.getBF16Type()) : b.getF32Type();
     // Two projections may share an initializer (an exporter merges equal constants): the same
     // derived tensor serves both; a different one is named after its node.
     auto add = [&](StoredTensor t, std::vector<uint8_t> data, std::string &name) {
@@ -513,14 +445,14 @@ private:
       return true;
     };
     if (!add(std::move(tensor), std::move(bytes), ternaryName) ||
-        !add(std::move(scaleTensor), std::move(scaleBytes), scaleName))
+        !add(std::move(scaleStored), std::move(scaleBytes), scaleName))
       return {};
     LinearWeights out;
     out.weight = WeightOp::create(b, weightLoc(b, weight), TernaryType::get(b.getContext(), n, k),
                                   b.getStringAttr(ternaryName));
     out.scale = WeightOp::create(
         b, weightLoc(b, scaleSource),
-        RankedTensorType::get(scaleShape, bf16 ? Type(b.getBF16Type()) : b.getF32Type()),
+        RankedTensorType::get(scale->shape, scaleType),
         b.getStringAttr(scaleName));
     out.mode = w.divide ? ScaleMode::divide : ScaleMode::multiply;
     return out;

@@ -44,8 +44,8 @@ extern "C" int LLVMFuzzerInitialize(int *, char ***) {
   if (llvm::Error e = tern::hf::importTokenizer(path, "<|end_of_text|>", store))
     die(llvm::toString(std::move(e)));
   llvm::sys::fs::remove(path);
-  std::vector<std::string> names(std::begin(tern::hf::kTokenizerTensors),
-                                 std::end(tern::hf::kTokenizerTensors));
+  std::vector<std::string> names(std::begin(tern::kTokenizerTensors),
+                                 std::end(tern::kTokenizerTensors));
   llvm::StringMap<uint64_t> offsets;
   auto bytes = tern::codegen::buildWeightBlob(store, names, offsets);
   if (!bytes)

@@ -42,8 +42,8 @@ int main(int argc, char **argv) {
   tern::WeightStore store;
   if (llvm::Error e = tern::hf::importTokenizer(argv[1], eos, store))
     return fail(llvm::toString(std::move(e)));
-  std::vector<std::string> names(std::begin(tern::hf::kTokenizerTensors),
-                                 std::end(tern::hf::kTokenizerTensors));
+  std::vector<std::string> names(std::begin(tern::kTokenizerTensors),
+                                 std::end(tern::kTokenizerTensors));
   llvm::StringMap<uint64_t> offsets;
   auto bytes = tern::codegen::buildWeightBlob(store, names, offsets);
   if (!bytes)

@@ -10,6 +10,14 @@ llvm::StringRef tern::gen::formatName(Format f) {
   case Format::BitNet2B4T: return "bitnet-2b4t";
   case Format::OneBitLLM: return "1bitllm";
   case Format::LlamaBitNet: return "llama-bitnet";
+  case Format::GgufI2_S: return "gguf-i2_s";
+  case Format::GgufTQ1_0: return "gguf-tq1_0";
+  case Format::GgufTQ2_0: return "gguf-tq2_0";
+  case Format::GgufQ2_0: return "gguf-q2_0";
+  case Format::GgufIQ1_BN: return "gguf-iq1_bn";
+  case Format::GgufIQ2_BN: return "gguf-iq2_bn";
+  case Format::GgufF16: return "gguf-f16";
+  case Format::GgufBF16: return "gguf-bf16";
   }
   return "?";
 }
@@ -61,6 +69,18 @@ CheckpointSpec CheckpointSpec::defaults(Format format, Preset preset) {
     break;
   case Format::LlamaBitNet:
     s.ropeTheta = 500000.0, s.tieWordEmbeddings = false;
+    break;
+  default: // GGUF: 2B4T's weights, each projection type's scale granularity
+    s.ropeTheta = 500000.0, s.tieWordEmbeddings = true, s.linearClass = "autobitlinear";
+    if (format == Format::GgufTQ1_0 || format == Format::GgufTQ2_0)
+      s.scaleGroup = 256;
+    else if (format == Format::GgufQ2_0)
+      s.scaleGroup = 64;
+    else if (format == Format::GgufIQ1_BN || format == Format::GgufIQ2_BN)
+      s.rowScales = true;
+    // Every ggml block type needs K a multiple of its block (256 at most).
+    if (preset == Preset::Tiny)
+      s.hidden = 256, s.intermediate = 512;
     break;
   }
   return s;

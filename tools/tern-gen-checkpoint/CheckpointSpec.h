@@ -20,6 +20,15 @@ enum class Format {
   BitNet2B4T,  ///< microsoft/bitnet-b1.58-2B-4T: packed U8, relu2, sub-norms, tied head
   OneBitLLM,   ///< 1bitLLM/bitnet_b1_58-*: fp16 latent weights, silu, sub-norms, tied head
   LlamaBitNet, ///< HF1BitLLM Llama3-8B-1.58 style: packed U8, silu, no sub-norms, lm_head
+  // The BitNet2B4T weights as one GGUF file (model.gguf), projections in one ggml type:
+  GgufI2_S,   ///< bitnet.cpp's I2_S (one scale per tensor)
+  GgufTQ1_0,  ///< llama.cpp's TQ1_0 (a scale per 256 columns)
+  GgufTQ2_0,  ///< llama.cpp's TQ2_0 (a scale per 256 columns)
+  GgufQ2_0,   ///< llama.cpp's Q2_0 (a scale per 64 columns)
+  GgufIQ1_BN, ///< ik_llama.cpp's IQ1_BN (a scale per row)
+  GgufIQ2_BN, ///< ik_llama.cpp's IQ2_BN (a scale per row)
+  GgufF16,    ///< F16 values -s, 0, +s (llama.cpp's converter's output)
+  GgufBF16,   ///< BF16 values -s, 0, +s
 };
 enum class Preset { Tiny, B2B4T, Large, B3, B8 };
 enum class Values {
@@ -42,6 +51,12 @@ struct CheckpointSpec {
   /// Packed formats: one weight scale per this many columns of a row (64, 128 or 256), stored
   /// [rows, cols / G]; 0: one per tensor.
   int64_t scaleGroup = 0;
+  /// Packed formats: one weight scale per row, stored [rows] (scaleGroup 0).
+  bool rowScales = false;
+  /// GGUF formats: general.architecture (bitnet-b1.58, bitnet-25 or bitnet) and the ggml type
+  /// of the embedding table (f32, f16, bf16, q8_0, q6_k, q4_0).
+  std::string ggufArch = "bitnet-b1.58";
+  std::string ggufEmbedding = "bf16";
   uint64_t seed = 0;
   Values values = Values::Random;
   uint64_t shardBytes = 5ull << 30; ///< start a new shard above this size
@@ -50,6 +65,7 @@ struct CheckpointSpec {
 
   bool packed() const { return format != Format::OneBitLLM; }
   bool subNorms() const { return format != Format::LlamaBitNet; }
+  bool gguf() const { return format >= Format::GgufI2_S; }
   int64_t headDim() const { return hidden / heads; }
 
   /// Fills sizes and format defaults for `format` at `preset` (before overrides).

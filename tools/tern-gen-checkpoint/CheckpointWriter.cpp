@@ -141,7 +141,9 @@ private:
   const CheckpointSpec &spec;
 };
 
-std::vector<TensorToWrite> modelTensors(const CheckpointSpec &s) {
+} // namespace
+
+std::vector<TensorToWrite> tern::gen::checkpointTensors(const CheckpointSpec &s) {
   TensorFactory f(s);
   std::vector<TensorToWrite> out;
   DType floatType = s.format == Format::OneBitLLM ? DType::F16 : DType::BF16;
@@ -190,6 +192,8 @@ std::vector<TensorToWrite> modelTensors(const CheckpointSpec &s) {
       std::vector<int64_t> scaleShape{1};
       if (s.scaleGroup)
         scaleShape = {pr.rows, pr.cols / s.scaleGroup};
+      else if (s.rowScales)
+        scaleShape = {pr.rows};
       out.push_back(f.floats(p + pr.name + ".weight_scale", DType::BF16, scaleShape, mean,
                              0.2f * mean, false));
     }
@@ -202,6 +206,8 @@ std::vector<TensorToWrite> modelTensors(const CheckpointSpec &s) {
   });
   return out;
 }
+
+namespace {
 
 llvm::json::Object configJson(const CheckpointSpec &s) {
   llvm::json::Object c{{"hidden_size", s.hidden},
@@ -250,6 +256,8 @@ llvm::json::Object configJson(const CheckpointSpec &s) {
     quant["modules_to_not_convert"] = llvm::json::Array{"lm_head"};
     c["quantization_config"] = std::move(quant);
     break;
+  default: // GGUF formats write no config.json
+    break;
   }
   if (s.inputBits)
     c["input_bits"] = s.inputBits;
@@ -270,11 +278,7 @@ llvm::Error writeText(llvm::StringRef dir, llvm::StringRef file, llvm::StringRef
 
 } // namespace
 
-llvm::Error tern::gen::writeCheckpoint(CheckpointSpec spec, llvm::StringRef dir,
-                                       const WriteProgress &progress) {
-  if (std::error_code ec = llvm::sys::fs::create_directories(dir))
-    return llvm::createStringError(ec, "%s: cannot create: %s", dir.str().c_str(),
-                                   ec.message().c_str());
+llvm::Expected<Tokenizer> tern::gen::resolveTokenizer(CheckpointSpec &spec) {
   // The tokenizer decides the vocabulary of the tiny preset and the special token ids.
   Tokenizer tokenizer;
   if (!spec.tokenizerPath.empty()) {
@@ -303,7 +307,24 @@ llvm::Error tern::gen::writeCheckpoint(CheckpointSpec spec, llvm::StringRef dir,
   if (!spec.eosTokenId)
     spec.eosTokenId = tokenizer.eos;
   if (llvm::Error e = spec.validate())
-    return e;
+    return std::move(e);
+  return tokenizer;
+}
+
+llvm::Error tern::gen::writeCheckpoint(CheckpointSpec spec, llvm::StringRef dir,
+                                       const WriteProgress &progress) {
+  if (std::error_code ec = llvm::sys::fs::create_directories(dir))
+    return llvm::createStringError(ec, "%s: cannot create: %s", dir.str().c_str(),
+                                   ec.message().c_str());
+  llvm::Expected<Tokenizer> resolved = resolveTokenizer(spec);
+  if (!resolved)
+    return resolved.takeError();
+  Tokenizer &tokenizer = *resolved;
+  if (spec.gguf()) {
+    llvm::SmallString<256> path(dir);
+    llvm::sys::path::append(path, "model.gguf");
+    return writeGgufModel(spec, tokenizer, path, progress);
+  }
 
   std::string config;
   llvm::raw_string_ostream(config) << llvm::formatv("{0:2}\n", llvm::json::Value(configJson(spec)));
@@ -315,7 +336,7 @@ llvm::Error tern::gen::writeCheckpoint(CheckpointSpec spec, llvm::StringRef dir,
     return e;
 
   // Shards: fill each up to spec.shardBytes (at least one tensor per shard).
-  std::vector<TensorToWrite> tensors = modelTensors(spec);
+  std::vector<TensorToWrite> tensors = checkpointTensors(spec);
   std::vector<std::vector<TensorToWrite>> shards(1);
   uint64_t shardSize = 0, total = 0;
   for (TensorToWrite &t : tensors) {

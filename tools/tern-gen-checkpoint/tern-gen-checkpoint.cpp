@@ -29,7 +29,23 @@ static cl::opt<Format> format(
                clEnumValN(Format::OneBitLLM, "1bitllm",
                           "1bitLLM/bitnet_b1_58-*: fp16 latent weights, silu, sub-norms"),
                clEnumValN(Format::LlamaBitNet, "llama-bitnet",
-                          "Llama3-8B-1.58 style: U8-packed weights, silu, untied lm_head")),
+                          "Llama3-8B-1.58 style: U8-packed weights, silu, untied lm_head"),
+               clEnumValN(Format::GgufI2_S, "gguf-i2_s",
+                          "bitnet-2b4t's weights as model.gguf, projections in bitnet.cpp's "
+                          "I2_S (a scale per tensor)"),
+               clEnumValN(Format::GgufTQ1_0, "gguf-tq1_0",
+                          "... in llama.cpp's TQ1_0 (a scale per 256 columns)"),
+               clEnumValN(Format::GgufTQ2_0, "gguf-tq2_0",
+                          "... in llama.cpp's TQ2_0 (a scale per 256 columns)"),
+               clEnumValN(Format::GgufQ2_0, "gguf-q2_0",
+                          "... in llama.cpp's Q2_0 (a scale per 64 columns)"),
+               clEnumValN(Format::GgufIQ1_BN, "gguf-iq1_bn",
+                          "... in ik_llama.cpp's IQ1_BN (a scale per row)"),
+               clEnumValN(Format::GgufIQ2_BN, "gguf-iq2_bn",
+                          "... in ik_llama.cpp's IQ2_BN (a scale per row)"),
+               clEnumValN(Format::GgufF16, "gguf-f16",
+                          "... as F16 values -s, 0, +s (llama.cpp's converter)"),
+               clEnumValN(Format::GgufBF16, "gguf-bf16", "... as BF16 values -s, 0, +s")),
     cl::cat(category));
 static cl::opt<Preset> preset(
     "preset", cl::desc("Model size"), cl::init(Preset::Tiny),
@@ -63,6 +79,22 @@ static cl::opt<int64_t> scaleGroup(
              "weight_scale [rows, cols / G] (Ternary-Bonsai / Q2_0 style); default one per "
              "tensor"),
     cl::init(0), cl::value_desc("G"), cl::cat(category));
+static cl::opt<bool> rowScales(
+    "row-scales",
+    cl::desc("Packed formats: one weight scale per row, weight_scale [rows] (the scales "
+             "gguf-iq1_bn / gguf-iq2_bn store)"),
+    cl::cat(category));
+static cl::opt<std::string> ggufArch(
+    "gguf-arch",
+    cl::desc("GGUF formats: general.architecture, bitnet-b1.58 (bitnet.cpp's official file; the "
+             "default), bitnet-25 (ik_llama.cpp) or bitnet (llama.cpp)"),
+    cl::init("bitnet-b1.58"), cl::cat(category));
+static cl::opt<std::string> ggufEmbedding(
+    "gguf-embedding",
+    cl::desc("GGUF formats: the embedding table's type: bf16 (exactly the checkpoint's; the "
+             "default), f16, f32, q8_0 or q6_k (tern's --head quantizers, the formats' numbers), "
+             "q4_0"),
+    cl::init("bf16"), cl::cat(category));
 static cl::opt<std::string> tokenizer("tokenizer",
                                       cl::desc("Copy this tokenizer.json (and the "
                                                "tokenizer_config.json beside it) instead of "
@@ -119,8 +151,8 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(
       argc, argv,
       "tern-gen-checkpoint: write a BitNet checkpoint folder (config.json, model.safetensors, "
-      "tokenizer.json, tokenizer_config.json) in a published layout, with random ternary "
-      "weights\n");
+      "tokenizer.json, tokenizer_config.json) in a published layout, or its weights as one GGUF "
+      "file (model.gguf), with random ternary weights\n");
   auto error = [](const llvm::Twine &message) {
     llvm::WithColor::error(llvm::errs(), "tern-gen-checkpoint") << message << "\n";
     return 1;
@@ -162,7 +194,19 @@ int main(int argc, char **argv) {
                      std::to_string(k) + " (hidden, intermediate and attention sizes must be "
                      "multiples of it)");
     spec.scaleGroup = scaleGroup;
+    spec.rowScales = false;
   }
+  if (rowScales) {
+    if (!spec.packed())
+      return error("--row-scales applies to packed formats; 1bitllm stores latent weights");
+    if (scaleGroup.getNumOccurrences())
+      return error("--row-scales and --scale-group are exclusive");
+    spec.rowScales = true, spec.scaleGroup = 0;
+  }
+  if ((ggufArch.getNumOccurrences() || ggufEmbedding.getNumOccurrences()) && !spec.gguf())
+    return error("--gguf-arch and --gguf-embedding apply to the gguf-* formats");
+  spec.ggufArch = ggufArch;
+  spec.ggufEmbedding = ggufEmbedding;
   spec.seed = seed;
   spec.values = values;
   spec.tokenizerPath = tokenizer;

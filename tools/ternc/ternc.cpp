@@ -22,6 +22,7 @@
 #include "codegen/blob/WeightsObject.h"
 #include "codegen/ukernels/ObjectEmitter.h"
 #include "dialects/weights/WeightStore.h"
+#include "frontends/gguf/GgufImporter.h"
 #include "frontends/hf/HFImporter.h"
 #include "frontends/hf/Tokenizer.h"
 #include "frontends/onnx/OnnxImporter.h"
@@ -72,8 +73,8 @@ enum class Weights { Embed, File };
 
 cl::OptionCategory category("ternc options");
 cl::opt<std::string> input(cl::Positional,
-                           cl::desc("<checkpoint dir, an .onnx model, or a .mlir file ternc "
-                                    "wrote (with its .weights)>"),
+                           cl::desc("<checkpoint dir, an .onnx or .gguf model, or a .mlir file "
+                                    "ternc wrote (with its .weights)>"),
                            cl::Required, cl::cat(category));
 cl::opt<std::string> output("o",
                             cl::desc("Output file ('-' for stdout; default: stdout for text, "
@@ -146,6 +147,17 @@ cl::list<std::string> shapes(
              "--shapes=sequence_length=128,total_sequence_length=2048); static lengths become the "
              "defaults of --batch (sequence) and --context (total)"),
     cl::value_desc("name=N,..."), cl::CommaSeparated, cl::cat(category));
+enum class FfnAct { Auto, ReLU2, SiLU };
+cl::opt<FfnAct> ffnAct(
+    "ffn-act",
+    cl::desc("GGUF input: the FFN activation, where the file's architecture does not decide it"),
+    cl::init(FfnAct::Auto),
+    cl::values(clEnumValN(FfnAct::Auto, "auto",
+                          "bitnet-25 and bitnet-b1.58: relu2; bitnet: relu2 for BitNet b1.58 "
+                          "2B4T's sizes, else SiLU as llama.cpp's graph (the default)"),
+               clEnumValN(FfnAct::ReLU2, "relu2", "relu(gate)^2 * up (BitNet b1.58 2B4T)"),
+               clEnumValN(FfnAct::SiLU, "silu", "silu(gate) * up (1bitLLM, Llama-style)")),
+    cl::cat(category));
 enum class Embedding { Shared, Exact };
 cl::opt<Embedding> embedding(
     "embedding",
@@ -277,11 +289,11 @@ llvm::Error writeBlob(mlir::ModuleOp module, const ::tern::WeightStore &store,
       names.push_back(w.getName().str());
   });
   // The tokenizer's tensors, which no op reads but the program does.
-  for (const char *name : ::tern::hf::kTokenizerTensors)
+  for (const char *name : ::tern::kTokenizerTensors)
     if (store.lookup(name) && seen.insert(name).second)
       names.push_back(name);
-  if (store.lookup(::tern::hf::kChatTensor) && seen.insert(::tern::hf::kChatTensor).second)
-    names.push_back(::tern::hf::kChatTensor);
+  if (store.lookup(::tern::kChatTensor) && seen.insert(::tern::kChatTensor).second)
+    names.push_back(::tern::kChatTensor);
   llvm::StringMap<uint64_t> offsets;
   if (llvm::Error e = ::tern::codegen::writeWeightBlob(store, names, path, offsets))
     return e;
@@ -569,10 +581,42 @@ int main(int argc, char **argv) {
                              stats.floatMatMuls));
     if (llvm::Error e = dumpPhase(*module, Phase::Import))
       return fail(llvm::toString(std::move(e)));
+  } else if (llvm::StringRef(input).ends_with(".gguf")) {
+    // A llama.cpp / bitnet.cpp model file with its tokenizer (docs/frontends.md).
+    ::tern::gguf::ImportOptions options;
+    if (!quiet)
+      options.progress = layerProgress;
+    if (ffnAct != FfnAct::Auto)
+      options.ffnActivation = ffnAct == FfnAct::ReLU2 ? ::tern::gguf::FfnActivation::ReLU2
+                                                      : ::tern::gguf::FfnActivation::SiLU;
+    ::tern::gguf::ImportStats stats;
+    auto imported = ::tern::gguf::importGguf(ctx, input, store, options, &stats);
+    if (!imported)
+      return fail(llvm::toString(imported.takeError()));
+    module = std::move(*imported);
+    if (mlir::failed(mlir::verify(*module)))
+      return fail("the imported module does not verify (an importer bug): see the errors above");
+    const auto &t = stats.ternary;
+    double n = double(std::max<int64_t>(1, t.total()));
+    progress(llvm::formatv(
+        "imported {0} in {1:f2} s: architecture {2}, {3:f3} G parameters, {4:f1} MB of tensors, "
+        "projections {5}, head {6}, {7} ternary weights (-1 {8:f1}%, 0 {9:f1}%, +1 {10:f1}%), "
+        "{11} unused tensors{12}",
+        input.getValue(), since(start), stats.architecture, double(stats.parameters) / 1e9,
+        double(stats.fileBytes) / 1e6, stats.projectionTypes, stats.headType, t.total(),
+        100.0 * double(t.negative) / n, 100.0 * double(t.zero) / n,
+        100.0 * double(t.positive) / n, stats.unusedTensors,
+        stats.tokenizer ? "" : ", no tokenizer in the metadata"));
+    progress(llvm::formatv("FFN activation {0}: {1}",
+                           stats.activation == ::tern::gguf::FfnActivation::ReLU2 ? "relu2"
+                                                                                  : "silu",
+                           stats.activationReason));
+    if (llvm::Error e = dumpPhase(*module, Phase::Import))
+      return fail(llvm::toString(std::move(e)));
   } else {
     if (!llvm::sys::fs::is_directory(input))
       return fail(input + ": not a checkpoint folder (expected config.json and *.safetensors), "
-                          "an .onnx model or a .mlir file");
+                          "an .onnx or .gguf model or a .mlir file");
     ::tern::hf::ImportOptions options;
     if (!quiet)
       options.progress = layerProgress;

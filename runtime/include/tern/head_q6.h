@@ -42,6 +42,8 @@ extern "C" {
 #define TERN_Q6_K_SUB 16
 #define TERN_Q6_K_TILE_ROWS 16
 #define TERN_Q6_K_TILE_BYTES 3072
+/* GGUF's block_q6_K: ql[128], qh[64], int8 scales[16], half d. */
+#define TERN_Q6_K_GGML_BLOCK_BYTES 210
 
 /* Bytes of an N x K head in the layout, and the offsets of its sub-scales and scales. */
 size_t tern_q6_k_size(int64_t n, int64_t k);
@@ -53,6 +55,13 @@ size_t tern_q6_k_scales_offset(int64_t n, int64_t k);
 void tern_q6_k_pack_rows(const float *rows, int64_t first, int64_t count, int64_t n, int64_t k,
                          uint8_t *out);
 void tern_q6_k_pack(const float *w, int64_t n, int64_t k, uint8_t *out);
+/* Rows [first, first + count) of a table stored as GGUF Q6_K (each row K / 256 block_q6_K, rows
+ * given from `first`; K a multiple of 256) into the layout, bit for bit: the compiler keeps a
+ * GGUF head's numbers instead of quantizing again. */
+void tern_q6_k_pack_ggml_rows(const uint8_t *blocks, int64_t first, int64_t count, int64_t n,
+                              int64_t k, uint8_t *out);
+/* The inverse: row `row` of a packed head as K / 256 block_q6_K (tools that write GGUF). */
+void tern_q6_k_row_ggml(const uint8_t *packed, int64_t n, int64_t k, int64_t row, uint8_t *blocks);
 /* Row `row` of a packed head, dequantized ((d * sc) * q in float), into out [k]. */
 void tern_q6_k_row(const uint8_t *packed, int64_t n, int64_t k, int64_t row, float *out);
 

@@ -30,6 +30,8 @@ extern "C" {
 #define TERN_Q8_0_BLOCK 32
 #define TERN_Q8_0_TILE_ROWS 16
 #define TERN_Q8_0_TILE_BYTES 512
+/* GGUF's block_q8_0: half d, int8 qs[32]. */
+#define TERN_Q8_0_GGML_BLOCK_BYTES 34
 
 /* Bytes of an N x K head in the layout; the scales start at tern_q8_0_codes_size. */
 size_t tern_q8_0_size(int64_t n, int64_t k);
@@ -42,6 +44,12 @@ void tern_q8_0_pack(const float *w, int64_t n, int64_t k, uint8_t *out);
  * rows of the last tile). */
 void tern_q8_0_pack_rows(const float *rows, int64_t first, int64_t count, int64_t n, int64_t k,
                          uint8_t *out);
+/* Rows [first, first + count) of a table stored as GGUF Q8_0 (each row K / 32 block_q8_0, rows
+ * given from `first`; K a multiple of 32) into the layout, bit for bit. */
+void tern_q8_0_pack_ggml_rows(const uint8_t *blocks, int64_t first, int64_t count, int64_t n,
+                              int64_t k, uint8_t *out);
+/* The inverse: row `row` of a packed head as K / 32 block_q8_0 (tools that write GGUF). */
+void tern_q8_0_row_ggml(const uint8_t *packed, int64_t n, int64_t k, int64_t row, uint8_t *blocks);
 /* Element (row, col) of a packed head, dequantized (q * d). */
 float tern_q8_0_load(const uint8_t *packed, int64_t n, int64_t k, int64_t row, int64_t col);
 /* Row `row` of a packed head, dequantized, into out [k] (the tied embedding's lookup). */

@@ -105,11 +105,28 @@ static size_t high_byte(int64_t r, int64_t c) {
 static int low_shift(int64_t c) { return 4 * (int)((c / 4) % 2); }
 static int high_shift(int64_t c) { return 2 * (int)((c / 4) % 4); }
 
+/* One super-block's numbers (q [256], sc [16], d) into tile (row / 16, kb) of the layout. */
+static void store_block(uint8_t *out, int64_t n, int64_t k, int64_t row, int64_t kb,
+                        const int8_t *q, const int8_t *sc, uint16_t d) {
+  int64_t kb_count = blocks(k), nt = row / TERN_Q6_K_TILE_ROWS, r = row % TERN_Q6_K_TILE_ROWS;
+  int8_t *sub_scales = (int8_t *)(out + tern_q6_k_codes_size(n, k));
+  uint16_t *scales = (uint16_t *)(void *)(out + tern_q6_k_scales_offset(n, k));
+  size_t tile = (size_t)(nt * kb_count + kb);
+  uint8_t *codes = out + tile * TERN_Q6_K_TILE_BYTES;
+  for (int64_t c = 0; c < TERN_Q6_K_BLOCK; ++c) {
+    unsigned code = (unsigned)(q[c] + 32);
+    uint8_t *lo = codes + low_byte(r, c), *hi = codes + high_byte(r, c);
+    *lo = (uint8_t)((*lo & ~(0xfu << low_shift(c))) | ((code & 0xfu) << low_shift(c)));
+    *hi = (uint8_t)((*hi & ~(0x3u << high_shift(c))) | ((code >> 4) << high_shift(c)));
+  }
+  for (int j = 0; j < TERN_Q6_K_BLOCK / TERN_Q6_K_SUB; ++j)
+    sub_scales[tile * 256 + (size_t)(16 * j + r)] = sc[j];
+  scales[tile * TERN_Q6_K_TILE_ROWS + (size_t)r] = d;
+}
+
 void tern_q6_k_pack_rows(const float *rows, int64_t first_row, int64_t row_count, int64_t n,
                          int64_t k, uint8_t *out) {
   int64_t kb_count = blocks(k);
-  int8_t *sub_scales = (int8_t *)(out + tern_q6_k_codes_size(n, k));
-  uint16_t *scales = (uint16_t *)(void *)(out + tern_q6_k_scales_offset(n, k));
   int8_t q[TERN_Q6_K_BLOCK], sc[TERN_Q6_K_BLOCK / TERN_Q6_K_SUB];
   /* Rows past n in the last tile are padding: q = 0 (code 32), sc = 0, d = 0. */
   int64_t last = first_row + row_count;
@@ -117,24 +134,77 @@ void tern_q6_k_pack_rows(const float *rows, int64_t first_row, int64_t row_count
     last = tiles(n) * TERN_Q6_K_TILE_ROWS;
   static const float zeros[TERN_Q6_K_BLOCK];
   for (int64_t row = first_row; row < last; ++row) {
-    int64_t nt = row / TERN_Q6_K_TILE_ROWS, r = row % TERN_Q6_K_TILE_ROWS;
     for (int64_t kb = 0; kb < kb_count; ++kb) {
       int64_t first = kb * TERN_Q6_K_BLOCK;
       int64_t count = k - first < TERN_Q6_K_BLOCK ? k - first : TERN_Q6_K_BLOCK;
       const float *w = row < n ? rows + (row - first_row) * k + first : zeros;
       uint16_t d = quantize_block(w, count, q, sc);
-      size_t tile = (size_t)(nt * kb_count + kb);
-      uint8_t *codes = out + tile * TERN_Q6_K_TILE_BYTES;
-      for (int64_t c = 0; c < TERN_Q6_K_BLOCK; ++c) {
-        unsigned code = (unsigned)(q[c] + 32);
-        uint8_t *lo = codes + low_byte(r, c), *hi = codes + high_byte(r, c);
-        *lo = (uint8_t)((*lo & ~(0xfu << low_shift(c))) | ((code & 0xfu) << low_shift(c)));
-        *hi = (uint8_t)((*hi & ~(0x3u << high_shift(c))) | ((code >> 4) << high_shift(c)));
-      }
-      for (int j = 0; j < TERN_Q6_K_BLOCK / TERN_Q6_K_SUB; ++j)
-        sub_scales[tile * 256 + (size_t)(16 * j + r)] = sc[j];
-      scales[tile * TERN_Q6_K_TILE_ROWS + (size_t)r] = d;
+      store_block(out, n, k, row, kb, q, sc, d);
     }
+  }
+}
+
+/* Element e (0..255) of a GGUF block_q6_K: the ql byte and shift of its low 4 bits, the qh byte
+ * and shift of its high 2 (ggml's dequantize_row_q6_K: halves of 128, quarters of 32). */
+static void ggml_q6_k_position(int e, int *ql, int *ql_shift, int *qh, int *qh_shift) {
+  int h = e / 128, quarter = (e % 128) / 32, l = e % 32;
+  *ql = 64 * h + l + 32 * (quarter & 1);
+  *ql_shift = 4 * (quarter >> 1);
+  *qh = 128 + 32 * h + l;
+  *qh_shift = 2 * quarter;
+}
+
+void tern_q6_k_pack_ggml_rows(const uint8_t *blocks_in, int64_t first_row, int64_t row_count,
+                              int64_t n, int64_t k, uint8_t *out) {
+  int64_t kb_count = blocks(k);
+  int8_t q[TERN_Q6_K_BLOCK], sc[TERN_Q6_K_BLOCK / TERN_Q6_K_SUB];
+  int64_t last = first_row + row_count;
+  if (last == n)
+    last = tiles(n) * TERN_Q6_K_TILE_ROWS;
+  for (int64_t row = first_row; row < last; ++row)
+    for (int64_t kb = 0; kb < kb_count; ++kb) {
+      uint16_t d = 0;
+      memset(q, 0, sizeof q);
+      memset(sc, 0, sizeof sc);
+      if (row < n) {
+        const uint8_t *b = blocks_in + (size_t)((row - first_row) * kb_count + kb) *
+                                           TERN_Q6_K_GGML_BLOCK_BYTES;
+        for (int e = 0; e < TERN_Q6_K_BLOCK; ++e) {
+          int ql, ql_shift, qh, qh_shift;
+          ggml_q6_k_position(e, &ql, &ql_shift, &qh, &qh_shift);
+          q[e] = (int8_t)((((b[ql] >> ql_shift) & 0xf) | (((b[qh] >> qh_shift) & 3) << 4)) - 32);
+        }
+        memcpy(sc, b + 192, sizeof sc);
+        d = (uint16_t)(b[208] | (b[209] << 8));
+      }
+      store_block(out, n, k, row, kb, q, sc, d);
+    }
+}
+
+void tern_q6_k_row_ggml(const uint8_t *packed, int64_t n, int64_t k, int64_t row,
+                        uint8_t *blocks_out) {
+  int64_t kb_count = blocks(k), nt = row / TERN_Q6_K_TILE_ROWS, r = row % TERN_Q6_K_TILE_ROWS;
+  const int8_t *sub_scales = (const int8_t *)(packed + tern_q6_k_codes_size(n, k));
+  const uint16_t *scales =
+      (const uint16_t *)(const void *)(packed + tern_q6_k_scales_offset(n, k));
+  for (int64_t kb = 0; kb < kb_count; ++kb) {
+    size_t tile = (size_t)(nt * kb_count + kb);
+    const uint8_t *codes = packed + tile * TERN_Q6_K_TILE_BYTES;
+    uint8_t *b = blocks_out + (size_t)kb * TERN_Q6_K_GGML_BLOCK_BYTES;
+    memset(b, 0, 192);
+    for (int e = 0; e < TERN_Q6_K_BLOCK; ++e) {
+      unsigned code = ((codes[low_byte(r, e)] >> low_shift(e)) & 0xfu) |
+                      (((codes[high_byte(r, e)] >> high_shift(e)) & 0x3u) << 4);
+      int ql, ql_shift, qh, qh_shift;
+      ggml_q6_k_position(e, &ql, &ql_shift, &qh, &qh_shift);
+      b[ql] |= (uint8_t)((code & 0xfu) << ql_shift);
+      b[qh] |= (uint8_t)((code >> 4) << qh_shift);
+    }
+    for (int j = 0; j < TERN_Q6_K_BLOCK / TERN_Q6_K_SUB; ++j)
+      b[192 + j] = (uint8_t)sub_scales[tile * 256 + (size_t)(16 * j + r)];
+    uint16_t d = scales[tile * TERN_Q6_K_TILE_ROWS + (size_t)r];
+    b[208] = (uint8_t)d;
+    b[209] = (uint8_t)(d >> 8);
   }
 }
 

@@ -103,6 +103,43 @@ void tern_q8_0_pack_rows(const float *rows, int64_t first_row, int64_t row_count
   }
 }
 
+void tern_q8_0_pack_ggml_rows(const uint8_t *blocks_in, int64_t first_row, int64_t row_count,
+                              int64_t n, int64_t k, uint8_t *out) {
+  int64_t kb_count = blocks(k);
+  uint16_t *scales = (uint16_t *)(void *)(out + tern_q8_0_codes_size(n, k));
+  int64_t last = first_row + row_count;
+  if (last == n)
+    last = tiles(n) * TERN_Q8_0_TILE_ROWS;
+  for (int64_t row = first_row; row < last; ++row) {
+    int64_t nt = row / TERN_Q8_0_TILE_ROWS, r = row % TERN_Q8_0_TILE_ROWS;
+    for (int64_t kb = 0; kb < kb_count; ++kb) {
+      const uint8_t *b = row < n ? blocks_in + (size_t)((row - first_row) * kb_count + kb) *
+                                                   TERN_Q8_0_GGML_BLOCK_BYTES
+                                 : NULL;
+      uint8_t *tile = out + (size_t)(nt * kb_count + kb) * TERN_Q8_0_TILE_BYTES;
+      for (int64_t i = 0; i < TERN_Q8_0_BLOCK; ++i)
+        tile[i % 4 + 4 * r + 64 * (i / 4)] = (uint8_t)((b ? (int8_t)b[2 + i] : 0) + 128);
+      scales[(nt * kb_count + kb) * TERN_Q8_0_TILE_ROWS + r] =
+          b ? (uint16_t)(b[0] | (b[1] << 8)) : 0;
+    }
+  }
+}
+
+void tern_q8_0_row_ggml(const uint8_t *packed, int64_t n, int64_t k, int64_t row,
+                        uint8_t *blocks_out) {
+  int64_t kb_count = blocks(k), nt = row / TERN_Q8_0_TILE_ROWS, r = row % TERN_Q8_0_TILE_ROWS;
+  const uint16_t *scales = (const uint16_t *)(const void *)(packed + tern_q8_0_codes_size(n, k));
+  for (int64_t kb = 0; kb < kb_count; ++kb) {
+    const uint8_t *tile = packed + (size_t)(nt * kb_count + kb) * TERN_Q8_0_TILE_BYTES;
+    uint8_t *b = blocks_out + (size_t)kb * TERN_Q8_0_GGML_BLOCK_BYTES;
+    uint16_t d = scales[(nt * kb_count + kb) * TERN_Q8_0_TILE_ROWS + r];
+    b[0] = (uint8_t)d;
+    b[1] = (uint8_t)(d >> 8);
+    for (int64_t i = 0; i < TERN_Q8_0_BLOCK; ++i)
+      b[2 + i] = (uint8_t)(tile[i % 4 + 4 * r + 64 * (i / 4)] - 128);
+  }
+}
+
 void tern_q8_0_pack(const float *w, int64_t n, int64_t k, uint8_t *out) {
   tern_q8_0_pack_rows(w, 0, n, n, k, out);
 }
