@@ -4,6 +4,7 @@
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/ErrorHandling.h"
 
+#include <algorithm>
 #include <cmath>
 
 using namespace tern;
@@ -160,4 +161,42 @@ std::string tern::shapeString(llvm::ArrayRef<int64_t> shape) {
   for (size_t i = 0; i < shape.size(); ++i)
     s += (i ? ", " : "") + std::to_string(shape[i]);
   return s + "]";
+}
+
+namespace {
+/// The first element of `count` (bits of type T) whose exponent bits `mask` are all ones,
+/// chunk by chunk: a branch-free scan of each chunk (which vectorizes), a search only in the
+/// chunk that has one.
+template <typename T>
+std::optional<int64_t> firstAllOnes(const uint8_t *data, int64_t count, T mask) {
+  constexpr int64_t kChunk = 4096;
+  for (int64_t first = 0; first < count; first += kChunk) {
+    int64_t n = std::min(kChunk, count - first);
+    bool any = false;
+    for (int64_t i = 0; i < n; ++i) {
+      T v;
+      std::memcpy(&v, data + sizeof(T) * size_t(first + i), sizeof(T));
+      any |= (v & mask) == mask;
+    }
+    if (!any)
+      continue;
+    for (int64_t i = 0; i < n; ++i) {
+      T v;
+      std::memcpy(&v, data + sizeof(T) * size_t(first + i), sizeof(T));
+      if ((v & mask) == mask)
+        return first + i;
+    }
+  }
+  return std::nullopt;
+}
+} // namespace
+
+std::optional<int64_t> tern::firstNonFinite(DType t, const uint8_t *data, int64_t count) {
+  switch (t) {
+  case DType::F16: return firstAllOnes<uint16_t>(data, count, 0x7c00);
+  case DType::BF16: return firstAllOnes<uint16_t>(data, count, 0x7f80);
+  case DType::F32: return firstAllOnes<uint32_t>(data, count, 0x7f800000u);
+  case DType::F64: return firstAllOnes<uint64_t>(data, count, 0x7ff0000000000000ull);
+  default: return std::nullopt;
+  }
 }

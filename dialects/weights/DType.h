@@ -44,6 +44,11 @@ uint16_t floatToHalf(float f);
 /// "[2560, 640]": a shape as messages print it.
 std::string shapeString(llvm::ArrayRef<int64_t> shape);
 
+/// The index of the first infinity or NaN among `count` elements of a float tensor of type `t`
+/// (F16, BF16, F32, F64), or std::nullopt. Importers refuse such tables: the kernels that read
+/// them assume finite values (a NaN weight would turn every logit into NaN silently).
+std::optional<int64_t> firstNonFinite(DType t, const uint8_t *data, int64_t count);
+
 /// Reads element `i` of a float tensor of type `t` (F32, F16, BF16, F64) as float.
 float loadFloat(DType t, const uint8_t *data, int64_t i);
 

@@ -16,7 +16,7 @@
 
 namespace tern::gguf {
 
-/// The types tern names. Values are tern's own; `id` is the number in the file.
+/// The types tern names. Values are tern's own; `id` is the number in the file (typeForId).
 enum class GgmlType : uint8_t {
   F32, F16, BF16, F64, I8, I16, I32, I64,
   Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_1,

@@ -115,7 +115,8 @@ double MetaValue::floatAt(uint64_t index) const {
 std::string MetaValue::describe() const {
   if (type == ValueType::Array)
     return formatv("an array of {0} {1}", count, valueTypeName(elementType)).str();
-  return ("a " + valueTypeName(type)).str();
+  llvm::StringRef name = valueTypeName(type);
+  return ((name.starts_with("i") || name.starts_with("f") ? "an " : "a ") + name).str();
 }
 
 int64_t GgufTensor::numElements() const {
@@ -242,15 +243,11 @@ llvm::Error GgufFile::parseAll() {
       }
       if (depth >= 4)
         return error(formatv("metadata key '{0}': arrays nested more than 4 deep", key));
-      for (uint64_t i = 0; i < v.count; ++i) { // nested arrays are read and skipped
-        uint32_t inner;
-        if (!c.u32(inner))
-          return truncated();
-        if (!knownValueType(inner))
-          return error(formatv("metadata key '{0}': element {1} has unknown value type {2}", key,
-                               i, inner));
+      // An array of arrays (gguf-py writes them; llama.cpp refuses them): each element is an
+      // array value of its own, read and skipped.
+      for (uint64_t i = 0; i < v.count; ++i) {
         MetaValue skipped;
-        if (llvm::Error e = readValue(ValueType(inner), skipped, key, depth + 1))
+        if (llvm::Error e = readValue(ValueType::Array, skipped, key, depth + 1))
           return e;
       }
       return llvm::Error::success();

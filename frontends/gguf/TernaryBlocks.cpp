@@ -8,6 +8,9 @@
 
 #include "dialects/weights/DType.h"
 
+#include "llvm/Support/Parallel.h"
+
+#include <atomic>
 #include <cstring>
 
 using namespace tern;
@@ -68,6 +71,53 @@ void iq1Position(int e, int &byte, int &n) {
     byte = 3 * g + r / 5, n = 4 - r % 5;
 }
 
+/// The four 2-bit codes of a byte as weights (bits 2i..2i+1 -> entry i; code 3 -> 0), and
+/// whether the byte holds a code 3: one lookup per byte for the 2-bit types.
+struct TwoBitTable {
+  int8_t value[256][4];
+  bool three[256];
+  TwoBitTable() {
+    for (int b = 0; b < 256; ++b) {
+      three[b] = false;
+      for (int i = 0; i < 4; ++i) {
+        int code = (b >> (2 * i)) & 3;
+        value[b][i] = int8_t(code == 3 ? 0 : code - 1);
+        three[b] = three[b] || code == 3;
+      }
+    }
+  }
+};
+const TwoBitTable &twoBit() {
+  static const TwoBitTable table;
+  return table;
+}
+
+/// I2_S's and TQ2_0's codes a whole 32-byte group at a time (the layouts whose element order is
+/// "byte p, field i -> element base + 32 i' + p"), in parallel over groups. `fieldOf` maps the
+/// element group g (0..3) to the bit field holding it. Returns whether any byte held a code 3.
+bool decodeGroups(const uint8_t *codes, int64_t groups, int64_t groupStride, int8_t *out,
+                  int64_t outStride, const int fieldOf[4]) {
+  const TwoBitTable &t = twoBit();
+  std::atomic<bool> three{false};
+  llvm::parallelFor(0, size_t((groups + 4095) / 4096), [&](size_t chunk) {
+    bool local = false;
+    int64_t end = std::min(groups, int64_t(chunk + 1) * 4096);
+    for (int64_t g = int64_t(chunk) * 4096; g < end; ++g) {
+      const uint8_t *src = codes + g * groupStride;
+      int8_t *dst = out + g * outStride;
+      for (int p = 0; p < 32; ++p) {
+        uint8_t b = src[p];
+        for (int e = 0; e < 4; ++e)
+          dst[32 * e + p] = t.value[b][fieldOf[e]];
+        local |= t.three[b];
+      }
+    }
+    if (local)
+      three = true;
+  });
+  return three;
+}
+
 } // namespace
 
 bool tern::gguf::isTernaryType(GgmlType type) {
@@ -109,6 +159,18 @@ std::optional<BadCode> tern::gguf::decodeTernary(GgmlType type, llvm::ArrayRef<u
     int64_t size = typeInfo(type).blockBytes;
     out.blockCols = block;
     out.scales.resize(size_t(rows * per));
+    if (type == GgmlType::TQ2_0) {
+      // Each 66-byte block is two 32-byte groups of 128 elements; element 32 n + m of a group
+      // is field n of byte m.
+      static const int fields[4] = {0, 1, 2, 3};
+      for (int64_t b = 0; b < rows * per; ++b)
+        out.scales[size_t(b)] = loadHalf(p + b * size + 64);
+      bool three = false;
+      for (int half = 0; half < 2; ++half)
+        three |= decodeGroups(p + 32 * half, rows * per, size, v + 128 * half, kQK, fields);
+      if (!three)
+        return std::nullopt;
+    }
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t b = 0; b < per; ++b) {
         const uint8_t *blk = p + (r * per + b) * size;
@@ -139,7 +201,11 @@ std::optional<BadCode> tern::gguf::decodeTernary(GgmlType type, llvm::ArrayRef<u
     int64_t n = rows * cols;
     out.blockCols = n;
     out.scales = {loadF32(p + n / 4)};
-    for (int64_t i = 0; i < n; ++i) {
+    // Element 32 g + p of a 128-block is field 3 - g (the top bits first).
+    static const int fields[4] = {3, 2, 1, 0};
+    if (!decodeGroups(p, n / kI2, 32, v, kI2, fields))
+      return std::nullopt;
+    for (int64_t i = 0; i < n; ++i) { // a code 3 somewhere: find the first
       int byte, shift;
       i2Position(int(i % kI2), byte, shift);
       code2(i / cols, i % cols, (p[i / kI2 * 32 + byte] >> shift) & 3);

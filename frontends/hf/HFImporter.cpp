@@ -88,6 +88,14 @@ public:
     if (!t)
       return {};
     Type element = floatElementType(b, t->entry->dtype);
+    int64_t cols = shape.back();
+    if (std::optional<int64_t> bad =
+            firstNonFinite(t->entry->dtype, t->bytes().data(), t->entry->numElements())) {
+      fail(llvm::formatv("{0}: tensor '{1}' holds a non-finite value at element {2} (row {3}, "
+                         "column {4})",
+                         t->file->path(), name, *bad, *bad / cols, *bad % cols));
+      return {};
+    }
     if (!addOnce(name, *t, TensorEncoding::Dense, shape))
       return {};
     return WeightOp::create(b, weightLoc(b, name, *t), RankedTensorType::get(shape, element),
