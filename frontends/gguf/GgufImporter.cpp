@@ -14,6 +14,7 @@
 
 #include "frontends/common/DecoderBuilder.h"
 #include "frontends/common/TernaryScales.h"
+#include "frontends/gguf/DequantizeBlocks.h"
 #include "frontends/gguf/GgufFile.h"
 #include "frontends/gguf/GgufTokenizer.h"
 #include "frontends/gguf/TernaryBlocks.h"
@@ -216,6 +217,27 @@ public:
         return {};
       return weight(b, name + ":q8_0", RankedTensorType::get(shape, b.getF32Type()), *t);
     }
+    if (table && canDequantize(type)) {
+      // No kernel reads this type: the float32 values llama.cpp computes from it, exactly.
+      std::vector<uint8_t> bytes(size_t(rows * cols) * sizeof(float));
+      int64_t rowBytes = int64_t(t->size) / rows;
+      llvm::parallelFor(0, size_t(rows), [&](size_t r) {
+        dequantize(type, t->bytes.data() + int64_t(r) * rowBytes, cols,
+                   reinterpret_cast<float *>(bytes.data()) + int64_t(r) * cols);
+      });
+      if (std::optional<int64_t> bad = firstNonFinite(DType::F32, bytes.data(), rows * cols)) {
+        fail(formatv("{0}: tensor '{1}' ({2}) holds a non-finite value at element {3} (row {4}, "
+                     "column {5})",
+                     file.path(), name, t->type->name, *bad, *bad / cols, *bad % cols));
+        return {};
+      }
+      std::string stored = name + ":f32";
+      if (!addDerived(stored, "the " + std::string(t->type->name) + " blocks of '" + name +
+                                  "' dequantized to f32",
+                      DType::F32, shape, TensorEncoding::Dense, std::move(bytes), *t))
+        return {};
+      return weight(b, stored, RankedTensorType::get(shape, b.getF32Type()), *t);
+    }
     if (table && (type == GgmlType::Q8_0 || type == GgmlType::Q6_K)) {
       TensorEncoding encoding =
           type == GgmlType::Q8_0 ? TensorEncoding::GgmlQ8_0 : TensorEncoding::GgmlQ6_K;
@@ -225,7 +247,8 @@ public:
     }
     if (!isFloatType(type)) {
       fail(formatv("{0}: tensor '{1}' is {2}; tern reads {3}", file.path(), name, t->type->name,
-                   table ? "f32, f16, bf16, q8_0, q6_K and q4_0 tables"
+                   table ? "f32, f16, bf16, q8_0, q6_K, q4_0, q4_1, q5_0, q5_1, q4_K and q5_K "
+                           "tables"
                          : "f32, f16 and bf16 norm weights"));
       return {};
     }

@@ -41,7 +41,8 @@ struct ImportStats {
 /// metadata and every tensor the model reads, adds the weights to `store` (ternary types decoded
 /// into ternary matrices with the coarsest exact scale; float tables kept as they are; Q8_0 and
 /// Q6_K tables kept in their blocks for tern-pack-weights to repack; Q4_0 converted to Q8_0
-/// exactly), the tokenizer from its metadata, and returns a module holding `@forward`, the same
+/// exactly; Q4_1, Q5_0, Q5_1, Q4_K and Q5_K dequantized to f32 as llama.cpp computes them), the
+/// tokenizer from its metadata, and returns a module holding `@forward`, the same
 /// IR the Hugging Face importer builds for the same model.
 llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
 importGguf(mlir::MLIRContext &ctx, llvm::StringRef path, WeightStore &store,

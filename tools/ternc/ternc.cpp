@@ -478,6 +478,9 @@ int main(int argc, char **argv) {
                               "ternc: compile a ternary (BitNet b1.58) model to native code\n");
   if (batch <= 0 || contextLength <= 0)
     return fail("--batch and --context must be positive");
+  if (ffnAct.getNumOccurrences() && !llvm::StringRef(input).ends_with(".gguf"))
+    return fail("--ffn-act applies to a GGUF input (a checkpoint's or ONNX model's activation "
+                "is in its config or graph)");
   const Stop stop = stopOf();
   const bool textOutput = stop.printIR || emit == Emit::LLVM || emit == Emit::Asm;
   std::string out = output.getNumOccurrences() ? output.getValue() : defaultOutput(textOutput);

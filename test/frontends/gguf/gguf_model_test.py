@@ -12,6 +12,10 @@ Where the two files cannot hold the same numbers the comparison says what it all
   --q4-as-q8      a Q4_0 table: the GGUF file is rewritten with the table as Q8_0 blocks of the
                   same numbers (d kept, q - 8) by this script's own numpy, and the binary of
                   that file must equal the Q4_0 file's bit for bit.
+  --table TYPE    a table type tern converts to f32 (q4_1, q5_0, q5_1, q4_K, q5_K): the table is
+                  replaced by random blocks of TYPE, and the binary must equal, bit for bit, the
+                  one of the same file with the table as f32 values dequantized by this script's
+                  numpy (llama.cpp's formulas, in float32).
 
   gguf_model_test.py --ternc B --gen-checkpoint G --work DIR --format gguf-<type>
       [--gen-args "..."] [--hf-args "..."] [--ternc-args "..."] [--hf-ternc-args "..."]
@@ -55,6 +59,60 @@ def q4_0_to_q8_0(q4, blocks):
     return out.tobytes()
 
 
+# block elements, block bytes, ggml type id
+TABLE_TYPES = {"q4_1": (32, 20, 3), "q5_0": (32, 22, 6), "q5_1": (32, 24, 7),
+               "q4_K": (256, 144, 12), "q5_K": (256, 176, 13)}
+
+
+def random_blocks(kind, blocks, rng):
+    """Random blocks of `kind` with small finite scales (fp16 d, and dmin / m)."""
+    elems, size, _ = TABLE_TYPES[kind]
+    b = rng.integers(0, 256, size=(blocks, size), dtype=np.uint8)
+    d = (rng.uniform(0.5, 1.5, blocks) * (0.02 if elems == 32 else 0.002)).astype(np.float16)
+    b[:, 0:2] = d.view(np.uint8).reshape(blocks, 2)
+    if kind in ("q4_1", "q5_1", "q4_K", "q5_K"):  # the min
+        m = (rng.uniform(-1, 1, blocks) * (0.1 if elems == 32 else 0.01)).astype(np.float16)
+        b[:, 2:4] = m.view(np.uint8).reshape(blocks, 2)
+    return b
+
+
+def dequantize(kind, b):
+    """llama.cpp's dequantize_row_<kind> in numpy float32, block by block: [blocks, elems]."""
+    f16 = lambda lo: b[:, lo:lo + 2].copy().view(np.float16)[:, 0].astype(np.float32)
+    d = f16(0)[:, None]
+    if kind in ("q4_1", "q5_0", "q5_1"):
+        m = f16(2)[:, None] if kind != "q5_0" else None
+        qs = b[:, -16:].astype(np.int32)
+        lo, hi = qs & 0xF, qs >> 4
+        if kind != "q4_1":
+            qh = b[:, 4 if kind == "q5_1" else 2:][:, :4].copy().view(np.uint32)[:, 0][:, None]
+            j = np.arange(16)[None, :]
+            lo = lo | (((qh >> j) << 4) & 0x10).astype(np.int32)
+            hi = hi | ((qh >> (j + 12)) & 0x10).astype(np.int32)
+        x = np.concatenate([lo, hi], axis=1)
+        if kind == "q5_0":
+            return (x - 16).astype(np.float32) * d
+        return x.astype(np.float32) * d + m
+    dmin = f16(2)[:, None]
+    sc = b[:, 4:16].astype(np.int32)
+    scale, mins = np.zeros((len(b), 8), np.int32), np.zeros((len(b), 8), np.int32)
+    for j in range(8):  # get_scale_min_k4
+        if j < 4:
+            scale[:, j], mins[:, j] = sc[:, j] & 63, sc[:, j + 4] & 63
+        else:
+            scale[:, j] = (sc[:, j + 4] & 0xF) | ((sc[:, j - 4] >> 6) << 4)
+            mins[:, j] = (sc[:, j + 4] >> 4) | ((sc[:, j] >> 6) << 4)
+    ds = d * scale.astype(np.float32)      # d * sc, in float32
+    ms = dmin * mins.astype(np.float32)    # dmin * m
+    ql = b[:, -128:].astype(np.int32).reshape(-1, 4, 32)
+    q = np.stack([ql & 0xF, ql >> 4], axis=2).reshape(-1, 8, 32)  # sub-block j = 2 * (l / 32) + h
+    if kind == "q5_K":
+        qh = b[:, 16:48].astype(np.int32)
+        for j in range(8):
+            q[:, j, :] += np.where(qh & (1 << j), 16, 0)
+    return (ds[:, :, None] * q.astype(np.float32) - ms[:, :, None]).reshape(len(b), -1)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
     p.add_argument("--ternc", required=True)
@@ -68,6 +126,7 @@ def main():
     p.add_argument("--hf-ternc-args", default="", help="ternc options of the checkpoint")
     p.add_argument("--tolerance", type=float, default=0.0)
     p.add_argument("--q4-as-q8", action="store_true")
+    p.add_argument("--table", choices=sorted(TABLE_TYPES))
     args = p.parse_args()
 
     shutil.rmtree(args.work, ignore_errors=True)
@@ -90,6 +149,19 @@ def main():
         converted = os.path.join(gg, "q8.gguf")
         gguf_io.write(f, converted)
         sources = [("hf", converted, args.ternc_args), ("gguf", model, args.ternc_args)]
+    if args.table:
+        elems, size, type_id = TABLE_TYPES[args.table]
+        f = gguf_io.read(model)
+        t = f.tensor("token_embd.weight")
+        blocks = t.ne[0] * t.ne[1] // elems
+        raw = random_blocks(args.table, blocks, np.random.default_rng(9))
+        t.type, t.data = type_id, raw.tobytes()
+        quantized = os.path.join(gg, args.table + ".gguf")
+        gguf_io.write(f, quantized)
+        t.type, t.data = gguf_io.F32, dequantize(args.table, raw).astype(np.float32).tobytes()
+        reference = os.path.join(gg, "f32.gguf")
+        gguf_io.write(f, reference)
+        sources = [("hf", reference, args.ternc_args), ("gguf", quantized, args.ternc_args)]
     exes = {}
     for name, source, extra in sources:
         exes[name] = os.path.join(args.work, name + ".exe")

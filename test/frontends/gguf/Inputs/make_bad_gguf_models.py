@@ -501,8 +501,9 @@ def norm_weight_q8_0(f):
     retype(f, NORM, Q8_0, 32, 34)
 
 
-def embedding_q4_k(f):
-    retype(f, EMBD, Q4_K, 256, 144)
+def embedding_q3_k(f):
+    # q3_K (id 11): a table type tern neither has a kernel for nor dequantizes.
+    retype(f, EMBD, 11, 256, 110)
 
 
 # ---- the tokenizer (GgufTokenizer.cpp, frontends/common/TokenizerTables.cpp)
@@ -674,7 +675,7 @@ CASES = [
     ("bias-tensor", "tq2_0", bias_tensor),
     ("rope-freqs-tensor", "tq2_0", rope_freqs_tensor),
     ("norm-weight-q8_0", "tq2_0", norm_weight_q8_0),
-    ("embedding-q4_k", "tq2_0", embedding_q4_k),
+    ("embedding-q3_k", "tq2_0", embedding_q3_k),
     # the tokenizer
     ("tokenizer-model-llama", "tq2_0", tokenizer_model_llama),
     ("tokenizer-pre-unknown", "tq2_0", tokenizer_pre_unknown),
