@@ -209,6 +209,21 @@ public:
     else
       shape = {cols};
     GgmlType type = t->type->type;
+    if (table && (type == GgmlType::Q4_0 || type == GgmlType::Q8_0 || type == GgmlType::Q6_K)) {
+      // Kept as blocks: their fp16 scales must be finite (the kernels assume it).
+      const GgmlTypeInfo &info = *t->type;
+      int64_t at = type == GgmlType::Q6_K ? 208 : 0; // d's offset in the block
+      int64_t blocks = int64_t(t->size) / info.blockBytes;
+      for (int64_t i = 0; i < blocks; ++i) {
+        const uint8_t *d = t->bytes.data() + i * info.blockBytes + at;
+        if (firstNonFinite(DType::F16, d, 1)) {
+          int64_t perRow = cols / info.blockElems;
+          fail(formatv("{0}: tensor '{1}' ({2}) has a non-finite scale in block {3} of row {4}",
+                       file.path(), name, info.name, i % perRow, i / perRow));
+          return {};
+        }
+      }
+    }
     if (table && type == GgmlType::Q4_0) {
       // The same numbers as Q8_0 blocks: d kept, q - 8 in [-8, 7].
       int64_t blocks = rows * cols / 32;
@@ -657,10 +672,25 @@ auto ::tern::gguf::importGguf(MLIRContext &ctx, llvm::StringRef path, WeightStor
                                    weights.error.value_or("import failed"));
   if (options.progress)
     options.progress(hyper->layers, hyper->layers);
-  llvm::Expected<bool> tokenizer = importTokenizer(file, store);
-  if (!tokenizer)
-    return tokenizer.takeError();
-  stats.tokenizer = *tokenizer;
+  // A tokenizer of another kind (SentencePiece's 'llama', which llama.cpp's converter gives
+  // 1bitLLM models) leaves the model usable with token ids: the weights map exactly, and the
+  // binary says it has no tokenizer when given text.
+  llvm::Expected<std::optional<llvm::StringRef>> kind =
+      file.getOptionalString("tokenizer.ggml.model");
+  if (!kind)
+    return kind.takeError();
+  if (!*kind) {
+    stats.tokenizerNote = "no tokenizer in the metadata";
+  } else if (**kind != "gpt2") {
+    stats.tokenizerNote = ("tokenizer.ggml.model is '" + **kind +
+                           "': tern reads byte-level BPE tokenizers ('gpt2') only, so the binary "
+                           "takes token ids (--tokens)")
+                              .str();
+  } else {
+    llvm::Expected<bool> tokenizer = importTokenizer(file, store);
+    if (!tokenizer)
+      return tokenizer.takeError();
+  }
   for (const GgufTensor &t : file.tensors())
     stats.unusedTensors += !weights.used.contains(t.name);
   stats.projectionTypes = llvm::join(weights.projectionTypes, ", ");

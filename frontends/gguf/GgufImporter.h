@@ -34,7 +34,8 @@ struct ImportStats {
   std::string activationReason; ///< why that activation ("--ffn-act", "bitnet-b1.58's graph")
   std::string projectionTypes;  ///< the projections' tensor types ("i2_s", "tq2_0, tq1_0")
   std::string headType;         ///< the output head's tensor type, and whether it is tied
-  bool tokenizer = false;       ///< the file carries a tokenizer tern imported
+  /// Why the binary has no tokenizer ("" when the file's was imported).
+  std::string tokenizerNote;
 };
 
 /// Imports the GGUF file `path` (architectures bitnet, bitnet-25, bitnet-b1.58): validates the

@@ -609,7 +609,7 @@ int main(int argc, char **argv) {
         double(stats.fileBytes) / 1e6, stats.projectionTypes, stats.headType, t.total(),
         100.0 * double(t.negative) / n, 100.0 * double(t.zero) / n,
         100.0 * double(t.positive) / n, stats.unusedTensors,
-        stats.tokenizer ? "" : ", no tokenizer in the metadata"));
+        stats.tokenizerNote.empty() ? "" : ", " + stats.tokenizerNote));
     progress(llvm::formatv("FFN activation {0}: {1}",
                            stats.activation == ::tern::gguf::FfnActivation::ReLU2 ? "relu2"
                                                                                   : "silu",

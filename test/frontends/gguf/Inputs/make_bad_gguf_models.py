@@ -501,6 +501,14 @@ def norm_weight_q8_0(f):
     retype(f, NORM, Q8_0, 32, 34)
 
 
+def embedding_q8_0_nan_scale(f):
+    # token_embd.weight as q8_0 (zeros) whose row 1, block 0 has a NaN fp16 d.
+    retype(f, EMBD, 8, 32, 34)
+    t = f.tensor(EMBD)
+    at = (t.ne[0] // 32) * 34  # row 1's first block
+    t.data = t.data[:at] + struct.pack("<H", 0x7E00) + t.data[at + 2:]
+
+
 def embedding_q3_k(f):
     # q3_K (id 11): a table type tern neither has a kernel for nor dequantizes.
     retype(f, EMBD, 11, 256, 110)
@@ -676,6 +684,7 @@ CASES = [
     ("rope-freqs-tensor", "tq2_0", rope_freqs_tensor),
     ("norm-weight-q8_0", "tq2_0", norm_weight_q8_0),
     ("embedding-q3_k", "tq2_0", embedding_q3_k),
+    ("embedding-q8_0-nan-scale", "tq2_0", embedding_q8_0_nan_scale),
     # the tokenizer
     ("tokenizer-model-llama", "tq2_0", tokenizer_model_llama),
     ("tokenizer-pre-unknown", "tq2_0", tokenizer_pre_unknown),
