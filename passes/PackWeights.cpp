@@ -266,9 +266,9 @@ struct TernPackWeightsPass : impl::TernPackWeightsPassBase<TernPackWeightsPass> 
     return Value(op.getResult());
   }
 
-  /// The table `w` in `format`'s layout as the store tensor `name` (filled by `fillTiles(tile,
-  /// first row, row count, out)` for each tile of rows, in parallel, unless an earlier op packed
-  /// it already), and a tern.weight of it after `w`.
+  /// The table `w` in `format`'s layout as the store tensor `name` (filled by `fillRows(first
+  /// row, row count, out)` for each tile of rows, in parallel, unless an earlier op packed it
+  /// already), and a tern.weight of it after `w`.
   FailureOr<WeightOp> packedTable(WeightOp w, const HeadFormat &format, const std::string &name,
                                   llvm::function_ref<void(int64_t, int64_t, uint8_t *)> fillRows,
                                   const std::string &origin) {
