@@ -56,28 +56,12 @@ void q5(const uint8_t *b, float *y, bool withMin) { // {half d; [half m;] uint8 
   }
 }
 
-void q4_K(const uint8_t *b, float *y) { // {half d; half dmin; scales[12]; qs[128]}
+/// Q4_K ({half d; half dmin; scales[12]; qs[128]}) and, with `five`, Q5_K (qh[32] before qs:
+/// bit 2i of qh[l] is the fifth bit of the low nibble's element in 64-block i, bit 2i + 1 the
+/// high nibble's), as dequantize_row_q4_K / q5_K share their loop.
+void qK(const uint8_t *b, float *y, bool five) {
   float d = half(b), min = half(b + 2);
-  const uint8_t *scales = b + 4, *q = b + 16;
-  int is = 0;
-  for (int j = 0; j < 256; j += 64) {
-    uint8_t sc, m;
-    scaleMinK4(is + 0, scales, sc, m);
-    float d1 = d * float(sc), m1 = min * float(m);
-    scaleMinK4(is + 1, scales, sc, m);
-    float d2 = d * float(sc), m2 = min * float(m);
-    for (int l = 0; l < 32; ++l)
-      *y++ = d1 * float(q[l] & 0xF) - m1;
-    for (int l = 0; l < 32; ++l)
-      *y++ = d2 * float(q[l] >> 4) - m2;
-    q += 32;
-    is += 2;
-  }
-}
-
-void q5_K(const uint8_t *b, float *y) { // {half d; half dmin; scales[12]; qh[32]; qs[128]}
-  float d = half(b), min = half(b + 2);
-  const uint8_t *scales = b + 4, *qh = b + 16, *ql = b + 48;
+  const uint8_t *scales = b + 4, *qh = b + 16, *ql = b + (five ? 48 : 16);
   int is = 0;
   uint8_t u1 = 1, u2 = 2;
   for (int j = 0; j < 256; j += 64) {
@@ -87,9 +71,9 @@ void q5_K(const uint8_t *b, float *y) { // {half d; half dmin; scales[12]; qh[32
     scaleMinK4(is + 1, scales, sc, m);
     float d2 = d * float(sc), m2 = min * float(m);
     for (int l = 0; l < 32; ++l)
-      *y++ = d1 * float((ql[l] & 0xF) + (qh[l] & u1 ? 16 : 0)) - m1;
+      *y++ = d1 * float((ql[l] & 0xF) + (five && (qh[l] & u1) ? 16 : 0)) - m1;
     for (int l = 0; l < 32; ++l)
-      *y++ = d2 * float((ql[l] >> 4) + (qh[l] & u2 ? 16 : 0)) - m2;
+      *y++ = d2 * float((ql[l] >> 4) + (five && (qh[l] & u2) ? 16 : 0)) - m2;
     ql += 32;
     is += 2;
     u1 = uint8_t(u1 << 2);
@@ -118,8 +102,8 @@ void tern::gguf::dequantize(GgmlType type, const uint8_t *blocks, int64_t count,
     case GgmlType::Q4_1: q4_1(in, y); break;
     case GgmlType::Q5_0: q5(in, y, /*withMin=*/false); break;
     case GgmlType::Q5_1: q5(in, y, /*withMin=*/true); break;
-    case GgmlType::Q4_K: q4_K(in, y); break;
-    case GgmlType::Q5_K: q5_K(in, y); break;
+    case GgmlType::Q4_K: qK(in, y, /*five=*/false); break;
+    case GgmlType::Q5_K: qK(in, y, /*five=*/true); break;
     default: break;
     }
   }

@@ -227,8 +227,8 @@ public:
     if (table && type == GgmlType::Q4_0) {
       // The same numbers as Q8_0 blocks: d kept, q - 8 in [-8, 7].
       int64_t blocks = rows * cols / 32;
-      if (!addDerived(name + ":q8_0", "the q4_0 blocks of '" + name + "' as q8_0", DType::U8,
-                      shape, TensorEncoding::GgmlQ8_0, q4_0ToQ8_0(t->bytes, blocks), *t))
+      if (!addOnce(name + ":q8_0", *t, DType::U8, shape, TensorEncoding::GgmlQ8_0,
+                   q4_0ToQ8_0(t->bytes, blocks), "the q4_0 blocks of '" + name + "' as q8_0"))
         return {};
       return weight(b, name + ":q8_0", RankedTensorType::get(shape, b.getF32Type()), *t);
     }
@@ -247,9 +247,9 @@ public:
         return {};
       }
       std::string stored = name + ":f32";
-      if (!addDerived(stored, "the " + std::string(t->type->name) + " blocks of '" + name +
-                                  "' dequantized to f32",
-                      DType::F32, shape, TensorEncoding::Dense, std::move(bytes), *t))
+      if (!addOnce(stored, *t, DType::F32, shape, TensorEncoding::Dense, std::move(bytes),
+                   "the " + std::string(t->type->name) + " blocks of '" + name +
+                       "' dequantized to f32"))
         return {};
       return weight(b, stored, RankedTensorType::get(shape, b.getF32Type()), *t);
     }
@@ -467,28 +467,12 @@ private:
     return op;
   }
 
+  /// Adds the store tensor `name` for file tensor `t` the first time `t` is read (a tied head
+  /// reuses the embedding's): a view of the file's bytes, or `derived` bytes the store owns.
   bool addOnce(const std::string &name, const GgufTensor &t, DType dtype,
-               llvm::ArrayRef<int64_t> shape, TensorEncoding encoding) {
-    if (!used.insert(name).second)
-      return true;
-    StoredTensor s;
-    s.name = name;
-    s.dtype = dtype;
-    s.shape.assign(shape.begin(), shape.end());
-    s.encoding = encoding;
-    s.bytes = t.bytes;
-    s.origin = file.path().str();
-    stats.parameters += t.numElements();
-    if (llvm::Error e = store.add(std::move(s))) {
-      fail(llvm::toString(std::move(e)));
-      return false;
-    }
-    return true;
-  }
-
-  bool addDerived(const std::string &name, const std::string &origin, DType dtype,
-                  llvm::ArrayRef<int64_t> shape, TensorEncoding encoding,
-                  std::vector<uint8_t> bytes, const GgufTensor &t) {
+               llvm::ArrayRef<int64_t> shape, TensorEncoding encoding,
+               std::optional<std::vector<uint8_t>> derived = std::nullopt,
+               std::string origin = "") {
     if (!used.insert(t.name).second)
       return true;
     StoredTensor s;
@@ -496,9 +480,16 @@ private:
     s.dtype = dtype;
     s.shape.assign(shape.begin(), shape.end());
     s.encoding = encoding;
-    s.origin = origin;
+    s.origin = origin.empty() ? file.path().str() : std::move(origin);
     stats.parameters += t.numElements();
-    if (llvm::Error e = store.addDerived(std::move(s), std::move(bytes))) {
+    llvm::Error e = llvm::Error::success();
+    if (derived) {
+      e = store.addDerived(std::move(s), std::move(*derived));
+    } else {
+      s.bytes = t.bytes;
+      e = store.add(std::move(s));
+    }
+    if (e) {
       fail(llvm::toString(std::move(e)));
       return false;
     }
