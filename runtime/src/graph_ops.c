@@ -213,25 +213,42 @@ int32_t tern_op_rope(tern_exec *exec, tern_rope_fn kernel, int64_t in, int64_t w
 int32_t tern_op_attention(tern_exec *exec, tern_attention_fn kernel, int64_t q, int64_t k,
                           int64_t v, int64_t heads, int64_t kv_heads, int64_t head_dim,
                           int64_t layer, float scale, int32_t causal, int64_t out) {
-  size_t layer_size = tern_kv_cache_floats(kv_heads, exec->context, head_dim);
-  for (int64_t i = 0; i < exec->n_tokens; ++i)
-    if (exec->positions[i] < 0 || exec->positions[i] >= exec->context)
-      return fail(exec, "tern.attention (layer %lld): position %d is outside the context [0, "
-                        "%lld)",
-                  (long long)layer, (int)exec->positions[i], (long long)exec->context);
-  if (kernel(f32(exec, q), f32(exec, k), f32(exec, v), exec->n_tokens, heads, kv_heads, head_dim,
-             exec->positions, exec->k_cache + layer * layer_size,
-             exec->v_cache + layer * layer_size, exec->context, scale, causal,
-             f32(exec, out)) != 0)
-    return fail(exec, "tern.attention (layer %lld): the kernel failed", (long long)layer);
+  int64_t q_width = heads * head_dim, kv_width = kv_heads * head_dim;
+  for (int64_t s = 0; s < exec->n_segments; ++s) {
+    const tern_exec_segment *g = &exec->segments[s];
+    const int32_t *positions = exec->positions + g->first;
+    for (int64_t i = 0; i < g->count; ++i)
+      if (positions[i] < 0 || positions[i] >= g->context)
+        return fail(exec, "tern.attention (layer %lld): position %d is outside the context [0, "
+                          "%lld)",
+                    (long long)layer, (int)positions[i], (long long)g->context);
+    size_t layer_size = tern_kv_cache_floats(kv_heads, g->context, head_dim);
+    if (kernel(f32(exec, q) + g->first * q_width, f32(exec, k) + g->first * kv_width,
+               f32(exec, v) + g->first * kv_width, g->count, heads, kv_heads, head_dim,
+               positions, g->k_cache + layer * layer_size, g->v_cache + layer * layer_size,
+               g->context, scale, causal, f32(exec, out) + g->first * q_width) != 0)
+      return fail(exec, "tern.attention (layer %lld): the kernel failed", (long long)layer);
+  }
   return 0;
 }
 
 int32_t tern_op_matmul(tern_exec *exec, tern_head_matmul_fn kernel, int64_t in, int64_t k,
                        int64_t w_table, int32_t dtype, int64_t n, int32_t is_logits,
                        int64_t out) {
-  int64_t first = is_logits && exec->last_logits_only ? exec->n_tokens - 1 : 0;
-  if (kernel(f32(exec, in) + first * k, exec->n_tokens - first, k, weight(exec, w_table),
+  int64_t first = 0;
+  float *x = f32(exec, in);
+  if (is_logits && exec->last_logits_only) {
+    /* Each segment's last row moves to row n_tokens - n_segments + s, so the head reads the
+     * weights once for all of them. Backwards, a move never overwrites a row still to move:
+     * segment s's last row is at most its destination, and earlier ones lie before. */
+    first = exec->n_tokens - exec->n_segments;
+    for (int64_t s = exec->n_segments - 1; s >= 0; --s) {
+      int64_t from = exec->segments[s].first + exec->segments[s].count - 1;
+      if (from != first + s)
+        memmove(x + (first + s) * k, x + from * k, (size_t)k * sizeof(float));
+    }
+  }
+  if (kernel(x + first * k, exec->n_tokens - first, k, weight(exec, w_table),
              (tern_dtype_t)dtype, n, f32(exec, out) + first * n) != 0)
     return fail(exec, "tern.matmul (%lldx%lld): the kernel rejected its buffers", (long long)n,
                 (long long)k);

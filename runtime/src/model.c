@@ -36,7 +36,9 @@ struct tern_session {
   tern_model *model;
   uint8_t *arena;
   float *k_cache, *v_cache;
-  int32_t *positions;
+  /* [max_tokens] each: a forward call's inputs, when this session's arena runs it */
+  int32_t *tokens, *positions;
+  tern_exec_segment *segments;
   int64_t position, context;
 };
 
@@ -210,10 +212,13 @@ int tern_session_create(tern_model *model, const tern_session_options *options,
      * 2B4T's 4096 positions made the first token take ~0.4 s longer. */
     s->k_cache = tern_allocate(a, cache, 64);
     s->v_cache = tern_allocate(a, cache, 64);
-    s->positions = tern_allocate(
-        a, sizeof(int32_t) * (size_t)(d->max_tokens > 0 ? d->max_tokens : 1), 0);
+    size_t max_tokens = (size_t)(d->max_tokens > 0 ? d->max_tokens : 1);
+    s->tokens = tern_allocate(a, sizeof(int32_t) * max_tokens, 0);
+    s->positions = tern_allocate(a, sizeof(int32_t) * max_tokens, 0);
+    s->segments = tern_allocate(a, sizeof(tern_exec_segment) * max_tokens, 0);
   }
-  if (!s || !s->arena || !s->k_cache || !s->v_cache || !s->positions) {
+  if (!s || !s->arena || !s->k_cache || !s->v_cache || !s->tokens || !s->positions ||
+      !s->segments) {
     tern_session_destroy(s);
     return tern_format_error(error, error_size,
                 "out of memory for a session (arena %.1f MB, KV cache %.1f MB)",
@@ -230,7 +235,9 @@ void tern_session_destroy(tern_session *s) {
   tern_release(a, s->arena);
   tern_release(a, s->k_cache);
   tern_release(a, s->v_cache);
+  tern_release(a, s->tokens);
   tern_release(a, s->positions);
+  tern_release(a, s->segments);
   tern_release(a, s);
 }
 
@@ -247,13 +254,10 @@ int tern_session_rewind(tern_session *s, int64_t position, char *error, size_t e
 
 int64_t tern_session_position(const tern_session *s) { return s->position; }
 
-/* Runs the tokens in calls of at most `chunk`; copies every token's logits to `logits`, or
- * with `last_only` the last token's to `logits` [vocab]. */
-static int eval(tern_session *s, const int32_t *tokens, int64_t n, int64_t chunk, int last_only,
-                float *logits, char *error, size_t error_size) {
+/* Checks that n tokens fit after the session's position and are in the vocabulary. */
+static int check_tokens(const tern_session *s, const int32_t *tokens, int64_t n, char *error,
+                        size_t error_size) {
   const tern_model_desc *d = s->model->desc;
-  if (chunk <= 0 || chunk > d->max_tokens)
-    chunk = d->max_tokens;
   if (n < 0 || s->position + n > s->context)
     return tern_format_error(error, error_size,
                 "%lld tokens after position %lld do not fit the context of %lld positions",
@@ -262,29 +266,56 @@ static int eval(tern_session *s, const int32_t *tokens, int64_t n, int64_t chunk
     if (tokens[i] < 0 || tokens[i] >= d->vocab)
       return tern_format_error(error, error_size, "token %d (input position %lld) is outside the vocabulary "
                   "[0, %lld)", (int)tokens[i], (long long)i, (long long)d->vocab);
+  return 0;
+}
+
+/* One forward call in `arena` (a session's) over exec's tokens, positions and segments. */
+static int forward(tern_model *m, uint8_t *arena, tern_exec *exec, char *error,
+                   size_t error_size) {
+  exec->arena = arena;
+  exec->weights = m->blob.data;
+  exec->error[0] = 0;
+  char kernel_error[256];
+  tern_kernel_calls_begin(&m->allocator);
+  int failed = tern_model_forward(exec);
+  tern_kernel_calls_end(kernel_error, sizeof kernel_error);
+  if (failed)
+    return tern_format_error(error, error_size, "%s%s%s", exec->error,
+                             kernel_error[0] ? ": " : "", kernel_error);
+  return 0;
+}
+
+/* The segment of a session's t tokens starting at row `first`. */
+static tern_exec_segment segment_of(const tern_session *s, int64_t first, int64_t t) {
+  tern_exec_segment g = {first, t, s->k_cache, s->v_cache, s->context};
+  return g;
+}
+
+/* Runs the tokens in calls of at most `chunk`; copies every token's logits to `logits`, or
+ * with `last_only` the last token's to `logits` [vocab]. */
+static int eval(tern_session *s, const int32_t *tokens, int64_t n, int64_t chunk, int last_only,
+                float *logits, char *error, size_t error_size) {
+  const tern_model_desc *d = s->model->desc;
+  if (chunk <= 0 || chunk > d->max_tokens)
+    chunk = d->max_tokens;
+  if (check_tokens(s, tokens, n, error, error_size) != 0)
+    return -1;
   int64_t start = s->position;
   for (int64_t done = 0; done < n; done += chunk) {
     int64_t t = n - done < chunk ? n - done : chunk;
     for (int64_t i = 0; i < t; ++i)
       s->positions[i] = (int32_t)(start + done + i);
+    s->segments[0] = segment_of(s, 0, t);
     tern_exec exec;
     memset(&exec, 0, sizeof exec);
-    exec.arena = s->arena;
-    exec.weights = s->model->blob.data;
-    exec.k_cache = s->k_cache;
-    exec.v_cache = s->v_cache;
     exec.tokens = tokens + done;
     exec.positions = s->positions;
     exec.n_tokens = t;
-    exec.context = s->context;
+    exec.segments = s->segments;
+    exec.n_segments = 1;
     exec.last_logits_only = last_only;
-    char kernel_error[256];
-    tern_kernel_calls_begin(&s->model->allocator);
-    int failed = tern_model_forward(&exec);
-    tern_kernel_calls_end(kernel_error, sizeof kernel_error);
-    if (failed)
-      return tern_format_error(error, error_size, "%s%s%s", exec.error,
-                               kernel_error[0] ? ": " : "", kernel_error);
+    if (forward(s->model, s->arena, &exec, error, error_size) != 0)
+      return -1;
     const float *computed = (const float *)(s->arena + d->logits_offset);
     if (logits && !last_only)
       memcpy(logits + done * d->vocab, computed, (size_t)(t * d->vocab) * sizeof(float));
@@ -305,6 +336,66 @@ int tern_session_eval_last(tern_session *s, const int32_t *tokens, int64_t n, in
   if (n < 1)
     return tern_format_error(error, error_size, "no tokens to evaluate");
   return eval(s, tokens, n, chunk, 1, last_logits, error, error_size);
+}
+
+int tern_session_eval_batch(const tern_batch_entry *entries, size_t count, char *error,
+                            size_t error_size) {
+  if (count == 0)
+    return tern_format_error(error, error_size, "a batch of no sessions");
+  tern_session *runner = entries[0].session;
+  tern_model *m = runner->model;
+  const tern_model_desc *d = m->desc;
+  int64_t total = 0;
+  for (size_t e = 0; e < count; ++e) {
+    const tern_batch_entry *entry = &entries[e];
+    if (entry->session->model != m)
+      return tern_format_error(error, error_size,
+                  "batch entry %zu: its session belongs to another model", e);
+    for (size_t o = 0; o < e; ++o)
+      if (entries[o].session == entry->session)
+        return tern_format_error(error, error_size,
+                    "batch entries %zu and %zu: the same session twice", o, e);
+    if (entry->n < 1)
+      return tern_format_error(error, error_size, "batch entry %zu: no tokens to evaluate",
+                               e);
+    char message[256];
+    if (check_tokens(entry->session, entry->tokens, entry->n, message, sizeof message) != 0)
+      return tern_format_error(error, error_size, "batch entry %zu: %s", e, message);
+    total += entry->n;
+  }
+  if (total > d->max_tokens)
+    return tern_format_error(error, error_size,
+                "a batch of %lld tokens: one forward call takes at most %lld (ternc "
+                "--batch)",
+                (long long)total, (long long)d->max_tokens);
+  int64_t row = 0;
+  for (size_t e = 0; e < count; ++e) {
+    const tern_batch_entry *entry = &entries[e];
+    for (int64_t i = 0; i < entry->n; ++i) {
+      runner->tokens[row + i] = entry->tokens[i];
+      runner->positions[row + i] = (int32_t)(entry->session->position + i);
+    }
+    runner->segments[e] = segment_of(entry->session, row, entry->n);
+    row += entry->n;
+  }
+  tern_exec exec;
+  memset(&exec, 0, sizeof exec);
+  exec.tokens = runner->tokens;
+  exec.positions = runner->positions;
+  exec.n_tokens = total;
+  exec.segments = runner->segments;
+  exec.n_segments = (int64_t)count;
+  exec.last_logits_only = 1;
+  if (forward(m, runner->arena, &exec, error, error_size) != 0)
+    return -1;
+  const float *computed = (const float *)(runner->arena + d->logits_offset);
+  for (size_t e = 0; e < count; ++e) {
+    if (entries[e].last_logits)
+      memcpy(entries[e].last_logits, computed + (total - (int64_t)count + (int64_t)e) * d->vocab,
+             (size_t)d->vocab * sizeof(float));
+    entries[e].session->position += entries[e].n;
+  }
+  return 0;
 }
 
 static tern_tokenizer *tokenizer_of(tern_model *m, char *error, size_t error_size) {

@@ -1,7 +1,8 @@
 // The server's scheduler (runtime/src/server/scheduler.h) with a scripted engine: greedy
 // generation follows "next = last + 1", each token's text is one letter, and evaluation can be
-// held to keep a slot busy. Checks the bounded queue, turn-taking between slots, prompt-prefix
-// reuse, the finish reasons and cancellation.
+// held to keep a slot busy. Checks the bounded queue, continuous batching (busy slots share each
+// call, a prompt chunk joins the others' tokens, slots take turns when a call cannot take them
+// all), prompt-prefix reuse, the finish reasons and cancellation.
 #include "server/scheduler.h"
 
 #include <gtest/gtest.h>
@@ -17,16 +18,21 @@ namespace {
 
 constexpr int32_t kVocab = 16, kEnd = 15;
 
+// One slot's part of an evaluate() call (`call` numbers the calls).
 struct Call {
   int slot;
   int64_t position, n;
+  size_t call;
 };
 
 class ScriptedEngine : public Engine {
 public:
-  explicit ScriptedEngine(int64_t context) : context_(context) {}
+  explicit ScriptedEngine(int64_t context, int64_t batchTokens = 512)
+      : context_(context), batchTokens_(batchTokens) {}
   int64_t vocab() const override { return kVocab; }
   int64_t context() const override { return context_; }
+  int64_t batchTokens() const override { return batchTokens_; }
+  bool evaluate(const std::vector<SlotEval> &parts, std::string &error) override;
   bool isEnd(int32_t token) const override { return token == kEnd; }
   std::string piece(int32_t token) const override { return std::string(1, char('a' + token)); }
   std::unique_ptr<EngineSlot> createSlot(std::string &) override;
@@ -50,41 +56,47 @@ public:
   }
 
 private:
-  friend class ScriptedSlot;
-  int64_t context_;
+  int64_t context_, batchTokens_;
   int slots_ = 0;
   std::mutex mutex_;
   std::condition_variable changed_;
   bool held_ = false;
-  size_t started_ = 0;
-  std::vector<Call> calls_;
+  size_t started_ = 0, evaluated_ = 0;
+  std::vector<Call> calls_; // every part of every call
 };
 
 class ScriptedSlot : public EngineSlot {
 public:
-  ScriptedSlot(ScriptedEngine &e, int id) : engine_(e), id_(id), logits_(kVocab) {}
-  bool eval(int64_t position, const int32_t *tokens, int64_t n, std::string &error) override {
-    std::unique_lock<std::mutex> lock(engine_.mutex_);
-    ++engine_.started_;
-    engine_.changed_.notify_all();
-    engine_.changed_.wait(lock, [&] { return !engine_.held_; });
-    engine_.calls_.push_back({id_, position, n});
-    if (position + n > engine_.context_)
-      return error = "past the context", false;
-    std::fill(logits_.begin(), logits_.end(), 0.0f);
-    logits_[(tokens[n - 1] + 1) % kVocab] = 1.0f;
-    return true;
-  }
-  const float *logits() const override { return logits_.data(); }
+  explicit ScriptedSlot(int id) : id(id), buffer(kVocab) {}
+  const float *logits() const override { return buffer.data(); }
 
-private:
-  ScriptedEngine &engine_;
-  int id_;
-  std::vector<float> logits_;
+  int id;
+  std::vector<float> buffer;
 };
 
 std::unique_ptr<EngineSlot> ScriptedEngine::createSlot(std::string &) {
-  return std::make_unique<ScriptedSlot>(*this, slots_++);
+  return std::make_unique<ScriptedSlot>(slots_++);
+}
+
+bool ScriptedEngine::evaluate(const std::vector<SlotEval> &parts, std::string &error) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  ++started_;
+  changed_.notify_all();
+  changed_.wait(lock, [&] { return !held_; });
+  int64_t tokens = 0;
+  size_t call = evaluated_++;
+  for (const SlotEval &part : parts) {
+    auto *slot = static_cast<ScriptedSlot *>(part.slot);
+    calls_.push_back({slot->id, part.position, part.n, call});
+    tokens += part.n;
+    if (part.position + part.n > context_)
+      return error = "past the context", false;
+    std::fill(slot->buffer.begin(), slot->buffer.end(), 0.0f);
+    slot->buffer[(part.tokens[part.n - 1] + 1) % kVocab] = 1.0f;
+  }
+  if (tokens > batchTokens_)
+    return error = "over the batch", false;
+  return true;
 }
 
 GenerationRequest greedy(std::vector<int32_t> prompt, int64_t maxTokens) {
@@ -207,7 +219,18 @@ TEST(ServerScheduler, LongPromptsAreEvaluatedInChunks) {
   EXPECT_EQ(calls[2].n, 5);
 }
 
-TEST(ServerScheduler, SlotsTakeTurns) {
+// The parts of each call, in order.
+std::vector<std::vector<Call>> byCall(const std::vector<Call> &parts) {
+  std::vector<std::vector<Call>> calls;
+  for (const Call &c : parts) {
+    if (calls.size() <= c.call)
+      calls.resize(c.call + 1);
+    calls[c.call].push_back(c);
+  }
+  return calls;
+}
+
+TEST(ServerScheduler, BusySlotsShareEachCall) {
   ScriptedEngine engine(64);
   auto s = make(engine, 2, 4);
   engine.hold(true);
@@ -220,9 +243,66 @@ TEST(ServerScheduler, SlotsTakeTurns) {
   EXPECT_EQ(collect(*b, tb).kind, Event::Kind::Done);
   EXPECT_EQ(ta, "cdefghij");
   EXPECT_EQ(tb, "bcdefghi");
-  // While both are generating (from the second slot's first call to the first slot's last),
-  // the calls alternate between the slots.
+  // Once both are in, every call carries both slots' next tokens, one each, at consecutive
+  // positions.
+  std::vector<std::vector<Call>> calls = byCall(engine.calls());
+  size_t shared = 0;
+  for (const auto &call : calls)
+    if (call.size() == 2) {
+      ++shared;
+      EXPECT_NE(call[0].slot, call[1].slot);
+    }
+  EXPECT_GE(shared, 6u);                 // b may have arrived after a's first call
+  EXPECT_LE(calls.size(), shared + 3u);  // a's lone calls before b, and the ends
+  int64_t last[2] = {-1, -1};
+  for (const Call &c : engine.calls()) {
+    if (last[c.slot] >= 0) {
+      EXPECT_EQ(c.position, last[c.slot]);
+    }
+    last[c.slot] = c.position + c.n;
+  }
+}
+
+TEST(ServerScheduler, PromptChunksJoinTheOthersTokens) {
+  ScriptedEngine engine(512);
+  auto s = make(engine, 2, 4);
+  engine.hold(true);
+  auto a = s->submit(greedy({1}, 6));
+  engine.awaitCalls(1); // a alone in the first call
+  std::vector<int32_t> prompt(Scheduler::kPromptChunk + 3, 2);
+  auto b = s->submit(greedy(prompt, 1));
+  engine.hold(false);
+  std::string text;
+  EXPECT_EQ(collect(*a, text).kind, Event::Kind::Done);
+  EXPECT_EQ(collect(*b, text).kind, Event::Kind::Done);
+  // b's prompt is read in two chunks, each in a call with a's next token.
+  std::vector<int64_t> chunks;
+  for (const auto &call : byCall(engine.calls()))
+    for (const Call &c : call)
+      if (c.slot == 1) {
+        chunks.push_back(c.n);
+        EXPECT_EQ(call.size(), 2u) << "call " << c.call;
+      }
+  EXPECT_EQ(chunks, (std::vector<int64_t>{Scheduler::kPromptChunk, 3}));
+}
+
+TEST(ServerScheduler, SlotsTakeTurnsWhenACallCannotTakeThemAll) {
+  // One token per call: the two generating slots alternate.
+  ScriptedEngine engine(64, 1);
+  auto s = make(engine, 2, 4);
+  engine.hold(true);
+  auto a = s->submit(greedy({1}, 8));
+  auto b = s->submit(greedy({0}, 8));
+  engine.awaitCalls(1);
+  engine.hold(false);
+  std::string ta, tb;
+  EXPECT_EQ(collect(*a, ta).kind, Event::Kind::Done);
+  EXPECT_EQ(collect(*b, tb).kind, Event::Kind::Done);
+  EXPECT_EQ(ta, "cdefghij");
+  EXPECT_EQ(tb, "bcdefghi");
   std::vector<Call> calls = engine.calls();
+  for (size_t i = 1; i < calls.size(); ++i)
+    EXPECT_NE(calls[i].call, calls[i - 1].call); // one part each
   size_t begin = 0, end[2] = {0, 0};
   while (begin < calls.size() && calls[begin].slot == calls[0].slot)
     ++begin;
@@ -231,7 +311,45 @@ TEST(ServerScheduler, SlotsTakeTurns) {
   ASSERT_LT(begin, calls.size());
   for (size_t i = begin; i <= std::min(end[0], end[1]); ++i)
     EXPECT_NE(calls[i].slot, calls[i - 1].slot) << "call " << i;
-  EXPECT_GE(std::min(end[0], end[1]) - begin, 5u); // most of the calls took turns
+  EXPECT_GE(std::min(end[0], end[1]) - begin, 5u);
+}
+
+TEST(ServerScheduler, AFailedCallFailsEverySlotInIt) {
+  ScriptedEngine engine(8);
+  auto s = make(engine, 2, 4);
+  engine.hold(true);
+  auto a = s->submit(greedy({1}, 3));
+  engine.awaitCalls(1);
+  // b's prompt fits no slot (the HTTP layer refuses these; the engine's error must come
+  // through), and a's next token shares its call.
+  auto b = s->submit(greedy({1, 2, 3, 4, 5, 6, 7, 8, 9}, 2));
+  engine.hold(false);
+  std::string text;
+  Event eb = collect(*b, text);
+  EXPECT_EQ(eb.kind, Event::Kind::Failed);
+  EXPECT_EQ(eb.text, "past the context");
+  Event ea = collect(*a, text);
+  EXPECT_TRUE(ea.kind == Event::Kind::Failed ? ea.text == "past the context"
+                                             : ea.kind == Event::Kind::Done);
+  // Both slots serve again.
+  EXPECT_EQ(collect(*s->submit(greedy({3}, 2)), text).kind, Event::Kind::Done);
+  EXPECT_EQ(collect(*s->submit(greedy({4}, 2)), text).kind, Event::Kind::Done);
+}
+
+TEST(ServerScheduler, MetricsCountTokensAndCalls) {
+  ScriptedEngine engine(64);
+  auto s = make(engine, 2, 4);
+  std::string text;
+  collect(*s->submit(greedy({1, 2, 3}, 4)), text);
+  Scheduler::Metrics m = s->metrics();
+  EXPECT_EQ(m.promptTokens, 3);
+  EXPECT_EQ(m.predictedTokens, 3); // the 4th token is sampled, never evaluated
+  EXPECT_EQ(m.decodeCalls, 4);
+  EXPECT_EQ(m.busySlotsInCalls, 4);
+  EXPECT_EQ(m.requestsServed, 1);
+  EXPECT_EQ(m.cachedPositions, 6);
+  EXPECT_EQ(m.capacityPositions, 128);
+  EXPECT_EQ(m.load.busy, 0u);
 }
 
 TEST(ServerScheduler, RefusesRequestsBeyondTheQueue) {

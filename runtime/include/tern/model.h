@@ -147,6 +147,23 @@ int tern_session_eval(tern_session *session, const int32_t *tokens, int64_t n, i
 int tern_session_eval_last(tern_session *session, const int32_t *tokens, int64_t n,
                            int64_t chunk, float *last_logits, char *error, size_t error_size);
 
+/* Continuous batching: several sessions' next tokens in one forward call, so the weights are
+ * read once for all of them (a server's busy sessions, each one token; a prompt's chunk beside
+ * them). Each entry's tokens run at its session's next positions against its own KV cache,
+ * exactly as tern_session_eval_last would run them: the logits are the same. */
+typedef struct {
+  tern_session *session; /* distinct sessions of one model */
+  const int32_t *tokens;
+  int64_t n;           /* at least 1 */
+  float *last_logits;  /* NULL, or [vocab] floats: the logits after the entry's last token */
+} tern_batch_entry;
+/* The entries' tokens together are at most the model's max_tokens (tern_model_desc; ternc
+ * --batch). The call runs in the first entry's session's arena; no entry's session may be
+ * in use by another thread. On failure returns non-zero with a message and no session's
+ * position changed; the KV caches then hold unspecified values past those positions. */
+int tern_session_eval_batch(const tern_batch_entry *entries, size_t count, char *error,
+                            size_t error_size);
+
 #ifdef __cplusplus
 }
 #endif

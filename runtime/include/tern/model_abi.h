@@ -26,16 +26,28 @@ extern "C" {
 #endif
 
 
+/* One session's share of a forward call: rows [first, first + count) of every activation are
+ * its tokens, at its positions, and attention reads and appends to its own KV cache. A call
+ * over several sessions (continuous batching: one call carries the next token of every busy
+ * session) has one segment per session; every op but attention is per row and ignores them. */
+typedef struct {
+  int64_t first, count;
+  float *k_cache, *v_cache; /* per layer, tern/decoder_kernels.h's KV cache layout */
+  int64_t context;          /* positions the cache holds */
+} tern_exec_segment;
+
 /* The state one forward call runs on. */
 typedef struct {
   uint8_t *arena;           /* tern_compiled_model.arena_bytes, 64-byte aligned */
   const uint8_t *weights;   /* the weights blob (tern.offset is from its start) */
-  float *k_cache, *v_cache; /* per layer, tern/decoder_kernels.h's KV cache layout */
   const int32_t *tokens;    /* [n_tokens] */
-  const int32_t *positions; /* [n_tokens], each in [0, context) */
+  const int32_t *positions; /* [n_tokens], each in its segment's [0, context) */
   int64_t n_tokens;         /* 1 .. max_tokens */
-  int64_t context;
-  int32_t last_logits_only; /* the head computes the last token's logits only (prefill) */
+  const tern_exec_segment *segments; /* [n_segments], in row order, covering [0, n_tokens) */
+  int64_t n_segments;
+  int32_t last_logits_only; /* the head computes only each segment's last token's logits, into
+                               the last n_segments rows of the logits, in segment order (a
+                               prompt needs no other row; the head is most of a prefill) */
   char error[256];          /* the first failure's message */
 } tern_exec;
 
@@ -90,8 +102,8 @@ int32_t tern_op_rope(tern_exec *exec, tern_rope_fn kernel, int64_t in, int64_t w
 int32_t tern_op_attention(tern_exec *exec, tern_attention_fn kernel, int64_t q, int64_t k,
                           int64_t v, int64_t heads, int64_t kv_heads, int64_t head_dim,
                           int64_t layer, float scale, int32_t causal, int64_t out);
-/* is_logits: its result is the forward's logits, so with exec->last_logits_only only the last
- * token's row is computed (a prompt needs no other; the head is most of a prefill's time). */
+/* is_logits: its result is the forward's logits, so with exec->last_logits_only only each
+ * segment's last token's row is computed (tern_exec says where it goes). */
 int32_t tern_op_matmul(tern_exec *exec, tern_head_matmul_fn kernel, int64_t in, int64_t k,
                        int64_t w_table, int32_t dtype, int64_t n, int32_t is_logits,
                        int64_t out);

@@ -10,24 +10,12 @@ namespace {
 class ModelSlot : public EngineSlot {
 public:
   ModelSlot(tern_session *session, int64_t vocab)
-      : session_(session), logits_(static_cast<size_t>(vocab)) {}
-  ~ModelSlot() override { tern_session_destroy(session_); }
+      : session(session), buffer(static_cast<size_t>(vocab)) {}
+  ~ModelSlot() override { tern_session_destroy(session); }
+  const float *logits() const override { return buffer.data(); }
 
-  bool eval(int64_t position, const int32_t *tokens, int64_t n, std::string &error) override {
-    char message[512];
-    if (tern_session_rewind(session_, position, message, sizeof message) != 0 ||
-        tern_session_eval_last(session_, tokens, n, 0, logits_.data(), message,
-                               sizeof message) != 0) {
-      error = message;
-      return false;
-    }
-    return true;
-  }
-  const float *logits() const override { return logits_.data(); }
-
-private:
-  tern_session *session_;
-  std::vector<float> logits_;
+  tern_session *session;
+  std::vector<float> buffer; // the last token's logits
 };
 
 } // namespace
@@ -38,6 +26,26 @@ ModelEngine::ModelEngine(tern_model *model, int64_t context)
       eot_(tern_model_token_id(model, "<|eot_id|>")) {}
 
 int64_t ModelEngine::vocab() const { return tern_model_describe(model_)->vocab; }
+
+int64_t ModelEngine::batchTokens() const { return tern_model_describe(model_)->max_tokens; }
+
+bool ModelEngine::evaluate(const std::vector<SlotEval> &parts, std::string &error) {
+  char message[512];
+  entries_.clear();
+  for (const SlotEval &part : parts) {
+    auto *slot = static_cast<ModelSlot *>(part.slot);
+    if (tern_session_rewind(slot->session, part.position, message, sizeof message) != 0) {
+      error = message;
+      return false;
+    }
+    entries_.push_back({slot->session, part.tokens, part.n, slot->buffer.data()});
+  }
+  if (tern_session_eval_batch(entries_.data(), entries_.size(), message, sizeof message) != 0) {
+    error = message;
+    return false;
+  }
+  return true;
+}
 
 bool ModelEngine::isEnd(int32_t token) const {
   return token >= 0 && (token == eos_ || token == eot_);

@@ -6,6 +6,8 @@
 
 #include "tern/model.h"
 
+#include <vector>
+
 namespace tern::server {
 
 class ModelEngine : public Engine {
@@ -15,14 +17,17 @@ public:
 
   int64_t vocab() const override;
   int64_t context() const override { return context_; }
+  int64_t batchTokens() const override;
   bool isEnd(int32_t token) const override;
   std::string piece(int32_t token) const override;
   std::unique_ptr<EngineSlot> createSlot(std::string &error) override;
+  bool evaluate(const std::vector<SlotEval> &parts, std::string &error) override;
 
 private:
   tern_model *model_;
   int64_t context_;
   int32_t eos_, eot_;
+  std::vector<tern_batch_entry> entries_; // evaluate()'s, kept to reuse their memory
 };
 
 } // namespace tern::server

@@ -112,6 +112,14 @@ Scheduler::Load Scheduler::load() {
   return {slots_.size(), busy_, waiting_.size(), queueLimit_};
 }
 
+Scheduler::Metrics Scheduler::metrics() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Metrics m = totals_;
+  m.load = {slots_.size(), busy_, waiting_.size(), queueLimit_};
+  m.capacityPositions = static_cast<int64_t>(slots_.size()) * engine_.context();
+  return m;
+}
+
 /// How many leading tokens two sequences share.
 static size_t commonPrefix(const std::vector<int32_t> &a, const std::vector<int32_t> &b) {
   size_t n = std::min(a.size(), b.size()), i = 0;
@@ -144,9 +152,7 @@ void Scheduler::run() {
         ++busy_;
       }
     }
-    for (auto &slot : slots_)
-      if (slot->task)
-        step(*slot);
+    step();
   }
 }
 
@@ -165,18 +171,77 @@ void Scheduler::start(Slot &slot, std::shared_ptr<Task> task, GenerationRequest 
   slot.started = now();
 }
 
-void Scheduler::step(Slot &slot) {
-  if (slot.task->cancelled())
-    return finish(slot, "");
-  if (!slot.sampler)
-    return fail(slot, "out of memory for the sampler");
-  const std::vector<int32_t> &prompt = slot.request.prompt;
-  int64_t position = static_cast<int64_t>(slot.held.size());
+void Scheduler::step() {
+  // Generating slots' next tokens first (one each), then prompt chunks, as many as one call
+  // takes. Each pass starts at a slot that rotates every step, so when a call cannot take every
+  // busy slot they take turns.
+  std::vector<SlotEval> parts;
+  std::vector<Slot *> owners;
+  int64_t budget = engine_.batchTokens();
+  size_t count = slots_.size();
+  for (int pass = 0; pass < 2; ++pass)
+    for (size_t k = 0; k < count && budget > 0; ++k) {
+      Slot &slot = *slots_[(rotation_ + k) % count];
+      if (!slot.task)
+        continue;
+      const std::vector<int32_t> &prompt = slot.request.prompt;
+      bool reading = slot.evaluated < static_cast<int64_t>(prompt.size());
+      if (reading != (pass == 1))
+        continue;
+      if (slot.task->cancelled()) {
+        finish(slot, "");
+        continue;
+      }
+      if (!slot.sampler) {
+        fail(slot, "out of memory for the sampler");
+        continue;
+      }
+      int64_t position = static_cast<int64_t>(slot.held.size());
+      SlotEval part{slot.engine.get(), position, &*slot.pending, 1};
+      if (reading) {
+        part.tokens = prompt.data() + slot.evaluated;
+        part.n = std::min({kPromptChunk, static_cast<int64_t>(prompt.size()) - slot.evaluated,
+                           budget});
+      }
+      budget -= part.n;
+      parts.push_back(part);
+      owners.push_back(&slot);
+    }
+  rotation_ = count ? (rotation_ + 1) % count : 0;
+  if (parts.empty())
+    return;
   std::string error;
+  double begin = now();
+  bool ok = engine_.evaluate(parts, error);
+  double seconds = now() - begin;
+  int64_t reading = 0, tokens = 0;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    tokens += parts[i].n;
+    if (owners[i]->evaluated < static_cast<int64_t>(owners[i]->request.prompt.size()))
+      reading += parts[i].n;
+  }
+  {
+    // The call's time is split between prompt and generated tokens by their count.
+    std::lock_guard<std::mutex> lock(mutex_);
+    totals_.decodeCalls += 1;
+    totals_.busySlotsInCalls += static_cast<int64_t>(parts.size());
+    totals_.promptTokens += reading;
+    totals_.promptSeconds += seconds * static_cast<double>(reading) / static_cast<double>(tokens);
+    totals_.predictedTokens += tokens - reading;
+    totals_.predictedSeconds +=
+        seconds * static_cast<double>(tokens - reading) / static_cast<double>(tokens);
+  }
+  for (size_t i = 0; i < parts.size(); ++i)
+    if (!ok)
+      fail(*owners[i], error);
+    else
+      advance(*owners[i], parts[i].n);
+  publishCachedPositions();
+}
+
+void Scheduler::advance(Slot &slot, int64_t n) {
+  const std::vector<int32_t> &prompt = slot.request.prompt;
   if (slot.evaluated < static_cast<int64_t>(prompt.size())) {
-    int64_t n = std::min<int64_t>(kPromptChunk, prompt.size() - slot.evaluated);
-    if (!slot.engine->eval(position, prompt.data() + slot.evaluated, n, error))
-      return fail(slot, error);
     slot.held.insert(slot.held.end(), prompt.begin() + slot.evaluated,
                      prompt.begin() + slot.evaluated + n);
     slot.evaluated += n;
@@ -184,10 +249,7 @@ void Scheduler::step(Slot &slot) {
       return; // more of the prompt at the next step
     slot.prefilled = now();
   } else {
-    int32_t token = *slot.pending;
-    if (!slot.engine->eval(position, &token, 1, error))
-      return fail(slot, error);
-    slot.held.push_back(token);
+    slot.held.push_back(*slot.pending);
   }
   int32_t next = tern_sampler_sample(slot.sampler.get(), slot.engine->logits(), slot.held.data(),
                                      static_cast<int64_t>(slot.held.size()));
@@ -207,33 +269,50 @@ void Scheduler::step(Slot &slot) {
 }
 
 void Scheduler::finish(Slot &slot, const std::string &reason) {
+  std::shared_ptr<Task> task = std::move(slot.task);
+  std::optional<Event> done;
   if (!reason.empty()) {
     std::string rest = slot.output->finish();
     if (!rest.empty())
-      slot.task->push(Event::textPart(std::move(rest)));
-    Event done;
-    done.kind = Event::Kind::Done;
-    done.finishReason = reason;
-    done.promptTokens = static_cast<int64_t>(slot.request.prompt.size());
-    done.cachedTokens = slot.cached;
-    done.completionTokens = slot.generated;
+      task->push(Event::textPart(std::move(rest)));
+    done.emplace();
+    done->kind = Event::Kind::Done;
+    done->finishReason = reason;
+    done->promptTokens = static_cast<int64_t>(slot.request.prompt.size());
+    done->cachedTokens = slot.cached;
+    done->completionTokens = slot.generated;
     double end = now();
-    done.promptSeconds = slot.prefilled - slot.started;
-    done.generationSeconds = end - slot.prefilled;
-    slot.task->push(std::move(done));
+    done->promptSeconds = slot.prefilled - slot.started;
+    done->generationSeconds = end - slot.prefilled;
   }
-  slot.task.reset();
   slot.sampler.reset();
   slot.output.reset();
+  // The slot is free before the client learns it is done: a client that sends its next
+  // request at once finds it free, and /metrics counts the request.
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    --busy_;
+    ++totals_.requestsServed;
+  }
+  publishCachedPositions();
+  if (done)
+    task->push(std::move(*done));
+}
+
+void Scheduler::publishCachedPositions() {
+  int64_t held = 0;
+  for (auto &slot : slots_)
+    held += static_cast<int64_t>(slot->held.size());
   std::lock_guard<std::mutex> lock(mutex_);
-  --busy_;
+  totals_.cachedPositions = held;
 }
 
 void Scheduler::fail(Slot &slot, const std::string &message) {
-  slot.task->push(Event::failure(message));
+  std::shared_ptr<Task> task = slot.task;
   // What the KV cache holds is no longer known.
   slot.held.clear();
   finish(slot, "");
+  task->push(Event::failure(message));
 }
 
 } // namespace tern::server

@@ -1,9 +1,11 @@
 // scheduler.h - requests waiting for a session, and the generation loop that serves them.
 //
-// One thread generates for every busy slot in turn, one step each: a prompt chunk, or one
-// token. So concurrent requests all make progress and share the CPU's threads (every forward
-// call runs on the runtime's thread pool). At most `queue` requests wait for a free slot; more
-// are refused, not queued without bound. A free slot keeps what its KV cache holds: a request
+// One thread generates for every busy slot at once (continuous batching): each step is one
+// forward call carrying the next token of every generating slot and a chunk of every prompt
+// still being read, as many as one call takes, so the weights are read once per step for all
+// of them (every forward call runs on the runtime's thread pool). When a call cannot take every
+// busy slot, the slots it starts from rotate, so all make progress. At most `queue` requests
+// wait for a free slot; more are refused, not queued without bound. A free slot keeps what its KV cache holds: a request
 // goes to the free slot whose held tokens share the longest prefix with its prompt, and only
 // the rest of the prompt is evaluated (a conversation resent turn by turn costs one turn).
 #ifndef TERN_SERVER_SCHEDULER_H
@@ -70,7 +72,8 @@ private:
 
 class Scheduler {
 public:
-  /// Prompt tokens evaluated in one step (other slots step in between).
+  /// The most of one prompt's tokens a step evaluates, so that the other slots' next tokens,
+  /// in the same forward call, are not held up long.
   static constexpr int64_t kPromptChunk = 64;
 
   /// Fails (returns null with a message) when a slot cannot be created.
@@ -90,14 +93,31 @@ public:
   };
   Load load();
 
+  /// Totals since start, for GET /metrics (llama-server's counters).
+  struct Metrics {
+    Load load;
+    int64_t promptTokens = 0;      // evaluated (not those reused from a slot's cache)
+    double promptSeconds = 0;      // forward calls' time, shared by the tokens in each
+    int64_t predictedTokens = 0;   // generated
+    double predictedSeconds = 0;
+    int64_t decodeCalls = 0;       // forward calls
+    int64_t busySlotsInCalls = 0;  // summed over the calls (per call: the batch's sessions)
+    int64_t cachedPositions = 0;   // positions held in the slots' KV caches now
+    int64_t capacityPositions = 0; // slots x context
+    int64_t requestsServed = 0;    // ended (done, failed or cancelled)
+  };
+  Metrics metrics();
+
 private:
   struct Slot;
   Scheduler(Engine &engine, size_t queue);
   void run();
   void start(Slot &slot, std::shared_ptr<Task> task, GenerationRequest request);
-  void step(Slot &slot);
+  void step();
+  void advance(Slot &slot, int64_t n);
   void finish(Slot &slot, const std::string &reason);
   void fail(Slot &slot, const std::string &message);
+  void publishCachedPositions();
 
   Engine &engine_;
   size_t queueLimit_;
@@ -107,6 +127,8 @@ private:
   std::deque<std::pair<std::shared_ptr<Task>, GenerationRequest>> waiting_;
   size_t busy_ = 0;
   bool stopping_ = false;
+  Metrics totals_; // but load, which load() fills in
+  size_t rotation_ = 0;  // the slot the next step starts from (generation thread)
   std::thread thread_;
 };
 
