@@ -177,12 +177,14 @@ void BM_Gemm(benchmark::State &state, const Family *family, const tern_gemm_vari
     state.counters["%vnni_peak"] = 100.0 * gops / gLimits.vnniPeakGops;
 }
 
-/// The output head's GEMV for one token: a 128256 x 2560 table in BF16 (656 MB), q8_0 (349 MB)
-/// or q6_k (269 MB), past any cache, read once per call, so its limit is the read bandwidth.
+/// The output head for `tokens` tokens (1: a decoded token; 4: a batched call's four sessions):
+/// a 128256 x 2560 table in BF16 (656 MB), q8_0 (349 MB) or q6_k (269 MB), past any cache. A
+/// kernel that reads it once per call is limited by the read bandwidth; GB/s counts the table
+/// once per call, so a kernel re-reading it per token shows a fraction of the bandwidth.
 /// The quantized tables are random bytes with finite scales (the speed does not depend on the
 /// numbers).
 void BM_Head(benchmark::State &state, const tern_decoder_variant *variant, tern_dtype_t dtype,
-             int threads) {
+             int64_t tokens, int threads) {
   tern_cpu_features_t have = tern_cpu_detect();
   if ((variant->requires & have) != variant->requires) {
     state.SkipWithError("SKIPPED: CPU lacks this variant's features");
@@ -202,11 +204,11 @@ void BM_Head(benchmark::State &state, const tern_decoder_variant *variant, tern_
                : dtype == TERN_DTYPE_BF16
                    ? uint16_t((rng() & 1) << 15 | (119 + rng() % 7) << 7 | (rng() & 0x7f))
                    : uint16_t((rng() & 1) << 15 | (7 + rng() % 7) << 10 | (rng() & 0x3ff));
-  std::vector<float> x(size_t(k), 0.5f);
-  std::vector<float> out(static_cast<size_t>(n));
+  std::vector<float> x(size_t(tokens * k), 0.5f);
+  std::vector<float> out(static_cast<size_t>(tokens * n));
   auto start = std::chrono::steady_clock::now();
   for (auto _ : state) {
-    if (variant->head_matmul(x.data(), 1, k, table.data(), dtype, n, out.data())) {
+    if (variant->head_matmul(x.data(), tokens, k, table.data(), dtype, n, out.data())) {
       state.SkipWithError("kernel failed");
       return;
     }
@@ -265,12 +267,15 @@ void registerAll(int threads) {
   for (size_t v = 0; v < decoderCount; ++v) {
     for (auto [dtype, format] : {std::pair{TERN_DTYPE_BF16, "bf16"}, {TERN_DTYPE_Q8_0, "q8_0"},
                                  {TERN_DTYPE_Q6_K, "q6_k"}}) {
-      std::string name = std::string("head_") + format + "/" + decoder[v].name +
-                         "/128256x2560/T1/threads:" + std::to_string(threads);
-      benchmark::RegisterBenchmark(name.c_str(), BM_Head, &decoder[v], dtype, threads)
-          ->Unit(benchmark::kMillisecond)
-          ->UseRealTime()
-          ->MinTime(0.5);
+      for (int64_t tokens : {1, 4}) {
+        std::string name = std::string("head_") + format + "/" + decoder[v].name +
+                           "/128256x2560/T" + std::to_string(tokens) +
+                           "/threads:" + std::to_string(threads);
+        benchmark::RegisterBenchmark(name.c_str(), BM_Head, &decoder[v], dtype, tokens, threads)
+            ->Unit(benchmark::kMillisecond)
+            ->UseRealTime()
+            ->MinTime(0.5);
+      }
     }
     for (int32_t position : {511, 4095}) {
       std::string attention = std::string("attention_decode/") + decoder[v].name + "/pos" +

@@ -56,34 +56,59 @@ int tern_quant_input_halide(tern_halide_quant_input_fn fn, const float *a, const
   return fn(&ab, &bb, &gb, (int32_t)glu, norm_weight != NULL, eps, (int32_t)k, &qb, &sb);
 }
 
-static int run_head(halide_head_fn fn, const float *x, int64_t t, int64_t k, const void *w,
-                    tern_dtype_t dtype, int64_t n, float *out) {
-  /* The kernel takes the table as uint16 halves (f32 elements are two of them) and N as a
-   * multiple of 64; the last n % 64 rows go through the scalar kernel. */
+/* The float head's kernels take the table as uint16 halves (f32 elements are two of them), N
+ * as a multiple of 64 (the last n % 64 rows go through the scalar kernel), and one token or
+ * four. Tokens go four at a time through the 4-token kernel, which reads the table once for all
+ * four (a batched call's sessions); a last group of two or three is padded to four with zero
+ * rows in scratch, a last single token takes the 1-token kernel. */
+static int run_head_rows(halide_head_fn fn, const float *x, int64_t rows, int64_t k,
+                         const void *w, int64_t halves, int64_t n64, int64_t out_stride,
+                         float *out) {
+  halide_dimension_t wd[2] = {{0, (int32_t)(k * halves), 1, 0},
+                              {0, (int32_t)n64, (int32_t)(k * halves), 0}};
+  halide_dimension_t xd[2] = {{0, (int32_t)k, 1, 0}, {0, (int32_t)rows, (int32_t)k, 0}};
+  halide_dimension_t od[2] = {{0, (int32_t)n64, 1, 0},
+                              {0, (int32_t)rows, (int32_t)out_stride, 0}};
+  halide_buffer_t wb, xb, ob;
+  tern_init_halide_buffer(&wb, w, halide_type_uint, 16, 2, wd);
+  tern_init_halide_buffer(&xb, x, halide_type_float, 32, 2, xd);
+  tern_init_halide_buffer(&ob, out, halide_type_float, 32, 2, od);
+  return fn(&wb, &xb, &ob);
+}
+
+static int run_head(halide_head_fn one, halide_head_fn four, const float *x, int64_t t,
+                    int64_t k, const void *w, tern_dtype_t dtype, int64_t n, float *out) {
   int64_t halves = dtype == TERN_DTYPE_F32 ? 2 : 1, n64 = n / 64 * 64;
   size_t element = (size_t)(2 * halves);
   tern_thread_pool_adopt_halide();
-  for (int64_t i = 0; i < t; ++i) {
+  int status = 0;
+  for (int64_t i = 0; i < t && status == 0;) {
+    int64_t group = t - i < 4 ? t - i : 4;
     const float *xi = x + i * k;
     float *oi = out + i * n;
-    if (n64 > 0) {
-      halide_dimension_t wd[2] = {{0, (int32_t)(k * halves), 1, 0},
-                                  {0, (int32_t)n64, (int32_t)(k * halves), 0}};
-      halide_dimension_t xd[1] = {{0, (int32_t)k, 1, 0}};
-      halide_dimension_t od[1] = {{0, (int32_t)n64, 1, 0}};
-      halide_buffer_t wb, xb, ob;
-      tern_init_halide_buffer(&wb, w, halide_type_uint, 16, 2, wd);
-      tern_init_halide_buffer(&xb, xi, halide_type_float, 32, 1, xd);
-      tern_init_halide_buffer(&ob, oi, halide_type_float, 32, 1, od);
-      int status = fn(&wb, &xb, &ob);
-      if (status != 0)
-        return status;
+    if (n64 > 0 && group == 1) {
+      status = run_head_rows(one, xi, 1, k, w, halves, n64, n, oi);
+    } else if (n64 > 0 && group == 4) {
+      status = run_head_rows(four, xi, 4, k, w, halves, n64, n, oi);
+    } else if (n64 > 0) {
+      size_t x_bytes = (size_t)(4 * k) * sizeof(float);
+      float *padded = (float *)halide_malloc(NULL, x_bytes + (size_t)(4 * n64) * sizeof(float));
+      if (!padded)
+        return -1;
+      float *padded_out = padded + 4 * k;
+      memset(padded, 0, x_bytes);
+      memcpy(padded, xi, (size_t)(group * k) * sizeof(float));
+      status = run_head_rows(four, padded, 4, k, w, halves, n64, n64, padded_out);
+      for (int64_t r = 0; r < group && status == 0; ++r)
+        memcpy(oi + r * n, padded_out + r * n64, (size_t)n64 * sizeof(float));
+      halide_free(NULL, padded);
     }
-    if (n > n64)
-      tern_matmul_generic(xi, 1, k, (const uint8_t *)w + (size_t)(n64 * k) * element, dtype,
-                          n - n64, oi + n64);
+    for (int64_t r = 0; r < group && status == 0 && n > n64; ++r)
+      tern_matmul_generic(xi + r * k, 1, k, (const uint8_t *)w + (size_t)(n64 * k) * element,
+                          dtype, n - n64, oi + r * n + n64);
+    i += group;
   }
-  return 0;
+  return status;
 }
 
 /* The 8-bit head (tern/head_q8.h): each token's activations quantized here (the same C as the
@@ -330,6 +355,12 @@ static halide_head_q6_fn q6_kernel(halide_head_q6_fn row_kernel) { return row_ke
                                      struct halide_buffer_t *);                                    \
   int tern_head_f32_##NAME##_halide(struct halide_buffer_t *, struct halide_buffer_t *,            \
                                     struct halide_buffer_t *);                                     \
+  int tern_head4_f16_##NAME##_halide(struct halide_buffer_t *, struct halide_buffer_t *,           \
+                                     struct halide_buffer_t *);                                    \
+  int tern_head4_bf16_##NAME##_halide(struct halide_buffer_t *, struct halide_buffer_t *,          \
+                                      struct halide_buffer_t *);                                   \
+  int tern_head4_f32_##NAME##_halide(struct halide_buffer_t *, struct halide_buffer_t *,           \
+                                     struct halide_buffer_t *);                                    \
   int tern_head_q8_0_##NAME##_halide(struct halide_buffer_t *, struct halide_buffer_t *,           \
                                      struct halide_buffer_t *, struct halide_buffer_t *,           \
                                      struct halide_buffer_t *, struct halide_buffer_t *);          \
@@ -373,10 +404,14 @@ static halide_head_q6_fn q6_kernel(halide_head_q6_fn row_kernel) { return row_ke
       return run_head_q8(q8_kernel(tern_head_q8_0_##NAME##_halide), x, t, k, w, n, out);           \
     if (dtype == TERN_DTYPE_Q6_K)                                                                  \
       return run_head_q6(q6_kernel(tern_head_q6_k_##NAME##_halide), x, t, k, w, n, out);           \
-    halide_head_fn fn = dtype == TERN_DTYPE_F16    ? tern_head_f16_##NAME##_halide                 \
-                        : dtype == TERN_DTYPE_BF16 ? tern_head_bf16_##NAME##_halide                \
-                                                   : tern_head_f32_##NAME##_halide;                \
-    return run_head(fn, x, t, k, w, dtype, n, out);                                                \
+    if (dtype == TERN_DTYPE_F16)                                                                   \
+      return run_head(tern_head_f16_##NAME##_halide, tern_head4_f16_##NAME##_halide, x, t, k, w,   \
+                      dtype, n, out);                                                              \
+    if (dtype == TERN_DTYPE_BF16)                                                                  \
+      return run_head(tern_head_bf16_##NAME##_halide, tern_head4_bf16_##NAME##_halide, x, t, k, w, \
+                      dtype, n, out);                                                              \
+    return run_head(tern_head_f32_##NAME##_halide, tern_head4_f32_##NAME##_halide, x, t, k, w,     \
+                    dtype, n, out);                                                                \
   }
 #include "decoder_variants.inl"
 #undef TERN_DECODER_VARIANT

@@ -39,7 +39,10 @@ struct HeadShape {
 };
 inline const HeadShape kHeadShapes[] = {
     {1, 1, 1},     {15, 31, 1},     {63, 17, 2},      {64, 64, 1},      {130, 100, 3},
-    {80, 700, 2},  {257, 2560, 1},  {2560, 2560, 2},  {128256, 2560, 1}};
+    {80, 700, 2},  {257, 2560, 1},  {2560, 2560, 2},  {128256, 2560, 1},
+    // Batched tokens (the float heads take four at a time; a group of two or three is padded,
+    // a single one takes the 1-token kernel): 4, 4 + 1, 4 + 2, 4 + 3, 4 + 4 + 1.
+    {130, 100, 4}, {257, 37, 5},    {192, 33, 6},     {80, 700, 7},     {2560, 2560, 9}};
 
 /// t rows of k standard normal activations.
 inline std::vector<float> normalActivations(int64_t t, int64_t k, std::mt19937 &rng) {

@@ -150,7 +150,7 @@ int tern_session_eval_last(tern_session *session, const int32_t *tokens, int64_t
 /* Continuous batching: several sessions' next tokens in one forward call, so the weights are
  * read once for all of them (a server's busy sessions, each one token; a prompt's chunk beside
  * them). Each entry's tokens run at its session's next positions against its own KV cache,
- * exactly as tern_session_eval_last would run them: the logits are the same. */
+ * exactly as tern_session_eval_last would run them: the logits are the same, bit for bit. */
 typedef struct {
   tern_session *session; /* distinct sessions of one model */
   const int32_t *tokens;

@@ -15,7 +15,7 @@ extern "C" {
 
 /* Everything the command line sets. */
 typedef struct {
-  const char *tokens, *prompt, *file, *dump, *weights, *host, *alias;
+  const char *tokens, *prompt, *file, *dump, *weights, *host, *alias, *api_key, *api_key_file;
   long long context, chunk, threads, n_predict, top_k, repeat_last_n, seed;
   /* --bench's lists (llama-bench's -p -n -d -t -r -o), as given; bench_decode is the N of the
    * shorthand --bench N. */

@@ -63,13 +63,17 @@ static const char kUsage[] =
     "                       lists are comma-separated (128,512) or ranges (1-4);\n"
     "                       --bench N is short for --bench -p 0 -n N\n"
     "  --server             serve /v1/completions, /v1/chat/completions (streamed or not),\n"
-    "                       /v1/models and /health over HTTP until interrupted\n"
+    "                       /v1/models, /health and /metrics (Prometheus) over HTTP until\n"
+    "                       interrupted; busy sessions share each forward call\n"
     "  --host ADDR          the address to listen on (default 127.0.0.1)\n"
     "  --port N             the port (default 8080; 0 picks a free one, printed)\n"
     "  -np, --parallel N    requests generated at once, each in its own session (default 1)\n"
     "  --queue N            requests that may wait for a session; more are refused with\n"
     "                       HTTP 503 (default 16, at most 256)\n"
     "  --alias NAME         the model's name in the API (default: the executable's name)\n"
+    "  --api-key KEY        require 'Authorization: Bearer KEY' on every endpoint but /health\n"
+    "                       and /v1/models (also from the environment variable TERN_API_KEY)\n"
+    "  --api-key-file FILE  the same, with the key read from the first line of FILE\n"
     "  --info               print what the model was compiled for and exit\n"
     "  --quiet              print only the requested output\n"
     "  -h, --help           print this help\n";
@@ -161,6 +165,8 @@ static const option kOptions[] = {
     {"--parallel", "-np", OPT_INT, FIELD(parallel), 1, 256, "a number of sessions in [1, 256]"},
     {"--queue", NULL, OPT_INT, FIELD(queue), 0, 256, "a number of requests in [0, 256]"},
     {"--alias", NULL, OPT_STRING, FIELD(alias), 0, 0, NULL},
+    {"--api-key", NULL, OPT_STRING, FIELD(api_key), 0, 0, NULL},
+    {"--api-key-file", NULL, OPT_STRING, FIELD(api_key_file), 0, 0, NULL},
     {"--info", NULL, OPT_FLAG, FIELD(info), 0, 0, NULL},
     {"--quiet", NULL, OPT_FLAG, FIELD(quiet), 0, 0, NULL},
     {"--help", "-h", OPT_FLAG, FIELD(help), 0, 0, NULL},

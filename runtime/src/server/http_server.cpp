@@ -2,9 +2,16 @@
 // (cpp-httplib), until SIGINT or SIGTERM.
 //
 //   POST /v1/completions, /v1/chat/completions  whole JSON, or Server-Sent Events with "stream"
-//   GET  /v1/models, /health
+//   GET  /v1/models, /health, /metrics (Prometheus)
 // Requests are parsed and tokenized on the HTTP threads; generation happens on the scheduler's
-// thread (scheduler.h), which bounds how many requests may wait.
+// thread (scheduler.h), which bounds how many requests may wait. With --api-key every endpoint
+// but /health and /v1/models wants the key.
+//
+// A non-streamed request whose client leaves runs to its end (max_tokens or the context): the
+// cpp-httplib of Debian bookworm (0.11) gives a handler no way to see the connection close
+// before it writes. A streamed one stops at its next token (the write fails).
+#include "api_key.h"
+#include "metrics_text.h"
 #include "model_engine.h"
 #include "openai_request.h"
 #include "openai_response.h"
@@ -40,6 +47,8 @@ struct Server {
   tern_sampler_params sampling; // the command line's; requests override fields
   std::unique_ptr<Scheduler> scheduler;
   std::atomic<uint64_t> requests{0};
+  std::atomic<uint64_t> refusedBusy{0}, unauthorized{0};
+  std::string apiKey; // empty: none required
   std::mutex logLock;
 
   void log(const char *format, ...) __attribute__((format(printf, 2, 3)));
@@ -203,6 +212,7 @@ void Server::complete(const httplib::Request &req, httplib::Response &res, bool 
     return sendError(res, {503, "The server is shutting down.", "server_error", "",
                            "server_stopping"});
   if (!task) {
+    ++refusedBusy;
     Scheduler::Load load = scheduler->load();
     res.set_header("Retry-After", "1");
     return sendError(res, {503,
@@ -280,7 +290,7 @@ httplib::Server::HandlerResponse errorHandler(const httplib::Request &req,
   if (res.status == 404)
     error.message = "Unknown request URL: " + req.method + " " + req.path +
                     ". This server has POST /v1/completions, POST /v1/chat/completions, GET "
-                    "/v1/models and GET /health.",
+                    "/v1/models, GET /health and GET /metrics.",
     error.code = "unknown_url";
   else if (res.status == 413)
     error.message = "The request body is larger than " + std::to_string(kMaxBody) + " bytes.",
@@ -308,6 +318,9 @@ extern "C" int tern_cli_server(const char *program, tern_model *model, const ter
   char error[512];
   if (tern_cli_sampler_params(c, &s.sampling, error, sizeof error) != 0)
     return tern_cli_usage_error(program, error, nullptr);
+  std::string keyError;
+  if (!loadApiKey(c->api_key, c->api_key_file, s.apiKey, keyError))
+    return tern_cli_usage_error(program, keyError.c_str(), nullptr);
   // Answers are text: without the tokenizer every reply would be empty.
   if (tern_model_tokenize(model, "", 0, 0, 0, nullptr, 0, error, sizeof error) < 0) {
     fprintf(stderr, "%s: error: --server: %s\n", program, error);
@@ -343,6 +356,18 @@ extern "C" int tern_cli_server(const char *program, tern_model *model, const ter
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
   });
   http.set_error_handler(httplib::Server::HandlerWithResponse(errorHandler));
+  http.set_pre_routing_handler([&s](const httplib::Request &req, httplib::Response &res) {
+    if (s.apiKey.empty() || req.path == "/health" || req.path == "/v1/models" ||
+        req.path == "/models")
+      return httplib::Server::HandlerResponse::Unhandled;
+    bool given = req.has_header("Authorization");
+    if (given && authorized(req.get_header_value("Authorization"), s.apiKey))
+      return httplib::Server::HandlerResponse::Unhandled;
+    ++s.unauthorized;
+    res.set_header("WWW-Authenticate", "Bearer");
+    sendError(res, unauthorizedError(given));
+    return httplib::Server::HandlerResponse::Handled;
+  });
   http.set_logger([&s](const httplib::Request &req, const httplib::Response &res) {
     s.log("%s %s %d", req.method.c_str(), req.path.c_str(), res.status);
   });
@@ -372,6 +397,12 @@ extern "C" int tern_cli_server(const char *program, tern_model *model, const ter
              "\"requests_waiting\":%zu}",
              load.slots - load.busy, load.busy, load.waiting);
     res.set_content(body, "application/json");
+  });
+
+  http.Get("/metrics", [&s](const httplib::Request &, httplib::Response &res) {
+    HttpCounters counters{s.refusedBusy.load(), s.unauthorized.load()};
+    res.set_content(metricsText(s.scheduler->metrics(), counters),
+                    "text/plain; version=0.0.4; charset=utf-8");
   });
 
   int port = static_cast<int>(c->port);
