@@ -12,7 +12,9 @@ differently); only the text before it is compared then, and that is printed.
 Checked: completions from text and from token ids and chat completions, each streamed and not,
 all sent at once (eight requests on two sessions); Server-Sent Events framing, the first chat
 chunk's role, finish reasons, usage (also as a stream's last chunk), prompt reuse between
-requests (cached_tokens), stop sequences, the context limit; OpenAI-style errors for bad JSON,
+requests (cached_tokens), stop sequences, the context limit; GET /metrics (llama-server's names;
+counters consistent with the requests); --api-key (401s, open /health); OpenAI-style
+errors for bad JSON,
 unknown fields, wrong types and values, unsupported values, long prompts, unknown URLs and
 methods, a body over 16 MiB; malformed HTTP; /v1/models and /health; a port in use; SIGTERM. With --npm, the official OpenAI Node
 SDK (npm "openai", openai_client.mjs) makes the same kinds of calls, streamed and not, and must
@@ -108,9 +110,10 @@ class Expected:
 
 
 class Server:
-    def __init__(self, exe, args):
+    def __init__(self, exe, args, env=None):
         self.proc = subprocess.Popen(exe + ["--server", "--port", "0"] + args,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                     env=env)
         line = self.proc.stdout.readline()
         print(line.strip(), flush=True)
         if not line.startswith("listening on http://127.0.0.1:"):
@@ -124,12 +127,13 @@ class Server:
         for line in self.proc.stderr:
             self.log.append(line)
 
-    def request(self, method, path, body=None, raw=None):
+    def request(self, method, path, body=None, raw=None, headers=None):
         """(status, headers, body bytes)."""
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
         data = raw if raw is not None else (json.dumps(body) if body is not None else None)
-        conn.request(method, path, body=data,
-                     headers={"Content-Type": "application/json"} if data is not None else {})
+        sent = {"Content-Type": "application/json"} if data is not None else {}
+        sent.update(headers or {})
+        conn.request(method, path, body=data, headers=sent)
         response = conn.getresponse()
         payload = response.read()
         conn.close()
@@ -262,6 +266,107 @@ def check_sdk(server, args, bodies, expected):
     print("OpenAI Node SDK: %d calls as expected" % len(calls))
 
 
+def parse_metrics(text):
+    """Prometheus text: {name: value}, and {name: type} from the # TYPE lines."""
+    values, types = {}, {}
+    for line in text.splitlines():
+        if line.startswith("# TYPE "):
+            _, _, name, kind = line.split(" ")
+            types[name] = kind
+        elif line and not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            values[name] = float(value)
+    return values, types
+
+
+def check_metrics(server, requests, tokens):
+    """GET /metrics after `requests` concurrent requests of `tokens` generated tokens each."""
+    status, headers, payload = server.request("GET", "/metrics")
+    values, types = parse_metrics(payload.decode())
+    check(status == 200 and headers.get("Content-Type", "").startswith(
+        "text/plain; version=0.0.4"), "/metrics: %d %r" % (status, headers))
+    want = {"llamacpp:prompt_tokens_total": "counter", "llamacpp:prompt_seconds_total": "counter",
+            "llamacpp:tokens_predicted_total": "counter",
+            "llamacpp:tokens_predicted_seconds_total": "counter",
+            "llamacpp:n_decode_total": "counter", "llamacpp:n_busy_slots_per_decode": "gauge",
+            "llamacpp:prompt_tokens_seconds": "gauge",
+            "llamacpp:predicted_tokens_seconds": "gauge",
+            "llamacpp:kv_cache_usage_ratio": "gauge", "llamacpp:kv_cache_tokens": "gauge",
+            "llamacpp:requests_processing": "gauge", "llamacpp:requests_deferred": "gauge",
+            "tern_requests_served_total": "counter", "tern_requests_refused_total": "counter"}
+    for name, kind in want.items():
+        check(types.get(name) == kind and name in values, "/metrics: %s %r" % (name, kind))
+    # Each request's last token is sampled, never evaluated.
+    check(values.get("llamacpp:tokens_predicted_total", 0) >= requests * (tokens - 1),
+          "/metrics: %r generated tokens" % values.get("llamacpp:tokens_predicted_total"))
+    check(values.get("llamacpp:requests_processing") == 0 and
+          values.get("llamacpp:requests_deferred") == 0 and
+          values.get("tern_requests_served_total", 0) >= requests,
+          "/metrics after the requests: %r" % values)
+    check(0 < values.get("llamacpp:kv_cache_usage_ratio", 0) <= 1, "/metrics: KV-cache usage")
+    # How many requests overlapped depends on timing (a tiny model answers in a millisecond):
+    # load_test.py asserts the batching, under 64 clients.
+    check(values.get("llamacpp:n_busy_slots_per_decode", 0) >= 1,
+          "/metrics: %r sessions per forward call" %
+          values.get("llamacpp:n_busy_slots_per_decode"))
+    print("metrics: %d generated tokens, %.2f sessions per forward call" % (
+        values["llamacpp:tokens_predicted_total"], values["llamacpp:n_busy_slots_per_decode"]))
+
+
+def check_api_key(prefix, exe):
+    """--api-key: every endpoint but /health and /v1/models wants 'Authorization: Bearer KEY';
+    the key may come from TERN_API_KEY; a bad key file stops the server at start."""
+    server = Server(prefix + [exe], ["--api-key", "s3cret-key", "--quiet"])
+    body = {"prompt": [1, 2], "max_tokens": 2}
+    try:
+        for path in ("/health", "/v1/models"):
+            status, _, _ = server.request("GET", path)
+            check(status == 200, "--api-key: %s without a key: %d" % (path, status))
+        cases = [({}, "You didn't provide an API key"),
+                 ({"Authorization": "Bearer s3cret-kez"}, "Incorrect API key provided"),
+                 ({"Authorization": "Bearer s3cret-key2"}, "Incorrect API key provided"),
+                 ({"Authorization": "Basic s3cret-key"}, "Incorrect API key provided")]
+        for headers, message in cases:
+            status, got, payload = server.request("POST", "/v1/completions", body,
+                                                  headers=headers)
+            error = json.loads(payload).get("error", {})
+            check(status == 401 and error.get("code") == "invalid_api_key" and
+                  error.get("type") == "invalid_request_error" and
+                  message in error.get("message", "") and
+                  got.get("WWW-Authenticate") == "Bearer",
+                  "--api-key %r: %d %r" % (headers, status, payload))
+        status, _, _ = server.request("GET", "/metrics")
+        check(status == 401, "--api-key: /metrics without a key: %d" % status)
+        for scheme in ("Bearer", "bearer"):
+            status, _, payload = server.request("POST", "/v1/completions", body, headers={
+                "Authorization": scheme + " s3cret-key"})
+            check(status == 200, "--api-key, %s: %d %r" % (scheme, status, payload))
+        status, _, payload = server.request("GET", "/metrics",
+                                            headers={"Authorization": "Bearer s3cret-key"})
+        values, _ = parse_metrics(payload.decode())
+        check(status == 200 and values.get("tern_requests_unauthorized_total") == 5,
+              "--api-key: /metrics with the key: %d %r" % (status, values))
+    finally:
+        server.stop()
+    server = Server(prefix + [exe], ["--quiet"], env=dict(os.environ, TERN_API_KEY="from-env"))
+    try:
+        status, _, _ = server.request("POST", "/v1/completions", body)
+        check(status == 401, "TERN_API_KEY: without the key: %d" % status)
+        status, _, _ = server.request("POST", "/v1/completions", body,
+                                      headers={"Authorization": "Bearer from-env"})
+        check(status == 200, "TERN_API_KEY: with the key: %d" % status)
+    finally:
+        server.stop()
+    started = subprocess.run(prefix + [exe, "--server", "--port", "0", "--api-key-file",
+                                       "/nonexistent/key"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, timeout=60)
+    check(started.returncode == 2 and
+          "--api-key-file /nonexistent/key: No such file or directory" in started.stderr,
+          "--api-key-file missing: %d %r" % (started.returncode, started.stderr))
+    print("--api-key: 401 in OpenAI's shape, /health and /v1/models open, TERN_API_KEY, a "
+          "missing key file")
+
+
 def check_model_variants(args, model, prefix):
     """A model whose chat template tern does not implement answers completions but refuses chat
     requests; a model without a tokenizer cannot serve text and says so at start."""
@@ -389,6 +494,8 @@ def main():
                 if check(status == 200, "%s: status %d %r" % (name, status, answer)):
                     check_answer(name, chat, answer, expected[kind])
 
+        check_metrics(server, len(jobs), TOKENS)
+
         # The same conversation twice in a row: the second time, the session that served the
         # first still holds all but the last prompt token (the concurrent requests above may
         # have left either session holding another prompt).
@@ -508,6 +615,7 @@ def main():
         check(usage.returncode == 2 and "--server takes its prompts from HTTP requests" in
               usage.stderr, "--server -p: %d %r" % (usage.returncode, usage.stderr))
         check_model_variants(args, model, prefix)
+        check_api_key(prefix, exe)
     finally:
         code = server.stop()
     log = "".join(server.log)

@@ -334,6 +334,28 @@ llvm::Error dumpPhase(mlir::ModuleOp module, Phase phase) {
 }
 /// --emit=llvm|asm|obj|lib|exe: LLVM IR, assembly or the object, in process; for lib and exe,
 /// the weights object (--weights=embed) and the link with the runtime archive.
+/// Whether ternc can write `out` (and the files it puts beside it): checked before the import,
+/// so a wrong -o fails at once, not after minutes of packing.
+llvm::Error checkOutputLocation(llvm::StringRef out) {
+  if (out == "-")
+    return llvm::Error::success();
+  if (llvm::sys::fs::is_directory(out))
+    return llvm::createStringError("-o %s: is a folder; name the file to write",
+                                   out.str().c_str());
+  llvm::SmallString<256> dir(llvm::sys::path::parent_path(out));
+  if (dir.empty())
+    dir = ".";
+  if (!llvm::sys::fs::is_directory(dir))
+    return llvm::createStringError("-o %s: the folder %s does not exist", out.str().c_str(),
+                                   dir.c_str());
+  if (llvm::sys::fs::access(dir, llvm::sys::fs::AccessMode::Write))
+    return llvm::createStringError("-o %s: the folder %s is not writable", out.str().c_str(),
+                                   dir.c_str());
+  if (llvm::sys::fs::exists(out) && llvm::sys::fs::access(out, llvm::sys::fs::AccessMode::Write))
+    return llvm::createStringError("-o %s: the file is not writable", out.str().c_str());
+  return llvm::Error::success();
+}
+
 int emitNative(mlir::ModuleOp module, const std::string &out, const std::string &blobPath,
                int64_t vocab, const char *argv0,
                const std::vector<mlir::tern::GeneratedKernel> &generated,
@@ -486,6 +508,8 @@ int main(int argc, char **argv) {
   std::string out = output.getNumOccurrences() ? output.getValue() : defaultOutput(textOutput);
   if (!textOutput && out == "-")
     return fail("-o -: a binary output (--emit=obj, lib or exe) needs a file name");
+  if (llvm::Error e = checkOutputLocation(out))
+    return fail(llvm::toString(std::move(e)));
 
   mlir::DialectRegistry registry;
   tern::registerDialects(registry);

@@ -19,6 +19,10 @@
 
 #include "../cli/cli.h"
 
+// cpp-httplib listens with a backlog of 5 connections: 64 clients connecting at once overflowed
+// it and some were reset (the load test, test/server/load_test.py). The kernel caps it at
+// net.core.somaxconn.
+#define CPPHTTPLIB_LISTEN_BACKLOG 1024
 #include <httplib.h>
 
 #include <atomic>
