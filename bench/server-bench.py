@@ -10,9 +10,9 @@ rate is P x tokens / the wall time from the first request sent to the last answe
 table gives its median over --reps rounds with min-max, and the ratio to one stream measured in
 the same run (continuous batching: one forward call carries every stream's next token).
 
-The overhead is everything a token costs in the server but the forward call: one streamed
-completion of --overhead-tokens tokens, its wall time at the client minus the forward calls'
-time the server reports in GET /metrics (llamacpp:prompt_seconds_total +
+The overhead is everything a token costs in the server but the forward call: one completion of
+--overhead-tokens tokens, streamed and then whole, its wall time at the client minus the
+forward calls' time the server reports in GET /metrics (llamacpp:prompt_seconds_total +
 llamacpp:tokens_predicted_seconds_total, differenced around the request), per token. Run it with
 nothing else on the machine.
 """
@@ -38,11 +38,13 @@ class Server:
             sys.exit("server-bench: the server did not start: %r" % line)
         self.port = int(line.split(":")[2].split()[0])
 
-    def stream(self, tokens):
-        """Streams one completion; returns the tokens' count (chunks with text)."""
+    def stream(self, tokens, stream=True):
+        """One completion, streamed or whole; returns the tokens generated."""
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=600)
         body = {"prompt": PROMPT, "max_tokens": tokens, "temperature": 0, "ignore_eos": True,
-                "stream": True}
+                "stream": stream}
+        if stream:
+            body["stream_options"] = {"include_usage": True}
         conn.request("POST", "/v1/completions", body=json.dumps(body),
                      headers={"Content-Type": "application/json"})
         response = conn.getresponse()
@@ -50,7 +52,9 @@ class Server:
             sys.exit("server-bench: status %d: %s" % (response.status, response.read()))
         payload = response.read().decode("utf-8")
         conn.close()
-        return payload.count('"text"')
+        if stream:  # the usage chunk, before [DONE]
+            payload = payload.rsplit("data: ", 2)[1]
+        return json.loads(payload)["usage"]["completion_tokens"]
 
     def metrics(self):
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
@@ -106,23 +110,27 @@ def main():
     if args.overhead_tokens:
         server = Server(args.exe, ["-np", "1", "-t", str(args.threads)])
         server.stream(4)
-        overheads = []
-        for _ in range(args.reps):
-            before = server.metrics()
-            start = time.perf_counter()
-            n = server.stream(args.overhead_tokens)
-            wall = time.perf_counter() - start
-            after = server.metrics()
-            forward = sum(after[k] - before[k] for k in ("llamacpp:prompt_seconds_total",
-                                                         "llamacpp:tokens_predicted_seconds_total"))
-            overheads.append((wall - forward) / n * 1e3)
-            results.setdefault("forward_ms_per_token", []).append(forward / n * 1e3)
+        for stream in (True, False):
+            shape = "streamed" if stream else "whole"
+            overheads, forwards = [], []
+            for _ in range(args.reps):
+                before = server.metrics()
+                start = time.perf_counter()
+                n = server.stream(args.overhead_tokens, stream)
+                wall = time.perf_counter() - start
+                after = server.metrics()
+                forward = sum(after[k] - before[k]
+                              for k in ("llamacpp:prompt_seconds_total",
+                                        "llamacpp:tokens_predicted_seconds_total"))
+                overheads.append((wall - forward) / n * 1e3)
+                forwards.append(forward / n * 1e3)
+            results["overhead_ms_per_token_" + shape] = overheads
+            results["forward_ms_per_token_" + shape] = forwards
+            print("server-bench: %s: overhead %.4f ms a token (median of %d, %.4f-%.4f; the "
+                  "forward call %.4f ms)" % (shape, statistics.median(overheads), len(overheads),
+                                             min(overheads), max(overheads),
+                                             statistics.median(forwards)), flush=True)
         server.stop()
-        results["overhead_ms_per_token"] = overheads
-        print("server-bench: overhead %.4f ms a token (median of %d, %.4f-%.4f; the forward "
-              "call %.4f ms)" % (statistics.median(overheads), len(overheads), min(overheads),
-                                 max(overheads),
-                                 statistics.median(results["forward_ms_per_token"])))
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=1)

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """The compiled server under load, on loopback: bounded in count and time.
 
-A generated tiny checkpoint is compiled by ternc and served with 4 sessions and a queue of 64.
+A generated tiny checkpoint is compiled by ternc and served with 4 sessions and a queue of 128
+(room for every client, and for the disconnected streams still in flight until their next
+write fails).
 
 1. Load: 64 clients at once, 6 requests each, mixing completions streamed and whole (token ids
    and text), chat completions, prompts longer than the context, malformed JSON and clients
@@ -9,7 +11,8 @@ A generated tiny checkpoint is compiled by ternc and served with 4 sessions and 
    reference's greedy continuation (server_test.Expected: near-ties reported), every refused
    one must carry its OpenAI-style error, and nothing may crash or hang: afterwards /health
    answers, /metrics shows no request left in flight (the disconnected streams freed their
-   sessions) and more than one session per forward call on average (continuous batching).
+   sessions) and more than 1.3 sessions per forward call on average (continuous batching;
+   2.4-3.1 measured).
 2. Memory (--memory-rounds, release builds): rounds of 200 requests (20 clients) until at
    least 2000 have been answered; the server's resident memory after the last round must be
    within 10 % of its memory after the first. An AddressSanitizer build is not measured
@@ -83,7 +86,7 @@ def main():
     kinds.append(("/v1/chat/completions", True, dict(messages=messages, **sampling),
                   st.Expected(model, detok, st.prompt_ids([exe], st.llama3_chat(messages)))))
 
-    server = st.Server([exe], ["-np", "4", "--queue", "64", "--alias", "tiny", "-t", "2"])
+    server = st.Server([exe], ["-np", "4", "--queue", "128", "--alias", "tiny", "-t", "2"])
     counts = {"answered": 0, "streamed": 0, "too long": 0, "malformed": 0, "disconnected": 0}
     lock = threading.Lock()
 
@@ -158,7 +161,7 @@ def main():
         st.check(metrics["llamacpp:requests_processing"] == 0 and
                  metrics["llamacpp:requests_deferred"] == 0,
                  "after the load: %r" % metrics)
-        st.check(metrics["llamacpp:n_busy_slots_per_decode"] > 1.5,
+        st.check(metrics["llamacpp:n_busy_slots_per_decode"] > 1.3,
                  "continuous batching: %.2f sessions per call" %
                  metrics["llamacpp:n_busy_slots_per_decode"])
         served = metrics["tern_requests_served_total"]

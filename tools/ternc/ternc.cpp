@@ -53,6 +53,8 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
+
+#include "OutputFiles.h"
 #include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -63,6 +65,7 @@
 
 namespace cl = llvm::cl;
 using namespace tern::driver;
+using tern::ternc::OutputFiles;
 
 namespace {
 enum class Emit { MLIR, MLIRPacked, LLVM, Asm, Obj, Lib, Exe };
@@ -332,8 +335,6 @@ llvm::Error dumpPhase(mlir::ModuleOp module, Phase phase) {
   out << "\n";
   return llvm::Error::success();
 }
-/// --emit=llvm|asm|obj|lib|exe: LLVM IR, assembly or the object, in process; for lib and exe,
-/// the weights object (--weights=embed) and the link with the runtime archive.
 /// Whether ternc can write `out` (and the files it puts beside it): checked before the import,
 /// so a wrong -o fails at once, not after minutes of packing.
 llvm::Error checkOutputLocation(llvm::StringRef out) {
@@ -356,8 +357,10 @@ llvm::Error checkOutputLocation(llvm::StringRef out) {
   return llvm::Error::success();
 }
 
-int emitNative(mlir::ModuleOp module, const std::string &out, const std::string &blobPath,
-               int64_t vocab, const char *argv0,
+/// --emit=llvm|asm|obj|lib|exe: LLVM IR, assembly or the object, in process; for lib and exe,
+/// the weights object (--weights=embed) and the link with the runtime archive.
+int emitNative(mlir::ModuleOp module, const std::string &out, OutputFiles &outputs,
+               const std::string &blobPath, int64_t vocab, const char *argv0,
                const std::vector<mlir::tern::GeneratedKernel> &generated,
                const std::function<std::string(llvm::StringRef)> &temp,
                std::chrono::steady_clock::time_point start) {
@@ -369,23 +372,27 @@ int emitNative(mlir::ModuleOp module, const std::string &out, const std::string 
     return fail("no platform for target '" + (targetAttr ? targetAttr.getValue() : "?") + "'");
   const Platform platform{info->triple.str(), info->cpu.str(), info->arch.str()};
   ::tern::codegen::EmitPaths paths;
-  std::string textPath = out == "-" ? temp("model.txt") : out;
+  // What the run writes goes to staged names, moved into place at the end; messages name the
+  // final files.
+  auto failed = [&](const std::string &message) { return fail(outputs.finalNames(message)); };
+  std::string staged = out == "-" ? "" : outputs.stage(out, /*main=*/true);
+  std::string textPath = out == "-" ? temp("model.txt") : staged;
   if (emit == Emit::LLVM)
     paths.llvmIR = textPath;
   else if (emit == Emit::Asm)
     paths.assembly = textPath;
   else
-    paths.object = emit == Emit::Obj ? out : temp("model.o");
+    paths.object = emit == Emit::Obj ? staged : temp("model.o");
   auto codegenStart = std::chrono::steady_clock::now();
   progress(llvm::formatv("generating code for {0}{1}", platform.triple,
                          emit == Emit::Exe || emit == Emit::Lib ? " and linking" : ""));
   if (llvm::Error e = ::tern::codegen::emitObject(
           module, {platform.triple, platform.cpu, ""}, paths))
-    return fail(llvm::toString(std::move(e)));
+    return failed(llvm::toString(std::move(e)));
   if (out == "-") {
     auto text = llvm::MemoryBuffer::getFile(textPath);
     if (!text)
-      return fail(textPath + ": " + text.getError().message());
+      return failed(textPath + ": " + text.getError().message());
     llvm::outs() << (*text)->getBuffer();
   }
 
@@ -394,7 +401,7 @@ int emitNative(mlir::ModuleOp module, const std::string &out, const std::string 
   if (!generated.empty() && (emit == Emit::Obj || emit == Emit::Lib || emit == Emit::Exe)) {
     llvm::Expected<std::string> generator = ::tern::tools::findKernelGenerator(kernelGen, argv0);
     if (!generator)
-      return fail(llvm::toString(generator.takeError()));
+      return failed(llvm::toString(generator.takeError()));
     ::tern::tools::KernelGeneratorOptions options;
     options.generator = *generator;
     options.ukernelGenerator = ::tern::tools::findMicroKernelGenerator(argv0);
@@ -411,7 +418,7 @@ int emitNative(mlir::ModuleOp module, const std::string &out, const std::string 
     llvm::Expected<std::vector<std::string>> objs =
         ::tern::tools::generateKernels(generated, options);
     if (!objs)
-      return fail(llvm::toString(objs.takeError()));
+      return failed(llvm::toString(objs.takeError()));
     kernelObjects = std::move(*objs);
     progress(llvm::formatv("{0} kernels for the model's shapes: {1} generated in {2:f2} s, the "
                            "rest from the cache {3}",
@@ -421,23 +428,23 @@ int emitNative(mlir::ModuleOp module, const std::string &out, const std::string 
     // One object: the graph code and the kernels it calls.
     llvm::Expected<std::string> clang = findLinker(linker);
     if (!clang)
-      return fail(llvm::toString(clang.takeError()));
+      return failed(llvm::toString(clang.takeError()));
     std::string graph = temp("graph.o");
-    if (std::error_code ec = llvm::sys::fs::rename(out, graph))
-      return fail(out + ": " + ec.message());
+    if (std::error_code ec = llvm::sys::fs::rename(staged, graph))
+      return failed(out + ": " + ec.message());
     std::vector<std::string> objects{graph};
     objects.insert(objects.end(), kernelObjects.begin(), kernelObjects.end());
-    if (llvm::Error e = linkRelocatable(*clang, platform, objects, out))
-      return fail(llvm::toString(std::move(e)));
+    if (llvm::Error e = linkRelocatable(*clang, platform, objects, staged))
+      return failed(llvm::toString(std::move(e)));
   }
 
   if (emit == Emit::Lib || emit == Emit::Exe) {
     llvm::Expected<std::string> clang = findLinker(linker);
     if (!clang)
-      return fail(llvm::toString(clang.takeError()));
+      return failed(llvm::toString(clang.takeError()));
     llvm::Expected<std::string> rtDir = findRuntimeDir(runtimeDir, argv0);
     if (!rtDir)
-      return fail(llvm::toString(rtDir.takeError()));
+      return failed(llvm::toString(rtDir.takeError()));
     std::vector<std::string> objects{paths.object};
     if (weights == Weights::Embed) {
       std::string weightsObject = temp("weights.o");
@@ -445,7 +452,7 @@ int emitNative(mlir::ModuleOp module, const std::string &out, const std::string 
               blobPath, weightsObject,
               platform.arch == "aarch64" ? ::tern::codegen::ObjectMachine::AArch64
                                           : ::tern::codegen::ObjectMachine::X86_64))
-        return fail(llvm::toString(std::move(e)));
+        return failed(llvm::toString(std::move(e)));
       objects.push_back(weightsObject);
     }
     objects.insert(objects.end(), kernelObjects.begin(), kernelObjects.end());
@@ -454,29 +461,31 @@ int emitNative(mlir::ModuleOp module, const std::string &out, const std::string 
       // weakly, which would not pull a separate member out of the archive.
       std::string combined = temp("tern_model.o");
       if (llvm::Error e = linkRelocatable(*clang, platform, objects, combined))
-        return fail(llvm::toString(std::move(e)));
+        return failed(llvm::toString(std::move(e)));
       objects = {combined};
     }
     if (emit == Emit::Exe) {
-      if (llvm::Error e = linkExecutable(*clang, platform, *rtDir, objects, out, verbose))
-        return fail(llvm::toString(std::move(e)));
+      if (llvm::Error e = linkExecutable(*clang, platform, *rtDir, objects, staged, verbose))
+        return failed(llvm::toString(std::move(e)));
     } else {
-      if (llvm::Error e = writeLibrary(platform, *rtDir, objects, out))
-        return fail(out + ": " + llvm::toString(std::move(e)));
+      if (llvm::Error e = writeLibrary(platform, *rtDir, objects, staged))
+        return failed(out + ": " + llvm::toString(std::move(e)));
       auto intAttr = [&](llvm::StringRef name) {
         auto a = module->getAttrOfType<mlir::IntegerAttr>(name);
         return a ? a.getInt() : int64_t(-1);
       };
       std::string header = besides(out, "h");
       if (llvm::Error e = writeLibraryHeader(
-              *rtDir, header, out, input,
+              *rtDir, outputs.stage(header), out, input,
               {{"VOCAB", vocab},
                {"BOS_TOKEN", intAttr("tern.bos_token_id")},
                {"EOS_TOKEN", intAttr("tern.eos_token_id")}}))
-        return fail(llvm::toString(std::move(e)));
+        return failed(llvm::toString(std::move(e)));
       progress("wrote " + header);
     }
   }
+  if (llvm::Error e = outputs.commit())
+    return failed(llvm::toString(std::move(e)));
   progress(llvm::formatv("wrote {0} for {1} in {2:f2} s (code generation and link {3:f2} s), "
                          "peak RSS {4:f1} MB",
                          out == "-" ? "stdout" : out, targetAttr.getValue(), since(start),
@@ -510,6 +519,7 @@ int main(int argc, char **argv) {
     return fail("-o -: a binary output (--emit=obj, lib or exe) needs a file name");
   if (llvm::Error e = checkOutputLocation(out))
     return fail(llvm::toString(std::move(e)));
+  OutputFiles outputs;
 
   mlir::DialectRegistry registry;
   tern::registerDialects(registry);
@@ -703,19 +713,13 @@ int main(int argc, char **argv) {
       break; // codegen's lowering (the same as the micro-kernels')
     }
   };
-  // With a binary output and --weights=embed, the blob is an intermediate file.
+  // Intermediate files (with a binary output and --weights=embed, the blob too), removed on
+  // every exit (OutputFiles).
   llvm::SmallString<128> tempDir;
-  llvm::scope_exit cleanup([&] {
-    if (!tempDir.empty())
-      llvm::sys::fs::remove_directories(tempDir);
-  });
   if (std::error_code ec = llvm::sys::fs::createUniqueDirectory("ternc", tempDir))
     return fail("cannot create a temporary folder: " + ec.message());
-  auto temp = [&](llvm::StringRef name) {
-    llvm::SmallString<256> p(tempDir);
-    llvm::sys::path::append(p, name);
-    return std::string(p);
-  };
+  outputs.setTemporaryFolder(tempDir);
+  auto temp = [&](llvm::StringRef name) { return outputs.temporaryFile(name); };
 
   // The vocabulary (logits per token), for the library header; @forward is gone after lowering.
   int64_t vocab = -1;
@@ -754,9 +758,9 @@ int main(int argc, char **argv) {
       // The weights file: beside the output, unless it is an embedded intermediate.
       bool beside = out != "-" && (stop.printIR || emit == Emit::LLVM || emit == Emit::Asm ||
                                    weights == Weights::File);
-      blobPath = beside ? besides(out, "weights") : temp("model.weights");
+      blobPath = beside ? outputs.stage(besides(out, "weights")) : temp("model.weights");
       if (llvm::Error e = writeBlob(*module, store, blobPath, /*annotate=*/true))
-        return fail(llvm::toString(std::move(e)));
+        return fail(outputs.finalNames(llvm::toString(std::move(e))));
       auto forward = module->lookupSymbol<mlir::func::FuncOp>("forward");
       auto attr = [&](llvm::StringRef name) {
         auto a = forward->getAttrOfType<mlir::IntegerAttr>(name);
@@ -767,7 +771,7 @@ int main(int argc, char **argv) {
           "{1:f2} MB for {2} tokens, KV cache {3:f1} MB; wrote {4} ({5:f1} MB)",
           (*module)->getAttrOfType<mlir::StringAttr>("tern.target").getValue(),
           attr("tern.arena_bytes") / 1e6, int64_t(attr("tern.max_tokens")),
-          attr("tern.kv_cache_bytes") / 1e6, blobPath,
+          attr("tern.kv_cache_bytes") / 1e6, beside ? besides(out, "weights") : blobPath,
           double((*module)->getAttrOfType<mlir::IntegerAttr>("tern.weights_size").getInt()) /
               1e6,
           head == Head::Q8_0   ? "8-bit (q8_0)"
@@ -785,27 +789,32 @@ int main(int argc, char **argv) {
   // compiled on (ternc x.mlir).
   if (stop.printIR && out != "-" && stop.phase < Phase::Plan) {
     std::string path = besides(out, "weights");
-    if (llvm::Error e = writeBlob(*module, store, path, /*annotate=*/false))
-      return fail(llvm::toString(std::move(e)));
+    if (llvm::Error e = writeBlob(*module, store, outputs.stage(path), /*annotate=*/false))
+      return fail(outputs.finalNames(llvm::toString(std::move(e))));
     progress("wrote " + path);
   }
   // A planned input printed again keeps its weights file beside it.
   if (stop.printIR && out != "-" && first == Phase::Runtime &&
-      besides(out, "weights") != blobPath) {
-    if (std::error_code ec = llvm::sys::fs::copy_file(blobPath, besides(out, "weights")))
+      outputs.stage(besides(out, "weights")) != blobPath) {
+    if (std::error_code ec =
+            llvm::sys::fs::copy_file(blobPath, outputs.stage(besides(out, "weights"))))
       return fail(besides(out, "weights") + ": " + ec.message());
   }
   if (stop.printIR) {
-    auto file = mlir::openOutputFile(out, &errorMessage);
+    auto file =
+        mlir::openOutputFile(out == "-" ? out : outputs.stage(out, /*main=*/true), &errorMessage);
     if (!file)
-      return fail(errorMessage);
+      return fail(outputs.finalNames(errorMessage));
     (*module)->print(file->os());
     file->os() << "\n";
     file->keep();
+    file.reset(); // closed before the rename
+    if (llvm::Error e = outputs.commit())
+      return fail(llvm::toString(std::move(e)));
     progress(llvm::formatv("done in {0:f2} s, peak RSS {1:f1} MB", since(start),
                            double(peakRSS()) / 1e6));
     return 0;
   }
 
-  return emitNative(*module, out, blobPath, vocab, argv[0], generated, temp, start);
+  return emitNative(*module, out, outputs, blobPath, vocab, argv[0], generated, temp, start);
 }

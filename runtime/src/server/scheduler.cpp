@@ -172,41 +172,40 @@ void Scheduler::start(Slot &slot, std::shared_ptr<Task> task, GenerationRequest 
 }
 
 void Scheduler::step() {
-  // Generating slots' next tokens first (one each), then prompt chunks, as many as one call
-  // takes. Each pass starts at a slot that rotates every step, so when a call cannot take every
-  // busy slot they take turns.
+  // Every busy slot's part, as many as one call takes: a generating slot's next token, a
+  // reading slot's next prompt chunk. The slot the call starts from rotates every step, so
+  // when a call cannot take every busy slot, each still gets its turn (a prompt is not held up
+  // behind generating slots, nor they behind it).
   std::vector<SlotEval> parts;
   std::vector<Slot *> owners;
   int64_t budget = engine_.batchTokens();
   size_t count = slots_.size();
-  for (int pass = 0; pass < 2; ++pass)
-    for (size_t k = 0; k < count && budget > 0; ++k) {
-      Slot &slot = *slots_[(rotation_ + k) % count];
-      if (!slot.task)
-        continue;
-      const std::vector<int32_t> &prompt = slot.request.prompt;
-      bool reading = slot.evaluated < static_cast<int64_t>(prompt.size());
-      if (reading != (pass == 1))
-        continue;
-      if (slot.task->cancelled()) {
-        finish(slot, "");
-        continue;
-      }
-      if (!slot.sampler) {
-        fail(slot, "out of memory for the sampler");
-        continue;
-      }
-      int64_t position = static_cast<int64_t>(slot.held.size());
-      SlotEval part{slot.engine.get(), position, &*slot.pending, 1};
-      if (reading) {
-        part.tokens = prompt.data() + slot.evaluated;
-        part.n = std::min({kPromptChunk, static_cast<int64_t>(prompt.size()) - slot.evaluated,
-                           budget});
-      }
-      budget -= part.n;
-      parts.push_back(part);
-      owners.push_back(&slot);
+  for (size_t k = 0; k < count && budget > 0; ++k) {
+    Slot &slot = *slots_[(rotation_ + k) % count];
+    if (!slot.task)
+      continue;
+    if (slot.task->cancelled()) {
+      finish(slot, "");
+      continue;
     }
+    if (!slot.sampler) {
+      fail(slot, "out of memory for the sampler");
+      continue;
+    }
+    const std::vector<int32_t> &prompt = slot.request.prompt;
+    int64_t position = static_cast<int64_t>(slot.held.size());
+    SlotEval part{slot.engine.get(), position, nullptr, 1};
+    if (slot.evaluated < static_cast<int64_t>(prompt.size())) {
+      part.tokens = prompt.data() + slot.evaluated;
+      part.n = std::min({kPromptChunk, static_cast<int64_t>(prompt.size()) - slot.evaluated,
+                         budget});
+    } else {
+      part.tokens = &*slot.pending;
+    }
+    budget -= part.n;
+    parts.push_back(part);
+    owners.push_back(&slot);
+  }
   rotation_ = count ? (rotation_ + 1) % count : 0;
   if (parts.empty())
     return;
@@ -231,11 +230,17 @@ void Scheduler::step() {
     totals_.predictedSeconds +=
         seconds * static_cast<double>(tokens - reading) / static_cast<double>(tokens);
   }
-  for (size_t i = 0; i < parts.size(); ++i)
-    if (!ok)
-      fail(*owners[i], error);
+  for (size_t i = 0; i < parts.size(); ++i) {
+    // A failed call of several slots is retried slot by slot, so one request's failure (its
+    // message naming its batch entry) does not fail the others.
+    std::string alone;
+    if (!ok && parts.size() > 1 && engine_.evaluate({parts[i]}, alone))
+      advance(*owners[i], parts[i].n);
+    else if (!ok)
+      fail(*owners[i], parts.size() > 1 ? alone : error);
     else
       advance(*owners[i], parts[i].n);
+  }
   publishCachedPositions();
 }
 
