@@ -230,8 +230,9 @@ std::vector<std::vector<Call>> byCall(const std::vector<Call> &parts) {
   return calls;
 }
 
-TEST(ServerScheduler, BusySlotsShareEachCall) {
-  ScriptedEngine engine(64);
+// Two greedy requests of 8 tokens submitted while the engine is held, on two slots; both must
+// end with their texts.
+void generateOnTwoSlots(ScriptedEngine &engine) {
   auto s = make(engine, 2, 4);
   engine.hold(true);
   auto a = s->submit(greedy({1}, 8));
@@ -243,6 +244,11 @@ TEST(ServerScheduler, BusySlotsShareEachCall) {
   EXPECT_EQ(collect(*b, tb).kind, Event::Kind::Done);
   EXPECT_EQ(ta, "cdefghij");
   EXPECT_EQ(tb, "bcdefghi");
+}
+
+TEST(ServerScheduler, BusySlotsShareEachCall) {
+  ScriptedEngine engine(64);
+  generateOnTwoSlots(engine);
   // Once both are in, every call carries both slots' next tokens, one each, at consecutive
   // positions.
   std::vector<std::vector<Call>> calls = byCall(engine.calls());
@@ -289,17 +295,7 @@ TEST(ServerScheduler, PromptChunksJoinTheOthersTokens) {
 TEST(ServerScheduler, SlotsTakeTurnsWhenACallCannotTakeThemAll) {
   // One token per call: the two generating slots alternate.
   ScriptedEngine engine(64, 1);
-  auto s = make(engine, 2, 4);
-  engine.hold(true);
-  auto a = s->submit(greedy({1}, 8));
-  auto b = s->submit(greedy({0}, 8));
-  engine.awaitCalls(1);
-  engine.hold(false);
-  std::string ta, tb;
-  EXPECT_EQ(collect(*a, ta).kind, Event::Kind::Done);
-  EXPECT_EQ(collect(*b, tb).kind, Event::Kind::Done);
-  EXPECT_EQ(ta, "cdefghij");
-  EXPECT_EQ(tb, "bcdefghi");
+  generateOnTwoSlots(engine);
   std::vector<Call> calls = engine.calls();
   for (size_t i = 1; i < calls.size(); ++i)
     EXPECT_NE(calls[i].call, calls[i - 1].call); // one part each

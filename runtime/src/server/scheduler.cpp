@@ -178,7 +178,7 @@ void Scheduler::step() {
   // behind generating slots, nor they behind it).
   std::vector<SlotEval> parts;
   std::vector<Slot *> owners;
-  int64_t budget = engine_.batchTokens();
+  int64_t budget = engine_.batchTokens(), reading = 0; // reading: prompt tokens in the call
   size_t count = slots_.size();
   for (size_t k = 0; k < count && budget > 0; ++k) {
     Slot &slot = *slots_[(rotation_ + k) % count];
@@ -199,6 +199,7 @@ void Scheduler::step() {
       part.tokens = prompt.data() + slot.evaluated;
       part.n = std::min({kPromptChunk, static_cast<int64_t>(prompt.size()) - slot.evaluated,
                          budget});
+      reading += part.n;
     } else {
       part.tokens = &*slot.pending;
     }
@@ -213,12 +214,9 @@ void Scheduler::step() {
   double begin = now();
   bool ok = engine_.evaluate(parts, error);
   double seconds = now() - begin;
-  int64_t reading = 0, tokens = 0;
-  for (size_t i = 0; i < parts.size(); ++i) {
-    tokens += parts[i].n;
-    if (owners[i]->evaluated < static_cast<int64_t>(owners[i]->request.prompt.size()))
-      reading += parts[i].n;
-  }
+  int64_t tokens = 0;
+  for (const SlotEval &part : parts)
+    tokens += part.n;
   {
     // The call's time is split between prompt and generated tokens by their count.
     std::lock_guard<std::mutex> lock(mutex_);
