@@ -42,10 +42,24 @@ if(TERN_ENABLE_AARCH64_TESTS)
   find_program(TERN_QEMU_AARCH64 qemu-aarch64 REQUIRED)
   set(TERN_AARCH64_SYSROOT /usr/aarch64-linux-gnu CACHE PATH "Sysroot passed to qemu-aarch64 -L")
   string(REGEX REPLACE "g\\+\\+$" "gcc" TERN_AARCH64_CC "${TERN_AARCH64_CXX}")
+  # How the tests run an aarch64 program: qemu-aarch64 on the cross toolchain's sysroot, with the
+  # sysroot's lib/ first on the guest's library path. qemu looks a guest path up under -L first
+  # and then on the host, and the sysroot's ld.so searches /lib/aarch64-linux-gnu before /lib: on
+  # a host with an arm64 libc installed (libc6:arm64) it would load that libc, another glibc
+  # build than itself. The two share GLIBC_PRIVATE data (_rtld_global) whose layout differs
+  # between Debian's builds, and the first pthread_create then loops forever
+  # (docs/reliability.md, "The aarch64 hang"). Append -cpu MODEL and the program.
+  set(TERN_AARCH64_RUN ${TERN_QEMU_AARCH64} -L ${TERN_AARCH64_SYSROOT}
+    -E LD_LIBRARY_PATH=${TERN_AARCH64_SYSROOT}/lib)
+  string(JOIN " " TERN_AARCH64_RUN_STRING ${TERN_AARCH64_RUN})
   # PCRE2 for the aarch64 runtime, unpacked from Debian's libpcre2-dev:arm64 by
-  # scripts/setup.sh (installing the package would bring an arm64 libc that qemu picks up).
+  # scripts/setup.sh (unpacked rather than installed: the host keeps no arm64 packages).
   set(TERN_AARCH64_PCRE2 /usr/local/lib/aarch64-linux-gnu/libpcre2-8.a CACHE FILEPATH
     "PCRE2's static library for aarch64")
+  # Debian's arm64 libc.so.6 (from libc6:arm64, unpacked by scripts/setup.sh): test/cross puts
+  # it where an installed one would be, to check that TERN_AARCH64_RUN still loads the sysroot's.
+  set(TERN_AARCH64_DEBIAN_LIBC /usr/local/lib/tern-debian-arm64-libc/libc.so.6 CACHE FILEPATH
+    "Debian's libc.so.6 for arm64, a glibc build other than the cross sysroot's")
 endif()
 
 # cpp-httplib (the compiled executable's --server) in its header-only form, from Debian's

@@ -49,26 +49,30 @@ need_root() {
   [ "$(id -u)" -eq 0 ] || [ -n "$sudo" ] || die "not root and no sudo: run as root to install $*"
 }
 
-# The aarch64 runtime links PCRE2's static library for arm64, taken out of Debian's
-# libpcre2-dev:arm64 package without installing it: an installed arm64 libc (which the package
-# would pull in) is found by qemu-aarch64 before the cross toolchain's, and programs built
-# against the cross libc then misbehave under qemu (the thread pool's tests hang).
+# Two files out of Debian's arm64 packages, unpacked without installing them (the host keeps no
+# arm64 package): PCRE2's static library, which the aarch64 runtime links, and libc.so.6, which
+# test/cross puts where an installed arm64 libc would be, to check that the tests' qemu command
+# loads the cross sysroot's libc all the same (TERN_AARCH64_RUN in cmake/TernOptions.cmake).
 arm_pcre2=/usr/local/lib/aarch64-linux-gnu/libpcre2-8.a
-fetch_arm_pcre2() {
-  [ -f "$arm_pcre2" ] && return 0
-  need_root "$arm_pcre2"
-  log "fetching PCRE2 for aarch64 (libpcre2-dev:arm64, unpacked, not installed)"
+arm_libc=/usr/local/lib/tern-debian-arm64-libc/libc.so.6
+fetch_arm64_file() { # package, file inside it, destination
+  [ -f "$3" ] && return 0
+  need_root "$3"
+  log "fetching $2 for aarch64 ($1:arm64, unpacked, not installed)"
   if ! dpkg --print-foreign-architectures | grep -qx arm64; then
     $sudo dpkg --add-architecture arm64 || die "dpkg --add-architecture arm64 failed"
     $sudo apt-get update -q || die "apt-get update failed"
   fi
   local tmp
   tmp="$(mktemp -d)"
-  (cd "$tmp" && apt-get download -q libpcre2-dev:arm64 && dpkg-deb -x libpcre2-dev_*_arm64.deb x) ||
-    die "cannot download libpcre2-dev:arm64"
-  $sudo install -D -m 644 "$tmp/x/usr/lib/aarch64-linux-gnu/libpcre2-8.a" "$arm_pcre2" ||
-    die "cannot install $arm_pcre2"
+  (cd "$tmp" && apt-get download -q "$1:arm64" && dpkg-deb -x "$1"_*_arm64.deb x) ||
+    die "cannot download $1:arm64"
+  $sudo install -D -m 644 "$tmp/x/$2" "$3" || die "cannot install $3"
   rm -rf "$tmp"
+}
+fetch_arm64_files() {
+  fetch_arm64_file libpcre2-dev usr/lib/aarch64-linux-gnu/libpcre2-8.a "$arm_pcre2"
+  fetch_arm64_file libc6 lib/aarch64-linux-gnu/libc.so.6 "$arm_libc"
 }
 
 # cpp-httplib for the compiled executable's --server, in its header-only form from Debian's
@@ -109,7 +113,7 @@ SOURCES
 
 if [ ${#missing[@]} -eq 0 ]; then
   log "all ${#packages[@]} packages are installed"
-  fetch_arm_pcre2
+  fetch_arm64_files
   fetch_httplib
   exit 0
 fi
@@ -120,6 +124,6 @@ export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -q || die "apt-get update failed"
 $sudo apt-get install -y -q "${missing[@]}" ||
   die "apt-get install failed for: ${missing[*]}"
-fetch_arm_pcre2
+fetch_arm64_files
 fetch_httplib
 log "done"

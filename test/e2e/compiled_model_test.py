@@ -10,7 +10,7 @@ accepted only where the reference's best two logits are within 1e-4 (a near-tie 
 float64 may order differently), and it is printed.
 
   compiled_model_test.py --ternc B --gen-checkpoint G --format F --target T --work DIR
-      [--run "qemu-aarch64 -cpu max -L /usr/aarch64-linux-gnu"] [--weights embed|file]
+      [--run "qemu-aarch64 -L /usr/aarch64-linux-gnu -E LD_LIBRARY_PATH=/usr/aarch64-linux-gnu/lib -cpu max"] [--weights embed|file]
       [--tuning DB] [--linear-class bitlinear]
 """
 import argparse

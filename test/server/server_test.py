@@ -21,7 +21,7 @@ SDK (npm "openai", openai_client.mjs) makes the same kinds of calls, streamed an
 read the same texts and errors.
 
   server_test.py --ternc B --gen-checkpoint G --work DIR [--npm NODE_MODULES_PARENT]
-      [--target T --run "qemu-aarch64 -cpu max -L /usr/aarch64-linux-gnu"]
+      [--target T --run "qemu-aarch64 -L /usr/aarch64-linux-gnu -E LD_LIBRARY_PATH=/usr/aarch64-linux-gnu/lib -cpu max"]
 """
 import argparse
 import http.client
