@@ -15,6 +15,9 @@ const char *const tern::kLlama3Pattern =
     "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| "
     "?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 
+const char *const tern::kWholeSpanPattern = "(?s:.+)";
+const char *const tern::kMetaspaceSplitPattern = "\u2581[^\u2581]*|[^\u2581]+";
+
 llvm::DenseMap<uint32_t, uint8_t> tern::byteLevelDecoder() {
   // Printable Latin-1 bytes stand for themselves; the others are 256, 257, ... in byte order.
   llvm::DenseMap<uint32_t, uint8_t> decode;
@@ -66,7 +69,7 @@ llvm::Error addTensor(WeightStore &store, const char *name, DType dtype,
 llvm::Error tern::addTokenizerTensors(const TokenizerTables &tables, llvm::StringRef origin,
                                       llvm::StringRef vocabField, WeightStore &store) {
   // Byte-level BPE starts every piece from single bytes: all 256 must be tokens.
-  std::vector<bool> single(256, false);
+  std::vector<bool> single(256, tables.kind != TokenizerKind::ByteLevel);
   for (const std::string &t : tables.tokens)
     if (t.size() == 1)
       single[uint8_t(t[0])] = true;
@@ -83,7 +86,16 @@ llvm::Error tern::addTokenizerTensors(const TokenizerTables &tables, llvm::Strin
     offsets.push_back(int64_t(bytes.size()));
   }
   std::vector<uint8_t> patternBytes(tables.pattern.begin(), tables.pattern.end());
-  std::vector<int64_t> config{tables.ignoreMerges ? 1 : 0, tables.bos, tables.eos, 1};
+  std::vector<int64_t> config{tables.ignoreMerges ? 1 : 0,
+                              tables.bos,
+                              tables.eos,
+                              /*version=*/2,
+                              int64_t(tables.kind),
+                              int64_t(tables.prepend),
+                              tables.stripLeadingSpace ? 1 : 0,
+                              tables.unk,
+                              tables.fuseUnk ? 1 : 0,
+                              tables.byteFallback ? 1 : 0};
   int64_t v = int64_t(tables.tokens.size());
   if (llvm::Error e = addTensor(store, kTokenizerTensors[0], DType::U8, {int64_t(bytes.size())},
                                 bytes, origin))
@@ -99,7 +111,8 @@ llvm::Error tern::addTokenizerTensors(const TokenizerTables &tables, llvm::Strin
   if (llvm::Error e = addTensor(store, kTokenizerTensors[4], DType::U8,
                                 {int64_t(patternBytes.size())}, patternBytes, origin))
     return e;
-  return addTensor(store, kTokenizerTensors[5], DType::I64, {4}, config, origin);
+  return addTensor(store, kTokenizerTensors[5], DType::I64, {int64_t(config.size())}, config,
+                   origin);
 }
 
 std::string tern::chatFormat(llvm::StringRef t) {

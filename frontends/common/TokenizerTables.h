@@ -28,14 +28,34 @@ extern const char *const kGpt2Pattern;
 /// Llama 3's pre-tokenizer regex (tokenizer.json's Split pattern; llama.cpp's "llama-bpe").
 extern const char *const kLlama3Pattern;
 
+/// The two BPE kinds of the runtime (tern/tokenizer.h).
+enum class TokenizerKind {
+  ByteLevel = 0, ///< GPT-2's byte-level alphabet (Llama 3)
+  Metaspace = 1, ///< U+2581 for spaces, byte fallback (Llama 2, SentencePiece converted)
+};
+
+/// Where metaspace puts a U+2581 in front of a span (TERN_PREPEND_* in tern/tokenizer.h).
+enum class MetaspacePrepend { Never = 0, Always = 1, UnlessThere = 2, First = 3 };
+
 struct TokenizerTables {
-  std::vector<std::string> tokens; ///< every token's bytes, by id
+  TokenizerKind kind = TokenizerKind::ByteLevel;
+  std::vector<std::string> tokens; ///< every token's bytes (metaspace: its text), by id
   std::vector<int32_t> merges;     ///< (left, right, merged) ids, by rank
   std::vector<int32_t> special;    ///< added tokens, matched in text before pre-tokenization
   std::string pattern;             ///< the pre-tokenizer's regex
   bool ignoreMerges = false;
   int64_t bos = -1, eos = -1;      ///< the BOS the encoder adds (-1: none), the end-of-text id
+  // Metaspace only.
+  MetaspacePrepend prepend = MetaspacePrepend::Never;
+  bool stripLeadingSpace = false; ///< the decoder strips a whole text's first space
+  int64_t unk = -1;               ///< the unknown token (-1: none)
+  bool fuseUnk = false, byteFallback = false;
 };
+
+/// The pre-tokenizer pattern of metaspace without a split: the whole span is one piece.
+extern const char *const kWholeSpanPattern;
+/// Metaspace's split (MergedWithNext on U+2581): a piece starts at every U+2581.
+extern const char *const kMetaspaceSplitPattern;
 
 /// GPT-2's byte-level alphabet: the byte each vocabulary character stands for.
 llvm::DenseMap<uint32_t, uint8_t> byteLevelDecoder();

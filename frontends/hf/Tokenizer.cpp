@@ -66,6 +66,104 @@ llvm::Expected<std::string> preTokenizerPattern(llvm::StringRef path, const json
   return pattern;
 }
 
+/// The U+2581 that metaspace tokenizers write for a space.
+constexpr llvm::StringLiteral kMetaspace("\u2581");
+
+bool isNull(const json::Value *v) { return !v || v->getAsNull(); }
+
+/// A Replace whose pattern is the string `from` and whose content is `to`.
+bool isReplace(const json::Object *o, llvm::StringRef from, llvm::StringRef to) {
+  const json::Object *pattern = o ? o->getObject("pattern") : nullptr;
+  return o && o->getString("type") == "Replace" && pattern &&
+         pattern->getString("String") == from && o->getString("content") == to;
+}
+
+/// A metaspace tokenizer's spans and decoder, from the legacy form (Llama 2: a normalizer that
+/// prepends U+2581 and replaces spaces, no pre-tokenizer) or the current one (a Metaspace
+/// pre-tokenizer, no normalizer), and its decoder (Replace, ByteFallback, Fuse, Strip, or
+/// Metaspace).
+llvm::Error readMetaspace(llvm::StringRef path, const json::Object &top, TokenizerTables &t) {
+  const json::Value *normalizerValue = top.get("normalizer");
+  const json::Value *preValue = top.get("pre_tokenizer");
+  if (!isNull(normalizerValue)) {
+    const json::Object *n = normalizerValue->getAsObject();
+    const json::Array *list = n && n->getString("type") == "Sequence"
+                                  ? n->getArray("normalizers")
+                                  : nullptr;
+    bool prepend = false, replace = false;
+    for (size_t i = 0; list && i < list->size(); ++i) {
+      const json::Object *step = (*list)[i].getAsObject();
+      if (step && step->getString("type") == "Prepend" && step->getString("prepend") == kMetaspace &&
+          !prepend && !replace)
+        prepend = true;
+      else if (isReplace(step, " ", kMetaspace) && !replace)
+        replace = true;
+      else
+        return fail(path, "normalizer.normalizers[" + std::to_string(i) +
+                              "]: not supported (a metaspace normalizer is a Prepend of "
+                              "\"\u2581\" and a Replace of \" \" by \"\u2581\")");
+    }
+    if (!list || !replace)
+      return fail(path, "normalizer: not supported (expected a Sequence of a Prepend of "
+                        "\"\u2581\" and a Replace of \" \" by \"\u2581\", as Llama 2's)");
+    if (!isNull(preValue))
+      return fail(path, "pre_tokenizer: expected none beside a metaspace normalizer");
+    t.prepend = prepend ? MetaspacePrepend::Always : MetaspacePrepend::Never;
+    t.pattern = kWholeSpanPattern;
+  } else {
+    const json::Object *pre = isNull(preValue) ? nullptr : preValue->getAsObject();
+    if (!pre || pre->getString("type") != "Metaspace")
+      return fail(path, "pre_tokenizer: expected a Metaspace pre-tokenizer (or a metaspace "
+                        "normalizer) for a BPE with byte_fallback");
+    if (pre->getString("replacement").value_or(kMetaspace) != kMetaspace)
+      return fail(path, "pre_tokenizer.replacement: only \"\u2581\" is supported");
+    std::optional<llvm::StringRef> scheme = pre->getString("prepend_scheme");
+    if (!scheme) // before tokenizers 0.14: add_prefix_space
+      t.prepend = pre->getBoolean("add_prefix_space").value_or(true)
+                      ? MetaspacePrepend::UnlessThere
+                      : MetaspacePrepend::Never;
+    else if (*scheme == "always")
+      t.prepend = MetaspacePrepend::UnlessThere;
+    else if (*scheme == "first")
+      t.prepend = MetaspacePrepend::First;
+    else if (*scheme == "never")
+      t.prepend = MetaspacePrepend::Never;
+    else
+      return fail(path, "pre_tokenizer.prepend_scheme: '" + *scheme +
+                            "' is not supported (expected always, first or never)");
+    t.pattern = pre->getBoolean("split").value_or(true) ? kMetaspaceSplitPattern
+                                                        : kWholeSpanPattern;
+  }
+
+  const json::Object *decoder = top.getObject("decoder");
+  if (decoder && decoder->getString("type") == "Metaspace") {
+    t.stripLeadingSpace = decoder->getString("prepend_scheme").value_or("always") != "never" &&
+                          decoder->getBoolean("add_prefix_space").value_or(true);
+    return llvm::Error::success();
+  }
+  const json::Array *steps = decoder && decoder->getString("type") == "Sequence"
+                                 ? decoder->getArray("decoders")
+                                 : nullptr;
+  // Replace U+2581 by a space, ByteFallback, Fuse, then optionally Strip one leading space.
+  size_t i = 0;
+  auto step = [&](size_t k) { return steps && k < steps->size() ? (*steps)[k].getAsObject() : nullptr; };
+  auto type = [&](size_t k) { return step(k) ? step(k)->getString("type") : std::nullopt; };
+  bool ok = isReplace(step(i++), kMetaspace, " ") && type(i++) == "ByteFallback" &&
+            type(i++) == "Fuse";
+  if (ok && i < (steps ? steps->size() : 0)) {
+    const json::Object *strip = step(i++);
+    std::optional<int64_t> start = strip ? strip->getInteger("start") : std::nullopt;
+    ok = type(i - 1) == "Strip" && strip->getString("content") == " " && start &&
+         (*start == 0 || *start == 1) && strip->getInteger("stop").value_or(0) == 0;
+    t.stripLeadingSpace = ok && *start == 1;
+  }
+  if (!ok || i != (steps ? steps->size() : 0))
+    return fail(path, "decoder: not supported (a metaspace decoder is a Sequence of a Replace "
+                      "of \"\u2581\" by \" \", ByteFallback, Fuse and Strip of one leading "
+                      "space, as Llama 2's, or a Metaspace decoder)");
+  return llvm::Error::success();
+}
+
 } // namespace
 
 llvm::Error hf::importTokenizer(llvm::StringRef path, llvm::StringRef eosToken,
@@ -80,13 +178,22 @@ llvm::Error hf::importTokenizer(llvm::StringRef path, llvm::StringRef eosToken,
   const json::Object *model = top ? top->getObject("model") : nullptr;
   if (!model || model->getString("type") != "BPE")
     return fail(path, "model.type: expected a BPE model");
-  if (model->getBoolean("byte_fallback").value_or(false))
-    return fail(path, "model.byte_fallback: not supported (byte-level BPE has no fallback)");
-  if (top->get("normalizer") && !top->get("normalizer")->getAsNull())
-    return fail(path, "normalizer: not supported (byte-level BPE normalizes nothing)");
-  llvm::Expected<std::string> pattern = preTokenizerPattern(path, top->getObject("pre_tokenizer"));
-  if (!pattern)
-    return pattern.takeError();
+  // Metaspace (SentencePiece converted) when the model falls back to bytes or the text is
+  // normalized or pre-tokenized with U+2581; byte-level otherwise.
+  TokenizerTables tables;
+  const json::Object *pre = top->getObject("pre_tokenizer");
+  if (model->getBoolean("byte_fallback").value_or(false) || !isNull(top->get("normalizer")) ||
+      (pre && pre->getString("type") == "Metaspace")) {
+    tables.kind = TokenizerKind::Metaspace;
+    if (llvm::Error e = readMetaspace(path, *top, tables))
+      return e;
+  } else {
+    llvm::Expected<std::string> pattern = preTokenizerPattern(path, pre);
+    if (!pattern)
+      return pattern.takeError();
+    tables.pattern = std::move(*pattern);
+  }
+  bool metaspace = tables.kind == TokenizerKind::Metaspace;
 
   // The vocabulary, with the added tokens (whose text is not byte-level encoded).
   const json::Object *vocab = model->getObject("vocab");
@@ -105,10 +212,10 @@ llvm::Error hf::importTokenizer(llvm::StringRef path, llvm::StringRef eosToken,
   llvm::StringMap<int32_t> idOf;
   for (const auto &[text, value] : *vocab) {
     std::optional<int64_t> id = value.getAsInteger();
-    std::string bytes;
-    if (!id || !decodeByteLevel(text, decode, bytes))
-      return fail(path, "model.vocab['" + llvm::StringRef(text) +
-                            "']: expected an id and byte-level characters");
+    std::string bytes = metaspace ? text.str() : "";
+    if (!id || (!metaspace && !decodeByteLevel(text, decode, bytes)))
+      return fail(path, "model.vocab['" + llvm::StringRef(text) + "']: expected an id" +
+                            (metaspace ? "" : " and byte-level characters"));
     if (llvm::Error e = place(*id, bytes, "model.vocab"))
       return e;
     idOf[text] = int32_t(*id);
@@ -164,11 +271,19 @@ llvm::Error hf::importTokenizer(llvm::StringRef path, llvm::StringRef eosToken,
   if (!eosToken.empty())
     eos = idOfText(eosToken);
 
-  TokenizerTables tables;
+  if (metaspace) {
+    tables.fuseUnk = model->getBoolean("fuse_unk").value_or(false);
+    tables.byteFallback = model->getBoolean("byte_fallback").value_or(false);
+    if (std::optional<llvm::StringRef> unk = model->getString("unk_token")) {
+      auto it = idOf.find(*unk);
+      if (it == idOf.end())
+        return fail(path, "model.unk_token: '" + *unk + "' is not in the vocabulary");
+      tables.unk = it->second;
+    }
+  }
   tables.tokens = std::move(tokens);
   tables.merges = std::move(mergeIds);
   tables.special = std::move(special);
-  tables.pattern = std::move(*pattern);
   tables.ignoreMerges = model->getBoolean("ignore_merges").value_or(false);
   tables.bos = bos;
   tables.eos = eos;

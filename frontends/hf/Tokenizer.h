@@ -1,6 +1,7 @@
 //===- Tokenizer.h - a Hugging Face tokenizer.json as the runtime's tokenizer tensors -*- C++ -*-===//
 //
-// Reads a byte-level BPE tokenizer.json (Llama 3's, GPT-2 style ones) and adds the tensors
+// Reads a BPE tokenizer.json, byte-level (Llama 3's, GPT-2 style ones) or metaspace with byte
+// fallback (Llama 2's, SentencePiece converted), and adds the tensors
 // runtime/include/tern/tokenizer.h describes to the weight store (tokenizer.vocab, .offsets,
 // .merges, .special, .pattern, .config; frontends/common/TokenizerTables.h), so compiled
 // programs tokenize without parsing JSON.

@@ -428,6 +428,17 @@ int64_t tern_model_detokenize(tern_model *m, const int32_t *ids, int64_t n, char
   return size;
 }
 
+int64_t tern_model_detokenize_text(tern_model *m, const int32_t *ids, int64_t n, char *out,
+                                   size_t capacity, char *error, size_t error_size) {
+  tern_tokenizer *t = tokenizer_of(m, error, error_size);
+  if (!t)
+    return -1;
+  int64_t size = tern_tokenizer_decode_text(t, ids, n, out, capacity);
+  if (size < 0)
+    return tern_format_error(error, error_size, "a token id is outside the vocabulary");
+  return size;
+}
+
 int32_t tern_model_token_id(tern_model *m, const char *text) {
   char error[8];
   tern_tokenizer *t = tokenizer_of(m, error, sizeof error);

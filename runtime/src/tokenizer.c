@@ -1,4 +1,4 @@
-/* tokenizer.c - byte-level BPE with a PCRE2 pre-tokenizer (tern/tokenizer.h). */
+/* tokenizer.c - byte-level and metaspace BPE with a PCRE2 pre-tokenizer (tern/tokenizer.h). */
 #include "tern/tokenizer.h"
 #include "allocator.h"
 #include "format_error.h"
@@ -21,6 +21,12 @@ struct tern_tokenizer {
   int64_t n_special;
   int ignore_merges;
   int32_t bos, eos;
+  int metaspace;     /* kind 1 */
+  int prepend;       /* TERN_PREPEND_* */
+  int strip;         /* leading spaces decode_text strips */
+  int32_t unk;       /* -1: none */
+  int fuse_unk, byte_fallback;
+  /* Byte-level: the token of each single byte. Metaspace: each byte's <0xXX> token. -1: none. */
   int32_t byte_token[256];
   /* Open addressing: token ids by their bytes; merge ranks by (left, right). -1 is empty. */
   int32_t *token_table;
@@ -67,6 +73,21 @@ static int64_t merge_rank(const tern_tokenizer *t, int32_t a, int32_t b) {
   }
 }
 
+/* The byte a metaspace byte-fallback token stands for ("<0x0A>": 10), or -1. */
+static int fallback_byte(const uint8_t *text, size_t n) {
+  if (n != 6 || text[0] != '<' || text[1] != '0' || text[2] != 'x' || text[5] != '>')
+    return -1;
+  int value = 0;
+  for (int i = 3; i < 5; ++i) {
+    uint8_t c = text[i];
+    int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    if (digit < 0)
+      return -1;
+    value = value * 16 + digit;
+  }
+  return value;
+}
+
 /* A tensor of `dtype` (the weight store's codes: U8 1, I32 8, I64 11) and rank `rank`. */
 static const tern_blob_entry *tensor(const tern_blob *blob, const char *name, uint8_t dtype,
                                      uint8_t rank, char *error, size_t size) {
@@ -105,10 +126,15 @@ int tern_tokenizer_open(const tern_blob *blob, const tern_allocator *allocator,
   if (!vocab || !offsets || !merges || !special || !pattern || !config)
     return -1;
   const int64_t *cfg = (const int64_t *)(blob->data + config->offset);
-  if (config->dims[0] < 4 || cfg[3] != TERN_TOKENIZER_VERSION)
+  if (config->dims[0] < 4 || cfg[3] != TERN_TOKENIZER_VERSION || config->dims[0] < 10)
     return tern_format_error(error, size, "tensor tokenizer.config: tokenizer format %lld, this runtime "
-                             "reads %d",
+                             "reads %d (compile the model again with this tern)",
                 config->dims[0] < 4 ? -1LL : (long long)cfg[3], TERN_TOKENIZER_VERSION);
+  if (cfg[4] < 0 || cfg[4] > 1 || cfg[5] < TERN_PREPEND_NEVER || cfg[5] > TERN_PREPEND_FIRST ||
+      cfg[6] < 0 || cfg[6] > 1)
+    return tern_format_error(error, size, "tensor tokenizer.config: unknown kind %lld, prepend rule "
+                             "%lld or strip %lld", (long long)cfg[4], (long long)cfg[5],
+                             (long long)cfg[6]);
   allocator = tern_allocator_or_default(allocator);
   tern_tokenizer *t = tern_allocate_zeroed(allocator, sizeof *t, 0);
   if (!t)
@@ -124,6 +150,12 @@ int tern_tokenizer_open(const tern_blob *blob, const tern_allocator *allocator,
   t->ignore_merges = cfg[0] != 0;
   t->bos = (int32_t)cfg[1];
   t->eos = (int32_t)cfg[2];
+  t->metaspace = cfg[4] == 1;
+  t->prepend = (int)cfg[5];
+  t->strip = (int)cfg[6];
+  t->unk = (int32_t)cfg[7];
+  t->fuse_unk = cfg[8] != 0;
+  t->byte_fallback = cfg[9] != 0;
   /* Every offset in order and inside the vocabulary bytes; every id in range. */
   int bad = t->vocab_size < 1 || merges->dims[1] != 3;
   for (int64_t i = 0; !bad && i < t->vocab_size; ++i)
@@ -133,7 +165,7 @@ int tern_tokenizer_open(const tern_blob *blob, const tern_allocator *allocator,
     bad = t->merges[i] < 0 || t->merges[i] >= t->vocab_size;
   for (int64_t i = 0; !bad && i < t->n_special; ++i)
     bad = t->special[i] < 0 || t->special[i] >= t->vocab_size;
-  if (bad || t->bos >= t->vocab_size || t->eos >= t->vocab_size) {
+  if (bad || t->bos >= t->vocab_size || t->eos >= t->vocab_size || t->unk >= t->vocab_size) {
     tern_tokenizer_free(t);
     return tern_format_error(error, size, "the tokenizer tensors are inconsistent (an offset or an id outside "
                              "the vocabulary)");
@@ -161,8 +193,9 @@ int tern_tokenizer_open(const tern_blob *blob, const tern_allocator *allocator,
     while (t->token_table[h] >= 0)
       h = (h + 1) & t->token_mask;
     t->token_table[h] = (int32_t)id;
-    if (n == 1 && t->byte_token[bytes[0]] < 0)
-      t->byte_token[bytes[0]] = (int32_t)id;
+    int byte = t->metaspace ? fallback_byte(bytes, n) : n == 1 ? bytes[0] : -1;
+    if (byte >= 0 && t->byte_token[byte] < 0)
+      t->byte_token[byte] = (int32_t)id;
   }
   for (int64_t r = 0; r < t->n_merges; ++r) {
     if (merge_rank(t, t->merges[3 * r], t->merges[3 * r + 1]) >= 0)
@@ -172,6 +205,8 @@ int tern_tokenizer_open(const tern_blob *blob, const tern_allocator *allocator,
       h = (h + 1) & t->merge_mask;
     t->merge_table[h] = r;
   }
+  if (!t->metaspace)
+    t->strip = 0, t->prepend = TERN_PREPEND_NEVER;
   int code;
   PCRE2_SIZE at;
   pcre2_compile_context *compile = pcre2_compile_context_create(t->memory);
@@ -217,6 +252,7 @@ typedef struct {
   int32_t *ids;
   int64_t capacity, count;
   int32_t *symbols; /* scratch of one piece's length */
+  int64_t *ranks;   /* the same: ranks[i] merges symbols i and i + 1 (-1: no merge) */
 } sink;
 
 static void emit(sink *s, int32_t id) {
@@ -225,7 +261,41 @@ static void emit(sink *s, int32_t id) {
   s->count++;
 }
 
-/* One pre-tokenized piece: a whole token (ignore_merges), else its bytes merged by rank. */
+/* The length of the UTF-8 character at p (valid UTF-8, checked before). */
+static size_t utf8_length(uint8_t lead) {
+  return lead < 0x80 ? 1 : lead < 0xe0 ? 2 : lead < 0xf0 ? 3 : 4;
+}
+
+/* A metaspace piece's symbols: its characters' tokens; a character outside the vocabulary as its
+ * bytes' <0xXX> tokens when every one exists (byte_fallback), else the unknown token, fused with
+ * an unknown one just before it (fuse_unk), or nothing without an unknown token. */
+static size_t metaspace_symbols(const tern_tokenizer *t, const uint8_t *text, size_t n,
+                                int32_t *sym) {
+  size_t k = 0;
+  int unknown_before = 0;
+  for (size_t i = 0; i < n;) {
+    size_t len = utf8_length(text[i]);
+    int32_t id = tern_tokenizer_find(t, (const char *)text + i, len);
+    int fallback = id < 0 && t->byte_fallback;
+    for (size_t j = 0; fallback && j < len; ++j)
+      fallback = t->byte_token[text[i + j]] >= 0;
+    if (id >= 0 || fallback) {
+      if (id >= 0)
+        sym[k++] = id;
+      else
+        for (size_t j = 0; j < len; ++j)
+          sym[k++] = t->byte_token[text[i + j]];
+      unknown_before = 0;
+    } else if (t->unk >= 0 && !(unknown_before && t->fuse_unk)) {
+      sym[k++] = t->unk;
+      unknown_before = 1;
+    }
+    i += len;
+  }
+  return k;
+}
+
+/* One pre-tokenized piece: a whole token (ignore_merges), else its symbols merged by rank. */
 static void encode_piece(const tern_tokenizer *t, const uint8_t *bytes, size_t n, sink *s) {
   if (n == 0)
     return;
@@ -237,24 +307,33 @@ static void encode_piece(const tern_tokenizer *t, const uint8_t *bytes, size_t n
     }
   }
   int32_t *sym = s->symbols;
+  int64_t *rank = s->ranks;
   size_t k = 0;
-  for (size_t i = 0; i < n; ++i)
-    sym[k++] = t->byte_token[bytes[i]]; /* -1 if the vocabulary lacks the byte */
-  for (;;) {
+  if (t->metaspace) {
+    k = metaspace_symbols(t, bytes, n, sym);
+  } else {
+    for (size_t i = 0; i < n; ++i)
+      sym[k++] = t->byte_token[bytes[i]]; /* -1 if the vocabulary lacks the byte */
+  }
+  /* Ranks of the adjacent pairs, kept current: a merge changes only its neighbours' pairs. */
+  for (size_t i = 0; i + 1 < k; ++i)
+    rank[i] = sym[i] < 0 || sym[i + 1] < 0 ? -1 : merge_rank(t, sym[i], sym[i + 1]);
+  while (k > 1) {
     int64_t best = -1;
     size_t at = 0;
-    for (size_t i = 0; i + 1 < k; ++i) {
-      if (sym[i] < 0 || sym[i + 1] < 0)
-        continue;
-      int64_t r = merge_rank(t, sym[i], sym[i + 1]);
-      if (r >= 0 && (best < 0 || r < best))
-        best = r, at = i;
-    }
+    for (size_t i = 0; i + 1 < k; ++i)
+      if (rank[i] >= 0 && (best < 0 || rank[i] < best))
+        best = rank[i], at = i;
     if (best < 0)
       break;
     sym[at] = t->merges[3 * best + 2];
     memmove(sym + at + 1, sym + at + 2, sizeof(int32_t) * (k - at - 2));
+    memmove(rank + at + 1, rank + at + 2, sizeof(int64_t) * (k > at + 2 ? k - at - 2 : 0));
     --k;
+    if (at > 0)
+      rank[at - 1] = sym[at - 1] < 0 ? -1 : merge_rank(t, sym[at - 1], sym[at]);
+    if (at + 1 < k)
+      rank[at] = sym[at + 1] < 0 ? -1 : merge_rank(t, sym[at], sym[at + 1]);
   }
   for (size_t i = 0; i < k; ++i)
     if (sym[i] >= 0)
@@ -287,6 +366,39 @@ static int encode_span(const tern_tokenizer *t, const uint8_t *text, size_t n,
     off = end;
   }
   return 0;
+}
+
+static const uint8_t kMetaspace[3] = {0xe2, 0x96, 0x81}; /* U+2581 */
+
+/* A span as metaspace normalizes it into `out` (room for 3 n + 3 bytes): every space a U+2581,
+ * one put in front as the prepend rule says (`at_start`: the span begins the text). */
+static size_t metaspace_normalize(const tern_tokenizer *t, const uint8_t *text, size_t n,
+                                  int at_start, uint8_t *out) {
+  size_t k = 0;
+  if (n == 0)
+    return 0;
+  int starts_with_one = text[0] == ' ' || (n >= 3 && memcmp(text, kMetaspace, 3) == 0);
+  int prepend = t->prepend == TERN_PREPEND_ALWAYS ||
+                (t->prepend == TERN_PREPEND_UNLESS_THERE && !starts_with_one) ||
+                (t->prepend == TERN_PREPEND_FIRST && at_start && !starts_with_one);
+  if (prepend)
+    memcpy(out, kMetaspace, 3), k = 3;
+  for (size_t i = 0; i < n; ++i) {
+    if (text[i] == ' ')
+      memcpy(out + k, kMetaspace, 3), k += 3;
+    else
+      out[k++] = text[i];
+  }
+  return k;
+}
+
+/* A span without added tokens, normalized first for metaspace. */
+static int encode_text_span(const tern_tokenizer *t, const uint8_t *text, size_t n, int at_start,
+                            uint8_t *normalized, pcre2_match_data *match, sink *s) {
+  if (!t->metaspace)
+    return encode_span(t, text, n, match, s);
+  size_t k = metaspace_normalize(t, text, n, at_start, normalized);
+  return encode_span(t, normalized, k, match, s);
 }
 
 /* The offset of the first byte that is not valid UTF-8, or `n`. */
@@ -332,10 +444,16 @@ int64_t tern_tokenizer_encode(const tern_tokenizer *t, const char *text, size_t 
   size_t invalid = utf8_invalid_at(p, size);
   if (invalid < size)
     return tern_format_error(error, error_size, "the text is not valid UTF-8 at byte %zu", invalid);
-  sink s = {ids, capacity, 0, tern_allocate(&t->allocator, sizeof(int32_t) * (size + 1), 0)};
+  /* Metaspace pieces grow by normalizing: a space becomes 3 bytes, and 3 may come in front. */
+  size_t room = t->metaspace ? 3 * size + 4 : size + 1;
+  sink s = {ids, capacity, 0, tern_allocate(&t->allocator, sizeof(int32_t) * room, 0),
+            tern_allocate(&t->allocator, sizeof(int64_t) * room, 0)};
+  uint8_t *normalized = t->metaspace ? tern_allocate(&t->allocator, room, 0) : NULL;
   pcre2_match_data *match = pcre2_match_data_create_from_pattern(t->pattern, t->memory);
-  if (!s.symbols || !match) {
+  if (!s.symbols || !s.ranks || (t->metaspace && !normalized) || !match) {
     tern_release(&t->allocator, s.symbols);
+    tern_release(&t->allocator, s.ranks);
+    tern_release(&t->allocator, normalized);
     pcre2_match_data_free(match);
     return tern_format_error(error, error_size, "out of memory for tokenizing %zu bytes", size);
   }
@@ -350,14 +468,16 @@ int64_t tern_tokenizer_encode(const tern_tokenizer *t, const char *text, size_t 
       ++i;
       continue;
     }
-    status = encode_span(t, p + start, i - start, match, &s);
+    status = encode_text_span(t, p + start, i - start, start == 0, normalized, match, &s);
     emit(&s, id);
     i += len;
     start = i;
   }
   if (status == 0)
-    status = encode_span(t, p + start, size - start, match, &s);
+    status = encode_text_span(t, p + start, size - start, start == 0, normalized, match, &s);
   tern_release(&t->allocator, s.symbols);
+  tern_release(&t->allocator, s.ranks);
+  tern_release(&t->allocator, normalized);
   pcre2_match_data_free(match);
   if (status == PCRE2_ERROR_NOMEMORY)
     return tern_format_error(error, error_size, "out of memory for tokenizing %zu bytes", size);
@@ -370,18 +490,69 @@ int64_t tern_tokenizer_encode(const tern_tokenizer *t, const char *text, size_t 
   return s.count;
 }
 
-int64_t tern_tokenizer_decode(const tern_tokenizer *t, const int32_t *ids, int64_t n, char *out,
-                              size_t capacity) {
-  int64_t total = 0;
+/* Token `id`'s decoded bytes into out[0, capacity) (as many as fit); returns how many it has.
+ * With `drop_space`, without its first byte, a space (decode_text's strip). */
+static size_t decode_token(const tern_tokenizer *t, int32_t id, int drop_space, char *out,
+                           size_t capacity) {
+  const uint8_t *text = t->vocab + t->offsets[id];
+  size_t n = (size_t)(t->offsets[id + 1] - t->offsets[id]);
+  if (!t->metaspace) {
+    memcpy(out, text, n < capacity ? n : capacity);
+    return n;
+  }
+  int byte = fallback_byte(text, n);
+  if (byte >= 0 && t->byte_token[byte] == id) {
+    if (drop_space)
+      return 0;
+    if (capacity > 0)
+      out[0] = (char)byte;
+    return 1;
+  }
+  size_t i = 0, k = 0;
+  if (drop_space)
+    i = n >= 3 && memcmp(text, kMetaspace, 3) == 0 ? 3 : 1;
+  while (i < n) {
+    int space = i + 3 <= n && memcmp(text + i, kMetaspace, 3) == 0;
+    if (k < capacity)
+      out[k] = space ? ' ' : (char)text[i];
+    i += space ? 3 : 1;
+    ++k;
+  }
+  return k;
+}
+
+/* The tokens' bytes; with `strip`, the first byte, a space, left out. */
+static int64_t decode_ids(const tern_tokenizer *t, const int32_t *ids, int64_t n, int64_t strip,
+                          char *out, size_t capacity) {
+  size_t total = 0;
   for (int64_t i = 0; i < n; ++i) {
     if (ids[i] < 0 || ids[i] >= t->vocab_size)
       return -1;
-    size_t len = (size_t)(t->offsets[ids[i] + 1] - t->offsets[ids[i]]);
-    if ((size_t)total + len <= capacity)
-      memcpy(out + total, t->vocab + t->offsets[ids[i]], len);
-    total += (int64_t)len;
+    total += decode_token(t, ids[i], i == strip, out + (total < capacity ? total : capacity),
+                          total < capacity ? capacity - total : 0);
   }
-  return total;
+  return (int64_t)total;
+}
+
+int64_t tern_tokenizer_decode(const tern_tokenizer *t, const int32_t *ids, int64_t n, char *out,
+                              size_t capacity) {
+  return decode_ids(t, ids, n, -1, out, capacity);
+}
+
+int64_t tern_tokenizer_decode_text(const tern_tokenizer *t, const int32_t *ids, int64_t n,
+                                   char *out, size_t capacity) {
+  /* The first token with any bytes holds the first byte: is it the space to strip? */
+  int64_t strip = -1;
+  for (int64_t i = 0; t->strip && i < n; ++i) {
+    if (ids[i] < 0 || ids[i] >= t->vocab_size)
+      return -1;
+    char first = 0;
+    if (decode_token(t, ids[i], 0, &first, 1) > 0) {
+      strip = first == ' ' ? i : -1;
+      break;
+    }
+  }
+  return decode_ids(t, ids, n, strip, out, capacity);
 }
 
 size_t tern_utf8_whole_prefix(const char *text, size_t n) {

@@ -77,17 +77,23 @@ int main(int argc, char **argv) {
   llvm::json::Array out;
   for (const llvm::json::Value &v : *corpus->getAsArray()) {
     llvm::StringRef text = v.getAsString().value_or("");
-    std::vector<int32_t> ids(text.size() + 8);
-    int64_t n = tern_tokenizer_encode(tokenizer, text.data(), text.size(), 0, 1, ids.data(),
-                                      int64_t(ids.size()), error, sizeof error);
+    // Sized by asking first, as a program that does not know the count does.
+    int64_t n = tern_tokenizer_encode(tokenizer, text.data(), text.size(), 0, 1, nullptr, 0,
+                                      error, sizeof error);
     if (n < 0)
       return fail(error);
-    ids.resize(size_t(n));
-    std::string decoded(text.size() * 2 + 64, '\0');
-    int64_t len = tern_tokenizer_decode(tokenizer, ids.data(), n, decoded.data(), decoded.size());
+    std::vector<int32_t> ids(static_cast<size_t>(n));
+    if (tern_tokenizer_encode(tokenizer, text.data(), text.size(), 0, 1, ids.data(), n, error,
+                              sizeof error) != n)
+      return fail("the second encode counted differently");
+    // A whole text, as the tokenizer's decoder gives it back (transformers.js decode).
+    int64_t len = tern_tokenizer_decode_text(tokenizer, ids.data(), n, nullptr, 0);
     if (len < 0)
       return fail("decode failed");
-    decoded.resize(size_t(len));
+    std::string decoded(static_cast<size_t>(len), '\0');
+    if (tern_tokenizer_decode_text(tokenizer, ids.data(), n, decoded.data(), decoded.size()) !=
+        len)
+      return fail("the second decode counted differently");
     llvm::json::Array idList;
     for (int32_t id : ids)
       idList.push_back(id);

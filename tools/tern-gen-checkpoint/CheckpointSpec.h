@@ -61,6 +61,7 @@ struct CheckpointSpec {
   Values values = Values::Random;
   uint64_t shardBytes = 5ull << 30; ///< start a new shard above this size
   std::string tokenizerPath;         ///< copy this tokenizer.json instead of generating one
+  bool metaspaceTokenizer = false;   ///< generate Llama 2's metaspace kind, not byte-level
   std::optional<int64_t> bosTokenId, eosTokenId; ///< set from the tokenizer when not given
 
   bool packed() const { return format != Format::OneBitLLM; }

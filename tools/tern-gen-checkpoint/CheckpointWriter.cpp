@@ -293,6 +293,8 @@ llvm::Expected<Tokenizer> tern::gen::resolveTokenizer(CheckpointSpec &spec) {
     else
       tokenizer.tokenizerConfigJson = generateTokenizer(0, false, spec.maxPositions)
                                           .tokenizerConfigJson;
+  } else if (spec.metaspaceTokenizer) {
+    tokenizer = generateMetaspaceTokenizer(246, spec.maxPositions);
   } else {
     tokenizer = generateTokenizer(246, spec.vocab >= 128256, spec.maxPositions);
   }

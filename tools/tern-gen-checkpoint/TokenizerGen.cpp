@@ -1,4 +1,4 @@
-//===- TokenizerGen.cpp - a small byte-level BPE tokenizer in HF tokenizer.json form ----------===//
+//===- TokenizerGen.cpp - small BPE tokenizers in HF tokenizer.json form ----------------------===//
 #include "tools/tern-gen-checkpoint/TokenizerGen.h"
 
 #include "llvm/ADT/StringRef.h"
@@ -101,29 +101,17 @@ std::vector<std::string> pretokenize(llvm::StringRef text) {
   return pieces;
 }
 
-} // namespace
-
-Tokenizer tern::gen::generateTokenizer(int merges, bool llama3SpecialIds, int64_t maxPositions) {
-  std::vector<std::string> alphabet = byteAlphabet();
-  std::vector<std::string> tokens = alphabet; // id -> token string
-  std::map<std::string, int64_t> wordCounts;
-  for (const std::string &piece : pretokenize(kCorpus))
-    ++wordCounts[piece];
-  std::vector<std::pair<std::vector<int>, int64_t>> words;
-  for (const auto &[w, n] : wordCounts) {
-    std::vector<int> ids;
-    for (unsigned char c : w)
-      ids.push_back(c);
-    words.push_back({ids, n});
-  }
-
+/// Trains `merges` merges on words given as symbol ids, adding each merged token to `tokens`:
+/// the most frequent adjacent pair first, ties to the smallest ids (deterministic).
+std::vector<std::pair<int, int>>
+trainMerges(std::vector<std::pair<std::vector<int>, int64_t>> &words,
+            std::vector<std::string> &tokens, int merges) {
   std::vector<std::pair<int, int>> mergeList;
   for (int m = 0; m < merges; ++m) {
     std::map<std::pair<int, int>, int64_t> pairs;
     for (const auto &[ids, n] : words)
       for (size_t i = 0; i + 1 < ids.size(); ++i)
         pairs[{ids[i], ids[i + 1]}] += n;
-    // Most frequent pair; ties go to the smallest ids so the result is deterministic.
     std::pair<int, int> best{-1, -1};
     int64_t bestCount = 0;
     for (const auto &[p, n] : pairs)
@@ -147,6 +135,32 @@ Tokenizer tern::gen::generateTokenizer(int merges, bool llama3SpecialIds, int64_
       ids = std::move(merged);
     }
   }
+  return mergeList;
+}
+
+std::string toJson(llvm::json::Object object) {
+  std::string text;
+  llvm::raw_string_ostream(text) << llvm::formatv("{0:2}", llvm::json::Value(std::move(object)));
+  return text;
+}
+
+} // namespace
+
+Tokenizer tern::gen::generateTokenizer(int merges, bool llama3SpecialIds, int64_t maxPositions) {
+  std::vector<std::string> alphabet = byteAlphabet();
+  std::vector<std::string> tokens = alphabet; // id -> token string
+  std::map<std::string, int64_t> wordCounts;
+  for (const std::string &piece : pretokenize(kCorpus))
+    ++wordCounts[piece];
+  std::vector<std::pair<std::vector<int>, int64_t>> words;
+  for (const auto &[w, n] : wordCounts) {
+    std::vector<int> ids;
+    for (unsigned char c : w)
+      ids.push_back(c);
+    words.push_back({ids, n});
+  }
+
+  std::vector<std::pair<int, int>> mergeList = trainMerges(words, tokens, merges);
 
   int64_t specialBase = llama3SpecialIds ? 128000 : int64_t(tokens.size());
   Tokenizer result;
@@ -238,6 +252,131 @@ Tokenizer tern::gen::generateTokenizer(int merges, bool llama3SpecialIds, int64_
       << llvm::formatv("{0:2}", llvm::json::Value(std::move(tokenizer)));
   llvm::raw_string_ostream(result.tokenizerConfigJson)
       << llvm::formatv("{0:2}", llvm::json::Value(std::move(config)));
+  return result;
+}
+
+Tokenizer tern::gen::generateMetaspaceTokenizer(int merges, int64_t maxPositions) {
+  const std::string metaspace = "\u2581";
+  // <unk> <s> </s>, <0x00>..<0xFF>, then every character of the corpus (spaces as U+2581) but
+  // newlines, which stay out of the vocabulary so that encoding them falls back to <0x0A>.
+  std::vector<std::string> tokens = {"<unk>", "<s>", "</s>"};
+  for (int b = 0; b < 256; ++b)
+    tokens.push_back(llvm::formatv("<0x{0:X-2}>", b).str());
+  std::map<std::string, int> charIds;
+  std::string text = kCorpus;
+  auto symbolOf = [&](const std::string &c) {
+    auto [it, inserted] = charIds.try_emplace(c, int(tokens.size()));
+    if (inserted)
+      tokens.push_back(c);
+    return it->second;
+  };
+  // Words as SentencePiece sees them: U+2581 starts each (MergedWithNext), no merge crosses one.
+  std::map<std::vector<int>, int64_t> wordCounts;
+  std::vector<int> word;
+  for (size_t i = 0; i <= text.size();) {
+    if (i == text.size() || text[i] == ' ' || text[i] == '\n') {
+      if (!word.empty())
+        ++wordCounts[word];
+      word.clear();
+      if (i < text.size() && text[i] == ' ')
+        word.push_back(symbolOf(metaspace));
+      ++i;
+      continue;
+    }
+    unsigned char c = text[i];
+    size_t len = c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+    if (word.empty())
+      word.push_back(symbolOf(metaspace));
+    word.push_back(symbolOf(text.substr(i, len)));
+    i += len;
+  }
+  std::vector<std::pair<std::vector<int>, int64_t>> words(wordCounts.begin(), wordCounts.end());
+  std::vector<std::pair<int, int>> mergeList = trainMerges(words, tokens, merges);
+
+  Tokenizer result;
+  result.bos = 1;
+  result.eos = 2;
+  result.size = int64_t(tokens.size());
+  llvm::json::Object vocab;
+  for (size_t id = 0; id < tokens.size(); ++id)
+    vocab[tokens[id]] = int64_t(id);
+  llvm::json::Array mergeStrings;
+  for (auto [a, b] : mergeList)
+    mergeStrings.push_back(tokens[a] + " " + tokens[b]);
+  llvm::json::Array added;
+  llvm::json::Object addedDecoder;
+  for (int64_t id = 0; id < 3; ++id) {
+    llvm::json::Object t{{"id", id},        {"content", tokens[size_t(id)]}, {"single_word", false},
+                         {"lstrip", false}, {"rstrip", false},              {"normalized", false},
+                         {"special", true}};
+    added.push_back(llvm::json::Object(t));
+    t.erase("id");
+    addedDecoder[std::to_string(id)] = std::move(t);
+  }
+  auto special = [](const char *id, int64_t value) {
+    return llvm::json::Object{{"SpecialToken", llvm::json::Object{{"id", id}, {"type_id", value}}}};
+  };
+  auto sequence = [](const char *id, int64_t value) {
+    return llvm::json::Object{{"Sequence", llvm::json::Object{{"id", id}, {"type_id", value}}}};
+  };
+  llvm::json::Object tokenizer{
+      {"version", "1.0"},
+      {"truncation", nullptr},
+      {"padding", nullptr},
+      {"added_tokens", std::move(added)},
+      {"normalizer",
+       llvm::json::Object{
+           {"type", "Sequence"},
+           {"normalizers",
+            llvm::json::Array{
+                llvm::json::Object{{"type", "Prepend"}, {"prepend", metaspace}},
+                llvm::json::Object{{"type", "Replace"},
+                                   {"pattern", llvm::json::Object{{"String", " "}}},
+                                   {"content", metaspace}}}}}},
+      {"pre_tokenizer", nullptr},
+      {"post_processor",
+       llvm::json::Object{
+           {"type", "TemplateProcessing"},
+           {"single", llvm::json::Array{special("<s>", 0), sequence("A", 0)}},
+           {"pair", llvm::json::Array{special("<s>", 0), sequence("A", 0), special("<s>", 1),
+                                      sequence("B", 1)}},
+           {"special_tokens",
+            llvm::json::Object{{"<s>", llvm::json::Object{{"id", "<s>"},
+                                                          {"ids", llvm::json::Array{1}},
+                                                          {"tokens", llvm::json::Array{"<s>"}}}}}}}},
+      {"decoder",
+       llvm::json::Object{
+           {"type", "Sequence"},
+           {"decoders",
+            llvm::json::Array{
+                llvm::json::Object{{"type", "Replace"},
+                                   {"pattern", llvm::json::Object{{"String", metaspace}}},
+                                   {"content", " "}},
+                llvm::json::Object{{"type", "ByteFallback"}},
+                llvm::json::Object{{"type", "Fuse"}},
+                llvm::json::Object{
+                    {"type", "Strip"}, {"content", " "}, {"start", 1}, {"stop", 0}}}}}},
+      {"model", llvm::json::Object{{"type", "BPE"},
+                                   {"dropout", nullptr},
+                                   {"unk_token", "<unk>"},
+                                   {"continuing_subword_prefix", nullptr},
+                                   {"end_of_word_suffix", nullptr},
+                                   {"fuse_unk", true},
+                                   {"byte_fallback", true},
+                                   {"vocab", std::move(vocab)},
+                                   {"merges", std::move(mergeStrings)}}}};
+  llvm::json::Object config{{"added_tokens_decoder", std::move(addedDecoder)},
+                            {"bos_token", "<s>"},
+                            {"eos_token", "</s>"},
+                            {"unk_token", "<unk>"},
+                            {"add_bos_token", true},
+                            {"add_eos_token", false},
+                            {"legacy", true},
+                            {"clean_up_tokenization_spaces", false},
+                            {"model_max_length", maxPositions},
+                            {"tokenizer_class", "LlamaTokenizer"}};
+  result.tokenizerJson = toJson(std::move(tokenizer));
+  result.tokenizerConfigJson = toJson(std::move(config));
   return result;
 }
 

@@ -100,6 +100,11 @@ static cl::opt<std::string> tokenizer("tokenizer",
                                                "tokenizer_config.json beside it) instead of "
                                                "generating a small one"),
                                       cl::value_desc("file"), cl::cat(category));
+static cl::opt<std::string> tokenizerKind(
+    "tokenizer-kind",
+    cl::desc("The generated tokenizer: byte-level (Llama 3's kind; the default) or metaspace "
+             "(Llama 2's and 1bitLLM's: U+2581 for spaces, byte fallback)"),
+    cl::init("byte-level"), cl::cat(category));
 static cl::opt<std::string> shardSize("shard-size",
                                       cl::desc("Split model.safetensors into shards above this "
                                                "size (e.g. 500MB, 2GB; default 5GB)"),
@@ -210,6 +215,16 @@ int main(int argc, char **argv) {
   spec.seed = seed;
   spec.values = values;
   spec.tokenizerPath = tokenizer;
+  if (tokenizerKind != "byte-level" && tokenizerKind != "metaspace")
+    return error("--tokenizer-kind must be byte-level or metaspace, found '" + tokenizerKind +
+                 "'");
+  if (tokenizerKind.getNumOccurrences() && !tokenizer.empty())
+    return error("--tokenizer-kind and --tokenizer are exclusive (a given tokenizer.json has "
+                 "its kind)");
+  spec.metaspaceTokenizer = tokenizerKind == "metaspace";
+  if (spec.metaspaceTokenizer && spec.gguf())
+    return error("--tokenizer-kind=metaspace applies to the checkpoint formats (the gguf-* "
+                 "formats write byte-level tokenizers only)");
   std::optional<uint64_t> shard = parseSize(shardSize);
   if (!shard || *shard == 0)
     return error("--shard-size must be a positive size such as 500MB or 2GB, found '" +

@@ -88,8 +88,10 @@ int tern_model_has_embedded_weights(void);
 /* Text to tokens with the model's tokenizer (compiled in from the checkpoint's tokenizer.json;
  * tern/tokenizer.h): with add_bos, the BOS token first; with parse_special, added tokens written
  * in the text ("<|eot_id|>") become their ids. Writes at most `capacity` ids and returns how
- * many the text has, or -1 with a message (no tokenizer, invalid UTF-8). Every token but the BOS
- * covers at least one byte: room for size + 1 ids always suffices, so one call does. */
+ * many the text has, or -1 with a message (no tokenizer, invalid UTF-8). When that is more than
+ * `capacity`, call again with room for all. (A byte-level tokenizer makes at most one token per
+ * byte, plus the BOS; a metaspace one may make more: a space becomes U+2581, which may fall back
+ * to 3 byte tokens, and one is put in front.) */
 int64_t tern_model_tokenize(tern_model *model, const char *text, size_t size, int add_bos,
                             int parse_special, int32_t *ids, int64_t capacity, char *error,
                             size_t error_size);
@@ -97,6 +99,10 @@ int64_t tern_model_tokenize(tern_model *model, const char *text, size_t size, in
  * message. A token may end inside a UTF-8 character. */
 int64_t tern_model_detokenize(tern_model *model, const int32_t *ids, int64_t n, char *out,
                               size_t capacity, char *error, size_t error_size);
+/* The same for a whole text (a prompt echoed, not a continuation): as the tokenizer's decoder
+ * gives it back, without the space a metaspace tokenizer put in front. */
+int64_t tern_model_detokenize_text(tern_model *model, const int32_t *ids, int64_t n, char *out,
+                                   size_t capacity, char *error, size_t error_size);
 /* The id of the token whose text is exactly `text` ("<|eot_id|>"), or -1. */
 int32_t tern_model_token_id(tern_model *model, const char *text);
 

@@ -54,6 +54,9 @@ typedef struct {
   size_t n;
 } tern_cli_text;
 int tern_cli_print_text(tern_model *model, const int32_t *ids, int64_t n, tern_cli_text *s);
+/* The same for the start of a text (the prompt echoed): as the tokenizer decodes a whole text. */
+int tern_cli_print_text_start(tern_model *model, const int32_t *ids, int64_t n,
+                              tern_cli_text *s);
 
 /* -cnv: a conversation on stdin in the model's chat format (-p is the system message). */
 int tern_cli_chat(const char *program, tern_model *model, const tern_cli *c, double t0);

@@ -26,9 +26,13 @@ int tern_cli_sampler_params(const tern_cli *c, tern_sampler_params *p, char *err
   return tern_sampler_check_params(p, error, error_size);
 }
 
-int tern_cli_print_text(tern_model *model, const int32_t *ids, int64_t n, tern_cli_text *s) {
+typedef int64_t (*detokenize_fn)(tern_model *, const int32_t *, int64_t, char *, size_t, char *,
+                                 size_t);
+
+static int print_text(tern_model *model, const int32_t *ids, int64_t n, tern_cli_text *s,
+                      detokenize_fn detokenize) {
   char error[256];
-  int64_t size = tern_model_detokenize(model, ids, n, NULL, 0, error, sizeof error);
+  int64_t size = detokenize(model, ids, n, NULL, 0, error, sizeof error);
   if (size < 0) {
     fprintf(stderr, "error: %s\n", error);
     return -1;
@@ -37,7 +41,7 @@ int tern_cli_print_text(tern_model *model, const int32_t *ids, int64_t n, tern_c
   if (!buffer)
     return -1;
   memcpy(buffer, s->pending, s->n);
-  tern_model_detokenize(model, ids, n, buffer + s->n, (size_t)size, error, sizeof error);
+  detokenize(model, ids, n, buffer + s->n, (size_t)size, error, sizeof error);
   size_t total = s->n + (size_t)size, whole = tern_utf8_whole_prefix(buffer, total);
   if (total - whole >= sizeof s->pending)
     whole = total;
@@ -46,6 +50,15 @@ int tern_cli_print_text(tern_model *model, const int32_t *ids, int64_t n, tern_c
   memcpy(s->pending, buffer + whole, s->n);
   free(buffer);
   return 0;
+}
+
+int tern_cli_print_text(tern_model *model, const int32_t *ids, int64_t n, tern_cli_text *s) {
+  return print_text(model, ids, n, s, tern_model_detokenize);
+}
+
+int tern_cli_print_text_start(tern_model *model, const int32_t *ids, int64_t n,
+                              tern_cli_text *s) {
+  return print_text(model, ids, n, s, tern_model_detokenize_text);
 }
 
 /* -n: the prompt, then up to n_predict sampled tokens, printed as they come. */
@@ -82,7 +95,7 @@ int tern_cli_generate(const char *program, tern_model *model, const tern_cli *c,
     /* The prompt echoed as text, without the BOS the tokenizer put first. */
     int64_t skip = n > 0 && prompt[0] == d->bos_token ? 1 : 0;
     if (status == 0 && text && !c->quiet &&
-        tern_cli_print_text(model, prompt + skip, n - skip, &out) != 0)
+        tern_cli_print_text_start(model, prompt + skip, n - skip, &out) != 0)
       status = 1;
     if (!c->quiet && status == 0 && !text)
       printf("generated:");

@@ -105,9 +105,16 @@ bool Server::buildPrompt(const ApiRequest &api, std::vector<int32_t> &prompt, Ap
     prompt = api.promptTokens;
   }
   if (api.chat || api.promptText) {
-    prompt.resize(text.size() + 1); // at most one token per byte, and the BOS
+    // One token per byte and the BOS (a byte-level tokenizer's most); again with the count a
+    // metaspace tokenizer may need beyond.
+    prompt.resize(text.size() + 1);
     int64_t n = tern_model_tokenize(model, text.data(), text.size(), 1, 1, prompt.data(),
                                     static_cast<int64_t>(prompt.size()), message, sizeof message);
+    if (n > static_cast<int64_t>(prompt.size())) {
+      prompt.resize(static_cast<size_t>(n));
+      n = tern_model_tokenize(model, text.data(), text.size(), 1, 1, prompt.data(), n, message,
+                              sizeof message);
+    }
     prompt.resize(n > 0 ? static_cast<size_t>(n) : 0);
     if (n < 0) {
       error = {400, "Invalid '" + param + "': " + message, "invalid_request_error", param,
