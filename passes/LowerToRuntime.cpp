@@ -125,6 +125,28 @@ struct Lowering {
     return LLVM::AddressOfOp::create(b, loc, ptr, symbol);
   }
 
+  /// The address of a constant float array (a tern.rope's freq_factors), one global per
+  /// distinct array; null for none.
+  Value floatTable(std::optional<ArrayRef<float>> values) {
+    if (!values)
+      return LLVM::ZeroOp::create(b, loc, ptr);
+    std::string name =
+        "tern_rope_freq_factors_" +
+        llvm::utohexstr(llvm::hash_value(llvm::StringRef(
+            reinterpret_cast<const char *>(values->data()), values->size() * sizeof(float))),
+        /*LowerCase=*/true);
+    if (!module.lookupSymbol(name)) {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToEnd(module.getBody());
+      auto type = LLVM::LLVMArrayType::get(b.getF32Type(), values->size());
+      auto data = DenseElementsAttr::get(
+          RankedTensorType::get({int64_t(values->size())}, b.getF32Type()), *values);
+      LLVM::GlobalOp::create(b, loc, type, /*isConstant=*/true, LLVM::Linkage::Private, name,
+                             data);
+    }
+    return LLVM::AddressOfOp::create(b, loc, ptr, name);
+  }
+
   /// The target's description (tern-select-kernels recorded its name on the module).
   const TargetInfo *targetInfo() {
     auto target = module->getAttrOfType<StringAttr>("tern.target");
@@ -365,7 +387,8 @@ struct Lowering {
           TRY(out, arenaArg(r.getResult()))
           call("rope", {fn, in, i64c(widthOf(r.getInput())), i64c(int64_t(r.getHeadDim())),
                         f32c(r.getTheta().convertToDouble()),
-                        i32c(r.getStyle() == RopeStyle::interleaved), out});
+                        i32c(r.getStyle() == RopeStyle::interleaved),
+                        floatTable(r.getFreqFactors()), out});
           return success();
         })
         .Case([&](AttentionOp a) -> LogicalResult {

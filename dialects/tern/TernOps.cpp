@@ -318,9 +318,10 @@ LogicalResult MatMulOp::verify() {
 //===------------------------------------------------------------------------------------------===//
 
 void RoPEOp::build(OpBuilder &builder, OperationState &state, Value input, Value positions,
-                   int64_t headDim, float theta, RopeStyle style) {
+                   int64_t headDim, float theta, RopeStyle style, ArrayRef<float> freqFactors) {
   build(builder, state, input.getType(), input, positions, builder.getI64IntegerAttr(headDim),
-        builder.getF32FloatAttr(theta), RopeStyleAttr::get(builder.getContext(), style));
+        builder.getF32FloatAttr(theta), RopeStyleAttr::get(builder.getContext(), style),
+        freqFactors.empty() ? DenseF32ArrayAttr() : builder.getDenseF32ArrayAttr(freqFactors));
 }
 
 LogicalResult RoPEOp::verify() {
@@ -330,6 +331,15 @@ LogicalResult RoPEOp::verify() {
   float theta = getTheta().convertToFloat();
   if (!(theta > 0.0f) || !std::isfinite(theta))
     return emitOpError() << "theta must be positive and finite, found " << theta;
+  if (std::optional<ArrayRef<float>> factors = getFreqFactors()) {
+    if (int64_t(factors->size()) != headDim / 2)
+      return emitOpError() << "freq_factors has " << factors->size()
+                           << " values; expected head_dim / 2 = " << headDim / 2;
+    for (auto [i, f] : llvm::enumerate(*factors))
+      if (!(f > 0.0f) || !std::isfinite(f))
+        return emitOpError() << "freq_factors[" << i << "] must be positive and finite, found "
+                             << f;
+  }
   if (failed(expectRank(*this, "a [tokens, heads * head_dim] input", getInput(), 2)))
     return failure();
   RankedTensorType input = getInput().getType();

@@ -348,9 +348,13 @@ def Tern_RoPEOp : Tern_Op<"rope", [Pure, AllTypesMatch<["input", "result"]>]> {
   let summary = "rotary position embedding of every head at the given positions";
   let description = [{
     Rotates each `head_dim`-sized head of the [T, heads * head_dim] input by the angles
-    `positions[t] * theta^(-2i / head_dim)` for i in [0, head_dim / 2). `rotate_half` (the HF
-    Llama / BitNet convention) pairs dimension i with i + head_dim / 2; `interleaved` (Meta's
-    original, GPT-J) pairs 2i with 2i + 1.
+    `positions[t] * theta^(-2i / head_dim) / freq_factors[i]` for i in [0, head_dim / 2)
+    (without `freq_factors`, a factor of 1). `rotate_half` (the HF Llama / BitNet convention)
+    pairs dimension i with i + head_dim / 2; `interleaved` (Meta's original, GPT-J) pairs 2i with
+    2i + 1. `freq_factors` is how a scaled RoPE reaches the op, whatever the checkpoint calls it
+    (HF's rope_scaling of type `linear`: every factor the same; `llama3`: 1 for the high
+    frequencies, the factor for the low ones, a smooth blend between; llama.cpp's
+    `rope_freqs.weight` is this array).
 
     Example:
 
@@ -360,18 +364,23 @@ def Tern_RoPEOp : Tern_Op<"rope", [Pure, AllTypesMatch<["input", "result"]>]> {
     %kr = tern.rope %k, %pos {head_dim = 64 : i64, theta = 1.0e+04 : f32,
                               style = #tern.rope_style<interleaved>}
             : tensor<?x1024xf32>, tensor<?xi32>
+    %sr = tern.rope %q, %pos {head_dim = 8 : i64, theta = 1.0e+04 : f32,
+                              freq_factors = array<f32: 1.0, 1.0, 2.5, 4.0>}
+            : tensor<?x64xf32>, tensor<?xi32>
     ```
   }];
   let arguments = (ins Tern_F32Tensor:$input, Tern_IndexTensor:$positions, I64Attr:$head_dim,
                        F32Attr:$theta,
                        DefaultValuedAttr<Tern_RopeStyleAttr,
-                                         "::mlir::tern::RopeStyle::rotate_half">:$style);
+                                         "::mlir::tern::RopeStyle::rotate_half">:$style,
+                       OptionalAttr<DenseF32ArrayAttr>:$freq_factors);
   let results = (outs Tern_F32Tensor:$result);
   let assemblyFormat = "$input `,` $positions attr-dict `:` type($input) `,` type($positions)";
   let builders = [OpBuilder<(ins "::mlir::Value":$input, "::mlir::Value":$positions,
                                  "int64_t":$head_dim, "float":$theta,
                                  CArg<"::mlir::tern::RopeStyle",
-                                      "::mlir::tern::RopeStyle::rotate_half">:$style)>];
+                                      "::mlir::tern::RopeStyle::rotate_half">:$style,
+                                 CArg<"::llvm::ArrayRef<float>", "{}">:$freq_factors)>];
   let hasVerifier = 1;
 }
 

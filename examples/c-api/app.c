@@ -46,10 +46,15 @@ int main(void) {
   int32_t ids[64];
   char back[128];
   int64_t n = tern_model_tokenize(model, text, sizeof text - 1, 1, 1, ids, 64, error, sizeof error);
-  int64_t len = n < 0 ? -1 : tern_model_detokenize(model, ids + 1, n - 1, back, sizeof back - 1,
-                                                    error, sizeof error);
-  if (n < 0 || len < 0) {
-    printf("error: %s\n", error);
+  if (n > 64) { /* more tokens than room: a real program would call again with more */
+    printf("error: %lld tokens\n", (long long)n);
+    return 1;
+  }
+  /* A whole text (not a continuation): the _text form, as the tokenizer's decoder gives it. */
+  int64_t len = n < 0 ? -1 : tern_model_detokenize_text(model, ids + 1, n - 1, back,
+                                                         sizeof back - 1, error, sizeof error);
+  if (n < 0 || len < 0 || len > (int64_t)sizeof back - 1) {
+    printf("error: %s\n", n < 0 || len < 0 ? error : "the text does not fit");
     return 1;
   }
   back[len] = 0;

@@ -85,9 +85,9 @@ public:
     Location attnLoc = weights.location(b, WeightRole::O, i);
     float theta = spec.ropeTheta;
     Value q = RoPEOp::create(b, weights.location(b, WeightRole::Q, i), qkv[0], positions,
-                             spec.headDim, theta);
+                             spec.headDim, theta, RopeStyle::rotate_half, spec.ropeFreqFactors);
     Value k = RoPEOp::create(b, weights.location(b, WeightRole::K, i), qkv[1], positions,
-                             spec.headDim, theta);
+                             spec.headDim, theta, RopeStyle::rotate_half, spec.ropeFreqFactors);
     auto attention = AttentionOp::create(b, attnLoc, q, k, qkv[2], kv, positions, i);
     kv = attention.getNewCache();
     Value attn = attention.getOutput();

@@ -24,6 +24,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <vector>
 
 namespace tern {
 
@@ -34,6 +35,9 @@ struct DecoderSpec {
   int64_t vocab = 0;
   float rmsNormEps = 1e-5f;
   float ropeTheta = 10000.0f;
+  /// A scaled RoPE's divisors of the inverse frequencies, head_dim / 2 of them (tern.rope's
+  /// freq_factors); empty for none.
+  std::vector<float> ropeFreqFactors;
   DecoderActivation activation = DecoderActivation::SiLU;
   bool attnSubNorm = false; ///< RMSNorm of the attention output before o_proj
   bool ffnSubNorm = false;  ///< RMSNorm of act(gate) * up before down_proj

@@ -114,6 +114,35 @@ private:
 
 } // namespace
 
+/// The divisors of RoPE's inverse frequencies theta^(-2i/d) that transformers'
+/// modeling_rope_utils applies for `type` (computed in double, stored in float).
+static std::vector<float> ropeFactors(llvm::StringRef type, double theta, int64_t headDim,
+                                      double factor, double lowFreqFactor, double highFreqFactor,
+                                      double originalPositions) {
+  std::vector<float> factors(size_t(headDim / 2), float(factor));
+  if (type == "linear")
+    return factors;
+  // llama3: wavelengths below original / high_freq_factor keep their frequency, those above
+  // original / low_freq_factor are divided by the factor, those between blend the two.
+  const double pi = 3.14159265358979323846;
+  for (int64_t i = 0; i < headDim / 2; ++i) {
+    double invFreq = std::pow(theta, -2.0 * double(i) / double(headDim));
+    double wavelen = 2 * pi / invFreq;
+    double scaled;
+    if (wavelen < originalPositions / highFreqFactor)
+      scaled = invFreq;
+    else if (wavelen > originalPositions / lowFreqFactor)
+      scaled = invFreq / factor;
+    else {
+      double smooth =
+          (originalPositions / wavelen - lowFreqFactor) / (highFreqFactor - lowFreqFactor);
+      scaled = (1 - smooth) * invFreq / factor + smooth * invFreq;
+    }
+    factors[size_t(i)] = float(invFreq / scaled);
+  }
+  return factors;
+}
+
 llvm::Expected<HFConfig> HFConfig::load(llvm::StringRef path) {
   auto text = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
   if (!text)
@@ -245,9 +274,70 @@ llvm::Expected<HFConfig> HFConfig::parse(llvm::StringRef text, llvm::StringRef p
                                "num_key_value_heads {1}",
                                c.numHeads, c.numKVHeads)
                      .str());
-  if (const llvm::json::Value *scaling = root->get("rope_scaling");
-      scaling && scaling->kind() != llvm::json::Value::Null)
-    return error("rope_scaling is not supported yet; this checkpoint needs it");
+  // RoPE scaling: "rope_scaling" (transformers 4; its type as "type" or "rope_type") or
+  // "rope_parameters" (transformers 5, rope_theta inside it).
+  const llvm::json::Value *params = root->get("rope_parameters");
+  const llvm::json::Value *scalingValue = root->get("rope_scaling");
+  llvm::StringRef field = "rope_scaling";
+  if (params && params->kind() != llvm::json::Value::Null) {
+    field = "rope_parameters";
+    scalingValue = params;
+  }
+  if (scalingValue && scalingValue->kind() != llvm::json::Value::Null) {
+    const llvm::json::Object *scaling = scalingValue->getAsObject();
+    if (!scaling)
+      return error("field \"" + field + "\" must be an object");
+    std::optional<llvm::StringRef> type = scaling->getString("rope_type");
+    if (!type)
+      type = scaling->getString("type");
+    if (!type)
+      return error(field + ": missing field \"rope_type\" (a string)");
+    auto number = [&](llvm::StringRef key, std::optional<double> fallback)
+        -> llvm::Expected<double> {
+      const llvm::json::Value *v = scaling->get(key);
+      if (!v || v->kind() == llvm::json::Value::Null) {
+        if (fallback)
+          return *fallback;
+        return error(field + ": missing field \"" + key + "\" (a positive number) for rope_type '" +
+                     *type + "'");
+      }
+      std::optional<double> d = v->getAsNumber();
+      if (!d || !(*d > 0) || !std::isfinite(*d))
+        return error(field + "." + key + " must be a positive number");
+      return *d;
+    };
+    if (field == "rope_parameters" && !root->get("rope_theta")) {
+      llvm::Expected<double> theta = number("rope_theta", 10000.0);
+      if (!theta)
+        return theta.takeError();
+      c.ropeTheta = *theta;
+    }
+    if (*type == "linear" || *type == "llama3") {
+      llvm::Expected<double> factor = number("factor", std::nullopt);
+      if (!factor)
+        return factor.takeError();
+      double low = 1, high = 1, original = 0;
+      if (*type == "llama3") {
+        llvm::Expected<double> l = number("low_freq_factor", std::nullopt);
+        if (!l)
+          return l.takeError();
+        llvm::Expected<double> h = number("high_freq_factor", std::nullopt);
+        if (!h)
+          return h.takeError();
+        llvm::Expected<double> o = number("original_max_position_embeddings", std::nullopt);
+        if (!o)
+          return o.takeError();
+        low = *l, high = *h, original = *o;
+        if (!(high > low))
+          return error(field + ": high_freq_factor must be above low_freq_factor");
+      }
+      c.ropeScaling = type->str();
+      c.ropeFreqFactors = ropeFactors(*type, c.ropeTheta, c.headDim, *factor, low, high, original);
+    } else if (*type != "default") {
+      return error(field + ".rope_type '" + *type +
+                   "' is not supported; tern maps default, linear and llama3");
+    }
+  }
   for (std::optional<int64_t> id : {c.bosTokenId, c.eosTokenId})
     if (id && *id >= c.vocabSize)
       return error(llvm::formatv("token id {0} (bos/eos) is outside the vocabulary of {1}", *id,

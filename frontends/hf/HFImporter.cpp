@@ -385,6 +385,7 @@ auto ::tern::hf::importCheckpoint(MLIRContext &ctx, llvm::StringRef dir, WeightS
   spec.rmsNormEps = float(config->rmsNormEps);
   spec.activationBits = config->activationBits;
   spec.ropeTheta = float(config->ropeTheta);
+  spec.ropeFreqFactors = config->ropeFreqFactors;
   spec.activation = config->activation == Activation::ReLU2 ? DecoderActivation::ReLU2
                                                             : DecoderActivation::SiLU;
   spec.attnSubNorm = spec.ffnSubNorm = config->hasSubNorms();

@@ -118,10 +118,11 @@ llvm::Error readMetaspace(llvm::StringRef path, const json::Object &top, Tokeniz
     if (pre->getString("replacement").value_or(kMetaspace) != kMetaspace)
       return fail(path, "pre_tokenizer.replacement: only \"\u2581\" is supported");
     std::optional<llvm::StringRef> scheme = pre->getString("prepend_scheme");
-    if (!scheme) // before tokenizers 0.14: add_prefix_space
-      t.prepend = pre->getBoolean("add_prefix_space").value_or(true)
-                      ? MetaspacePrepend::UnlessThere
-                      : MetaspacePrepend::Never;
+    // add_prefix_space: false (before tokenizers 0.19, beside prepend_scheme) prepends nothing.
+    if (!pre->getBoolean("add_prefix_space").value_or(true))
+      t.prepend = MetaspacePrepend::Never;
+    else if (!scheme) // before tokenizers 0.14: add_prefix_space alone
+      t.prepend = MetaspacePrepend::UnlessThere;
     else if (*scheme == "always")
       t.prepend = MetaspacePrepend::UnlessThere;
     else if (*scheme == "first")
@@ -136,11 +137,6 @@ llvm::Error readMetaspace(llvm::StringRef path, const json::Object &top, Tokeniz
   }
 
   const json::Object *decoder = top.getObject("decoder");
-  if (decoder && decoder->getString("type") == "Metaspace") {
-    t.stripLeadingSpace = decoder->getString("prepend_scheme").value_or("always") != "never" &&
-                          decoder->getBoolean("add_prefix_space").value_or(true);
-    return llvm::Error::success();
-  }
   const json::Array *steps = decoder && decoder->getString("type") == "Sequence"
                                  ? decoder->getArray("decoders")
                                  : nullptr;
@@ -160,7 +156,7 @@ llvm::Error readMetaspace(llvm::StringRef path, const json::Object &top, Tokeniz
   if (!ok || i != (steps ? steps->size() : 0))
     return fail(path, "decoder: not supported (a metaspace decoder is a Sequence of a Replace "
                       "of \"\u2581\" by \" \", ByteFallback, Fuse and Strip of one leading "
-                      "space, as Llama 2's, or a Metaspace decoder)");
+                      "space, as Llama 2's; a Metaspace decoder has no byte fallback)");
   return llvm::Error::success();
 }
 
@@ -182,12 +178,19 @@ llvm::Error hf::importTokenizer(llvm::StringRef path, llvm::StringRef eosToken,
   // normalized or pre-tokenized with U+2581; byte-level otherwise.
   TokenizerTables tables;
   const json::Object *pre = top->getObject("pre_tokenizer");
-  if (model->getBoolean("byte_fallback").value_or(false) || !isNull(top->get("normalizer")) ||
+  const json::Value *normalizer = top->get("normalizer");
+  std::string normalizerText;
+  if (!isNull(normalizer))
+    llvm::raw_string_ostream(normalizerText) << *normalizer;
+  if (model->getBoolean("byte_fallback").value_or(false) ||
+      llvm::StringRef(normalizerText).contains(kMetaspace) ||
       (pre && pre->getString("type") == "Metaspace")) {
     tables.kind = TokenizerKind::Metaspace;
     if (llvm::Error e = readMetaspace(path, *top, tables))
       return e;
   } else {
+    if (!isNull(normalizer))
+      return fail(path, "normalizer: not supported (byte-level BPE normalizes nothing)");
     llvm::Expected<std::string> pattern = preTokenizerPattern(path, pre);
     if (!pattern)
       return pattern.takeError();
@@ -228,6 +231,12 @@ llvm::Error hf::importTokenizer(llvm::StringRef path, llvm::StringRef eosToken,
       std::optional<llvm::StringRef> content = a ? a->getString("content") : std::nullopt;
       if (!id || !content)
         return fail(path, "added_tokens: expected entries with id and content");
+      // Hugging Face matches a normalized added token in the normalized text, which tern does
+      // not keep: with a normalizer, only tokens matched in the text as written are exact.
+      if (!isNull(normalizer) && a->getBoolean("normalized").value_or(false))
+        return fail(path, "added_tokens['" + *content +
+                              "']: a normalized added token beside a normalizer is not "
+                              "supported (expected \"normalized\": false)");
       if (llvm::Error e = place(*id, content->str(), "added_tokens"))
         return e;
       special.push_back(int32_t(*id));

@@ -237,19 +237,16 @@ static int run_attention(halide_attention_fn fn, const float *q, const float *k,
 }
 
 static int run_rope(halide_rope_fn fn, float *x, int64_t t, int64_t heads, int64_t head_dim,
-                    const int32_t *positions, float theta, int interleaved) {
+                    const int32_t *positions, const float *inv_freq, int interleaved) {
   if (t == 0)
     return 0;
   tern_thread_pool_adopt_halide();
   /* The kernel writes a separate buffer (a rotation reads two elements of the row it writes),
    * copied back: RoPE is in place in the ABI. */
   size_t count = (size_t)(t * heads * head_dim);
-  float *inv_freq = (float *)malloc((size_t)(head_dim / 2 + 1) * sizeof(float));
   float *rotated = (float *)malloc(count * sizeof(float));
   int status = -1;
-  if (inv_freq && rotated) {
-    for (int64_t p = 0; p < head_dim / 2; ++p)
-      inv_freq[p] = tern_rope_inv_freq(theta, p, head_dim);
+  if (rotated) {
     int32_t d = (int32_t)head_dim;
     halide_dimension_t xd[3] = {{0, d, 1, 0}, {0, (int32_t)heads, d, 0},
                                 {0, (int32_t)t, (int32_t)(heads * head_dim), 0}};
@@ -264,7 +261,6 @@ static int run_rope(halide_rope_fn fn, float *x, int64_t t, int64_t heads, int64
     if (status == 0)
       memcpy(x, rotated, count * sizeof(float));
   }
-  free(inv_freq);
   free(rotated);
   return status;
 }
@@ -383,8 +379,8 @@ static halide_head_q6_fn q6_kernel(halide_head_q6_fn row_kernel) { return row_ke
                          positions, k_cache, v_cache, context, scale, causal, out);                \
   }                                                                                                \
   int tern_rope_##NAME(float *x, int64_t t, int64_t heads, int64_t head_dim,                       \
-                       const int32_t *positions, float theta, int interleaved) {                   \
-    return run_rope(tern_rope_##NAME##_halide, x, t, heads, head_dim, positions, theta,            \
+                       const int32_t *positions, const float *inv_freq, int interleaved) {         \
+    return run_rope(tern_rope_##NAME##_halide, x, t, heads, head_dim, positions, inv_freq,         \
                     interleaved);                                                                  \
   }                                                                                                \
   int64_t tern_embedding_##NAME(const void *table, tern_dtype_t dtype, int64_t vocab,              \

@@ -9,7 +9,7 @@
   int tern_attention_##NAME(const float *, const float *, const float *, int64_t, int64_t,         \
                             int64_t, int64_t, const int32_t *, float *, float *, int64_t, float,   \
                             int, float *);                                                         \
-  int tern_rope_##NAME(float *, int64_t, int64_t, int64_t, const int32_t *, float, int);           \
+  int tern_rope_##NAME(float *, int64_t, int64_t, int64_t, const int32_t *, const float *, int);           \
   int64_t tern_embedding_##NAME(const void *, tern_dtype_t, int64_t, int64_t, const int32_t *,     \
                                 int64_t, float *);
 #include "decoder_variants.inl"

@@ -56,8 +56,8 @@ int tern_attention_dispatch(const float *q, const float *k, const float *v, int6
 }
 
 int tern_rope_dispatch(float *x, int64_t t, int64_t heads, int64_t head_dim,
-                       const int32_t *positions, float theta, int interleaved) {
-  return decoder()->rope(x, t, heads, head_dim, positions, theta, interleaved);
+                       const int32_t *positions, const float *inv_freq, int interleaved) {
+  return decoder()->rope(x, t, heads, head_dim, positions, inv_freq, interleaved);
 }
 
 int64_t tern_embedding_dispatch(const void *table, tern_dtype_t dtype, int64_t vocab,

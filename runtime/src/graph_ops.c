@@ -200,11 +200,18 @@ int32_t tern_op_split_cols(tern_exec *exec, int64_t in, int64_t width, int64_t f
 }
 
 int32_t tern_op_rope(tern_exec *exec, tern_rope_fn kernel, int64_t in, int64_t width,
-                     int64_t head_dim, float theta, int32_t interleaved, int64_t out) {
+                     int64_t head_dim, float theta, int32_t interleaved,
+                     const float *freq_factors, int64_t out) {
+  /* The frequencies once per call: head_dim / 2 powers, against a whole layer's work. */
+  float inv_freq[TERN_ROPE_MAX_HEAD_DIM / 2];
+  if (head_dim > TERN_ROPE_MAX_HEAD_DIM)
+    return fail(exec, "tern.rope: head_dim %lld is above the runtime's %d", (long long)head_dim,
+                TERN_ROPE_MAX_HEAD_DIM);
+  tern_rope_frequencies(theta, freq_factors, head_dim, inv_freq);
   float *y = f32(exec, out);
   if (in != out)
     memmove(y, f32(exec, in), (size_t)(exec->n_tokens * width) * sizeof(float));
-  if (kernel(y, exec->n_tokens, width / head_dim, head_dim, exec->positions, theta,
+  if (kernel(y, exec->n_tokens, width / head_dim, head_dim, exec->positions, inv_freq,
              interleaved) != 0)
     return fail(exec, "tern.rope (width %lld): the kernel failed", (long long)width);
   return 0;

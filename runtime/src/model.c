@@ -417,26 +417,29 @@ int64_t tern_model_tokenize(tern_model *m, const char *text, size_t size, int ad
                                error_size);
 }
 
-int64_t tern_model_detokenize(tern_model *m, const int32_t *ids, int64_t n, char *out,
-                              size_t capacity, char *error, size_t error_size) {
+/* Tokens to text with `decode` (a piece decoder or the whole-text one), errors by message. */
+static int64_t detokenize(tern_model *m,
+                          int64_t (*decode)(const tern_tokenizer *, const int32_t *, int64_t,
+                                            char *, size_t),
+                          const int32_t *ids, int64_t n, char *out, size_t capacity, char *error,
+                          size_t error_size) {
   tern_tokenizer *t = tokenizer_of(m, error, error_size);
   if (!t)
     return -1;
-  int64_t size = tern_tokenizer_decode(t, ids, n, out, capacity);
+  int64_t size = decode(t, ids, n, out, capacity);
   if (size < 0)
     return tern_format_error(error, error_size, "a token id is outside the vocabulary");
   return size;
 }
 
+int64_t tern_model_detokenize(tern_model *m, const int32_t *ids, int64_t n, char *out,
+                              size_t capacity, char *error, size_t error_size) {
+  return detokenize(m, tern_tokenizer_decode, ids, n, out, capacity, error, error_size);
+}
+
 int64_t tern_model_detokenize_text(tern_model *m, const int32_t *ids, int64_t n, char *out,
                                    size_t capacity, char *error, size_t error_size) {
-  tern_tokenizer *t = tokenizer_of(m, error, error_size);
-  if (!t)
-    return -1;
-  int64_t size = tern_tokenizer_decode_text(t, ids, n, out, capacity);
-  if (size < 0)
-    return tern_format_error(error, error_size, "a token id is outside the vocabulary");
-  return size;
+  return detokenize(m, tern_tokenizer_decode_text, ids, n, out, capacity, error, error_size);
 }
 
 int32_t tern_model_token_id(tern_model *m, const char *text) {

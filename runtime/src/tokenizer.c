@@ -126,10 +126,13 @@ int tern_tokenizer_open(const tern_blob *blob, const tern_allocator *allocator,
   if (!vocab || !offsets || !merges || !special || !pattern || !config)
     return -1;
   const int64_t *cfg = (const int64_t *)(blob->data + config->offset);
-  if (config->dims[0] < 4 || cfg[3] != TERN_TOKENIZER_VERSION || config->dims[0] < 10)
+  if (config->dims[0] < 4 || cfg[3] != TERN_TOKENIZER_VERSION)
     return tern_format_error(error, size, "tensor tokenizer.config: tokenizer format %lld, this runtime "
                              "reads %d (compile the model again with this tern)",
                 config->dims[0] < 4 ? -1LL : (long long)cfg[3], TERN_TOKENIZER_VERSION);
+  if (config->dims[0] < 10)
+    return tern_format_error(error, size, "tensor tokenizer.config: %lld entries; format %d has 10",
+                             (long long)config->dims[0], TERN_TOKENIZER_VERSION);
   if (cfg[4] < 0 || cfg[4] > 1 || cfg[5] < TERN_PREPEND_NEVER || cfg[5] > TERN_PREPEND_FIRST ||
       cfg[6] < 0 || cfg[6] > 1)
     return tern_format_error(error, size, "tensor tokenizer.config: unknown kind %lld, prepend rule "
@@ -251,9 +254,50 @@ int32_t tern_tokenizer_eos(const tern_tokenizer *t) { return t->eos; }
 typedef struct {
   int32_t *ids;
   int64_t capacity, count;
-  int32_t *symbols; /* scratch of one piece's length */
-  int64_t *ranks;   /* the same: ranks[i] merges symbols i and i + 1 (-1: no merge) */
+  /* Scratch of a piece's length: its symbols, their neighbours (a linked list: a merge removes
+   * the right symbol), and a heap of candidate merges, 3 per symbol (the first pairs and two
+   * per merge). */
+  int32_t *symbols, *next, *prev;
+  struct merge_candidate *heap;
 } sink;
+
+/* A merge of the symbol at `pos` with the next one, valid while that pair still has `rank`. */
+struct merge_candidate {
+  int32_t rank, pos;
+};
+
+/* Lowest rank first, then the leftmost: the order Hugging Face's BPE merges in. */
+static int candidate_before(struct merge_candidate a, struct merge_candidate b) {
+  return a.rank < b.rank || (a.rank == b.rank && a.pos < b.pos);
+}
+
+static void heap_push(struct merge_candidate *heap, size_t *n, struct merge_candidate c) {
+  size_t i = (*n)++;
+  while (i > 0 && candidate_before(c, heap[(i - 1) / 2])) {
+    heap[i] = heap[(i - 1) / 2];
+    i = (i - 1) / 2;
+  }
+  heap[i] = c;
+}
+
+static struct merge_candidate heap_pop(struct merge_candidate *heap, size_t *n) {
+  struct merge_candidate top = heap[0], last = heap[--*n];
+  size_t i = 0;
+  for (;;) {
+    size_t child = 2 * i + 1;
+    if (child >= *n)
+      break;
+    if (child + 1 < *n && candidate_before(heap[child + 1], heap[child]))
+      ++child;
+    if (!candidate_before(heap[child], last))
+      break;
+    heap[i] = heap[child];
+    i = child;
+  }
+  if (*n > 0)
+    heap[i] = last;
+  return top;
+}
 
 static void emit(sink *s, int32_t id) {
   if (s->count < s->capacity)
@@ -306,8 +350,7 @@ static void encode_piece(const tern_tokenizer *t, const uint8_t *bytes, size_t n
       return;
     }
   }
-  int32_t *sym = s->symbols;
-  int64_t *rank = s->ranks;
+  int32_t *sym = s->symbols, *next = s->next, *prev = s->prev;
   size_t k = 0;
   if (t->metaspace) {
     k = metaspace_symbols(t, bytes, n, sym);
@@ -315,25 +358,40 @@ static void encode_piece(const tern_tokenizer *t, const uint8_t *bytes, size_t n
     for (size_t i = 0; i < n; ++i)
       sym[k++] = t->byte_token[bytes[i]]; /* -1 if the vocabulary lacks the byte */
   }
-  /* Ranks of the adjacent pairs, kept current: a merge changes only its neighbours' pairs. */
-  for (size_t i = 0; i + 1 < k; ++i)
-    rank[i] = sym[i] < 0 || sym[i + 1] < 0 ? -1 : merge_rank(t, sym[i], sym[i + 1]);
-  while (k > 1) {
-    int64_t best = -1;
-    size_t at = 0;
-    for (size_t i = 0; i + 1 < k; ++i)
-      if (rank[i] >= 0 && (best < 0 || rank[i] < best))
-        best = rank[i], at = i;
-    if (best < 0)
-      break;
-    sym[at] = t->merges[3 * best + 2];
-    memmove(sym + at + 1, sym + at + 2, sizeof(int32_t) * (k - at - 2));
-    memmove(rank + at + 1, rank + at + 2, sizeof(int64_t) * (k > at + 2 ? k - at - 2 : 0));
-    --k;
-    if (at > 0)
-      rank[at - 1] = sym[at - 1] < 0 ? -1 : merge_rank(t, sym[at - 1], sym[at]);
-    if (at + 1 < k)
-      rank[at] = sym[at + 1] < 0 ? -1 : merge_rank(t, sym[at], sym[at + 1]);
+  /* Merges from a heap of candidates, O(k log k) (a long span is one piece for metaspace). A
+   * merged symbol keeps the left one's place; the right one leaves the list (its id becomes
+   * DEAD). A candidate is stale once its pair has changed: its rank no longer matches. */
+  enum { DEAD = -2 };
+  size_t heap_n = 0;
+  for (size_t i = 0; i < k; ++i) {
+    next[i] = i + 1 < k ? (int32_t)(i + 1) : -1;
+    prev[i] = (int32_t)i - 1;
+  }
+  for (size_t i = 0; i + 1 < k; ++i) {
+    int64_t r = sym[i] < 0 || sym[i + 1] < 0 ? -1 : merge_rank(t, sym[i], sym[i + 1]);
+    if (r >= 0)
+      heap_push(s->heap, &heap_n, (struct merge_candidate){(int32_t)r, (int32_t)i});
+  }
+  while (heap_n > 0) {
+    struct merge_candidate c = heap_pop(s->heap, &heap_n);
+    int32_t i = c.pos, j = next[i];
+    if (sym[i] < 0 || j < 0 || sym[j] < 0 || merge_rank(t, sym[i], sym[j]) != c.rank)
+      continue;
+    sym[i] = t->merges[3 * (int64_t)c.rank + 2];
+    sym[j] = DEAD;
+    next[i] = next[j];
+    if (next[j] >= 0)
+      prev[next[j]] = i;
+    if (prev[i] >= 0 && sym[prev[i]] >= 0) {
+      int64_t r = merge_rank(t, sym[prev[i]], sym[i]);
+      if (r >= 0)
+        heap_push(s->heap, &heap_n, (struct merge_candidate){(int32_t)r, prev[i]});
+    }
+    if (next[i] >= 0 && sym[next[i]] >= 0) {
+      int64_t r = merge_rank(t, sym[i], sym[next[i]]);
+      if (r >= 0)
+        heap_push(s->heap, &heap_n, (struct merge_candidate){(int32_t)r, i});
+    }
   }
   for (size_t i = 0; i < k; ++i)
     if (sym[i] >= 0)
@@ -446,13 +504,20 @@ int64_t tern_tokenizer_encode(const tern_tokenizer *t, const char *text, size_t 
     return tern_format_error(error, error_size, "the text is not valid UTF-8 at byte %zu", invalid);
   /* Metaspace pieces grow by normalizing: a space becomes 3 bytes, and 3 may come in front. */
   size_t room = t->metaspace ? 3 * size + 4 : size + 1;
-  sink s = {ids, capacity, 0, tern_allocate(&t->allocator, sizeof(int32_t) * room, 0),
-            tern_allocate(&t->allocator, sizeof(int64_t) * room, 0)};
+  sink s = {ids,
+            capacity,
+            0,
+            tern_allocate(&t->allocator, sizeof(int32_t) * room, 0),
+            tern_allocate(&t->allocator, sizeof(int32_t) * room, 0),
+            tern_allocate(&t->allocator, sizeof(int32_t) * room, 0),
+            tern_allocate(&t->allocator, sizeof(struct merge_candidate) * 3 * room, 0)};
   uint8_t *normalized = t->metaspace ? tern_allocate(&t->allocator, room, 0) : NULL;
   pcre2_match_data *match = pcre2_match_data_create_from_pattern(t->pattern, t->memory);
-  if (!s.symbols || !s.ranks || (t->metaspace && !normalized) || !match) {
+  if (!s.symbols || !s.next || !s.prev || !s.heap || (t->metaspace && !normalized) || !match) {
     tern_release(&t->allocator, s.symbols);
-    tern_release(&t->allocator, s.ranks);
+    tern_release(&t->allocator, s.next);
+    tern_release(&t->allocator, s.prev);
+    tern_release(&t->allocator, s.heap);
     tern_release(&t->allocator, normalized);
     pcre2_match_data_free(match);
     return tern_format_error(error, error_size, "out of memory for tokenizing %zu bytes", size);
@@ -476,7 +541,9 @@ int64_t tern_tokenizer_encode(const tern_tokenizer *t, const char *text, size_t 
   if (status == 0)
     status = encode_text_span(t, p + start, size - start, start == 0, normalized, match, &s);
   tern_release(&t->allocator, s.symbols);
-  tern_release(&t->allocator, s.ranks);
+  tern_release(&t->allocator, s.next);
+  tern_release(&t->allocator, s.prev);
+  tern_release(&t->allocator, s.heap);
   tern_release(&t->allocator, normalized);
   pcre2_match_data_free(match);
   if (status == PCRE2_ERROR_NOMEMORY)
@@ -497,7 +564,8 @@ static size_t decode_token(const tern_tokenizer *t, int32_t id, int drop_space, 
   const uint8_t *text = t->vocab + t->offsets[id];
   size_t n = (size_t)(t->offsets[id + 1] - t->offsets[id]);
   if (!t->metaspace) {
-    memcpy(out, text, n < capacity ? n : capacity);
+    if (capacity > 0) /* out may be NULL when only counting */
+      memcpy(out, text, n < capacity ? n : capacity);
     return n;
   }
   int byte = fallback_byte(text, n);
@@ -528,7 +596,8 @@ static int64_t decode_ids(const tern_tokenizer *t, const int32_t *ids, int64_t n
   for (int64_t i = 0; i < n; ++i) {
     if (ids[i] < 0 || ids[i] >= t->vocab_size)
       return -1;
-    total += decode_token(t, ids[i], i == strip, out + (total < capacity ? total : capacity),
+    /* No arithmetic on a NULL `out` (counting only): it is used only below capacity. */
+    total += decode_token(t, ids[i], i == strip, total < capacity ? out + total : NULL,
                           total < capacity ? capacity - total : 0);
   }
   return (int64_t)total;

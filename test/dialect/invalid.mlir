@@ -469,6 +469,22 @@ func.func @rope_theta(%x: tensor<?x64xf32>, %p: tensor<?xi32>) {
 
 // -----
 
+func.func @rope_factor_count(%x: tensor<?x64xf32>, %p: tensor<?xi32>) {
+  // expected-error @+1 {{'tern.rope' op freq_factors has 3 values; expected head_dim / 2 = 8}}
+  %r = tern.rope %x, %p {head_dim = 16 : i64, theta = 1.0e4 : f32, freq_factors = array<f32: 1.0, 2.0, 4.0>} : tensor<?x64xf32>, tensor<?xi32>
+  return
+}
+
+// -----
+
+func.func @rope_factor_value(%x: tensor<?x64xf32>, %p: tensor<?xi32>) {
+  // expected-error @+1 {{'tern.rope' op freq_factors[1] must be positive and finite, found 0}}
+  %r = tern.rope %x, %p {head_dim = 4 : i64, theta = 1.0e4 : f32, freq_factors = array<f32: 1.0, 0.0>} : tensor<?x64xf32>, tensor<?xi32>
+  return
+}
+
+// -----
+
 func.func @rope_rank(%x: tensor<?x4x16xf32>, %p: tensor<?xi32>) {
   // expected-error @+1 {{'tern.rope' op expects a [tokens, heads * head_dim] input of rank 2, found 'tensor<?x4x16xf32>'}}
   %r = tern.rope %x, %p {head_dim = 16 : i64, theta = 1.0e4 : f32} : tensor<?x4x16xf32>, tensor<?xi32>

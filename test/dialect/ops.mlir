@@ -107,6 +107,9 @@ func.func @attention(%q: tensor<?x64xf32>, %k: tensor<?x32xf32>, %v: tensor<?x32
   %qr = tern.rope %q, %pos {head_dim = 16 : i64, theta = 5.0e+05 : f32} : tensor<?x64xf32>, tensor<?xi32>
   // CHECK: %[[KR:[a-z0-9_]+]] = tern.rope %[[K]], %[[POS]] {head_dim = 16 : i64, style = #tern.rope_style<interleaved>, theta = 1.000000e+04 : f32} : tensor<?x32xf32>, tensor<?xi32>
   %kr = tern.rope %k, %pos {head_dim = 16 : i64, theta = 1.0e+04 : f32, style = #tern.rope_style<interleaved>} : tensor<?x32xf32>, tensor<?xi32>
+  // A scaled RoPE: one divisor of the inverse frequency per pair of a head.
+  // CHECK: tern.rope %[[K]], %[[POS]] {freq_factors = array<f32: 1.000000e+00, 1.000000e+00, 1.000000e+00, 1.000000e+00, 2.500000e+00, 8.000000e+00, 8.000000e+00, 8.000000e+00>, head_dim = 16 : i64, theta = 1.000000e+04 : f32} : tensor<?x32xf32>, tensor<?xi32>
+  %sr = tern.rope %k, %pos {head_dim = 16 : i64, theta = 1.0e+04 : f32, freq_factors = array<f32: 1.0, 1.0, 1.0, 1.0, 2.5, 8.0, 8.0, 8.0>} : tensor<?x32xf32>, tensor<?xi32>
   // CHECK: %{{.+}}, %[[KV1:[a-z0-9_]+]] = tern.attention %[[QR]], %[[KR]], %[[V]], %[[KV]][0] at %[[POS]] {causal} : tensor<?x64xf32>, tensor<?x32xf32>, tensor<?x32xf32>, !tern.kv_cache<layers = 2, kv_heads = 2, head_dim = 16, context = 128, f32>, tensor<?xi32> -> tensor<?x64xf32>
   %o, %kv1 = tern.attention %qr, %kr, %v, %kv[0] at %pos {causal} : tensor<?x64xf32>, tensor<?x32xf32>, tensor<?x32xf32>, !tern.kv_cache<layers = 2, kv_heads = 2, head_dim = 16, context = 128, f32>, tensor<?xi32> -> tensor<?x64xf32>
   // CHECK: tern.attention %{{.+}}, %[[KR]], %[[V]], %[[KV1]][1] at %[[POS64]] {scale = 1.250000e-01 : f32} : tensor<?x64xf32>, tensor<?x32xf32>, tensor<?x32xf32>, !tern.kv_cache<layers = 2, kv_heads = 2, head_dim = 16, context = 128, f32>, tensor<?xi64> -> tensor<?x64xf32>

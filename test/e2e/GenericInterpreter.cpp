@@ -250,9 +250,12 @@ llvm::Expected<std::vector<float>> GenericInterpreter::run(llvm::ArrayRef<int32_
         .Case([&](RoPEOp r) -> llvm::Error {
           Value_ out = env[r.getInput()];
           int64_t d = int64_t(r.getHeadDim());
+          std::optional<ArrayRef<float>> factors = r.getFreqFactors();
+          std::vector<float> invFreq(size_t(d / 2));
+          tern_rope_frequencies(r.getTheta().convertToFloat(), factors ? factors->data() : nullptr,
+                                d, invFreq.data());
           if (kernels->rope(out.f.data(), out.rows, out.cols / d, d, positions.data(),
-                            r.getTheta().convertToFloat(),
-                            r.getStyle() == RopeStyle::interleaved) != 0)
+                            invFreq.data(), r.getStyle() == RopeStyle::interleaved) != 0)
             return fail(&op, "the RoPE kernel failed");
           env[r.getResult()] = std::move(out);
           return llvm::Error::success();

@@ -66,6 +66,8 @@ def main():
                    help="tern-gen-checkpoint --input-bits (activation bits, 2..8)")
     p.add_argument("--scale-group", type=int, default=0,
                    help="tern-gen-checkpoint --scale-group (group-wise weight scales along K)")
+    p.add_argument("--gen-arg", action="append", default=[],
+                   help="one more tern-gen-checkpoint option (e.g. --rope-scaling=linear)")
     p.add_argument("--tern-tune", default="",
                    help="tune the model with this tern-tune (small budget) and compile with "
                         "its database; a second run must resume with nothing left to measure")
@@ -83,7 +85,7 @@ def main():
         # The tiny preset's intermediate size (160) is no multiple of a group: down_proj's K
         # becomes 256.
         gen += ["--scale-group=%d" % args.scale_group, "--intermediate-size=256"]
-    run(gen)
+    run(gen + args.gen_arg)
     tuning = []
     if args.tuning:  # a hand-written database: selects kernels, was measured nowhere
         tuning = ["--tuning=" + args.tuning, "--force"]

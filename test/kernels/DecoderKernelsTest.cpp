@@ -200,6 +200,23 @@ TEST_P(DecoderVariant, EmbeddingIsExactAndRejectsBadIds) {
     }
 }
 
+// A scaled RoPE's frequencies are the unscaled ones divided by the factors; without factors they
+// are exactly the unscaled ones (so models without rope scaling compute what they always did).
+TEST(RoPEFrequencies, AreTheUnscaledOnesDividedByTheFactors) {
+  for (int64_t headDim : {2, 64, 128, 100}) {
+    std::vector<float> factors(size_t(headDim / 2)), scaled(factors.size()), plain(factors.size());
+    for (size_t i = 0; i < factors.size(); ++i)
+      factors[i] = i < factors.size() / 3 ? 1.0f : 8.0f;
+    tern_rope_frequencies(500000.0f, factors.data(), headDim, scaled.data());
+    tern_rope_frequencies(500000.0f, nullptr, headDim, plain.data());
+    for (int64_t p = 0; p < headDim / 2; ++p) {
+      ASSERT_EQ(plain[size_t(p)], tern_rope_inv_freq(500000.0f, p, headDim));
+      double want = std::pow(500000.0, -2.0 * double(p) / double(headDim)) / factors[size_t(p)];
+      ASSERT_NEAR(scaled[size_t(p)], want, 1e-6 * want) << "head_dim " << headDim << " pair " << p;
+    }
+  }
+}
+
 TEST_P(DecoderVariant, RoPEMatchesScalarWithinRounding) {
   skipIfUnsupported();
   if (IsSkipped()) // GTEST_SKIP in a helper returns from the helper only
@@ -216,10 +233,16 @@ TEST_P(DecoderVariant, RoPEMatchesScalarWithinRounding) {
         std::vector<int32_t> positions(static_cast<size_t>(t));
         for (int32_t &p : positions)
           p = int32_t(rng() % 4096);
+        // The 5-token cases with a scaled RoPE's factors (tern.rope's freq_factors).
+        std::vector<float> factors(size_t(headDim / 2)), invFreq(size_t(headDim / 2));
+        for (size_t i = 0; i < factors.size(); ++i)
+          factors[i] = 1.0f + float(i % 3) * 3.5f;
+        tern_rope_frequencies(500000.0f, t == 5 ? factors.data() : nullptr, headDim,
+                              invFreq.data());
         std::vector<float> want = x;
-        tern_rope_generic(want.data(), t, heads, headDim, positions.data(), 500000.0f,
+        tern_rope_generic(want.data(), t, heads, headDim, positions.data(), invFreq.data(),
                           interleaved);
-        ASSERT_EQ(variant().rope(x.data(), t, heads, headDim, positions.data(), 500000.0f,
+        ASSERT_EQ(variant().rope(x.data(), t, heads, headDim, positions.data(), invFreq.data(),
                                  interleaved),
                   0);
         // Same angles, cosines and sines; a fused multiply-add may round once less.

@@ -26,9 +26,13 @@
 // CHECK: call @tern_op_bitlinear(%arg0, %[[GEMM]], %c4096_i64{{[_0-9]*}}, %c32_i64{{[_0-9]*}}, %c16_i64{{[_0-9]*}}, %c256_i64{{[_0-9]*}}, %c512_i64{{[_0-9]*}}, %c2048_i64{{[_0-9]*}}, %c1_i32{{[_0-9]*}}, %c2048_i64{{[_0-9]*}}, %c4096_i64{{[_0-9]*}})
 // One call per output of split_cols.
 // CHECK-COUNT-2: call @tern_op_split_cols
-// The generic variant's RoPE has its own name.
+// The generic variant's RoPE has its own name; no freq_factors is a null table.
 // CHECK: llvm.mlir.addressof @tern_rope_variant_generic
-// CHECK: call @tern_op_rope
+// CHECK: %[[NOFACTORS:.+]] = llvm.mlir.zero : !llvm.ptr
+// CHECK: call @tern_op_rope({{.+}}, %[[NOFACTORS]], %c8192_i64{{[_0-9]*}})
+// A scaled RoPE passes its factors as a constant table.
+// CHECK: %[[FACTORS:.+]] = llvm.mlir.addressof @tern_rope_freq_factors_{{[0-9a-f]+}} : !llvm.ptr
+// CHECK: call @tern_op_rope({{.+}}, %[[FACTORS]], %c8192_i64{{[_0-9]*}})
 // CHECK: call @tern_op_elementwise
 // The head's result is the returned logits (is_logits = 1: a prompt can skip all rows but the last).
 // CHECK: llvm.mlir.addressof @tern_head_matmul_dispatch
@@ -42,6 +46,7 @@
 // CHECK: func.func private @tern_op_embedding(!llvm.ptr, !llvm.ptr, i64, i32, i64, i64, i64) -> i32
 // CHECK-NOT: func.func @forward
 // The description, as tern_model_desc lays it out.
+// CHECK: llvm.mlir.global private constant @tern_rope_freq_factors_{{[0-9a-f]+}}(dense<[1.000000e+00, {{.+}}, 8.000000e+00]> : tensor<8xf32>) {{.*}}: !llvm.array<8 x f32>
 // CHECK: llvm.mlir.global external constant @tern_compiled_model() {{.*}} : !llvm.struct<(i64, ptr, ptr, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)>
 // CHECK: llvm.mlir.addressof @tern_model_family
 // CHECK: llvm.mlir.addressof @tern_model_target
@@ -70,7 +75,8 @@ module attributes {tern.family = "test", tern.target = "x86-64-avx2", tern.bos_t
     %y = tern.bitlinear %q, %s, %w, %ws {tern.arena = array<i64: 4096>, tern.kernel = #tern.kernel<"mad_i2", "x86_64_avx2", {}>, tern.scratch = 2048 : i64} : tensor<?x16xi8>, tensor<?xf32>, !tern.packed<32x16, #tern.layout<i2, tile_n = 16, tile_k = 16>>, tensor<32xf32> -> tensor<?x32xf32>
     %a, %b = tern.split_cols %y {tern.arena = array<i64: 6144, 7168>} : tensor<?x32xf32> -> tensor<?x16xf32>, tensor<?x16xf32>
     %r = tern.rope %a, %positions {head_dim = 16 : i64, tern.arena = array<i64: 8192>, tern.kernel = #tern.kernel<"decoder", "generic", {}>, theta = 1.0e+04 : f32} : tensor<?x16xf32>, tensor<?xi32>
-    %sum = tern.add %r, %b {tern.arena = array<i64: 9216>, tern.kernel = #tern.kernel<"generic", "generic", {}>} : tensor<?x16xf32>
+    %r2 = tern.rope %r, %positions {head_dim = 16 : i64, tern.arena = array<i64: 8192>, tern.kernel = #tern.kernel<"decoder", "generic", {}>, theta = 1.0e+04 : f32, freq_factors = array<f32: 1.0, 1.0, 1.0, 1.0, 2.5, 8.0, 8.0, 8.0>} : tensor<?x16xf32>, tensor<?xi32>
+    %sum = tern.add %r2, %b {tern.arena = array<i64: 9216>, tern.kernel = #tern.kernel<"generic", "generic", {}>} : tensor<?x16xf32>
     %logits = tern.matmul %sum, %table {tern.arena = array<i64: 10240>, tern.kernel = #tern.kernel<"decoder", "dispatch", {}>} : tensor<?x16xf32>, tensor<16x16xbf16> -> tensor<?x16xf32>
     return %logits, %cache : tensor<?x16xf32>, !tern.kv_cache<layers = 1, kv_heads = 1, head_dim = 16, context = 32, f32>
   }

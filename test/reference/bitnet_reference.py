@@ -30,6 +30,7 @@ Usage:
 
 import argparse
 import json
+import math
 import os
 import struct
 import sys
@@ -119,10 +120,30 @@ def rms_norm(x, g, eps):
     return x / np.sqrt(np.mean(x * x, axis=-1, keepdims=True) + eps) * g
 
 
-def rope(x, positions, head_dim, theta):
+def rope_inv_freq(head_dim, theta, scaling):
+    """RoPE's inverse frequencies, scaled as transformers' modeling_rope_utils does for
+    rope_scaling / rope_parameters of rope_type "linear" and "llama3" (None: unscaled)."""
+    inv_freq = 1.0 / (theta ** (np.arange(0, head_dim, 2, dtype=np.float64) / head_dim))
+    kind = (scaling or {}).get("rope_type", (scaling or {}).get("type", "default"))
+    if kind == "default":
+        return inv_freq
+    if kind == "linear":
+        return inv_freq / scaling["factor"]
+    assert kind == "llama3", kind
+    factor, low = scaling["factor"], scaling["low_freq_factor"]
+    high, old = scaling["high_freq_factor"], scaling["original_max_position_embeddings"]
+    low_freq_wavelen, high_freq_wavelen = old / low, old / high
+    wavelen = 2 * math.pi / inv_freq
+    llama = np.where(wavelen > low_freq_wavelen, inv_freq / factor, inv_freq)
+    smooth = (old / wavelen - low) / (high - low)
+    smoothed = (1 - smooth) * llama / factor + smooth * llama
+    medium = ~(wavelen < high_freq_wavelen) & ~(wavelen > low_freq_wavelen)
+    return np.where(medium, smoothed, llama)
+
+
+def rope(x, positions, head_dim, inv_freq):
     """Rotate-half RoPE of [T, heads * head_dim]."""
     t = x.shape[0]
-    inv_freq = 1.0 / (theta ** (np.arange(0, head_dim, 2, dtype=np.float64) / head_dim))
     angles = positions.astype(np.float64)[:, None] * inv_freq[None, :]
     cos = np.concatenate([np.cos(angles)] * 2, axis=-1)[:, None, :]
     sin = np.concatenate([np.sin(angles)] * 2, axis=-1)[:, None, :]
@@ -166,7 +187,10 @@ class Model:
         self.kv_heads = c.get("num_key_value_heads", self.heads)
         self.head_dim = c.get("head_dim") or self.hidden // self.heads
         self.eps = c["rms_norm_eps"]
-        self.theta = c.get("rope_theta", 10000.0)
+        scaling = c.get("rope_parameters") or c.get("rope_scaling")
+        self.theta = c.get("rope_theta", (c.get("rope_parameters") or {}).get("rope_theta",
+                                                                          10000.0))
+        self.inv_freq = rope_inv_freq(self.head_dim, self.theta, scaling)
         self.act = c["hidden_act"]
         if self.arch == "BitNetForCausalLM":
             self.sub_norms = ("self_attn.attn_sub_norm", "mlp.ffn_sub_norm")
@@ -232,9 +256,9 @@ class Model:
             p = "model.layers.%d." % layer
             n = self.norm(x, p + "input_layernorm")
             q = rope(self.bitlinear(n, p + "self_attn.q_proj"), positions, self.head_dim,
-                     self.theta)
+                     self.inv_freq)
             k = rope(self.bitlinear(n, p + "self_attn.k_proj"), positions, self.head_dim,
-                     self.theta)
+                     self.inv_freq)
             v = self.bitlinear(n, p + "self_attn.v_proj")
             a = attention(q, k, v, self.heads, self.kv_heads, self.head_dim)
             if self.sub_norms:

@@ -112,16 +112,33 @@ class ReferenceTest(unittest.TestCase):
 
     def test_rope_is_identity_at_position_zero_and_keeps_norms(self):
         x = np.random.default_rng(0).normal(size=(3, 32))
-        y = ref.rope(x, np.array([0, 5, 1000]), 16, 500000.0)
+        y = ref.rope(x, np.array([0, 5, 1000]), 16, ref.rope_inv_freq(16, 500000.0, None))
         np.testing.assert_allclose(y[0], x[0])
         np.testing.assert_allclose(np.linalg.norm(y.reshape(3, 2, 16), axis=-1),
                                    np.linalg.norm(x.reshape(3, 2, 16), axis=-1))
         # rotate-half pairs dimension i with i + 8 of each head
         z = np.zeros((1, 16))
         z[0, 0] = 1.0
-        r = ref.rope(z, np.array([1]), 16, 10000.0)
+        r = ref.rope(z, np.array([1]), 16, ref.rope_inv_freq(16, 10000.0, None))
         self.assertAlmostEqual(r[0, 0], np.cos(1.0))
         self.assertAlmostEqual(r[0, 8], np.sin(1.0))
+
+    def test_rope_scaling_as_transformers_computes_it(self):
+        plain = ref.rope_inv_freq(16, 500000.0, None)
+        linear = ref.rope_inv_freq(16, 500000.0, {"rope_type": "linear", "factor": 4.0})
+        np.testing.assert_allclose(linear, plain / 4.0)
+        # Llama 3.1's parameters: wavelengths below 8192 / 4 keep their frequency, those above
+        # 8192 / 1 are divided by 8, those between blend (here pairs 0-3, 5-7 and 4).
+        llama3 = ref.rope_inv_freq(16, 500000.0, {
+            "type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+            "original_max_position_embeddings": 8192})
+        wavelen = 2 * np.pi / plain
+        np.testing.assert_array_equal(llama3[wavelen < 2048], plain[wavelen < 2048])
+        np.testing.assert_allclose(llama3[wavelen > 8192], plain[wavelen > 8192] / 8.0)
+        middle = (wavelen >= 2048) & (wavelen <= 8192)
+        self.assertEqual(int(middle.sum()), 1)
+        self.assertTrue(np.all(llama3[middle] < plain[middle]))
+        self.assertTrue(np.all(llama3[middle] > plain[middle] / 8.0))
 
     def test_scale_conventions(self):
         model = ref.Model(self.random["bitnet-2b4t"])

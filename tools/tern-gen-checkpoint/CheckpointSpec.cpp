@@ -10,6 +10,7 @@ llvm::StringRef tern::gen::formatName(Format f) {
   case Format::BitNet2B4T: return "bitnet-2b4t";
   case Format::OneBitLLM: return "1bitllm";
   case Format::LlamaBitNet: return "llama-bitnet";
+  case Format::BitNet2B4TBF16: return "bitnet-2b4t-bf16";
   case Format::GgufI2_S: return "gguf-i2_s";
   case Format::GgufTQ1_0: return "gguf-tq1_0";
   case Format::GgufTQ2_0: return "gguf-tq2_0";
@@ -62,6 +63,7 @@ CheckpointSpec CheckpointSpec::defaults(Format format, Preset preset) {
   }
   switch (format) {
   case Format::BitNet2B4T:
+  case Format::BitNet2B4TBF16:
     s.ropeTheta = 500000.0, s.tieWordEmbeddings = true, s.linearClass = "autobitlinear";
     break;
   case Format::OneBitLLM:

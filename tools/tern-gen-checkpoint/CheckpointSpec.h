@@ -20,6 +20,9 @@ enum class Format {
   BitNet2B4T,  ///< microsoft/bitnet-b1.58-2B-4T: packed U8, relu2, sub-norms, tied head
   OneBitLLM,   ///< 1bitLLM/bitnet_b1_58-*: fp16 latent weights, silu, sub-norms, tied head
   LlamaBitNet, ///< HF1BitLLM Llama3-8B-1.58 style: packed U8, silu, no sub-norms, lm_head
+  /// microsoft/bitnet-b1.58-2B-4T-bf16: 2B4T with BF16 master weights ("quantization_mode":
+  /// "online"), ternarized when loaded
+  BitNet2B4TBF16,
   // The BitNet2B4T weights as one GGUF file (model.gguf), projections in one ggml type:
   GgufI2_S,   ///< bitnet.cpp's I2_S (one scale per tensor)
   GgufTQ1_0,  ///< llama.cpp's TQ1_0 (a scale per 256 columns)
@@ -42,6 +45,11 @@ struct CheckpointSpec {
   int64_t hidden = 0, intermediate = 0, layers = 0, heads = 0, kvHeads = 0, vocab = 0;
   int64_t maxPositions = 0;
   double ropeTheta = 0, rmsNormEps = 1e-5;
+  /// RoPE scaling written to config.json: "" (none), "linear" (factor 4) or "llama3" (Llama
+  /// 3.1's factor 8, low 1, high 4, original 8192); in transformers 5's rope_parameters form
+  /// (rope_theta inside it) when ropeParameters.
+  std::string ropeScaling;
+  bool ropeParameters = false;
   bool tieWordEmbeddings = true;
   /// For packed formats: "autobitlinear" (multiply by weight_scale) or "bitlinear" (divide);
   /// empty writes no linear_class (which means bitlinear).
@@ -64,7 +72,7 @@ struct CheckpointSpec {
   bool metaspaceTokenizer = false;   ///< generate Llama 2's metaspace kind, not byte-level
   std::optional<int64_t> bosTokenId, eosTokenId; ///< set from the tokenizer when not given
 
-  bool packed() const { return format != Format::OneBitLLM; }
+  bool packed() const { return format != Format::OneBitLLM && format != Format::BitNet2B4TBF16; }
   bool subNorms() const { return format != Format::LlamaBitNet; }
   bool gguf() const { return format >= Format::GgufI2_S; }
   int64_t headDim() const { return hidden / heads; }

@@ -117,9 +117,9 @@ public:
     return t;
   }
 
-  /// F16 [rows, cols] master weights that ternarize to a random (or ramp) matrix.
-  TensorToWrite latentTernary(const std::string &name, int64_t rows, int64_t cols) {
-    TensorToWrite t{name, DType::F16, {rows, cols}, {}};
+  /// F16 or BF16 [rows, cols] master weights that ternarize to a random (or ramp) matrix.
+  TensorToWrite latentTernary(const std::string &name, DType dtype, int64_t rows, int64_t cols) {
+    TensorToWrite t{name, dtype, {rows, cols}, {}};
     uint64_t seed = spec.seed;
     bool ramp = spec.values == Values::Ramp;
     // A spread that keeps the layer's output of order 1: y = acc * mean|W| with
@@ -131,7 +131,7 @@ public:
         for (int64_t k = 0; k < cols; ++k) {
           // Ramp: |W| is 0.03 or 0, so mean|W| = 0.02 and W * sw is 0 or +-1.5 -> +-1.
           float v = ramp ? 0.03f * rampValue(n, k) : spread * r.normal();
-          storeFloat(DType::F16, v, out.data() + 2 * (n * cols + k));
+          storeFloat(dtype, v, out.data() + 2 * (n * cols + k));
         }
     };
     return t;
@@ -179,7 +179,7 @@ std::vector<TensorToWrite> tern::gen::checkpointTensors(const CheckpointSpec &s)
     for (const Proj &pr : projections) {
       std::string name = p + pr.name + ".weight";
       if (!s.packed()) {
-        out.push_back(f.latentTernary(name, pr.rows, pr.cols));
+        out.push_back(f.latentTernary(name, floatType, pr.rows, pr.cols));
         continue;
       }
       out.push_back(f.packedTernary(name, pr.rows, pr.cols));
@@ -233,11 +233,12 @@ llvm::json::Object configJson(const CheckpointSpec &s) {
     quant["linear_class"] = s.linearClass;
   switch (s.format) {
   case Format::BitNet2B4T:
+  case Format::BitNet2B4TBF16: // the same model, packed or as bf16 masters
     c["architectures"] = llvm::json::Array{"BitNetForCausalLM"};
     c["model_type"] = "bitnet";
     c["hidden_act"] = "relu2";
     c["torch_dtype"] = "bfloat16";
-    quant["quantization_mode"] = "offline";
+    quant["quantization_mode"] = s.packed() ? "offline" : "online";
     c["quantization_config"] = std::move(quant);
     break;
   case Format::OneBitLLM:
@@ -261,6 +262,24 @@ llvm::json::Object configJson(const CheckpointSpec &s) {
   }
   if (s.inputBits)
     c["input_bits"] = s.inputBits;
+  llvm::json::Object rope;
+  if (s.ropeScaling == "linear")
+    rope = llvm::json::Object{{"rope_type", "linear"}, {"factor", 4.0}};
+  else if (s.ropeScaling == "llama3")
+    rope = llvm::json::Object{{"rope_type", "llama3"},
+                              {"factor", 8.0},
+                              {"low_freq_factor", 1.0},
+                              {"high_freq_factor", 4.0},
+                              {"original_max_position_embeddings", 8192}};
+  if (s.ropeParameters) {
+    if (rope.empty())
+      rope["rope_type"] = "default";
+    rope["rope_theta"] = s.ropeTheta;
+    c.erase("rope_theta");
+    c["rope_parameters"] = std::move(rope);
+  } else if (!rope.empty()) {
+    c["rope_scaling"] = std::move(rope);
+  }
   return c;
 }
 

@@ -138,6 +138,54 @@ trainMerges(std::vector<std::pair<std::vector<int>, int64_t>> &words,
   return mergeList;
 }
 
+/// model.vocab: every token by id.
+llvm::json::Object vocabJson(const std::vector<std::string> &tokens) {
+  llvm::json::Object vocab;
+  for (size_t id = 0; id < tokens.size(); ++id)
+    vocab[tokens[id]] = int64_t(id);
+  return vocab;
+}
+
+/// model.merges as "left right" strings.
+llvm::json::Array mergesJson(const std::vector<std::string> &tokens,
+                             const std::vector<std::pair<int, int>> &mergeList) {
+  llvm::json::Array merges;
+  for (auto [a, b] : mergeList)
+    merges.push_back(tokens[size_t(a)] + " " + tokens[size_t(b)]);
+  return merges;
+}
+
+/// A special added token, in tokenizer.json's added_tokens and tokenizer_config.json's
+/// added_tokens_decoder.
+void addSpecial(int64_t id, llvm::StringRef content, llvm::json::Array &added,
+                llvm::json::Object &addedDecoder) {
+  llvm::json::Object t{{"id", id},        {"content", content},  {"single_word", false},
+                       {"lstrip", false}, {"rstrip", false},     {"normalized", false},
+                       {"special", true}};
+  added.push_back(llvm::json::Object(t));
+  t.erase("id");
+  addedDecoder[std::to_string(id)] = std::move(t);
+}
+
+/// The post-processor that puts `bos` (id `bosId`) before a sequence (and each of a pair).
+llvm::json::Object bosPostProcessor(const std::string &bos, int64_t bosId) {
+  auto special = [&](int64_t typeId) {
+    return llvm::json::Object{
+        {"SpecialToken", llvm::json::Object{{"id", bos}, {"type_id", typeId}}}};
+  };
+  auto sequence = [](const char *id, int64_t typeId) {
+    return llvm::json::Object{{"Sequence", llvm::json::Object{{"id", id}, {"type_id", typeId}}}};
+  };
+  return llvm::json::Object{
+      {"type", "TemplateProcessing"},
+      {"single", llvm::json::Array{special(0), sequence("A", 0)}},
+      {"pair", llvm::json::Array{special(0), sequence("A", 0), special(1), sequence("B", 1)}},
+      {"special_tokens",
+       llvm::json::Object{{bos, llvm::json::Object{{"id", bos},
+                                                   {"ids", llvm::json::Array{bosId}},
+                                                   {"tokens", llvm::json::Array{bos}}}}}}};
+}
+
 std::string toJson(llvm::json::Object object) {
   std::string text;
   llvm::raw_string_ostream(text) << llvm::formatv("{0:2}", llvm::json::Value(std::move(object)));
@@ -168,24 +216,10 @@ Tokenizer tern::gen::generateTokenizer(int merges, bool llama3SpecialIds, int64_
   result.eos = specialBase + 1;
   result.size = specialBase + int64_t(std::size(kSpecials));
 
-  llvm::json::Object vocab;
-  for (size_t id = 0; id < tokens.size(); ++id)
-    vocab[tokens[id]] = int64_t(id);
-  llvm::json::Array mergeStrings;
-  for (auto [a, b] : mergeList)
-    mergeStrings.push_back(tokens[a] + " " + tokens[b]);
   llvm::json::Array added;
   llvm::json::Object addedDecoder;
-  for (size_t i = 0; i < std::size(kSpecials); ++i) {
-    int64_t id = specialBase + int64_t(i);
-    llvm::json::Object t{{"id", id},           {"content", kSpecials[i]}, {"single_word", false},
-                         {"lstrip", false},    {"rstrip", false},         {"normalized", false},
-                         {"special", true}};
-    added.push_back(llvm::json::Object(t));
-    t.erase("id");
-    addedDecoder[std::to_string(id)] = std::move(t);
-  }
-  std::string bos = kSpecials[0];
+  for (size_t i = 0; i < std::size(kSpecials); ++i)
+    addSpecial(specialBase + int64_t(i), kSpecials[i], added, addedDecoder);
   llvm::json::Object tokenizer{
       {"version", "1.0"},
       {"truncation", nullptr},
@@ -205,27 +239,7 @@ Tokenizer tern::gen::generateTokenizer(int merges, bool llama3SpecialIds, int64_
                                    {"add_prefix_space", false},
                                    {"trim_offsets", true},
                                    {"use_regex", false}}}}}},
-      {"post_processor",
-       llvm::json::Object{
-           {"type", "TemplateProcessing"},
-           {"single", llvm::json::Array{
-                          llvm::json::Object{{"SpecialToken",
-                                              llvm::json::Object{{"id", bos}, {"type_id", 0}}}},
-                          llvm::json::Object{{"Sequence",
-                                              llvm::json::Object{{"id", "A"}, {"type_id", 0}}}}}},
-           {"pair", llvm::json::Array{
-                        llvm::json::Object{{"SpecialToken",
-                                            llvm::json::Object{{"id", bos}, {"type_id", 0}}}},
-                        llvm::json::Object{{"Sequence",
-                                            llvm::json::Object{{"id", "A"}, {"type_id", 0}}}},
-                        llvm::json::Object{{"SpecialToken",
-                                            llvm::json::Object{{"id", bos}, {"type_id", 1}}}},
-                        llvm::json::Object{{"Sequence",
-                                            llvm::json::Object{{"id", "B"}, {"type_id", 1}}}}}},
-           {"special_tokens",
-            llvm::json::Object{{bos, llvm::json::Object{{"id", bos},
-                                                        {"ids", llvm::json::Array{result.bos}},
-                                                        {"tokens", llvm::json::Array{bos}}}}}}}},
+      {"post_processor", bosPostProcessor(kSpecials[0], result.bos)},
       {"decoder", llvm::json::Object{{"type", "ByteLevel"},
                                      {"add_prefix_space", true},
                                      {"trim_offsets", true},
@@ -238,8 +252,8 @@ Tokenizer tern::gen::generateTokenizer(int merges, bool llama3SpecialIds, int64_
                                    {"fuse_unk", false},
                                    {"byte_fallback", false},
                                    {"ignore_merges", true},
-                                   {"vocab", std::move(vocab)},
-                                   {"merges", std::move(mergeStrings)}}}};
+                                   {"vocab", vocabJson(tokens)},
+                                   {"merges", mergesJson(tokens, mergeList)}}}};
   llvm::json::Object config{{"added_tokens_decoder", std::move(addedDecoder)},
                             {"bos_token", kSpecials[0]},
                             {"eos_token", kSpecials[1]},
@@ -248,10 +262,8 @@ Tokenizer tern::gen::generateTokenizer(int merges, bool llama3SpecialIds, int64_
                             {"model_input_names", llvm::json::Array{"input_ids", "attention_mask"}},
                             {"model_max_length", maxPositions},
                             {"tokenizer_class", "PreTrainedTokenizerFast"}};
-  llvm::raw_string_ostream(result.tokenizerJson)
-      << llvm::formatv("{0:2}", llvm::json::Value(std::move(tokenizer)));
-  llvm::raw_string_ostream(result.tokenizerConfigJson)
-      << llvm::formatv("{0:2}", llvm::json::Value(std::move(config)));
+  result.tokenizerJson = toJson(std::move(tokenizer));
+  result.tokenizerConfigJson = toJson(std::move(config));
   return result;
 }
 
@@ -297,28 +309,10 @@ Tokenizer tern::gen::generateMetaspaceTokenizer(int merges, int64_t maxPositions
   result.bos = 1;
   result.eos = 2;
   result.size = int64_t(tokens.size());
-  llvm::json::Object vocab;
-  for (size_t id = 0; id < tokens.size(); ++id)
-    vocab[tokens[id]] = int64_t(id);
-  llvm::json::Array mergeStrings;
-  for (auto [a, b] : mergeList)
-    mergeStrings.push_back(tokens[a] + " " + tokens[b]);
   llvm::json::Array added;
   llvm::json::Object addedDecoder;
-  for (int64_t id = 0; id < 3; ++id) {
-    llvm::json::Object t{{"id", id},        {"content", tokens[size_t(id)]}, {"single_word", false},
-                         {"lstrip", false}, {"rstrip", false},              {"normalized", false},
-                         {"special", true}};
-    added.push_back(llvm::json::Object(t));
-    t.erase("id");
-    addedDecoder[std::to_string(id)] = std::move(t);
-  }
-  auto special = [](const char *id, int64_t value) {
-    return llvm::json::Object{{"SpecialToken", llvm::json::Object{{"id", id}, {"type_id", value}}}};
-  };
-  auto sequence = [](const char *id, int64_t value) {
-    return llvm::json::Object{{"Sequence", llvm::json::Object{{"id", id}, {"type_id", value}}}};
-  };
+  for (int64_t id = 0; id < 3; ++id)
+    addSpecial(id, tokens[size_t(id)], added, addedDecoder);
   llvm::json::Object tokenizer{
       {"version", "1.0"},
       {"truncation", nullptr},
@@ -334,16 +328,7 @@ Tokenizer tern::gen::generateMetaspaceTokenizer(int merges, int64_t maxPositions
                                    {"pattern", llvm::json::Object{{"String", " "}}},
                                    {"content", metaspace}}}}}},
       {"pre_tokenizer", nullptr},
-      {"post_processor",
-       llvm::json::Object{
-           {"type", "TemplateProcessing"},
-           {"single", llvm::json::Array{special("<s>", 0), sequence("A", 0)}},
-           {"pair", llvm::json::Array{special("<s>", 0), sequence("A", 0), special("<s>", 1),
-                                      sequence("B", 1)}},
-           {"special_tokens",
-            llvm::json::Object{{"<s>", llvm::json::Object{{"id", "<s>"},
-                                                          {"ids", llvm::json::Array{1}},
-                                                          {"tokens", llvm::json::Array{"<s>"}}}}}}}},
+      {"post_processor", bosPostProcessor("<s>", 1)},
       {"decoder",
        llvm::json::Object{
            {"type", "Sequence"},
@@ -363,8 +348,8 @@ Tokenizer tern::gen::generateMetaspaceTokenizer(int merges, int64_t maxPositions
                                    {"end_of_word_suffix", nullptr},
                                    {"fuse_unk", true},
                                    {"byte_fallback", true},
-                                   {"vocab", std::move(vocab)},
-                                   {"merges", std::move(mergeStrings)}}}};
+                                   {"vocab", vocabJson(tokens)},
+                                   {"merges", mergesJson(tokens, mergeList)}}}};
   llvm::json::Object config{{"added_tokens_decoder", std::move(addedDecoder)},
                             {"bos_token", "<s>"},
                             {"eos_token", "</s>"},

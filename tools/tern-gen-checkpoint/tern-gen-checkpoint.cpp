@@ -30,6 +30,9 @@ static cl::opt<Format> format(
                           "1bitLLM/bitnet_b1_58-*: fp16 latent weights, silu, sub-norms"),
                clEnumValN(Format::LlamaBitNet, "llama-bitnet",
                           "Llama3-8B-1.58 style: U8-packed weights, silu, untied lm_head"),
+               clEnumValN(Format::BitNet2B4TBF16, "bitnet-2b4t-bf16",
+                          "microsoft/bitnet-b1.58-2B-4T-bf16: bitnet-2b4t with bf16 master "
+                          "weights, ternarized when loaded (quantization_mode online)"),
                clEnumValN(Format::GgufI2_S, "gguf-i2_s",
                           "bitnet-2b4t's weights as model.gguf, projections in bitnet.cpp's "
                           "I2_S (a scale per tensor)"),
@@ -100,6 +103,16 @@ static cl::opt<std::string> tokenizer("tokenizer",
                                                "tokenizer_config.json beside it) instead of "
                                                "generating a small one"),
                                       cl::value_desc("file"), cl::cat(category));
+static cl::opt<std::string> ropeScaling(
+    "rope-scaling",
+    cl::desc("Write a RoPE scaling into config.json: none (the default), linear (factor 4) or "
+             "llama3 (Llama 3.1's: factor 8, low 1, high 4, original 8192)"),
+    cl::init("none"), cl::cat(category));
+static cl::opt<bool> ropeParameters(
+    "rope-parameters",
+    cl::desc("Write RoPE's settings in transformers 5's rope_parameters form (rope_type, "
+             "rope_theta and the scaling in one object) instead of rope_theta and rope_scaling"),
+    cl::cat(category));
 static cl::opt<std::string> tokenizerKind(
     "tokenizer-kind",
     cl::desc("The generated tokenizer: byte-level (Llama 3's kind; the default) or metaspace "
@@ -180,7 +193,8 @@ int main(int argc, char **argv) {
   }
   if (linearClass.getNumOccurrences()) {
     if (spec.format == Format::OneBitLLM)
-      return error("--linear-class applies to packed formats; 1bitllm stores latent weights");
+      return error("--linear-class applies to the bitnet quantization_config; 1bitllm has "
+                   "none");
     spec.linearClass = linearClass;
   }
   if (inputBits.getNumOccurrences()) {
@@ -189,8 +203,9 @@ int main(int argc, char **argv) {
     spec.inputBits = inputBits;
   }
   if (scaleGroup.getNumOccurrences()) {
-    if (spec.format == Format::OneBitLLM)
-      return error("--scale-group applies to packed formats; 1bitllm stores latent weights");
+    if (!spec.packed())
+      return error("--scale-group applies to packed formats; " + formatName(spec.format) +
+                   " stores latent weights");
     if (scaleGroup != 64 && scaleGroup != 128 && scaleGroup != 256)
       return error("--scale-group must be 64, 128 or 256, found " + std::to_string(scaleGroup));
     for (int64_t k : {spec.hidden, spec.intermediate, spec.heads * spec.headDim()})
@@ -203,7 +218,8 @@ int main(int argc, char **argv) {
   }
   if (rowScales) {
     if (!spec.packed())
-      return error("--row-scales applies to packed formats; 1bitllm stores latent weights");
+      return error("--row-scales applies to packed formats; " + formatName(spec.format) +
+                   " stores latent weights");
     if (scaleGroup.getNumOccurrences())
       return error("--row-scales and --scale-group are exclusive");
     spec.rowScales = true, spec.scaleGroup = 0;
@@ -222,6 +238,12 @@ int main(int argc, char **argv) {
     return error("--tokenizer-kind and --tokenizer are exclusive (a given tokenizer.json has "
                  "its kind)");
   spec.metaspaceTokenizer = tokenizerKind == "metaspace";
+  if (ropeScaling != "none" && ropeScaling != "linear" && ropeScaling != "llama3")
+    return error("--rope-scaling must be none, linear or llama3, found '" + ropeScaling + "'");
+  if ((ropeScaling != "none" || ropeParameters) && spec.gguf())
+    return error("--rope-scaling and --rope-parameters apply to the checkpoint formats");
+  spec.ropeScaling = ropeScaling == "none" ? "" : ropeScaling.getValue();
+  spec.ropeParameters = ropeParameters;
   if (spec.metaspaceTokenizer && spec.gguf())
     return error("--tokenizer-kind=metaspace applies to the checkpoint formats (the gguf-* "
                  "formats write byte-level tokenizers only)");

@@ -32,13 +32,20 @@ float tern_load_float(const void *table, tern_dtype_t dtype, int64_t i);
 void tern_rms_norm_generic(const float *x, int64_t t, int64_t n, const float *weight, float eps,
                            float *out);
 
+/* The largest head tern_op_rope rotates (its frequency table is on the stack). */
+#define TERN_ROPE_MAX_HEAD_DIM 1024
+
 /* theta^(-2 pair / head_dim) in float32, as the HF modules compute RoPE's inverse frequencies. */
 float tern_rope_inv_freq(float theta, int64_t pair, int64_t head_dim);
+/* inv_freq[p] = tern_rope_inv_freq(theta, p, head_dim) / factors[p] for p < head_dim / 2
+ * (factors NULL: 1), the frequencies of a scaled RoPE (tern.rope's freq_factors). */
+void tern_rope_frequencies(float theta, const float *factors, int64_t head_dim, float *inv_freq);
 
-/* Rotary embedding, in place on x[t][heads * head_dim], angle positions[t] * theta^(-2i/d).
+/* Rotary embedding, in place on x[t][heads * head_dim], angle positions[t] * inv_freq[i] for
+ * i < head_dim / 2 (tern_rope_frequencies).
  * interleaved = 0: rotate-half (pairs i, i + d/2; HF Llama/BitNet); 1: pairs 2i, 2i + 1. */
 void tern_rope_generic(float *x, int64_t t, int64_t heads, int64_t head_dim,
-                       const int32_t *positions, float theta, int interleaved);
+                       const int32_t *positions, const float *inv_freq, int interleaved);
 
 /* One layer's KV cache holds, per KV head, P = tern_kv_cache_positions(context) positions
  * (context rounded up to a block of TERN_KV_BLOCK):
@@ -116,7 +123,7 @@ int tern_quant_input_generic(const float *a, const float *b, int64_t t, int64_t 
 int tern_head_matmul_generic(const float *x, int64_t t, int64_t k, const void *w,
                              tern_dtype_t dtype, int64_t n, float *out);
 int tern_rope_variant_generic(float *x, int64_t t, int64_t heads, int64_t head_dim,
-                              const int32_t *positions, float theta, int interleaved);
+                              const int32_t *positions, const float *inv_freq, int interleaved);
 
 /* The signatures of the variant table's kernels (the compiled graph passes them by address). */
 typedef int (*tern_quant_input_fn)(const float *a, const float *b, int64_t t, int64_t k,
@@ -129,7 +136,7 @@ typedef int (*tern_attention_fn)(const float *q, const float *k, const float *v,
                                  const int32_t *positions, float *k_cache, float *v_cache,
                                  int64_t context, float scale, int causal, float *out);
 typedef int (*tern_rope_fn)(float *x, int64_t t, int64_t heads, int64_t head_dim,
-                            const int32_t *positions, float theta, int interleaved);
+                            const int32_t *positions, const float *inv_freq, int interleaved);
 typedef int64_t (*tern_embedding_fn)(const void *table, tern_dtype_t dtype, int64_t vocab,
                                      int64_t hidden, const int32_t *tokens, int64_t t,
                                      float *out);
@@ -149,7 +156,7 @@ typedef struct {
                    int64_t kv_heads, int64_t head_dim, const int32_t *positions, float *k_cache,
                    float *v_cache, int64_t context, float scale, int causal, float *out);
   int (*rope)(float *x, int64_t t, int64_t heads, int64_t head_dim, const int32_t *positions,
-              float theta, int interleaved);
+              const float *inv_freq, int interleaved);
   /* Returns as tern_embedding_generic does, or -1 - t if a generated kernel rejected its
    * buffers. */
   int64_t (*embedding)(const void *table, tern_dtype_t dtype, int64_t vocab, int64_t hidden,

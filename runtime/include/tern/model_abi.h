@@ -97,8 +97,11 @@ int32_t tern_op_quant_input_generated(tern_exec *exec, tern_halide_quant_input_f
                                       int64_t w_gamma, float eps, int64_t q, int64_t scale);
 int32_t tern_op_split_cols(tern_exec *exec, int64_t in, int64_t width, int64_t from,
                            int64_t part_width, int64_t out);
+/* freq_factors: head_dim / 2 divisors of the inverse frequencies (tern.rope's freq_factors), or
+ * NULL. */
 int32_t tern_op_rope(tern_exec *exec, tern_rope_fn kernel, int64_t in, int64_t width,
-                     int64_t head_dim, float theta, int32_t interleaved, int64_t out);
+                     int64_t head_dim, float theta, int32_t interleaved,
+                     const float *freq_factors, int64_t out);
 int32_t tern_op_attention(tern_exec *exec, tern_attention_fn kernel, int64_t q, int64_t k,
                           int64_t v, int64_t heads, int64_t kv_heads, int64_t head_dim,
                           int64_t layer, float scale, int32_t causal, int64_t out);
@@ -134,7 +137,7 @@ int tern_attention_dispatch(const float *q, const float *k, const float *v, int6
                             const int32_t *positions, float *k_cache, float *v_cache,
                             int64_t context, float scale, int causal, float *out);
 int tern_rope_dispatch(float *x, int64_t t, int64_t heads, int64_t head_dim,
-                       const int32_t *positions, float theta, int interleaved);
+                       const int32_t *positions, const float *inv_freq, int interleaved);
 int64_t tern_embedding_dispatch(const void *table, tern_dtype_t dtype, int64_t vocab,
                                 int64_t hidden, const int32_t *tokens, int64_t t, float *out);
 

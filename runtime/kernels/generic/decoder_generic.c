@@ -55,12 +55,11 @@ void tern_rms_norm_generic(const float *x, int64_t t, int64_t n, const float *we
 }
 
 void tern_rope_generic(float *x, int64_t t, int64_t heads, int64_t head_dim,
-                       const int32_t *positions, float theta, int interleaved) {
+                       const int32_t *positions, const float *inv_freq, int interleaved) {
   int64_t half = head_dim / 2;
   for (int64_t i = 0; i < t; ++i)
     for (int64_t p = 0; p < half; ++p) {
-      float inv_freq = tern_rope_inv_freq(theta, p, head_dim);
-      float angle = (float)positions[i] * inv_freq;
+      float angle = (float)positions[i] * inv_freq[p];
       float c = cosf(angle), s = sinf(angle);
       for (int64_t h = 0; h < heads; ++h) {
         float *head = x + (i * heads + h) * head_dim;
@@ -209,6 +208,12 @@ int64_t tern_embedding_generic(const void *table, tern_dtype_t dtype, int64_t vo
 float tern_rope_inv_freq(float theta, int64_t pair, int64_t head_dim) {
   /* In float32, as the HF modules compute it. */
   return 1.0f / powf(theta, (float)(2 * pair) / (float)head_dim);
+}
+
+void tern_rope_frequencies(float theta, const float *factors, int64_t head_dim, float *inv_freq) {
+  for (int64_t p = 0; p < head_dim / 2; ++p)
+    inv_freq[p] = factors ? tern_rope_inv_freq(theta, p, head_dim) / factors[p]
+                          : tern_rope_inv_freq(theta, p, head_dim);
 }
 
 void tern_matmul_generic(const float *x, int64_t t, int64_t k, const void *w, tern_dtype_t dtype,

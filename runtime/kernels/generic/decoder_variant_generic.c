@@ -47,7 +47,7 @@ int tern_head_matmul_generic(const float *x, int64_t t, int64_t k, const void *w
 }
 
 int tern_rope_variant_generic(float *x, int64_t t, int64_t heads, int64_t head_dim,
-                              const int32_t *positions, float theta, int interleaved) {
-  tern_rope_generic(x, t, heads, head_dim, positions, theta, interleaved);
+                              const int32_t *positions, const float *inv_freq, int interleaved) {
+  tern_rope_generic(x, t, heads, head_dim, positions, inv_freq, interleaved);
   return 0;
 }

@@ -31,3 +31,5 @@ case("replacement", lambda j: j.update(normalizer=None, pre_tokenizer=dict(meta,
 case("decoder", lambda j: j.update(decoder={"type": "ByteLevel"}))
 case("strip2", lambda j: j["decoder"]["decoders"][3].update(start=2))
 case("unk", lambda j: j["model"].update(unk_token="<nope>"))
+case("metadecoder", lambda j: j.update(decoder=dict(meta, type="Metaspace")))
+case("normalized", lambda j: j["added_tokens"][1].update(normalized=True))
