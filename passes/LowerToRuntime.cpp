@@ -63,6 +63,8 @@ struct Lowering {
   Value exec;
   Block *failBlock = nullptr;
   Type i32, i64, f32, ptr;
+  /// The global of each distinct freq_factors array.
+  llvm::DenseMap<Attribute, std::string> floatTables;
 
   Lowering(ModuleOp module, func::FuncOp forward)
       : module(module), forward(forward), b(module.getContext()), loc(forward.getLoc()) {
@@ -127,20 +129,18 @@ struct Lowering {
 
   /// The address of a constant float array (a tern.rope's freq_factors), one global per
   /// distinct array; null for none.
-  Value floatTable(std::optional<ArrayRef<float>> values) {
+  Value floatTable(DenseF32ArrayAttr values) {
     if (!values)
       return LLVM::ZeroOp::create(b, loc, ptr);
-    std::string name =
-        "tern_rope_freq_factors_" +
-        llvm::utohexstr(llvm::hash_value(llvm::StringRef(
-            reinterpret_cast<const char *>(values->data()), values->size() * sizeof(float))),
-        /*LowerCase=*/true);
-    if (!module.lookupSymbol(name)) {
+    // Attributes are uniqued: equal arrays are one attribute, and share one global.
+    std::string &name = floatTables[Attribute(values)];
+    if (name.empty()) {
+      name = "tern_rope_freq_factors_" + std::to_string(floatTables.size() - 1);
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToEnd(module.getBody());
-      auto type = LLVM::LLVMArrayType::get(b.getF32Type(), values->size());
+      auto type = LLVM::LLVMArrayType::get(b.getF32Type(), values.size());
       auto data = DenseElementsAttr::get(
-          RankedTensorType::get({int64_t(values->size())}, b.getF32Type()), *values);
+          RankedTensorType::get({int64_t(values.size())}, b.getF32Type()), values.asArrayRef());
       LLVM::GlobalOp::create(b, loc, type, /*isConstant=*/true, LLVM::Linkage::Private, name,
                              data);
     }
@@ -388,7 +388,7 @@ struct Lowering {
           call("rope", {fn, in, i64c(widthOf(r.getInput())), i64c(int64_t(r.getHeadDim())),
                         f32c(r.getTheta().convertToDouble()),
                         i32c(r.getStyle() == RopeStyle::interleaved),
-                        floatTable(r.getFreqFactors()), out});
+                        floatTable(r.getFreqFactorsAttr()), out});
           return success();
         })
         .Case([&](AttentionOp a) -> LogicalResult {

@@ -269,6 +269,10 @@ llvm::Expected<HFConfig> HFConfig::parse(llvm::StringRef text, llvm::StringRef p
   }
   if (c.headDim % 2 != 0)
     return error(llvm::formatv("head dimension {0} must be even for RoPE", c.headDim).str());
+  // The runtime rotates heads of up to 1024 (TERN_ROPE_MAX_HEAD_DIM); no model comes near it.
+  if (c.headDim > 1024)
+    return error(llvm::formatv("head dimension {0} is above the 1024 tern supports", c.headDim)
+                     .str());
   if (c.numHeads % c.numKVHeads != 0)
     return error(llvm::formatv("num_attention_heads {0} is not a multiple of "
                                "num_key_value_heads {1}",
@@ -306,7 +310,8 @@ llvm::Expected<HFConfig> HFConfig::parse(llvm::StringRef text, llvm::StringRef p
         return error(field + "." + key + " must be a positive number");
       return *d;
     };
-    if (field == "rope_parameters" && !root->get("rope_theta")) {
+    // transformers 5 reads rope_theta from rope_parameters when it is there.
+    if (field == "rope_parameters" && scaling->get("rope_theta")) {
       llvm::Expected<double> theta = number("rope_theta", 10000.0);
       if (!theta)
         return theta.takeError();
@@ -331,8 +336,11 @@ llvm::Expected<HFConfig> HFConfig::parse(llvm::StringRef text, llvm::StringRef p
         if (!(high > low))
           return error(field + ": high_freq_factor must be above low_freq_factor");
       }
-      c.ropeScaling = type->str();
       c.ropeFreqFactors = ropeFactors(*type, c.ropeTheta, c.headDim, *factor, low, high, original);
+      for (float f : c.ropeFreqFactors)
+        if (!(f > 0) || !std::isfinite(f))
+          return error(field + ": factor " + std::to_string(*factor) +
+                       " gives a frequency divisor outside float's range");
     } else if (*type != "default") {
       return error(field + ".rope_type '" + *type +
                    "' is not supported; tern maps default, linear and llama3");

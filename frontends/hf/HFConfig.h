@@ -40,9 +40,8 @@ struct HFConfig {
   int64_t hiddenSize = 0, intermediateSize = 0, numLayers = 0, numHeads = 0, numKVHeads = 0;
   int64_t headDim = 0, vocabSize = 0, maxPositions = 0;
   double rmsNormEps = 0, ropeTheta = 0;
-  /// RoPE scaling ("linear" or "llama3" from rope_scaling or rope_parameters; "" for none), as
-  /// head_dim / 2 divisors of the inverse frequencies (tern.rope's freq_factors).
-  std::string ropeScaling;
+  /// RoPE scaling (linear or llama3, from rope_scaling or rope_parameters) as head_dim / 2
+  /// divisors of the inverse frequencies (tern.rope's freq_factors); empty for none.
   std::vector<float> ropeFreqFactors;
   bool tieWordEmbeddings = false;
   /// Bits of the per-token activation quantization before each bitlinear ("input_bits").

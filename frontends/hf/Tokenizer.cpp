@@ -232,11 +232,13 @@ llvm::Error hf::importTokenizer(llvm::StringRef path, llvm::StringRef eosToken,
       if (!id || !content)
         return fail(path, "added_tokens: expected entries with id and content");
       // Hugging Face matches a normalized added token in the normalized text, which tern does
-      // not keep: with a normalizer, only tokens matched in the text as written are exact.
-      if (!isNull(normalizer) && a->getBoolean("normalized").value_or(false))
+      // not keep: beside a normalizer (which only turns spaces into U+2581) such a token is
+      // matched exactly only if it has neither.
+      if (!isNull(normalizer) && a->getBoolean("normalized").value_or(false) &&
+          (content->contains(' ') || content->contains(kMetaspace)))
         return fail(path, "added_tokens['" + *content +
-                              "']: a normalized added token beside a normalizer is not "
-                              "supported (expected \"normalized\": false)");
+                              "']: a normalized added token with a space beside a normalizer "
+                              "is not supported (expected \"normalized\": false)");
       if (llvm::Error e = place(*id, content->str(), "added_tokens"))
         return e;
       special.push_back(int32_t(*id));

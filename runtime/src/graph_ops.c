@@ -205,8 +205,8 @@ int32_t tern_op_rope(tern_exec *exec, tern_rope_fn kernel, int64_t in, int64_t w
   /* The frequencies once per call: head_dim / 2 powers, against a whole layer's work. */
   float inv_freq[TERN_ROPE_MAX_HEAD_DIM / 2];
   if (head_dim > TERN_ROPE_MAX_HEAD_DIM)
-    return fail(exec, "tern.rope: head_dim %lld is above the runtime's %d", (long long)head_dim,
-                TERN_ROPE_MAX_HEAD_DIM);
+    return fail(exec, "tern.rope: head_dim %lld is above the runtime's limit of %d",
+                (long long)head_dim, TERN_ROPE_MAX_HEAD_DIM);
   tern_rope_frequencies(theta, freq_factors, head_dim, inv_freq);
   float *y = f32(exec, out);
   if (in != out)

@@ -504,6 +504,9 @@ int64_t tern_tokenizer_encode(const tern_tokenizer *t, const char *text, size_t 
     return tern_format_error(error, error_size, "the text is not valid UTF-8 at byte %zu", invalid);
   /* Metaspace pieces grow by normalizing: a space becomes 3 bytes, and 3 may come in front. */
   size_t room = t->metaspace ? 3 * size + 4 : size + 1;
+  if (size > INT32_MAX / 4) /* the merge heap indexes symbols with int32_t */
+    return tern_format_error(error, error_size, "the text of %zu bytes is too long to tokenize "
+                             "(at most %d)", size, INT32_MAX / 4);
   sink s = {ids,
             capacity,
             0,

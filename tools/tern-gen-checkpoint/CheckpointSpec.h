@@ -50,6 +50,7 @@ struct CheckpointSpec {
   /// (rope_theta inside it) when ropeParameters.
   std::string ropeScaling;
   bool ropeParameters = false;
+  int64_t ropeOriginalPositions = 8192; ///< llama3's original_max_position_embeddings
   bool tieWordEmbeddings = true;
   /// For packed formats: "autobitlinear" (multiply by weight_scale) or "bitlinear" (divide);
   /// empty writes no linear_class (which means bitlinear).

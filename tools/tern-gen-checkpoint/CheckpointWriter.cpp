@@ -270,7 +270,7 @@ llvm::json::Object configJson(const CheckpointSpec &s) {
                               {"factor", 8.0},
                               {"low_freq_factor", 1.0},
                               {"high_freq_factor", 4.0},
-                              {"original_max_position_embeddings", 8192}};
+                              {"original_max_position_embeddings", s.ropeOriginalPositions}};
   if (s.ropeParameters) {
     if (rope.empty())
       rope["rope_type"] = "default";

@@ -108,6 +108,11 @@ static cl::opt<std::string> ropeScaling(
     cl::desc("Write a RoPE scaling into config.json: none (the default), linear (factor 4) or "
              "llama3 (Llama 3.1's: factor 8, low 1, high 4, original 8192)"),
     cl::init("none"), cl::cat(category));
+static cl::opt<int64_t> ropeOriginalPositions(
+    "rope-original-positions",
+    cl::desc("llama3 scaling's original_max_position_embeddings (default 8192, Llama 3.1's; a "
+             "small one puts the tiny preset's few frequencies in all three bands)"),
+    cl::init(8192), cl::cat(category));
 static cl::opt<bool> ropeParameters(
     "rope-parameters",
     cl::desc("Write RoPE's settings in transformers 5's rope_parameters form (rope_type, "
@@ -244,6 +249,11 @@ int main(int argc, char **argv) {
     return error("--rope-scaling and --rope-parameters apply to the checkpoint formats");
   spec.ropeScaling = ropeScaling == "none" ? "" : ropeScaling.getValue();
   spec.ropeParameters = ropeParameters;
+  if (ropeOriginalPositions.getNumOccurrences() && ropeScaling != "llama3")
+    return error("--rope-original-positions applies to --rope-scaling=llama3");
+  if (ropeOriginalPositions <= 0)
+    return error("--rope-original-positions must be positive");
+  spec.ropeOriginalPositions = ropeOriginalPositions;
   if (spec.metaspaceTokenizer && spec.gguf())
     return error("--tokenizer-kind=metaspace applies to the checkpoint formats (the gguf-* "
                  "formats write byte-level tokenizers only)");

@@ -20,7 +20,7 @@ extern "C" {
 
 /* Bumped whenever a tern_op_* signature (tern/model_abi.h) or tern_model_desc changes: a model
  * object compiled against another version is refused at start. */
-#define TERN_MODEL_ABI_VERSION 1
+#define TERN_MODEL_ABI_VERSION 2 /* 2: tern_op_rope takes freq_factors */
 
 /* What a compiled model states about itself (emitted by ternc as the global tern_compiled_model). */
 typedef struct {

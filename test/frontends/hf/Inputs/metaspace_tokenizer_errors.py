@@ -32,4 +32,7 @@ case("decoder", lambda j: j.update(decoder={"type": "ByteLevel"}))
 case("strip2", lambda j: j["decoder"]["decoders"][3].update(start=2))
 case("unk", lambda j: j["model"].update(unk_token="<nope>"))
 case("metadecoder", lambda j: j.update(decoder=dict(meta, type="Metaspace")))
-case("normalized", lambda j: j["added_tokens"][1].update(normalized=True))
+# <s> may be normalized (the normalizer leaves it as it is); a token with a space may not.
+case("normalized", lambda j: (j["added_tokens"][1].update(normalized=True),
+                              j["added_tokens"].append(dict(j["added_tokens"][1], id=600,
+                                                            content="two words"))))
