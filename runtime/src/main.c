@@ -143,26 +143,9 @@ static int tokenize_prompt(const char *program, tern_model *model, const tern_cl
     memcpy(text, c->prompt, size);
   }
   char error[256];
-  /* Room for one token per byte and the BOS, which a byte-level tokenizer never exceeds; more
-   * when the tokenizer says it needs more. */
-  int64_t capacity = (int64_t)size + 1, count = -1;
-  for (;;) {
-    int32_t *grown = realloc(*tokens, sizeof(int32_t) * (size_t)capacity);
-    if (!grown) {
-      free(*tokens);
-      *tokens = NULL;
-      snprintf(error, sizeof error, "out of memory");
-      break;
-    }
-    *tokens = grown;
-    count = tern_model_tokenize(model, text ? text : "", size, 1, 1, *tokens, capacity, error,
-                                sizeof error);
-    if (count <= capacity)
-      break;
-    capacity = count;
-  }
+  int64_t count = tern_cli_tokenize(model, text ? text : "", size, 1, tokens, error, sizeof error);
   free(text);
-  if (count <= 0 || !*tokens) {
+  if (count <= 0) {
     fprintf(stderr, "%s: error: %s: %s\n", program, c->file ? c->file : "the prompt",
             count == 0 ? "no tokens" : error);
     return 1;

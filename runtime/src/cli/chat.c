@@ -81,26 +81,12 @@ int tern_cli_chat(const char *program, tern_model *model, const tern_cli *c, dou
       break;
     }
     size_t text_n = (size_t)rendered;
-    /* One token per byte and the BOS (a byte-level tokenizer's most); again with the count a
-     * metaspace tokenizer may need beyond. */
-    int32_t *grown = realloc(turn, sizeof(int32_t) * (text_n + 1));
-    int64_t n = grown ? tern_model_tokenize(model, text, text_n, first, 1, grown,
-                                            (int64_t)text_n + 1, error, sizeof error)
-                      : -1;
-    if (grown && n > (int64_t)text_n + 1) {
-      int32_t *larger = realloc(grown, sizeof(int32_t) * (size_t)n);
-      if (larger)
-        n = tern_model_tokenize(model, text, text_n, first, 1, larger, n, error, sizeof error);
-      grown = larger ? larger : (free(grown), NULL);
-    }
-    if (n <= 0 || !grown) {
-      fprintf(stderr, "%s: error: %s\n", program, grown && n < 0 ? error : "out of memory");
-      free(grown);
-      turn = NULL;
+    int64_t n = tern_cli_tokenize(model, text, text_n, first, &turn, error, sizeof error);
+    if (n <= 0) {
+      fprintf(stderr, "%s: error: %s\n", program, n == 0 ? "the turn has no tokens" : error);
       status = 1;
       break;
     }
-    turn = grown;
     if (c->verbose_prompt) {
       fprintf(stderr, "%s: chat turn: %s\n", program, text);
       fprintf(stderr, "%s: turn of %lld tokens:", program, (long long)n);

@@ -58,6 +58,12 @@ int tern_cli_print_text(tern_model *model, const int32_t *ids, int64_t n, tern_c
 int tern_cli_print_text_start(tern_model *model, const int32_t *ids, int64_t n,
                               tern_cli_text *s);
 
+/* Tokens of text[0, size) (added tokens recognized) into *ids, grown with realloc as the
+ * tokenizer needs (the caller frees it, also after a failure). Returns the count, or -1 with a
+ * message. */
+int64_t tern_cli_tokenize(tern_model *model, const char *text, size_t size, int add_bos,
+                          int32_t **ids, char *error, size_t error_size);
+
 /* -cnv: a conversation on stdin in the model's chat format (-p is the system message). */
 int tern_cli_chat(const char *program, tern_model *model, const tern_cli *c, double t0);
 

@@ -61,6 +61,26 @@ int tern_cli_print_text_start(tern_model *model, const int32_t *ids, int64_t n,
   return print_text(model, ids, n, s, tern_model_detokenize_text);
 }
 
+int64_t tern_cli_tokenize(tern_model *model, const char *text, size_t size, int add_bos,
+                          int32_t **ids, char *error, size_t error_size) {
+  /* Room for one token per byte and the BOS (a byte-level tokenizer's most); again with the
+   * count a metaspace tokenizer says it needs beyond. */
+  int64_t capacity = (int64_t)size + 1;
+  for (;;) {
+    int32_t *grown = realloc(*ids, sizeof(int32_t) * (size_t)capacity);
+    if (!grown) {
+      snprintf(error, error_size, "out of memory");
+      return -1;
+    }
+    *ids = grown;
+    int64_t n = tern_model_tokenize(model, text, size, add_bos, 1, *ids, capacity, error,
+                                    error_size);
+    if (n <= capacity)
+      return n;
+    capacity = n;
+  }
+}
+
 /* -n: the prompt, then up to n_predict sampled tokens, printed as they come. */
 int tern_cli_generate(const char *program, tern_model *model, const tern_cli *c,
                         const int32_t *prompt, int64_t n, double t0) {
