@@ -47,7 +47,7 @@ struct GluIntoActQuant : OpRewritePattern<ActQuantOp> {
   LogicalResult matchAndRewrite(ActQuantOp quant, PatternRewriter &rewriter) const override {
     Value input = quant.getInput();
     auto norm = input.getDefiningOp<RMSNormOp>();
-    if (norm && norm->hasOneUse())
+    if (norm && norm->hasOneUse() && !norm.getGroupSize())
       input = norm.getInput();
     else
       norm = nullptr;

@@ -15,8 +15,8 @@ struct NormIntoActQuant : OpRewritePattern<ActQuantOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(ActQuantOp quant, PatternRewriter &rewriter) const override {
     auto norm = quant.getInput().getDefiningOp<RMSNormOp>();
-    if (!norm || !norm->hasOneUse())
-      return rewriter.notifyMatchFailure(quant, "input is not an RMSNorm used only here");
+    if (!norm || !norm->hasOneUse() || norm.getGroupSize())
+      return rewriter.notifyMatchFailure(quant, "input is not a whole-row RMSNorm used only here");
     rewriter.replaceOpWithNewOp<QuantInputOp>(
         quant, quant.getQuantized().getType(), quant.getScale().getType(), norm.getInput(),
         /*up=*/Value(), norm.getWeight(), Glu::none, norm.getEpsAttr(), quant.getBits());
@@ -31,7 +31,8 @@ struct NormIntoQuantInput : OpRewritePattern<QuantInputOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(QuantInputOp quant, PatternRewriter &rewriter) const override {
     auto norm = quant.getInput().getDefiningOp<RMSNormOp>();
-    if (!norm || !norm->hasOneUse() || quant.getNormWeight() || quant.getGlu() != Glu::none)
+    if (!norm || !norm->hasOneUse() || norm.getGroupSize() || quant.getNormWeight() ||
+        quant.getGlu() != Glu::none)
       return rewriter.notifyMatchFailure(quant, "no ungated, unnormalized RMSNorm input");
     rewriter.replaceOpWithNewOp<QuantInputOp>(
         quant, quant.getQuantized().getType(), quant.getScale().getType(), norm.getInput(),

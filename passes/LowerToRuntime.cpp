@@ -247,7 +247,9 @@ struct Lowering {
           TRY(in, arenaArg(n.getInput()))
           TRY(gamma, weightArg(n.getWeight(), &op, "norm weight", f32))
           TRY(out, arenaArg(n.getResult()))
-          call("rms_norm", {in, i64c(widthOf(n.getInput())), gamma,
+          int64_t width = widthOf(n.getInput());
+          int64_t group = n.getGroupSize().value_or(width);
+          call("rms_norm", {in, i64c(group), i64c(width / group), gamma,
                             f32c(n.getEps().convertToDouble()), out});
           return success();
         })

@@ -180,8 +180,9 @@ LogicalResult EmbeddingOp::verify() {
 //===------------------------------------------------------------------------------------------===//
 
 void RMSNormOp::build(OpBuilder &builder, OperationState &state, Value input, Value weight,
-                      float eps) {
-  build(builder, state, input.getType(), input, weight, builder.getF32FloatAttr(eps));
+                      float eps, int64_t groupSize) {
+  build(builder, state, input.getType(), input, weight, builder.getF32FloatAttr(eps),
+        groupSize ? builder.getI64IntegerAttr(groupSize) : IntegerAttr());
 }
 
 LogicalResult RMSNormOp::verify() {
@@ -194,6 +195,14 @@ LogicalResult RMSNormOp::verify() {
   if (failed(expectRank(*this, "a 1-D weight", getWeight(), 1)))
     return failure();
   int64_t width = input.getDimSize(input.getRank() - 1);
+  if (std::optional<int64_t> group = getGroupSize()) {
+    if (*group <= 0)
+      return emitOpError() << "group_size must be positive, found " << *group;
+    if (!ShapedType::isDynamic(width) && width % *group != 0)
+      return emitOpError() << "group_size " << *group << " does not divide the last dimension "
+                           << width;
+    width = *group;
+  }
   int64_t weightSize = getWeight().getType().getDimSize(0);
   if (!dimsMatch(width, weightSize))
     return emitOpError() << "weight has " << dimStr(weightSize)

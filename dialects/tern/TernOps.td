@@ -102,25 +102,31 @@ def Tern_EmbeddingOp : Tern_Op<"embedding", [Pure]> {
 }
 
 def Tern_RMSNormOp : Tern_Op<"rms_norm", [Pure]> {
-  let summary = "RMS normalization over the last dimension, times a learned weight";
+  let summary = "RMS normalization over the last dimension (or each group of it), times a learned weight";
   let description = [{
     `result = input * rsqrt(mean(input^2, last dim) + eps) * weight`, computed in f32 as in the
-    Hugging Face `LlamaRMSNorm` / `BitNetRMSNorm` modules.
+    Hugging Face `LlamaRMSNorm` / `BitNetRMSNorm` modules. With `group_size`, every contiguous
+    group of that many elements of the last dimension is normalized alone, with the same
+    `group_size` weights: Qwen3's `q_norm` / `k_norm`, an RMSNorm of each head of the
+    [T, heads * head_dim] projection over its head_dim.
 
     Example:
 
     ```mlir
     %n = tern.rms_norm %x, %g {eps = 1.0e-05 : f32}
            : tensor<?x2560xf32>, tensor<2560xbf16> -> tensor<?x2560xf32>
+    %qn = tern.rms_norm %q, %qg {eps = 1.0e-06 : f32, group_size = 128 : i64}
+           : tensor<?x2048xf32>, tensor<128xbf16> -> tensor<?x2048xf32>
     ```
   }];
-  let arguments = (ins Tern_F32Tensor:$input, Tern_FloatTensor:$weight, F32Attr:$eps);
+  let arguments = (ins Tern_F32Tensor:$input, Tern_FloatTensor:$weight, F32Attr:$eps,
+                       OptionalAttr<I64Attr>:$group_size);
   let results = (outs Tern_F32Tensor:$result);
   let assemblyFormat = [{
     $input `,` $weight attr-dict `:` type($input) `,` type($weight) `->` type($result)
   }];
   let builders = [OpBuilder<(ins "::mlir::Value":$input, "::mlir::Value":$weight,
-                                 "float":$eps)>];
+                                 "float":$eps, CArg<"int64_t", "0">:$group_size)>];
   let hasVerifier = 1;
 }
 

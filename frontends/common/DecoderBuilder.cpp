@@ -35,8 +35,29 @@ auto ::tern::roleName(WeightRole role) -> llvm::StringRef {
   case WeightRole::FfnSubNorm: return "ffn_sub_norm";
   case WeightRole::FinalNorm: return "final_norm";
   case WeightRole::Head: return "head";
+  case WeightRole::QNorm: return "q_norm";
+  case WeightRole::KNorm: return "k_norm";
+  case WeightRole::QInNorm: return "q_proj.norm";
+  case WeightRole::KInNorm: return "k_proj.norm";
+  case WeightRole::VInNorm: return "v_proj.norm";
+  case WeightRole::OInNorm: return "o_proj.norm";
+  case WeightRole::GateInNorm: return "gate_proj.norm";
+  case WeightRole::UpInNorm: return "up_proj.norm";
+  case WeightRole::DownInNorm: return "down_proj.norm";
   }
   return "?";
+}
+
+auto ::tern::inputNormOf(WeightRole projection) -> WeightRole {
+  switch (projection) {
+  case WeightRole::Q: return WeightRole::QInNorm;
+  case WeightRole::K: return WeightRole::KInNorm;
+  case WeightRole::V: return WeightRole::VInNorm;
+  case WeightRole::O: return WeightRole::OInNorm;
+  case WeightRole::Gate: return WeightRole::GateInNorm;
+  case WeightRole::Up: return WeightRole::UpInNorm;
+  default: return WeightRole::DownInNorm;
+  }
 }
 
 namespace {
@@ -46,18 +67,28 @@ public:
   GraphBuilder(OpBuilder &b, const DecoderSpec &spec, DecoderWeights &weights)
       : b(b), spec(spec), weights(weights) {}
 
-  /// RMSNorm of `x` with the norm weight of `role`; null on a missing weight.
-  Value norm(Value x, WeightRole role, int64_t layer) {
+  /// RMSNorm of `x` with the norm weight of `role` (of each `groupSize` elements, when
+  /// given); null on a missing weight.
+  Value norm(Value x, WeightRole role, int64_t layer, int64_t groupSize = 0) {
     Value g = weights.dense(b, role, layer);
     if (!g)
       return {};
-    return RMSNormOp::create(b, weights.location(b, role, layer), x, g, spec.rmsNormEps);
+    return RMSNormOp::create(b, weights.location(b, role, layer), x, g, spec.rmsNormEps,
+                             groupSize);
   }
 
   /// Quantizes `x` once and applies each projection of `roles` to it (a float projection reads
-  /// `x` itself).
+  /// `x` itself). With projectionNorms each projection normalizes and quantizes `x` itself.
   bool project(Value x, llvm::ArrayRef<WeightRole> roles, int64_t layer,
                SmallVectorImpl<Value> &out) {
+    if (spec.projectionNorms && roles.size() > 1) {
+      for (WeightRole role : roles)
+        if (!project(x, {role}, layer, out))
+          return false;
+      return true;
+    }
+    if (spec.projectionNorms && !(x = norm(x, inputNormOf(roles.front()), layer)))
+      return false;
     auto quant =
         ActQuantOp::create(b, weights.location(b, roles.front(), layer), x, spec.activationBits);
     for (WeightRole role : roles) {
@@ -83,6 +114,9 @@ public:
     if (!n || !project(n, {WeightRole::Q, WeightRole::K, WeightRole::V}, i, qkv))
       return {};
     Location attnLoc = weights.location(b, WeightRole::O, i);
+    if (spec.qkNorm && (!(qkv[0] = norm(qkv[0], WeightRole::QNorm, i, spec.headDim)) ||
+                        !(qkv[1] = norm(qkv[1], WeightRole::KNorm, i, spec.headDim))))
+      return {};
     float theta = spec.ropeTheta;
     Value q = RoPEOp::create(b, weights.location(b, WeightRole::Q, i), qkv[0], positions,
                              spec.headDim, theta, RopeStyle::rotate_half, spec.ropeFreqFactors);

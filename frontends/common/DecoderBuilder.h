@@ -10,7 +10,9 @@
 // with, per layer (the sub-norms only where the family has them):
 //   h   = x + o_proj(attn_sub_norm(attention(rope(q), rope(k), v)))   q, k, v = proj(input_norm(x))
 //   out = h + down_proj(ffn_sub_norm(act(gate_proj(n)) * up_proj(n)))  n = post_attention_norm(h)
-// and every projection fed by a per-token int8 quantization of its input.
+// and every projection fed by a per-token int8 quantization of its input. Qwen3-backbone models
+// add an RMSNorm of each head of q and k before RoPE (qkNorm), BitNet embedding models one on
+// every projection's input (projectionNorms).
 //
 //===------------------------------------------------------------------------------------------===//
 #ifndef TERN_FRONTENDS_COMMON_DECODERBUILDER_H
@@ -41,6 +43,11 @@ struct DecoderSpec {
   DecoderActivation activation = DecoderActivation::SiLU;
   bool attnSubNorm = false; ///< RMSNorm of the attention output before o_proj
   bool ffnSubNorm = false;  ///< RMSNorm of act(gate) * up before down_proj
+  /// Qwen3's q_norm / k_norm: an RMSNorm of each head of q and k (over head_dim) before RoPE.
+  bool qkNorm = false;
+  /// An RMSNorm of its own on every projection's input (BitNet embedding models' BitLinear:
+  /// `{q,k,v,o,gate,up,down}_proj.norm`), so each projection quantizes its own input.
+  bool projectionNorms = false;
   bool tiedHead = false;    ///< the output head is the embedding table
   int64_t activationBits = 8; ///< tern.act_quant's bits before every bitlinear
   /// Context length of the KV cache; dynamic (`?`) until the driver fixes it.
@@ -51,8 +58,13 @@ struct DecoderSpec {
 enum class WeightRole {
   Embedding, InputNorm, Q, K, V, O, AttnSubNorm, PostAttentionNorm, Gate, Up, Down, FfnSubNorm,
   FinalNorm, Head,
+  QNorm, KNorm, ///< qkNorm: [head_dim] each
+  /// projectionNorms: the norm of each projection's input
+  QInNorm, KInNorm, VInNorm, OInNorm, GateInNorm, UpInNorm, DownInNorm,
 };
 llvm::StringRef roleName(WeightRole role);
+/// The norm of a projection's input (projectionNorms), e.g. QInNorm for Q.
+WeightRole inputNormOf(WeightRole projection);
 
 /// A projection: a ternary weight with its scale and how the scale applies, or (`scale` null) a
 /// float [N, K] weight the importer was asked to keep (tern.matmul, no activation quantization).

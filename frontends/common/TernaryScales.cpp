@@ -47,7 +47,7 @@ tern::coarsestScale(const int8_t *values, int64_t n, int64_t k, int64_t blockCol
       out.values.push_back(rows->count(r) ? (*rows)[r] : 1.0f);
     return out;
   }
-  for (int64_t g : {64, 128, 256}) {
+  for (int64_t g : {256, 128, 64}) { // the coarsest first
     if (g % blockCols || k % g)
       continue;
     int64_t per = g / blockCols, groups = k / g;

@@ -1,14 +1,16 @@
 //===- TokenizerTables.cpp - the runtime's tokenizer tensors, from any frontend ---------------===//
 #include "frontends/common/TokenizerTables.h"
 
+#include <algorithm>
 #include <cstring>
 
 using namespace tern;
 
-const char *const tern::kChatTensor = "tokenizer.chat";
-const char *const tern::kTokenizerTensors[6] = {"tokenizer.vocab",   "tokenizer.offsets",
-                                                "tokenizer.merges",  "tokenizer.special",
-                                                "tokenizer.pattern", "tokenizer.config"};
+const char *const tern::kTokenizerTensors[7] = {
+    "tokenizer.vocab",   "tokenizer.offsets", "tokenizer.merges", "tokenizer.special",
+    "tokenizer.pattern", "tokenizer.config",  "tokenizer.eog"};
+const char *const tern::kEndOfTurnTokens[5] = {"<|eot_id|>", "<|eom_id|>", "<|im_end|>",
+                                               "<|end|>", "<end_of_turn>"};
 const char *const tern::kGpt2Pattern =
     "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
 const char *const tern::kLlama3Pattern =
@@ -97,6 +99,23 @@ llvm::Error tern::addTokenizerTensors(const TokenizerTables &tables, llvm::Strin
                               tables.fuseUnk ? 1 : 0,
                               tables.byteFallback ? 1 : 0};
   int64_t v = int64_t(tables.tokens.size());
+  std::vector<int32_t> eog;
+  for (int64_t id : tables.endOfGeneration) {
+    if (id < 0 || id >= v)
+      return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                     "%s: end-of-sequence id %lld is outside the vocabulary of "
+                                     "%lld tokens",
+                                     origin.str().c_str(), (long long)id, (long long)v);
+    eog.push_back(int32_t(id));
+  }
+  if (tables.eos >= 0)
+    eog.push_back(int32_t(tables.eos));
+  for (int32_t id : tables.special)
+    for (const char *text : kEndOfTurnTokens)
+      if (tables.tokens[size_t(id)] == text)
+        eog.push_back(id);
+  std::sort(eog.begin(), eog.end());
+  eog.erase(std::unique(eog.begin(), eog.end()), eog.end());
   if (llvm::Error e = addTensor(store, kTokenizerTensors[0], DType::U8, {int64_t(bytes.size())},
                                 bytes, origin))
     return e;
@@ -111,23 +130,10 @@ llvm::Error tern::addTokenizerTensors(const TokenizerTables &tables, llvm::Strin
   if (llvm::Error e = addTensor(store, kTokenizerTensors[4], DType::U8,
                                 {int64_t(patternBytes.size())}, patternBytes, origin))
     return e;
-  return addTensor(store, kTokenizerTensors[5], DType::I64, {int64_t(config.size())}, config,
-                   origin);
-}
-
-std::string tern::chatFormat(llvm::StringRef t) {
-  // Llama 3's header format: every message as <|start_header_id|>role<|end_header_id|>\n\n
-  // content (trimmed) <|eot_id|>, the BOS before the first, then the assistant's header.
-  bool llama3 = t.contains("<|start_header_id|>") && t.contains("<|end_header_id|>") &&
-                t.contains("<|eot_id|>") && t.contains("message['role']") &&
-                t.contains("message['content'] | trim") && t.contains("bos_token");
-  return llama3 ? "llama3-header" : "";
-}
-
-llvm::Error tern::addChatFormat(llvm::StringRef format, llvm::StringRef origin,
-                                WeightStore &store) {
-  if (format.empty())
+  if (llvm::Error e = addTensor(store, kTokenizerTensors[5], DType::I64,
+                                {int64_t(config.size())}, config, origin))
+    return e;
+  if (eog.empty())
     return llvm::Error::success();
-  std::vector<uint8_t> bytes(format.begin(), format.end());
-  return addTensor(store, kChatTensor, DType::U8, {int64_t(bytes.size())}, bytes, origin);
+  return addTensor(store, kTokenizerTensors[6], DType::I32, {int64_t(eog.size())}, eog, origin);
 }

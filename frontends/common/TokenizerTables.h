@@ -18,10 +18,9 @@
 
 namespace tern {
 
-/// The names of the tensors addTokenizerTensors adds.
-extern const char *const kTokenizerTensors[6];
-/// The chat format (U8: its name, "llama3-header") when a chat template is one tern implements.
-extern const char *const kChatTensor;
+/// The names of the tensors addTokenizerTensors adds (the last, tokenizer.eog, I32: the ids
+/// that end a reply).
+extern const char *const kTokenizerTensors[7];
 
 /// GPT-2's byte-level pre-tokenizer regex.
 extern const char *const kGpt2Pattern;
@@ -45,6 +44,9 @@ struct TokenizerTables {
   std::string pattern;             ///< the pre-tokenizer's regex
   bool ignoreMerges = false;
   int64_t bos = -1, eos = -1;      ///< the BOS the encoder adds (-1: none), the end-of-text id
+  /// More ids that end a reply (config.json's and generation_config.json's eos_token_id lists,
+  /// GGUF's eot/eom ids); addTokenizerTensors adds `eos` and the known end-of-turn tokens.
+  std::vector<int64_t> endOfGeneration;
   // Metaspace only.
   MetaspacePrepend prepend = MetaspacePrepend::Never;
   bool stripLeadingSpace = false; ///< the decoder strips a whole text's first space
@@ -63,16 +65,16 @@ llvm::DenseMap<uint32_t, uint8_t> byteLevelDecoder();
 bool decodeByteLevel(llvm::StringRef text, const llvm::DenseMap<uint32_t, uint8_t> &decode,
                      std::string &bytes);
 
+/// The added tokens that end a turn in the chat formats of the model families tern imports
+/// (<|eot_id|>, <|eom_id|>, <|im_end|>, <|end|>, <end_of_turn>): each ends a reply when it is
+/// a special token of the vocabulary, as llama.cpp's end-of-generation set has them.
+extern const char *const kEndOfTurnTokens[5];
+
 /// Checks what every byte-level BPE needs (a token for each of the 256 bytes) and adds the
 /// tensors to `store`. `origin` names the source file and `vocabField` the vocabulary's field
 /// in it, for messages.
 llvm::Error addTokenizerTensors(const TokenizerTables &tables, llvm::StringRef origin,
                                 llvm::StringRef vocabField, WeightStore &store);
-
-/// The chat format a Jinja chat_template is, or "" if it is none tern implements.
-std::string chatFormat(llvm::StringRef chatTemplate);
-/// Adds kChatTensor for a non-empty `format`.
-llvm::Error addChatFormat(llvm::StringRef format, llvm::StringRef origin, WeightStore &store);
 
 } // namespace tern
 

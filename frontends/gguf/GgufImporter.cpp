@@ -410,6 +410,7 @@ private:
     case WeightRole::Gate: return l + "ffn_gate.weight";
     case WeightRole::Up: return l + "ffn_up.weight";
     case WeightRole::Down: return l + "ffn_down.weight";
+    default: break; // no GGUF architecture tern imports has the others
     }
     llvm_unreachable("unknown role");
   }
@@ -678,7 +679,7 @@ auto ::tern::gguf::importGguf(MLIRContext &ctx, llvm::StringRef path, WeightStor
                            "takes token ids (--tokens)")
                               .str();
   } else {
-    llvm::Expected<bool> tokenizer = importTokenizer(file, store);
+    llvm::Expected<bool> tokenizer = importTokenizer(file, store, options.chatTemplate);
     if (!tokenizer)
       return tokenizer.takeError();
   }

@@ -3,6 +3,7 @@
 #define TERN_FRONTENDS_GGUF_GGUFIMPORTER_H
 
 #include "dialects/weights/TernaryCodec.h"
+#include "frontends/common/ChatTemplate.h"
 #include "dialects/weights/WeightStore.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -22,6 +23,8 @@ struct ImportOptions {
   std::function<void(int64_t done, int64_t total)> progress;
   /// The FFN activation (ternc --ffn-act); unset: the architecture's, or the model's own.
   std::optional<FfnActivation> ffnActivation;
+  /// ternc --chat-template: the file's tokenizer.chat_template, none, or a file's.
+  ChatTemplateChoice chatTemplate;
 };
 
 struct ImportStats {

@@ -153,10 +153,19 @@ llvm::Expected<std::optional<TokenizerTables>> tern::gguf::readTokenizer(const G
     t.bos = *bos;
   }
   t.eos = *eos;
+  // llama.cpp's end-of-turn and end-of-message tokens end a reply too.
+  for (const char *key : {"tokenizer.ggml.eot_token_id", "tokenizer.ggml.eom_token_id"}) {
+    llvm::Expected<int64_t> id = tokenId(key);
+    if (!id)
+      return id.takeError();
+    if (*id >= 0)
+      t.endOfGeneration.push_back(*id);
+  }
   return std::optional<TokenizerTables>(std::move(t));
 }
 
-llvm::Expected<bool> tern::gguf::importTokenizer(const GgufFile &file, WeightStore &store) {
+llvm::Expected<bool> tern::gguf::importTokenizer(const GgufFile &file, WeightStore &store,
+                                                 const ChatTemplateChoice &choice) {
   llvm::Expected<std::optional<TokenizerTables>> tables = readTokenizer(file);
   if (!tables)
     return tables.takeError();
@@ -164,11 +173,27 @@ llvm::Expected<bool> tern::gguf::importTokenizer(const GgufFile &file, WeightSto
     return false;
   if (llvm::Error e = addTokenizerTensors(**tables, file.path(), "tokenizer.ggml.tokens", store))
     return std::move(e);
-  llvm::Expected<std::optional<llvm::StringRef>> chat =
+  llvm::Expected<std::optional<llvm::StringRef>> source =
       file.getOptionalString("tokenizer.chat_template");
-  if (!chat)
-    return chat.takeError();
-  if (llvm::Error e = addChatFormat(chatFormat(chat->value_or("")), file.path(), store))
+  if (!source)
+    return source.takeError();
+  ChatTemplate chat;
+  chat.source = source->value_or("").str();
+  chat.origin = (file.path() + ": tokenizer.chat_template").str();
+  // The template's bos_token and eos_token: the texts of the ids the file names (readTokenizer
+  // checked them against the vocabulary), whether or not the encoder adds the BOS.
+  const std::vector<std::string> &tokens = (*tables)->tokens;
+  for (auto [key, text] : {std::pair{"tokenizer.ggml.bos_token_id", &chat.bos},
+                           std::pair{"tokenizer.ggml.eos_token_id", &chat.eos}}) {
+    llvm::Expected<std::optional<uint64_t>> id = file.getOptionalUInt(key);
+    if (!id)
+      return id.takeError();
+    if (*id && **id < tokens.size())
+      *text = tokens[**id];
+  }
+  if (llvm::Error e = choice.apply(chat))
+    return std::move(e);
+  if (llvm::Error e = addChatTemplate(chat, store))
     return std::move(e);
   return true;
 }

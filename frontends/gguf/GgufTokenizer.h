@@ -8,6 +8,7 @@
 #ifndef TERN_FRONTENDS_GGUF_GGUFTOKENIZER_H
 #define TERN_FRONTENDS_GGUF_GGUFTOKENIZER_H
 
+#include "frontends/common/ChatTemplate.h"
 #include "frontends/common/TokenizerTables.h"
 #include "frontends/gguf/GgufFile.h"
 
@@ -17,9 +18,10 @@ namespace tern::gguf {
 /// tokenizer.ggml.model). Errors name the file and the key.
 llvm::Expected<std::optional<TokenizerTables>> readTokenizer(const GgufFile &file);
 
-/// Adds the tokenizer tensors (and the chat format when tokenizer.chat_template is one tern
-/// implements) to `store`; returns whether the file had a tokenizer.
-llvm::Expected<bool> importTokenizer(const GgufFile &file, WeightStore &store);
+/// Adds the tokenizer tensors and tokenizer.chat_template (unless `choice` replaces it) to
+/// `store`; returns whether the file had a tokenizer.
+llvm::Expected<bool> importTokenizer(const GgufFile &file, WeightStore &store,
+                                     const ChatTemplateChoice &choice = {});
 
 } // namespace tern::gguf
 

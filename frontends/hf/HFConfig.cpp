@@ -159,6 +159,8 @@ llvm::StringRef HFConfig::familyName() const {
     return "1bitllm";
   case ModelFamily::LlamaBitNet:
     return "llama-bitnet";
+  case ModelFamily::Qwen3:
+    return "qwen3";
   }
   return "?";
 }
@@ -187,10 +189,13 @@ llvm::Expected<HFConfig> HFConfig::parse(llvm::StringRef text, llvm::StringRef p
     c.family = ModelFamily::OneBitLLM;
   else if (c.architecture == "LlamaForCausalLM")
     c.family = ModelFamily::LlamaBitNet;
+  else if (c.architecture == "Qwen3ForCausalLM")
+    c.family = ModelFamily::Qwen3;
   else
     return error("unsupported architecture '" + c.architecture +
                  "'; tern imports BitNetForCausalLM (BitNet b1.58 2B4T), BitnetForCausalLM "
-                 "(1bitLLM) and LlamaForCausalLM with a bitnet quantization_config");
+                 "(1bitLLM), LlamaForCausalLM with a bitnet quantization_config and "
+                 "Qwen3ForCausalLM with ternary weights (Ternary-Bonsai)");
 
   FieldReader r(*root, path);
   c.modelType = r.string(*root, "model_type", "", /*required=*/false);
@@ -221,12 +226,21 @@ llvm::Expected<HFConfig> HFConfig::parse(llvm::StringRef text, llvm::StringRef p
     else
       return error("quantization_config.linear_class '" + linearClass +
                    "' is not supported; expected \"autobitlinear\" or \"bitlinear\"");
+  } else if (c.family == ModelFamily::LlamaBitNet) {
+    return error("LlamaForCausalLM without a bitnet quantization_config is not a ternary "
+                 "model; tern imports only BitNet-quantized Llama checkpoints");
+  } else if (c.family == ModelFamily::Qwen3) {
+    // Without a bitnet quantization_config the float weights must be ternary already (the
+    // importer checks every group); a dense Qwen3 is refused there, by tensor.
+    c.storage = WeightStorage::Ternary;
   } else {
-    if (c.family == ModelFamily::LlamaBitNet)
-      return error("LlamaForCausalLM without a bitnet quantization_config is not a ternary "
-                   "model; tern imports only BitNet-quantized Llama checkpoints");
     c.storage = WeightStorage::Latent;
   }
+  if (c.family == ModelFamily::Qwen3 && c.storage == WeightStorage::Latent)
+    return error("Qwen3ForCausalLM with quantization_mode 'online' is not supported; expected "
+                 "packed weights (offline) or float weights that are ternary per group");
+  if (r.boolean("attention_bias", false))
+    return error("attention_bias true is not supported; tern's projections have no bias");
 
   std::string act = r.string(*root, "hidden_act", "", /*required=*/true);
   if (act == "relu2")

@@ -17,6 +17,9 @@ enum class ModelFamily {
   BitNet,      ///< BitNetForCausalLM (microsoft/bitnet-b1.58-2B-4T): attn_sub_norm, ffn_sub_norm
   OneBitLLM,   ///< BitnetForCausalLM (1bitLLM/bitnet_b1_58-*): inner_attn_ln, ffn_layernorm
   LlamaBitNet, ///< LlamaForCausalLM with a bitnet quantization_config: no sub-norms
+  /// Qwen3ForCausalLM (PrismML's Ternary-Bonsai): q_norm / k_norm on each head, head_dim from
+  /// the config, no sub-norms
+  Qwen3,
 };
 
 enum class Activation { ReLU2, SiLU };
@@ -25,6 +28,9 @@ enum class Activation { ReLU2, SiLU };
 enum class WeightStorage {
   Packed, ///< U8 [out/4, in] + weight_scale ("quantization_mode: offline")
   Latent, ///< fp16/bf16 master weights, ternarized at import
+  /// Float tensors whose values are already ternary times a scale per group of columns
+  /// (Ternary-Bonsai's unpacked form: every 128 weights of a row -s, 0 or +s), decoded exactly
+  Ternary,
 };
 
 struct HFConfig {
@@ -54,7 +60,10 @@ struct HFConfig {
   static llvm::Expected<HFConfig> parse(llvm::StringRef text, llvm::StringRef path);
 
   llvm::StringRef familyName() const;
-  bool hasSubNorms() const { return family != ModelFamily::LlamaBitNet; }
+  bool hasSubNorms() const {
+    return family == ModelFamily::BitNet || family == ModelFamily::OneBitLLM;
+  }
+  bool hasQKNorm() const { return family == ModelFamily::Qwen3; }
 };
 
 } // namespace tern::hf

@@ -8,6 +8,7 @@
 #include "frontends/hf/HFImporter.h"
 
 #include "frontends/common/DecoderBuilder.h"
+#include "frontends/common/TernaryScales.h"
 #include "frontends/hf/Checkpoint.h"
 
 #include "dialects/tern/TernDialect.h"
@@ -16,8 +17,13 @@
 #include "mlir/IR/Builders.h"
 
 #include "llvm/ADT/StringSet.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Path.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
 
 using namespace mlir;
 using namespace mlir::tern;
@@ -81,6 +87,10 @@ public:
     case WeightRole::FfnSubNorm:
       shape = {config.intermediateSize};
       break;
+    case WeightRole::QNorm:
+    case WeightRole::KNorm:
+      shape = {config.headDim};
+      break;
     default:
       shape = {h};
     }
@@ -107,6 +117,8 @@ public:
     auto [rows, cols] = linearShape(role);
     if (config.storage == WeightStorage::Packed)
       return packed(b, name, rows, cols);
+    if (config.storage == WeightStorage::Ternary)
+      return ternaryFloats(b, name, rows, cols);
     return latent(b, name, rows, cols);
   }
 
@@ -158,6 +170,9 @@ private:
     case WeightRole::Gate: return l + "mlp.gate_proj.weight";
     case WeightRole::Up: return l + "mlp.up_proj.weight";
     case WeightRole::Down: return l + "mlp.down_proj.weight";
+    case WeightRole::QNorm: return l + "self_attn.q_norm.weight";
+    case WeightRole::KNorm: return l + "self_attn.k_norm.weight";
+    default: break;
     }
     llvm_unreachable("unknown role");
   }
@@ -294,6 +309,100 @@ private:
     return w;
   }
 
+  /// A projection stored as floats that are ternary already (Ternary-Bonsai's unpacked form):
+  /// every 64 columns of a row hold -s, 0 or +s for one s, checked exactly; kept as ternary
+  /// codes with the coarsest exact scale (per tensor, row, or 64, 128 or 256 columns), y = acc
+  /// * s. A float that is not so is refused, naming the weight.
+  LinearWeights ternaryFloats(OpBuilder &b, llvm::StringRef name, int64_t rows, int64_t cols) {
+    std::optional<Checkpoint::Tensor> t =
+        expect(name, {rows, cols}, /*floatOnly=*/true, "float ternary weights");
+    if (!t)
+      return {};
+    llvm::StringRef file = t->file->path();
+    const int64_t block = 64;
+    if (cols % block != 0) {
+      fail(llvm::formatv("{0}: tensor '{1}' has {2} columns; ternary float weights are read in "
+                         "groups of {3} columns",
+                         file, name, cols, block));
+      return {};
+    }
+    if (!addOnce(name, *t, TensorEncoding::Dense, {rows, cols}))
+      return {};
+    DType dtype = t->entry->dtype;
+    const uint8_t *data = t->bytes().data();
+    auto at = [&](int64_t i) -> float {
+      if (dtype == DType::F32) {
+        float f;
+        std::memcpy(&f, data + 4 * i, 4);
+        return f;
+      }
+      uint16_t h;
+      std::memcpy(&h, data + 2 * i, 2);
+      return dtype == DType::BF16 ? bf16ToFloat(h) : halfToFloat(h);
+    };
+    int64_t perRow = cols / block;
+    std::vector<int8_t> values(size_t(rows * cols));
+    std::vector<float> scales(size_t(rows * perRow));
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t g = 0; g < perRow; ++g) {
+        float s = 0;
+        for (int64_t c = g * block; c < (g + 1) * block; ++c)
+          s = std::max(s, std::fabs(at(r * cols + c)));
+        if (!std::isfinite(s)) {
+          fail(llvm::formatv("{0}: tensor '{1}' holds a non-finite value in row {2}, columns "
+                             "{3}..{4}",
+                             file, name, r, g * block, (g + 1) * block - 1));
+          return {};
+        }
+        scales[size_t(r * perRow + g)] = s;
+        for (int64_t c = g * block; c < (g + 1) * block; ++c) {
+          float w = at(r * cols + c);
+          if (w != 0 && std::fabs(w) != s) {
+            fail(llvm::formatv("{0}: tensor '{1}' is not ternary: weight [{2}, {3}] is {4}, but "
+                               "its group of {5} columns (from {6}) holds +-{7}; a {8} without "
+                               "a bitnet quantization_config must store -s, 0 or +s per group "
+                               "(Ternary-Bonsai's unpacked form)",
+                               file, name, r, c, llvm::format("%.9g", w), block, g * block,
+                               llvm::format("%.9g", s), config.architecture));
+            return {};
+          }
+          values[size_t(r * cols + c)] = w == 0 ? 0 : w > 0 ? 1 : -1;
+        }
+      }
+    stats.ternary.add(values.data(), rows * cols);
+    std::optional<CoarsestScale> scale =
+        coarsestScale(values.data(), rows, cols, block,
+                      [&](int64_t r, int64_t g) { return scales[size_t(r * perRow + g)]; });
+    if (!scale) {
+      fail(llvm::formatv("{0}: the group scales of '{1}' vary within every group tern supports "
+                         "(per tensor, per row, or per 64, 128 or 256 columns dividing K = {2})",
+                         file, name, cols));
+      return {};
+    }
+    std::string ternaryName = latentTernaryName(name), scaleName = latentScaleName(name);
+    auto [tensor, bytes] = ternaryTensor(ternaryName, "the ternary codes of '" + name.str() + "'",
+                                         values.data(), rows, cols);
+    auto [scaleStored, scaleBytes] =
+        scaleTensor(scaleName, "the group scales of '" + name.str() + "'", *scale);
+    Type scaleType = scaleStored.dtype == DType::BF16 ? Type(b.getBF16Type()) : b.getF32Type();
+    if (llvm::Error e = store.addDerived(std::move(tensor), std::move(bytes))) {
+      fail(llvm::toString(std::move(e)));
+      return {};
+    }
+    if (llvm::Error e = store.addDerived(std::move(scaleStored), std::move(scaleBytes))) {
+      fail(llvm::toString(std::move(e)));
+      return {};
+    }
+    Location loc = weightLoc(b, name, *t);
+    LinearWeights w;
+    w.weight = WeightOp::create(b, loc, TernaryType::get(b.getContext(), rows, cols),
+                                b.getStringAttr(ternaryName));
+    w.scale = WeightOp::create(b, loc, RankedTensorType::get(scale->shape, scaleType),
+                               b.getStringAttr(scaleName));
+    w.mode = ScaleMode::multiply;
+    return w;
+  }
+
   /// A projection stored as float master weights: ternarized now, y = acc / sw.
   LinearWeights latent(OpBuilder &b, llvm::StringRef name, int64_t rows, int64_t cols) {
     std::optional<Checkpoint::Tensor> t =
@@ -389,6 +498,7 @@ auto ::tern::hf::importCheckpoint(MLIRContext &ctx, llvm::StringRef dir, WeightS
   spec.activation = config->activation == Activation::ReLU2 ? DecoderActivation::ReLU2
                                                             : DecoderActivation::SiLU;
   spec.attnSubNorm = spec.ffnSubNorm = config->hasSubNorms();
+  spec.qkNorm = config->hasQKNorm();
   // The head is the embedding table when there is no lm_head.weight (2B4T, 1bitLLM).
   spec.tiedHead = !(*checkpoint)->find("lm_head.weight").has_value();
 

@@ -1,6 +1,8 @@
 //===- Tokenizer.cpp - a Hugging Face tokenizer.json as the runtime's tokenizer tensors --------===//
 #include "frontends/hf/Tokenizer.h"
 
+#include "frontends/common/ChatTemplate.h"
+
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/FileSystem.h"
@@ -163,7 +165,7 @@ llvm::Error readMetaspace(llvm::StringRef path, const json::Object &top, Tokeniz
 } // namespace
 
 llvm::Error hf::importTokenizer(llvm::StringRef path, llvm::StringRef eosToken,
-                                WeightStore &store) {
+                                WeightStore &store, llvm::ArrayRef<int64_t> endOfGeneration) {
   auto buffer = llvm::MemoryBuffer::getFile(path);
   if (!buffer)
     return fail(path, "cannot read: " + buffer.getError().message());
@@ -298,31 +300,126 @@ llvm::Error hf::importTokenizer(llvm::StringRef path, llvm::StringRef eosToken,
   tables.ignoreMerges = model->getBoolean("ignore_merges").value_or(false);
   tables.bos = bos;
   tables.eos = eos;
+  tables.endOfGeneration.assign(endOfGeneration.begin(), endOfGeneration.end());
   return addTokenizerTensors(tables, path, "model.vocab", store);
 }
 
-llvm::Expected<bool> hf::importCheckpointTokenizer(llvm::StringRef dir, WeightStore &store) {
+/// A special token of tokenizer_config.json: a string, an AddedToken object, or null.
+static std::optional<std::string> tokenText(const json::Object &config, llvm::StringRef key) {
+  if (std::optional<llvm::StringRef> s = config.getString(key))
+    return s->str();
+  if (const json::Object *o = config.getObject(key))
+    if (std::optional<llvm::StringRef> s = o->getString("content"))
+      return s->str();
+  return std::nullopt;
+}
+
+/// The checkpoint's chat template: chat_template.jinja when the folder has one (transformers
+/// saves it there since 4.47 and prefers it), else tokenizer_config.json's chat_template, a
+/// string or a list of named templates of which transformers uses "default".
+static llvm::Error readChatTemplate(llvm::StringRef dir, const json::Object *config,
+                                    llvm::StringRef configPath, ChatTemplate &t) {
+  llvm::SmallString<256> jinjaPath(dir);
+  llvm::sys::path::append(jinjaPath, "chat_template.jinja");
+  if (llvm::sys::fs::exists(jinjaPath)) {
+    auto buffer = llvm::MemoryBuffer::getFile(jinjaPath);
+    if (!buffer)
+      return fail(jinjaPath, "cannot read: " + buffer.getError().message());
+    t.source = (*buffer)->getBuffer().str();
+    t.origin = jinjaPath.str().str();
+    return llvm::Error::success();
+  }
+  if (!config)
+    return llvm::Error::success();
+  const json::Value *value = config->get("chat_template");
+  if (!value || value->kind() == json::Value::Null)
+    return llvm::Error::success();
+  t.origin = (configPath + ": chat_template").str();
+  if (std::optional<llvm::StringRef> s = value->getAsString()) {
+    t.source = s->str();
+    return llvm::Error::success();
+  }
+  if (const json::Array *named = value->getAsArray()) {
+    for (size_t i = 0; i < named->size(); ++i) {
+      const json::Object *entry = (*named)[i].getAsObject();
+      std::optional<llvm::StringRef> name = entry ? entry->getString("name") : std::nullopt;
+      std::optional<llvm::StringRef> text = entry ? entry->getString("template") : std::nullopt;
+      if (!name || !text)
+        return fail(configPath, "chat_template[" + std::to_string(i) +
+                                    "]: expected an object with a name and a template");
+      if (*name == "default") {
+        t.source = text->str();
+        t.origin = (configPath + ": chat_template[" + std::to_string(i) + "]").str();
+        return llvm::Error::success();
+      }
+    }
+    return fail(configPath, "chat_template: none of the named templates is 'default'");
+  }
+  return fail(configPath, "chat_template: expected a string or a list of named templates");
+}
+
+/// eos_token_id of config.json and generation_config.json (an id or a list of them; the files
+/// are optional, and HFConfig reports a malformed config.json): every id that ends a reply.
+static llvm::Error readEndOfGeneration(llvm::StringRef dir, std::vector<int64_t> &ids) {
+  for (const char *name : {"config.json", "generation_config.json"}) {
+    llvm::SmallString<256> path(dir);
+    llvm::sys::path::append(path, name);
+    auto buffer = llvm::MemoryBuffer::getFile(path);
+    if (!buffer)
+      continue;
+    llvm::Expected<json::Value> root = json::parse((*buffer)->getBuffer());
+    if (!root) {
+      llvm::consumeError(root.takeError());
+      continue;
+    }
+    const json::Object *o = root->getAsObject();
+    const json::Value *v = o ? o->get("eos_token_id") : nullptr;
+    if (!v || v->kind() == json::Value::Null)
+      continue;
+    json::Array single{*v};
+    const json::Array *list = v->getAsArray() ? v->getAsArray() : &single;
+    for (const json::Value &id : *list) {
+      std::optional<int64_t> i = id.getAsInteger();
+      if (!i || *i < 0)
+        return fail(path, "eos_token_id: expected a non-negative id or a list of them");
+      ids.push_back(*i);
+    }
+  }
+  return llvm::Error::success();
+}
+
+llvm::Expected<bool> hf::importCheckpointTokenizer(llvm::StringRef dir, WeightStore &store,
+                                                   const ChatTemplateChoice &choice) {
   llvm::SmallString<256> path(dir), configPath(dir);
   llvm::sys::path::append(path, "tokenizer.json");
   llvm::sys::path::append(configPath, "tokenizer_config.json");
   if (!llvm::sys::fs::exists(path))
     return false;
-  std::string eos, chat;
+  std::string eos;
+  ChatTemplate chat;
+  std::optional<json::Value> config;
   if (auto buffer = llvm::MemoryBuffer::getFile(configPath)) {
-    llvm::Expected<json::Value> config = json::parse((*buffer)->getBuffer());
-    if (!config)
-      return fail(configPath, "not JSON: " + llvm::toString(config.takeError()));
-    if (const json::Object *c = config->getAsObject()) {
-      if (std::optional<llvm::StringRef> s = c->getString("eos_token"))
-        eos = s->str();
-      else if (const json::Object *o = c->getObject("eos_token"))
-        eos = o->getString("content").value_or("").str();
-      chat = chatFormat(c->getString("chat_template").value_or(""));
-    }
+    llvm::Expected<json::Value> parsed = json::parse((*buffer)->getBuffer());
+    if (!parsed)
+      return fail(configPath, "not JSON: " + llvm::toString(parsed.takeError()));
+    config = std::move(*parsed);
   }
-  if (llvm::Error e = importTokenizer(path, eos, store))
+  const json::Object *c = config ? config->getAsObject() : nullptr;
+  if (c) {
+    chat.bos = tokenText(*c, "bos_token");
+    chat.eos = tokenText(*c, "eos_token");
+    eos = chat.eos.value_or("");
+  }
+  if (llvm::Error e = readChatTemplate(dir, c, configPath, chat))
     return std::move(e);
-  if (llvm::Error e = addChatFormat(chat, configPath, store))
+  std::vector<int64_t> endOfGeneration;
+  if (llvm::Error e = readEndOfGeneration(dir, endOfGeneration))
+    return std::move(e);
+  if (llvm::Error e = importTokenizer(path, eos, store, endOfGeneration))
+    return std::move(e);
+  if (llvm::Error e = choice.apply(chat))
+    return std::move(e);
+  if (llvm::Error e = addChatTemplate(chat, store))
     return std::move(e);
   return true;
 }

@@ -12,6 +12,7 @@
 #ifndef TERN_FRONTENDS_HF_TOKENIZER_H
 #define TERN_FRONTENDS_HF_TOKENIZER_H
 
+#include "frontends/common/ChatTemplate.h"
 #include "frontends/common/TokenizerTables.h"
 
 #include "llvm/Support/Error.h"
@@ -21,13 +22,16 @@
 namespace tern::hf {
 
 /// Converts `path` (a tokenizer.json) into the store's tokenizer tensors. `eosToken` is the
-/// end-of-text token's text (from tokenizer_config.json), or empty.
-llvm::Error importTokenizer(llvm::StringRef path, llvm::StringRef eosToken, WeightStore &store);
+/// end-of-text token's text (from tokenizer_config.json), or empty; `endOfGeneration` more ids
+/// that end a reply.
+llvm::Error importTokenizer(llvm::StringRef path, llvm::StringRef eosToken, WeightStore &store,
+                           llvm::ArrayRef<int64_t> endOfGeneration = {});
 
-/// tokenizer.json and tokenizer_config.json of a checkpoint folder, if it has them (with the
-/// chat format when the template is one tern implements): returns whether a tokenizer was
-/// imported.
-llvm::Expected<bool> importCheckpointTokenizer(llvm::StringRef dir, WeightStore &store);
+/// tokenizer.json and tokenizer_config.json of a checkpoint folder, if it has them, with the
+/// chat template (chat_template.jinja or tokenizer_config.json's, unless `choice` replaces it):
+/// returns whether a tokenizer was imported.
+llvm::Expected<bool> importCheckpointTokenizer(llvm::StringRef dir, WeightStore &store,
+                                               const ChatTemplateChoice &choice = {});
 
 } // namespace tern::hf
 

@@ -38,10 +38,11 @@ int32_t tern_op_embedding(tern_exec *exec, tern_embedding_fn kernel, int64_t w_t
   return fail(exec, "tern.embedding: the kernel rejected its buffers");
 }
 
-int32_t tern_op_rms_norm(tern_exec *exec, int64_t in, int64_t width, int64_t w_gamma, float eps,
-                         int64_t out) {
-  tern_rms_norm_generic(f32(exec, in), exec->n_tokens, width, (const float *)weight(exec, w_gamma),
-                        eps, f32(exec, out));
+int32_t tern_op_rms_norm(tern_exec *exec, int64_t in, int64_t width, int64_t groups,
+                         int64_t w_gamma, float eps, int64_t out) {
+  /* A token's row of groups * width elements is `groups` rows of `width`. */
+  tern_rms_norm_generic(f32(exec, in), exec->n_tokens * groups, width,
+                        (const float *)weight(exec, w_gamma), eps, f32(exec, out));
   return 0;
 }
 

@@ -3,6 +3,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "tern/model_abi.h"
 #include "allocator.h"
+#include "chat_template.h"
 #include "format_error.h"
 #include "kernel_calls.h"
 #include "weight_load.h"
@@ -29,7 +30,7 @@ struct tern_model {
   size_t weights_copy_size;
   pthread_mutex_t tokenizer_lock; /* the tokenizer is opened by the first thread needing it */
   tern_tokenizer *tokenizer;
-  char chat[32]; /* the chat format's name, "" if none */
+  tern_chat *chat; /* the chat template, NULL if none */
 };
 
 struct tern_session {
@@ -170,21 +171,44 @@ int tern_model_open(const tern_model_options *options, tern_model **out, char *e
                 source, size, checksum, (unsigned long long)desc->weights_size,
                 (unsigned long long)desc->weights_checksum);
   }
-  const tern_blob_entry *chat = tern_blob_find(&model->blob, "tokenizer.chat");
-  if (chat && chat->size < sizeof model->chat)
-    memcpy(model->chat, model->blob.data + chat->offset, chat->size);
+  if (tern_chat_open(&model->blob, a, &model->chat, error, error_size) != 0) {
+    tern_blob_close(&model->blob);
+    free_model(model);
+    return 1;
+  }
   *out = model;
   return 0;
 }
 
-const char *tern_model_chat_format(tern_model *model) {
-  return model->chat[0] ? model->chat : NULL;
+const char *tern_model_chat_template(tern_model *model) {
+  return model->chat ? tern_chat_source(model->chat) : NULL;
+}
+
+int64_t tern_model_apply_chat_template(tern_model *model, const tern_chat_message *messages,
+                                       size_t n, int add_generation_prompt, char *out,
+                                       size_t capacity, char *error, size_t error_size) {
+  const tern_chat *chat = model->chat;
+  if (!chat)
+    return tern_format_error(error, error_size,
+                             "this model has no chat template (the checkpoint had none, or it "
+                             "was compiled with --chat-template=none)");
+  for (size_t i = 0; i < n; ++i)
+    if (!messages[i].role || !*messages[i].role || !messages[i].content)
+      return tern_format_error(error, error_size, "message %zu has no %s", i,
+                               messages[i].role && *messages[i].role ? "content" : "role");
+  tern_jinja_context context;
+  memset(&context, 0, sizeof context);
+  context.messages = messages;
+  context.n_messages = n;
+  context.add_generation_prompt = add_generation_prompt;
+  return tern_chat_render(chat, context, out, capacity, error, error_size);
 }
 
 void tern_model_close(tern_model *model) {
   if (!model)
     return;
   tern_tokenizer_free(model->tokenizer);
+  tern_chat_free(model->chat);
   tern_blob_close(&model->blob);
   free_model(model);
 }
@@ -446,4 +470,22 @@ int32_t tern_model_token_id(tern_model *m, const char *text) {
   char error[8];
   tern_tokenizer *t = tokenizer_of(m, error, sizeof error);
   return t ? tern_tokenizer_find(t, text, strlen(text)) : -1;
+}
+
+int tern_model_ends_generation(tern_model *m, int32_t token) {
+  if (token < 0)
+    return 0;
+  if (token == m->desc->eos_token)
+    return 1;
+  /* tokenizer.eog: the ids ternc found that end a reply (a handful; I32, sorted). */
+  const tern_blob_entry *e = tern_blob_find(&m->blob, "tokenizer.eog");
+  if (!e)
+    return 0;
+  for (uint64_t i = 0; i < e->size / sizeof(int32_t); ++i) {
+    int32_t id;
+    memcpy(&id, m->blob.data + e->offset + i * sizeof id, sizeof id);
+    if (id == token)
+      return 1;
+  }
+  return 0;
 }

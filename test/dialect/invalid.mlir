@@ -220,6 +220,30 @@ func.func @rms_weight_size(%x: tensor<?x8xf32>, %g: tensor<4xbf16>) {
 
 // -----
 
+func.func @rms_group_weight(%x: tensor<?x8xf32>, %g: tensor<8xf32>) {
+  // expected-error @+1 {{'tern.rms_norm' op weight has 8 elements; expected the normalized size 4}}
+  %n = tern.rms_norm %x, %g {eps = 1.0e-5 : f32, group_size = 4 : i64} : tensor<?x8xf32>, tensor<8xf32> -> tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @rms_group_divides(%x: tensor<?x8xf32>, %g: tensor<3xf32>) {
+  // expected-error @+1 {{'tern.rms_norm' op group_size 3 does not divide the last dimension 8}}
+  %n = tern.rms_norm %x, %g {eps = 1.0e-5 : f32, group_size = 3 : i64} : tensor<?x8xf32>, tensor<3xf32> -> tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @rms_group_positive(%x: tensor<?x8xf32>, %g: tensor<8xf32>) {
+  // expected-error @+1 {{'tern.rms_norm' op group_size must be positive, found 0}}
+  %n = tern.rms_norm %x, %g {eps = 1.0e-5 : f32, group_size = 0 : i64} : tensor<?x8xf32>, tensor<8xf32> -> tensor<?x8xf32>
+  return
+}
+
+// -----
+
 func.func @rms_result(%x: tensor<?x8xf32>, %g: tensor<8xf32>) {
   // expected-error @+1 {{'tern.rms_norm' op result type 'tensor<2x8xf32>' must equal the input type 'tensor<?x8xf32>'}}
   %n = tern.rms_norm %x, %g {eps = 1.0e-5 : f32} : tensor<?x8xf32>, tensor<8xf32> -> tensor<2x8xf32>

@@ -42,13 +42,17 @@ func.func @weights() {
 }
 
 // CHECK-LABEL: func.func @embedding_norm_quant
-// CHECK-SAME: (%[[TABLE:[a-z0-9_]+]]: tensor<300x64xbf16>, %[[TOK:[a-z0-9_]+]]: tensor<?xi32>, %[[G:[a-z0-9_]+]]: tensor<64xbf16>)
+// CHECK-SAME: (%[[TABLE:[a-z0-9_]+]]: tensor<300x64xbf16>, %[[TOK:[a-z0-9_]+]]: tensor<?xi32>, %[[G:[a-z0-9_]+]]: tensor<64xbf16>, %[[HG:[a-z0-9_]+]]: tensor<16xbf16>)
 func.func @embedding_norm_quant(%table: tensor<300x64xbf16>, %tokens: tensor<?xi32>,
-                                %g: tensor<64xbf16>) -> (tensor<?x64xi8>, tensor<?xf32>) {
+                                %g: tensor<64xbf16>, %hg: tensor<16xbf16>)
+    -> (tensor<?x64xi8>, tensor<?xf32>) {
   // CHECK: %[[H:[a-z0-9_]+]] = tern.embedding %[[TABLE]][%[[TOK]]] : tensor<300x64xbf16>, tensor<?xi32> -> tensor<?x64xf32>
   %h = tern.embedding %table[%tokens] : tensor<300x64xbf16>, tensor<?xi32> -> tensor<?x64xf32>
   // CHECK: %[[N:[a-z0-9_]+]] = tern.rms_norm %[[H]], %[[G]] {eps = 9.99999974E-6 : f32} : tensor<?x64xf32>, tensor<64xbf16> -> tensor<?x64xf32>
   %n = tern.rms_norm %h, %g {eps = 1.0e-05 : f32} : tensor<?x64xf32>, tensor<64xbf16> -> tensor<?x64xf32>
+  // Per head (Qwen3's q_norm): each 16-element group of the 64 alone, with 16 weights.
+  // CHECK: tern.rms_norm %[[N]], %[[HG]] {eps = 9.99999997E-7 : f32, group_size = 16 : i64} : tensor<?x64xf32>, tensor<16xbf16> -> tensor<?x64xf32>
+  %hn = tern.rms_norm %n, %hg {eps = 1.0e-06 : f32, group_size = 16 : i64} : tensor<?x64xf32>, tensor<16xbf16> -> tensor<?x64xf32>
   // CHECK: %{{.+}}, %{{.+}} = tern.act_quant %[[N]] : tensor<?x64xf32> -> tensor<?x64xi8>, tensor<?xf32>
   %q, %s = tern.act_quant %n : tensor<?x64xf32> -> tensor<?x64xi8>, tensor<?xf32>
   // CHECK: tern.act_quant %[[N]] {bits = 4 : i64} : tensor<?x64xf32> -> tensor<?x64xi8>, tensor<?xf32>

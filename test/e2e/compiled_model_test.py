@@ -68,6 +68,10 @@ def main():
                    help="tern-gen-checkpoint --scale-group (group-wise weight scales along K)")
     p.add_argument("--gen-arg", action="append", default=[],
                    help="one more tern-gen-checkpoint option (e.g. --rope-scaling=linear)")
+    p.add_argument("--mutate-config", default="", metavar="KEY.PATH=JSON",
+                   help="then compile a copy whose config.json has this one convention changed "
+                        "(e.g. quantization_config.linear_class=\"autobitlinear\": the scale "
+                        "inverted) and require its logits to miss the reference's")
     p.add_argument("--tern-tune", default="",
                    help="tune the model with this tern-tune (small budget) and compile with "
                         "its database; a second run must resume with nothing left to measure")
@@ -194,14 +198,47 @@ def main():
         print("NEAR-TIE: generation differs from step %d, where the reference's best two "
               "logits are %g apart" % (step, margins[step]))
 
+    mutated = ""
+    if args.mutate_config:
+        mutated = "; " + check_mutation(args, model, token_list, reference)
     print("PASSED: %s on %s (weights %s%s, head %s): worst relative error %.2e over %d "
-          "positions x 3 schedules%s; greedy generation of 32 tokens matches" % (
+          "positions x 3 schedules%s; greedy generation of 32 tokens matches%s" % (
               args.format, args.target, args.weights,
               ", tuning " + os.path.basename(args.tuning) if args.tuning else
               ", tuned by tern-tune" if args.tern_tune else "", args.head,
               worst, len(tokens),
               "" if not flips else " except %d positions after a tie flip (first: %s; worst "
-              "%.2e)" % (len(flips), flips[0][1], max(flips)[0])))
+              "%.2e)" % (len(flips), flips[0][1], max(flips)[0]), mutated))
+
+
+def check_mutation(args, model, token_list, reference):
+    """The checkpoint with one convention of config.json changed must compile and give logits
+    that miss the reference (which read the original): the test can see that convention."""
+    import shutil
+    path, value = args.mutate_config.split("=", 1)
+    copy = os.path.join(args.work, "mutated")
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(model, copy)
+    config_path = os.path.join(copy, "config.json")
+    config = json.load(open(config_path))
+    node = config
+    keys = path.split(".")
+    for key in keys[:-1]:
+        node = node.setdefault(key, {})
+    node[keys[-1]] = json.loads(value)
+    json.dump(config, open(config_path, "w"), indent=2)
+    exe = os.path.join(args.work, "mutated.exe")
+    run([args.ternc, copy, "--target=" + args.target, "--context=64", "--batch=8", "-o", exe])
+    dump = os.path.join(args.work, "logits.mutated.bin")
+    run(shlex.split(args.run) + [exe, "--tokens", token_list, "--dump-logits", dump, "--quiet"])
+    logits = np.fromfile(dump, dtype=np.float32).reshape(reference.shape)
+    errors = [float(np.max(np.abs(logits[t] - reference[t])) / np.max(np.abs(reference[t])))
+              for t in range(reference.shape[0])]
+    worst = max(errors)
+    if worst <= 10 * FLIP_TOLERANCE:
+        sys.exit("FAILED: with %s the logits still match the reference (worst relative error "
+                 "%.2e): the test cannot see that convention" % (args.mutate_config, worst))
+    return "with %s the logits miss the reference by %.2e" % (args.mutate_config, worst)
 
 
 if __name__ == "__main__":

@@ -18,10 +18,15 @@ Model definition (Hugging Face BitNet / Llama code):
   latent weights:                      sw = 1 / max(mean|W|, 1e-5),
                                        Wt = clamp(round_half_to_even(W * sw), -1, 1),
                                        y = (q . Wt^T) / s / sw
+  ternary floats (Qwen3ForCausalLM without a quantization_config, Ternary-Bonsai):
+                                       per row and 128 columns sg = max|W_g|, Wt_g = W_g / sg
+                                       (each exactly -1, 0 or +1), y = sum_g (q_g . Wt_g^T) sg / s
   decoder layer:   h   = x + o_proj(attn_sub_norm(attention(rope(q), rope(k), v)))
                    out = h + down_proj(ffn_sub_norm(act(gate_proj(n)) * up_proj(n)))
                    with q, k, v from input_layernorm(x), n = post_attention_layernorm(h);
                    sub-norms only where the checkpoint has them; act = relu^2 or silu.
+                   Qwen3: q and k are RMSNormed per head (q_norm, k_norm over head_dim)
+                   before RoPE.
 
 Usage:
   bitnet_reference.py MODEL_DIR --tokens 1,2,3 [--out logits.npy]
@@ -108,6 +113,16 @@ def ternarize_latent(w):
 # the model
 
 
+def ternary_floats(w, group):
+    """(Wt, scales [N, K / group], multiply) of float weights that are ternary per group."""
+    n, k = w.shape
+    g = w.reshape(n, k // group, group)
+    scale = np.abs(g).max(axis=-1)
+    wt = np.divide(g, scale[..., None], out=np.zeros_like(g), where=scale[..., None] > 0)
+    assert np.all(np.isin(wt, (-1.0, 0.0, 1.0))), "weights are not ternary per group"
+    return wt.reshape(n, k), scale, True
+
+
 def act_quant(x, bits=8):
     """Per-token absmax quantization to `bits` bits (config.json's input_bits; 8 for BitNet
     b1.58): (q as float64, s) with x ~= q / s, qmax = 2^(bits-1) - 1."""
@@ -181,6 +196,9 @@ class Model:
         self.arch = c["architectures"][0]
         quant = c.get("quantization_config") or {}
         self.packed = bool(quant) and quant.get("quantization_mode", "offline") == "offline"
+        # Qwen3 without a quantization_config: float weights that are ternary per group.
+        self.ternary_floats = self.arch == "Qwen3ForCausalLM" and not quant
+        self.qk_norm = self.arch == "Qwen3ForCausalLM"
         self.multiply = quant.get("linear_class") == "autobitlinear"
         self.hidden = c["hidden_size"]
         self.heads = c["num_attention_heads"]
@@ -207,7 +225,9 @@ class Model:
         """(Wt as float64 [N, K], scale, multiply?) of a projection."""
         if prefix not in self._linear:
             dtype, w = self.tensors[prefix + ".weight"]
-            if self.packed:
+            if self.ternary_floats:
+                self._linear[prefix] = ternary_floats(w.astype(np.float64), 128)
+            elif self.packed:
                 assert dtype == "U8", prefix
                 wt = unpack_ternary(w)
                 scale = self.dense(prefix + ".weight_scale")
@@ -241,6 +261,12 @@ class Model:
     def norm(self, x, name):
         return rms_norm(x, self.dense(name + ".weight"), self.eps)
 
+    def head_norm(self, x, name):
+        """RMSNorm of each head_dim-sized head of [T, heads * head_dim] (Qwen3's q/k norm)."""
+        t = x.shape[0]
+        h = x.reshape(t, -1, self.head_dim)
+        return rms_norm(h, self.dense(name + ".weight"), self.eps).reshape(t, -1)
+
     def forward(self, tokens):
         tokens = np.asarray(tokens, dtype=np.int64)
         positions = np.arange(len(tokens))
@@ -255,10 +281,13 @@ class Model:
         for layer in range(self.config["num_hidden_layers"]):
             p = "model.layers.%d." % layer
             n = self.norm(x, p + "input_layernorm")
-            q = rope(self.bitlinear(n, p + "self_attn.q_proj"), positions, self.head_dim,
-                     self.inv_freq)
-            k = rope(self.bitlinear(n, p + "self_attn.k_proj"), positions, self.head_dim,
-                     self.inv_freq)
+            q = self.bitlinear(n, p + "self_attn.q_proj")
+            k = self.bitlinear(n, p + "self_attn.k_proj")
+            if self.qk_norm:
+                q = self.head_norm(q, p + "self_attn.q_norm")
+                k = self.head_norm(k, p + "self_attn.k_norm")
+            q = rope(q, positions, self.head_dim, self.inv_freq)
+            k = rope(k, positions, self.head_dim, self.inv_freq)
             v = self.bitlinear(n, p + "self_attn.v_proj")
             a = attention(q, k, v, self.heads, self.kv_heads, self.head_dim)
             if self.sub_norms:

@@ -18,7 +18,7 @@ import bitnet_reference as ref  # noqa: E402
 import quantized_heads as qh  # noqa: E402
 
 GEN = os.environ.get("TERN_GEN_CHECKPOINT", "tern-gen-checkpoint")
-FORMATS = ["bitnet-2b4t", "1bitllm", "llama-bitnet"]
+FORMATS = ["bitnet-2b4t", "1bitllm", "llama-bitnet", "falcon3", "bonsai"]
 PROJECTIONS = ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
                "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"]
 
@@ -109,6 +109,28 @@ class ReferenceTest(unittest.TestCase):
         mean = np.mean(np.abs(w.astype(np.float64)))
         self.assertAlmostEqual(sw, 1.0 / mean)
         np.testing.assert_array_equal(wt, [[1, -1, 0, 0]])  # 0.05 * 8.89 = 0.44 -> 0
+
+    def test_ternary_floats_recover_codes_and_group_scales(self):
+        # Two groups of 4 columns: -s, 0, +s with s = 0.5 and 0.25; a group of zeros has scale 0.
+        w = np.array([[0.5, 0, -0.5, 0.5, 0.25, 0.25, 0, -0.25],
+                      [0, 0, 0, 0, -1.0, 0, 0, 1.0]])
+        wt, scale, multiply = ref.ternary_floats(w, 4)
+        np.testing.assert_array_equal(wt, [[1, 0, -1, 1, 1, 1, 0, -1], [0, 0, 0, 0, -1, 0, 0, 1]])
+        np.testing.assert_array_equal(scale, [[0.5, 0.25], [0, 1.0]])
+        self.assertTrue(multiply)
+        with self.assertRaises(AssertionError):
+            ref.ternary_floats(np.array([[0.5, 0.25, 0, 0]]), 4)
+
+    def test_head_norm_normalizes_each_head_alone(self):
+        model = ref.Model(self.random["bonsai"])
+        x = np.random.default_rng(1).normal(size=(2, 4 * model.head_dim))
+        x[:, :model.head_dim] *= 100  # a loud first head must not change the others
+        y = model.head_norm(x, "model.layers.0.self_attn.q_norm")
+        g = model.dense("model.layers.0.self_attn.q_norm.weight")
+        for h in range(4):
+            part = x[:, h * model.head_dim:(h + 1) * model.head_dim]
+            np.testing.assert_allclose(y[:, h * model.head_dim:(h + 1) * model.head_dim],
+                                       ref.rms_norm(part, g, model.eps))
 
     def test_rope_is_identity_at_position_zero_and_keeps_norms(self):
         x = np.random.default_rng(0).normal(size=(3, 32))

@@ -218,7 +218,8 @@ def check_stream(name, chat, events, expected, include_usage):
 
 
 def llama3_chat(messages):
-    """Llama 3's header format, written out here (the template of tokenizer_config.json)."""
+    """Llama 3's header format, written out here (what the generated tokenizer_config.json's
+    chat_template renders, after its BOS)."""
     return "".join("<|start_header_id|>%s<|end_header_id|>\n\n%s<|eot_id|>" % (
         m["role"], m["content"].strip()) for m in messages) + \
         "<|start_header_id|>assistant<|end_header_id|>\n\n"
@@ -368,31 +369,35 @@ def check_api_key(prefix, exe):
 
 
 def check_model_variants(args, model, prefix):
-    """A model whose chat template tern does not implement answers completions but refuses chat
-    requests; a model without a tokenizer cannot serve text and says so at start."""
+    """A model compiled without a chat template answers completions but refuses chat requests;
+    one whose template raises an exception for the messages (Llama 2's, for roles that do not
+    alternate) answers 400 with the template's message; a model without a tokenizer cannot
+    serve text and says so at start."""
     import shutil
-    nochat = os.path.join(args.work, "nochat")
-    shutil.rmtree(nochat, ignore_errors=True)
-    shutil.copytree(model, nochat)
-    config_path = os.path.join(nochat, "tokenizer_config.json")
-    config = json.load(open(config_path))
-    config["chat_template"] = "{{ messages }}"
-    json.dump(config, open(config_path, "w"))
-    exe = os.path.join(args.work, "nochat.exe")
-    run([args.ternc, nochat, "--target=" + args.target, "--quiet", "-o", exe])
-    server = Server(prefix + [exe], ["--quiet"])
-    try:
-        status, _, answer = server.post("/v1/chat/completions", {
-            "messages": [{"role": "user", "content": "Hi"}]})
-        error = answer.get("error", {})
-        check(status == 400 and error.get("param") == "messages" and
-              "no chat template tern implements" in error.get("message", ""),
-              "chat without a chat format: %d %r" % (status, answer))
-        status, _, answer = server.post("/v1/completions", {"prompt": "Hi", "max_tokens": 2})
-        check(status == 200 and answer["usage"]["completion_tokens"] == 2,
-              "completion without a chat format: %d %r" % (status, answer))
-    finally:
-        server.stop()
+    templates = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tokenizer",
+                             "templates")
+    for variant, expected in [("none", "this model has no chat template"),
+                              (os.path.join(templates, "llama2.jinja"),
+                               "the chat template raised: Conversation roles must alternate")]:
+        exe = os.path.join(args.work, "chat-variant.exe")
+        run([args.ternc, model, "--target=" + args.target, "--quiet",
+             "--chat-template=" + variant, "-o", exe])
+        server = Server(prefix + [exe], ["--quiet"])
+        try:
+            status, _, answer = server.post("/v1/chat/completions", {
+                "messages": [{"role": "user", "content": "Hi"},
+                             {"role": "user", "content": "Hi again"}]})
+            error = answer.get("error", {})
+            check(status == 400 and error.get("param") == "messages" and
+                  expected in error.get("message", ""),
+                  "chat with --chat-template=%s: %d %r" % (os.path.basename(variant), status,
+                                                           answer))
+            status, _, answer = server.post("/v1/completions", {"prompt": "Hi", "max_tokens": 2})
+            check(status == 200 and answer["usage"]["completion_tokens"] == 2,
+                  "completion with --chat-template=%s: %d %r" % (os.path.basename(variant),
+                                                                 status, answer))
+        finally:
+            server.stop()
 
     notok = os.path.join(args.work, "notok")
     shutil.rmtree(notok, ignore_errors=True)
@@ -405,7 +410,8 @@ def check_model_variants(args, model, prefix):
     check(started.returncode == 1 and "error: --server: the weights have no tokenizer" in
           started.stderr, "--server without a tokenizer: %d %r" % (started.returncode,
                                                                    started.stderr))
-    print("a model without a chat format, and one without a tokenizer: as expected")
+    print("a model without a chat template, one whose template raises, and one without a "
+          "tokenizer: as expected")
 
 
 def main():

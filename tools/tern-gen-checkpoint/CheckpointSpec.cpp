@@ -11,6 +11,8 @@ llvm::StringRef tern::gen::formatName(Format f) {
   case Format::OneBitLLM: return "1bitllm";
   case Format::LlamaBitNet: return "llama-bitnet";
   case Format::BitNet2B4TBF16: return "bitnet-2b4t-bf16";
+  case Format::Falcon3: return "falcon3";
+  case Format::Bonsai: return "bonsai";
   case Format::GgufI2_S: return "gguf-i2_s";
   case Format::GgufTQ1_0: return "gguf-tq1_0";
   case Format::GgufTQ2_0: return "gguf-tq2_0";
@@ -72,6 +74,17 @@ CheckpointSpec CheckpointSpec::defaults(Format format, Preset preset) {
   case Format::LlamaBitNet:
     s.ropeTheta = 500000.0, s.tieWordEmbeddings = false;
     break;
+  case Format::Falcon3: // Falcon3-{1,3,7,10}B's config.json
+    s.ropeTheta = 1000042.0, s.rmsNormEps = 1e-6, s.tieWordEmbeddings = false;
+    break;
+  case Format::Bonsai: // Qwen3's config.json; groups of 128 columns need K >= 128
+    s.ropeTheta = 1000000.0, s.rmsNormEps = 1e-6, s.tieWordEmbeddings = true;
+    s.scaleGroup = 128;
+    if (preset == Preset::Tiny)
+      s.hidden = 128, s.intermediate = 384, s.headDimOverride = 64;
+    else
+      s.headDimOverride = 128;
+    break;
   default: // GGUF: 2B4T's weights, each projection type's scale granularity
     s.ropeTheta = 500000.0, s.tieWordEmbeddings = true, s.linearClass = "autobitlinear";
     if (format == Format::GgufTQ1_0 || format == Format::GgufTQ2_0)
@@ -100,7 +113,7 @@ llvm::Error CheckpointSpec::validate() const {
                          {"max-positions", maxPositions}})
     if (v <= 0)
       return fail(llvm::formatv("--{0} must be positive, found {1}", name, v));
-  if (hidden % heads != 0)
+  if (!headDimOverride && hidden % heads != 0)
     return fail(llvm::formatv("--hidden-size {0} is not a multiple of --heads {1}", hidden, heads));
   if (headDim() % 2 != 0)
     return fail(llvm::formatv("head dimension {0} must be even for RoPE", headDim()));
@@ -118,6 +131,14 @@ llvm::Error CheckpointSpec::validate() const {
     if (!linearClass.empty() && linearClass != "autobitlinear" && linearClass != "bitlinear")
       return fail("--linear-class must be autobitlinear or bitlinear, found '" + linearClass + "'");
   }
+  if (format == Format::Bonsai)
+    for (auto [what, k] : {std::pair<const char *, int64_t>{"hidden size", hidden},
+                           {"intermediate size", intermediate},
+                           {"attention width (heads * head dim)", heads * headDim()}})
+      if (k % scaleGroup != 0)
+        return fail(llvm::formatv("bonsai stores a scale per {0} columns: the {1} {2} is not a "
+                                  "multiple of it",
+                                  scaleGroup, what, k));
   if (!(ropeTheta > 0) || !(rmsNormEps > 0))
     return fail("--rope-theta and --rms-norm-eps must be positive");
   return llvm::Error::success();

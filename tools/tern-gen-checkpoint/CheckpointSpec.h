@@ -23,6 +23,14 @@ enum class Format {
   /// microsoft/bitnet-b1.58-2B-4T-bf16: 2B4T with BF16 master weights ("quantization_mode":
   /// "online"), ternarized when loaded
   BitNet2B4TBF16,
+  /// tiiuae/Falcon3-*-1.58bit: llama-bitnet's layout (packed U8, weight_scale divides, silu, no
+  /// sub-norms, lm_head) with Falcon3's config: head_dim written, rope_theta 1000042,
+  /// rms_norm_eps 1e-6, no bos_token_id
+  Falcon3,
+  /// PrismML's Ternary-Bonsai (-unpacked): Qwen3ForCausalLM with F16 weights that are ternary
+  /// times an F16 scale per 128 columns, no quantization_config; q_norm / k_norm per head,
+  /// head_dim (64 in the tiny preset) other than hidden / heads
+  Bonsai,
   // The BitNet2B4T weights as one GGUF file (model.gguf), projections in one ggml type:
   GgufI2_S,   ///< bitnet.cpp's I2_S (one scale per tensor)
   GgufTQ1_0,  ///< llama.cpp's TQ1_0 (a scale per 256 columns)
@@ -71,12 +79,23 @@ struct CheckpointSpec {
   uint64_t shardBytes = 5ull << 30; ///< start a new shard above this size
   std::string tokenizerPath;         ///< copy this tokenizer.json instead of generating one
   bool metaspaceTokenizer = false;   ///< generate Llama 2's metaspace kind, not byte-level
+  /// A Jinja file written as tokenizer_config.json's chat_template (GGUF: tokenizer.chat_template)
+  /// in place of the tokenizer's; "none" writes none.
+  std::string chatTemplatePath;
   std::optional<int64_t> bosTokenId, eosTokenId; ///< set from the tokenizer when not given
 
-  bool packed() const { return format != Format::OneBitLLM && format != Format::BitNet2B4TBF16; }
-  bool subNorms() const { return format != Format::LlamaBitNet; }
+  bool packed() const {
+    return format != Format::OneBitLLM && format != Format::BitNet2B4TBF16 &&
+           format != Format::Bonsai;
+  }
+  bool subNorms() const {
+    return format == Format::BitNet2B4T || format == Format::BitNet2B4TBF16 ||
+           format == Format::OneBitLLM || gguf();
+  }
   bool gguf() const { return format >= Format::GgufI2_S; }
-  int64_t headDim() const { return hidden / heads; }
+  /// head_dim in config.json when set (Qwen3's); else hidden / heads.
+  int64_t headDimOverride = 0;
+  int64_t headDim() const { return headDimOverride ? headDimOverride : hidden / heads; }
 
   /// Fills sizes and format defaults for `format` at `preset` (before overrides).
   static CheckpointSpec defaults(Format format, Preset preset);

@@ -137,6 +137,31 @@ public:
     return t;
   }
 
+  /// F16 [rows, cols] weights that are ternary times a scale per `group` columns (Ternary-
+  /// Bonsai's unpacked form): random codes as packedTernary draws them (or the ramp), each
+  /// group's scale around 1 / sqrt(0.65 K), rounded to F16 first so every weight is exactly
+  /// -s, 0 or +s.
+  TensorToWrite groupTernaryFloats(const std::string &name, int64_t rows, int64_t cols,
+                                   int64_t group) {
+    TensorToWrite t{name, DType::F16, {rows, cols}, {}};
+    uint64_t seed = spec.seed;
+    bool ramp = spec.values == Values::Ramp;
+    float mean = 1.0f / std::sqrt(0.65f * float(cols));
+    t.fill = [=](llvm::MutableArrayRef<uint8_t> out) {
+      Random codes(seed, name), scales(seed, name + ":scale");
+      for (int64_t n = 0; n < rows; ++n)
+        for (int64_t g = 0; g < cols / group; ++g) {
+          float s = halfToFloat(floatToHalf(mean * (0.8f + 0.4f * scales.uniform())));
+          for (int64_t k = g * group; k < (g + 1) * group; ++k) {
+            unsigned v = codes.next() & 0xff;
+            int w = ramp ? rampValue(n, k) : v < 83 ? -1 : v < 173 ? 0 : 1;
+            storeFloat(DType::F16, float(w) * s, out.data() + 2 * (n * cols + k));
+          }
+        }
+    };
+    return t;
+  }
+
 private:
   const CheckpointSpec &spec;
 };
@@ -146,7 +171,8 @@ private:
 std::vector<TensorToWrite> tern::gen::checkpointTensors(const CheckpointSpec &s) {
   TensorFactory f(s);
   std::vector<TensorToWrite> out;
-  DType floatType = s.format == Format::OneBitLLM ? DType::F16 : DType::BF16;
+  DType floatType =
+      s.format == Format::OneBitLLM || s.format == Format::Bonsai ? DType::F16 : DType::BF16;
   int64_t h = s.hidden, i = s.intermediate, q = s.heads * s.headDim();
   int64_t kv = s.kvHeads * s.headDim();
   // Embedding rows with norm ~2 keep the tied head's logits of order 1.
@@ -169,6 +195,9 @@ std::vector<TensorToWrite> tern::gen::checkpointTensors(const CheckpointSpec &s)
       out.push_back(f.floats(p + (oneBit ? "mlp.ffn_layernorm.weight" : "mlp.ffn_sub_norm.weight"),
                              floatType, {i}, 1.0f, 0.25f, false));
     }
+    if (s.format == Format::Bonsai) // Qwen3's RMSNorm of each head of q and k
+      for (const char *norm : {"self_attn.q_norm.weight", "self_attn.k_norm.weight"})
+        out.push_back(f.floats(p + norm, floatType, {s.headDim()}, 1.0f, 0.25f, false));
     struct Proj {
       const char *name;
       int64_t rows, cols;
@@ -178,6 +207,10 @@ std::vector<TensorToWrite> tern::gen::checkpointTensors(const CheckpointSpec &s)
                        {"mlp.down_proj", h, i}};
     for (const Proj &pr : projections) {
       std::string name = p + pr.name + ".weight";
+      if (s.format == Format::Bonsai) {
+        out.push_back(f.groupTernaryFloats(name, pr.rows, pr.cols, s.scaleGroup));
+        continue;
+      }
       if (!s.packed()) {
         out.push_back(f.latentTernary(name, floatType, pr.rows, pr.cols));
         continue;
@@ -224,7 +257,7 @@ llvm::json::Object configJson(const CheckpointSpec &s) {
                        {"attention_bias", false},
                        {"attention_dropout", 0.0},
                        {"use_cache", true}};
-  if (s.bosTokenId)
+  if (s.bosTokenId && s.format != Format::Falcon3) // Falcon3-1B's config names no BOS
     c["bos_token_id"] = *s.bosTokenId;
   if (s.eosTokenId)
     c["eos_token_id"] = *s.eosTokenId;
@@ -249,8 +282,18 @@ llvm::json::Object configJson(const CheckpointSpec &s) {
     c["input_bits"] = 8;
     c["weight_bits"] = 1;
     break;
+  case Format::Bonsai: // Qwen3 with ternary F16 weights and no quantization_config
+    c["architectures"] = llvm::json::Array{"Qwen3ForCausalLM"};
+    c["model_type"] = "qwen3";
+    c["hidden_act"] = "silu";
+    c["torch_dtype"] = "float16";
+    c["head_dim"] = s.headDim();
+    break;
   case Format::LlamaBitNet:
+  case Format::Falcon3:
     c["architectures"] = llvm::json::Array{"LlamaForCausalLM"};
+    if (s.format == Format::Falcon3 || s.headDimOverride)
+      c["head_dim"] = s.headDim();
     c["model_type"] = "llama";
     c["hidden_act"] = "silu";
     c["torch_dtype"] = "bfloat16";
@@ -297,6 +340,30 @@ llvm::Error writeText(llvm::StringRef dir, llvm::StringRef file, llvm::StringRef
 
 } // namespace
 
+/// tokenizer_config.json's chat_template replaced by the file at `path` ("none": removed).
+static llvm::Error replaceChatTemplate(Tokenizer &tokenizer, llvm::StringRef path) {
+  llvm::Expected<llvm::json::Value> config = llvm::json::parse(tokenizer.tokenizerConfigJson);
+  if (!config)
+    return config.takeError();
+  llvm::json::Object *o = config->getAsObject();
+  if (!o)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "tokenizer_config.json: expected an object");
+  if (path == "none") {
+    o->erase("chat_template");
+  } else {
+    auto text = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
+    if (!text)
+      return llvm::createStringError(text.getError(), "--chat-template=%s: cannot read: %s",
+                                     path.str().c_str(), text.getError().message().c_str());
+    (*o)["chat_template"] = (*text)->getBuffer().str();
+  }
+  std::string json;
+  llvm::raw_string_ostream(json) << llvm::formatv("{0:2}\n", llvm::json::Value(std::move(*o)));
+  tokenizer.tokenizerConfigJson = std::move(json);
+  return llvm::Error::success();
+}
+
 llvm::Expected<Tokenizer> tern::gen::resolveTokenizer(CheckpointSpec &spec) {
   // The tokenizer decides the vocabulary of the tiny preset and the special token ids.
   Tokenizer tokenizer;
@@ -317,6 +384,9 @@ llvm::Expected<Tokenizer> tern::gen::resolveTokenizer(CheckpointSpec &spec) {
   } else {
     tokenizer = generateTokenizer(246, spec.vocab >= 128256, spec.maxPositions);
   }
+  if (!spec.chatTemplatePath.empty())
+    if (llvm::Error e = replaceChatTemplate(tokenizer, spec.chatTemplatePath))
+      return std::move(e);
   if (spec.vocab == 0)
     spec.vocab = tokenizer.size;
   if (spec.vocab < tokenizer.size)

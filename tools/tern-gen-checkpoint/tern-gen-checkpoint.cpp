@@ -33,6 +33,12 @@ static cl::opt<Format> format(
                clEnumValN(Format::BitNet2B4TBF16, "bitnet-2b4t-bf16",
                           "microsoft/bitnet-b1.58-2B-4T-bf16: bitnet-2b4t with bf16 master "
                           "weights, ternarized when loaded (quantization_mode online)"),
+               clEnumValN(Format::Bonsai, "bonsai",
+                          "PrismML's Ternary-Bonsai (unpacked): Qwen3ForCausalLM, F16 weights "
+                          "ternary times a scale per 128 columns, q/k norms, head_dim 64"),
+               clEnumValN(Format::Falcon3, "falcon3",
+                          "tiiuae/Falcon3-*-1.58bit: llama-bitnet's layout with Falcon3's "
+                          "config (head_dim, rope_theta 1000042, rms_norm_eps 1e-6, no BOS id)"),
                clEnumValN(Format::GgufI2_S, "gguf-i2_s",
                           "bitnet-2b4t's weights as model.gguf, projections in bitnet.cpp's "
                           "I2_S (a scale per tensor)"),
@@ -123,6 +129,11 @@ static cl::opt<std::string> tokenizerKind(
     cl::desc("The generated tokenizer: byte-level (Llama 3's kind; the default) or metaspace "
              "(Llama 2's and 1bitLLM's: U+2581 for spaces, byte fallback)"),
     cl::init("byte-level"), cl::cat(category));
+static cl::opt<std::string> chatTemplate(
+    "chat-template",
+    cl::desc("Write this Jinja file as the chat template (tokenizer_config.json's "
+             "chat_template, GGUF's tokenizer.chat_template) instead of Llama 3's, or none"),
+    cl::value_desc("file|none"), cl::cat(category));
 static cl::opt<std::string> shardSize("shard-size",
                                       cl::desc("Split model.safetensors into shards above this "
                                                "size (e.g. 500MB, 2GB; default 5GB)"),
@@ -146,6 +157,8 @@ static cl::opt<int64_t> maxPositions("max-positions", cl::init(-1), cl::cat(cate
                                      cl::desc("Override max_position_embeddings"));
 static cl::opt<double> ropeTheta("rope-theta", cl::init(-1), cl::cat(category),
                                  cl::desc("Override rope_theta"));
+static cl::opt<int64_t> headDim("head-dim", cl::init(-1), cl::cat(category),
+                               cl::desc("Override head_dim (written into config.json)"));
 static cl::opt<double> rmsNormEps("rms-norm-eps", cl::init(-1), cl::cat(category),
                                   cl::desc("Override rms_norm_eps"));
 static cl::opt<std::string> tie("tie-word-embeddings", cl::cat(category),
@@ -191,6 +204,11 @@ int main(int argc, char **argv) {
   if (maxPositions != -1) spec.maxPositions = maxPositions;
   if (ropeTheta != -1) spec.ropeTheta = ropeTheta;
   if (rmsNormEps != -1) spec.rmsNormEps = rmsNormEps;
+  if (headDim != -1) {
+    if (headDim <= 0)
+      return error("--head-dim must be positive, found " + std::to_string(headDim));
+    spec.headDimOverride = headDim;
+  }
   if (!tie.empty()) {
     if (tie != "true" && tie != "false")
       return error("--tie-word-embeddings must be true or false, found '" + tie + "'");
@@ -243,6 +261,7 @@ int main(int argc, char **argv) {
     return error("--tokenizer-kind and --tokenizer are exclusive (a given tokenizer.json has "
                  "its kind)");
   spec.metaspaceTokenizer = tokenizerKind == "metaspace";
+  spec.chatTemplatePath = chatTemplate;
   if (ropeScaling != "none" && ropeScaling != "linear" && ropeScaling != "llama3")
     return error("--rope-scaling must be none, linear or llama3, found '" + ropeScaling + "'");
   if ((ropeScaling != "none" || ropeParameters) && spec.gguf())

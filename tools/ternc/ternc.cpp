@@ -161,6 +161,12 @@ cl::opt<FfnAct> ffnAct(
                clEnumValN(FfnAct::ReLU2, "relu2", "relu(gate)^2 * up (BitNet b1.58 2B4T)"),
                clEnumValN(FfnAct::SiLU, "silu", "silu(gate) * up (1bitLLM, Llama-style)")),
     cl::cat(category));
+cl::opt<std::string> chatTemplate(
+    "chat-template",
+    cl::desc("The chat template compiled in: the checkpoint's (chat_template.jinja, "
+             "tokenizer_config.json's chat_template or GGUF's tokenizer.chat_template; the "
+             "default), 'none', or a Jinja file's"),
+    cl::value_desc("file|none"), cl::cat(category));
 enum class Embedding { Shared, Exact };
 cl::opt<Embedding> embedding(
     "embedding",
@@ -295,8 +301,10 @@ llvm::Error writeBlob(mlir::ModuleOp module, const ::tern::WeightStore &store,
   for (const char *name : ::tern::kTokenizerTensors)
     if (store.lookup(name) && seen.insert(name).second)
       names.push_back(name);
-  if (store.lookup(::tern::kChatTensor) && seen.insert(::tern::kChatTensor).second)
-    names.push_back(::tern::kChatTensor);
+  for (const char *name :
+       {::tern::kChatTemplateTensor, ::tern::kChatBosTensor, ::tern::kChatEosTensor})
+    if (store.lookup(name) && seen.insert(name).second)
+      names.push_back(name);
   llvm::StringMap<uint64_t> offsets;
   if (llvm::Error e = ::tern::codegen::writeWeightBlob(store, names, path, offsets))
     return e;
@@ -590,7 +598,8 @@ int main(int argc, char **argv) {
     llvm::SmallString<256> dir(input.getValue());
     llvm::sys::path::remove_filename(dir);
     llvm::Expected<bool> tokenizer =
-        ::tern::hf::importCheckpointTokenizer(dir.empty() ? "." : dir.str(), store);
+        ::tern::hf::importCheckpointTokenizer(dir.empty() ? "." : dir.str(), store,
+                                              {chatTemplate});
     if (!tokenizer)
       return fail(llvm::toString(tokenizer.takeError()));
     if (mlir::failed(mlir::verify(*module)))
@@ -623,6 +632,7 @@ int main(int argc, char **argv) {
     ::tern::gguf::ImportOptions options;
     if (!quiet)
       options.progress = layerProgress;
+    options.chatTemplate = {chatTemplate};
     if (ffnAct != FfnAct::Auto)
       options.ffnActivation = ffnAct == FfnAct::ReLU2 ? ::tern::gguf::FfnActivation::ReLU2
                                                       : ::tern::gguf::FfnActivation::SiLU;
@@ -663,7 +673,8 @@ int main(int argc, char **argv) {
       return fail(llvm::toString(imported.takeError()));
     module = std::move(*imported);
     // The tokenizer travels in the weights blob (runtime/include/tern/tokenizer.h).
-    llvm::Expected<bool> tokenizer = ::tern::hf::importCheckpointTokenizer(input, store);
+    llvm::Expected<bool> tokenizer =
+        ::tern::hf::importCheckpointTokenizer(input, store, {chatTemplate});
     if (!tokenizer)
       return fail(llvm::toString(tokenizer.takeError()));
     if (mlir::failed(mlir::verify(*module)))

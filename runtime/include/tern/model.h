@@ -13,14 +13,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 /* Bumped whenever a tern_op_* signature (tern/model_abi.h) or tern_model_desc changes: a model
  * object compiled against another version is refused at start. */
-#define TERN_MODEL_ABI_VERSION 2 /* 2: tern_op_rope takes freq_factors */
+#define TERN_MODEL_ABI_VERSION 3 /* 2: tern_op_rope takes freq_factors; 3: tern_op_rms_norm
+                                     * takes groups (per-head norms) */
 
 /* What a compiled model states about itself (emitted by ternc as the global tern_compiled_model). */
 typedef struct {
@@ -106,22 +106,32 @@ int64_t tern_model_detokenize_text(tern_model *model, const int32_t *ids, int64_
 /* The id of the token whose text is exactly `text` ("<|eot_id|>"), or -1. */
 int32_t tern_model_token_id(tern_model *model, const char *text);
 
-/* The chat format compiled in from tokenizer_config.json's chat_template ("llama3-header": Llama
- * 3's <|start_header_id|>role<|end_header_id|> messages ending in <|eot_id|>), or NULL. */
-const char *tern_model_chat_format(tern_model *model);
+/* Non-zero when `token` ends a reply: the model's EOS, the eos_token_id lists of config.json and
+ * generation_config.json, GGUF's end-of-turn ids, and the chat formats' end-of-turn tokens
+ * (<|eot_id|>, <|im_end|>, ...) of the vocabulary, as ternc found them. */
+int tern_model_ends_generation(tern_model *model, int32_t token);
 
+/* The chat template compiled in (the checkpoint's chat_template, Jinja source), or NULL. */
+const char *tern_model_chat_template(tern_model *model);
+
+/* A message: role ("system", "user", "assistant", ...) and content, UTF-8, NUL-terminated.
+ * (tern/jinja.h, which renders them, has the same definition.) */
+#ifndef TERN_CHAT_MESSAGE_DEFINED
+#define TERN_CHAT_MESSAGE_DEFINED
 typedef struct {
-  const char *role;    /* "system", "user", "assistant" */
-  const char *content; /* UTF-8, NUL-terminated */
+  const char *role;
+  const char *content;
 } tern_chat_message;
+#endif
 
-/* The messages as the model's chat template renders them, with add_generation_prompt the
- * header that starts the assistant's reply after them. The BOS token is not in the text: tokenize
- * it with add_bos (and parse_special, for the template's tokens) when it starts a conversation.
- * Llama 3's header format renders each message as
- *   <|start_header_id|>{role}<|end_header_id|>\n\n{content, trimmed}<|eot_id|>
+/* The messages as the model's chat template renders them (tern/jinja.h: the subset of Jinja
+ * tern implements), as transformers' apply_chat_template does: with add_generation_prompt the
+ * template's opening of the assistant's reply follows them, and bos_token / eos_token are the
+ * checkpoint's. The text holds the template's own special tokens, the BOS included when the
+ * template writes it: tokenize it with parse_special and without add_bos, as transformers does.
  * Writes at most `capacity` bytes and a NUL when there is room; returns the text's length, or
- * -1 with a message (no chat template tern implements, a message without role or content). */
+ * -1 with a message (no chat template, a message without role or content, the template's
+ * raise_exception, e.g. a role it does not accept). */
 int64_t tern_model_apply_chat_template(tern_model *model, const tern_chat_message *messages,
                                        size_t n, int add_generation_prompt, char *out,
                                        size_t capacity, char *error, size_t error_size);

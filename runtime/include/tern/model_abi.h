@@ -60,8 +60,9 @@ int32_t tern_model_forward(tern_exec *exec);
  * of -1 means the operand is absent. */
 int32_t tern_op_embedding(tern_exec *exec, tern_embedding_fn kernel, int64_t w_table,
                           int32_t dtype, int64_t vocab, int64_t hidden, int64_t out);
-int32_t tern_op_rms_norm(tern_exec *exec, int64_t in, int64_t width, int64_t w_gamma, float eps,
-                         int64_t out);
+/* rms_norm: each of the `groups` consecutive `width`-element groups of a token's row alone. */
+int32_t tern_op_rms_norm(tern_exec *exec, int64_t in, int64_t width, int64_t groups,
+                         int64_t w_gamma, float eps, int64_t out);
 int32_t tern_op_act_quant(tern_exec *exec, int64_t in, int64_t width, int32_t bits, int64_t q,
                           int64_t scale);
 int32_t tern_op_quant_input(tern_exec *exec, tern_quant_input_fn kernel, int64_t a, int64_t b,

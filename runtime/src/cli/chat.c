@@ -1,12 +1,12 @@
-/* chat.c - -cnv: a conversation on stdin in the model's chat format.
+/* chat.c - -cnv: a conversation on stdin, rendered by the model's chat template.
  *
- * The format is compiled in from tokenizer_config.json's chat_template (tern_model_chat_format).
- * Llama 3's header format renders, as its Jinja template does:
- *   <|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\n{system}<|eot_id|>
- *   <|start_header_id|>user<|end_header_id|>\n\n{message, trimmed}<|eot_id|>
- *   <|start_header_id|>assistant<|end_header_id|>\n\n
- * Each turn sends only what is new: the KV cache keeps the conversation. The reply ends at
- * <|eot_id|>; the next turn starts with that <|eot_id|>, which was sampled but not yet run. */
+ * Every turn renders the whole conversation (the system message -p, the user's lines, the
+ * replies) with the template compiled in (tern_model_apply_chat_template), as llama.cpp's chat
+ * does, and sends the model only the text after what its KV cache holds: the earlier renderings
+ * and the replies as sampled. A reply's end-of-turn token is sampled but not run; the template
+ * writes it again at the start of the next turn's text. When a rendering does not extend what
+ * the cache holds (a template that rewrites earlier turns: trims a reply, drops its reasoning),
+ * the conversation is sent again from its start. */
 /* getline under -std=c11. */
 #define _GNU_SOURCE
 
@@ -16,57 +16,119 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* This turn's text: on the first, the system message (-p) and the user's line, then the
- * assistant's header; later, the previous reply's <|eot_id|> (sampled but not run yet) first. */
-static int64_t render_turn(tern_model *model, const tern_cli *c, int first, const char *line,
-                           char **text, size_t *capacity, char *error, size_t error_size) {
-  tern_chat_message messages[2] = {{"system", c->prompt}, {"user", line}};
-  int with_system = first && c->prompt;
-  size_t skip = first ? 0 : 10;
-  for (;;) {
-    int64_t n = tern_model_apply_chat_template(model, messages + !with_system, 1 + with_system, 1,
-                                               *text + skip, *capacity - skip, error, error_size);
-    if (n < 0 || (size_t)n + skip < *capacity) {
-      if (n >= 0 && !first)
-        memcpy(*text, "<|eot_id|>", 10);
-      return n < 0 ? n : n + (int64_t)skip;
-    }
-    char *grown = realloc(*text, (size_t)n + skip + 1);
-    if (!grown)
-      return snprintf(error, error_size, "out of memory"), -1;
-    *text = grown, *capacity = (size_t)n + skip + 1;
+typedef struct {
+  tern_chat_message *items;
+  char **contents; /* the items' contents, owned */
+  size_t n, capacity;
+} conversation;
+
+typedef struct {
+  char *data;
+  size_t n, capacity;
+} text_buffer;
+
+static int add_message(conversation *c, const char *role, const char *content, size_t size) {
+  if (c->n == c->capacity) {
+    size_t capacity = c->capacity ? c->capacity * 2 : 8;
+    tern_chat_message *grown = realloc(c->items, capacity * sizeof *grown);
+    if (grown)
+      c->items = grown;
+    char **contents = grown ? realloc(c->contents, capacity * sizeof *contents) : NULL;
+    if (!contents)
+      return -1;
+    c->contents = contents, c->capacity = capacity;
   }
+  char *copy = malloc(size + 1);
+  if (!copy)
+    return -1;
+  memcpy(copy, content, size);
+  copy[size] = 0;
+  c->contents[c->n] = copy;
+  c->items[c->n].role = role;
+  c->items[c->n++].content = copy;
+  return 0;
+}
+
+static int reserve(text_buffer *b, size_t size) {
+  if (size <= b->capacity)
+    return 0;
+  char *grown = realloc(b->data, size);
+  if (!grown)
+    return -1;
+  b->data = grown, b->capacity = size;
+  return 0;
+}
+
+static int append(text_buffer *b, const char *text, size_t n) {
+  if (reserve(b, b->n + n + 1) != 0)
+    return -1;
+  memcpy(b->data + b->n, text, n);
+  b->n += n;
+  b->data[b->n] = 0;
+  return 0;
+}
+
+/* The whole conversation rendered, with the opening of the assistant's reply, into `out`. */
+static int render(tern_model *model, const conversation *c, text_buffer *out, char *error,
+                  size_t error_size) {
+  for (;;) {
+    int64_t n = tern_model_apply_chat_template(model, c->items, c->n, 1, out->data,
+                                               out->capacity, error, error_size);
+    if (n < 0)
+      return -1;
+    if ((size_t)n < out->capacity) {
+      out->n = (size_t)n;
+      return 0;
+    }
+    if (reserve(out, (size_t)n + 1) != 0)
+      return snprintf(error, error_size, "out of memory"), -1;
+  }
+}
+
+/* The reply's text as the tokens decode after the prompt (a continuation, spaces kept). */
+static int reply_text(tern_model *model, const int32_t *ids, int64_t n, text_buffer *out,
+                      char *error, size_t error_size) {
+  int64_t size = tern_model_detokenize(model, ids, n, NULL, 0, error, error_size);
+  if (size < 0 || reserve(out, (size_t)size + 1) != 0)
+    return size < 0 ? -1 : (snprintf(error, error_size, "out of memory"), -1);
+  tern_model_detokenize(model, ids, n, out->data, out->capacity, error, error_size);
+  out->n = (size_t)size;
+  out->data[size] = 0;
+  return 0;
 }
 
 int tern_cli_chat(const char *program, tern_model *model, const tern_cli *c, double t0) {
   (void)t0;
   char error[512];
-  /* No messages: whether the model has a chat format tern implements. */
-  if (tern_model_apply_chat_template(model, NULL, 0, 0, NULL, 0, error, sizeof error) < 0) {
-    fprintf(stderr, "%s: error: -cnv: %s\n", program, error);
+  if (!tern_model_chat_template(model)) {
+    fprintf(stderr,
+            "%s: error: -cnv: this model has no chat template (recompile it with ternc "
+            "--chat-template=FILE)\n",
+            program);
     return 1;
   }
   const tern_model_desc *d = tern_model_describe(model);
   tern_sampler_params p;
   if (tern_cli_sampler_params(c, &p, error, sizeof error) != 0)
     return tern_cli_usage_error(program, error, NULL);
-  int32_t eot = tern_model_token_id(model, "<|eot_id|>");
   tern_sampler *sampler = tern_sampler_create(&p, d->vocab, NULL);
   float *logits = malloc(sizeof(float) * (size_t)d->vocab);
   tern_session *session = NULL;
   tern_session_options session_options = tern_cli_session_options(c);
+  conversation talk = {NULL, NULL, 0, 0};
+  text_buffer rendered = {NULL, 0, 0}, held = {NULL, 0, 0}, reply = {NULL, 0, 0};
   int32_t *history = NULL, *turn = NULL;
   int64_t history_n = 0, history_cap = 0;
-  size_t text_cap = 64, line_cap = 0;
-  char *text = malloc(text_cap), *line = NULL;
+  size_t line_cap = 0;
+  char *line = NULL;
   int status = 0;
-  if (!sampler || !logits || !text ||
+  if (!sampler || !logits || append(&held, "", 0) != 0 ||
+      (c->prompt && add_message(&talk, "system", c->prompt, strlen(c->prompt)) != 0) ||
       tern_session_create(model, &session_options, &session, error, sizeof error) != 0) {
-    fprintf(stderr, "%s: error: %s\n", program,
-            sampler && logits && text ? error : "out of memory");
+    fprintf(stderr, "%s: error: %s\n", program, session ? "out of memory" : error);
     status = 1;
   }
-  for (int first = 1; status == 0; first = 0) {
+  while (status == 0) {
     if (!c->quiet) {
       printf("\n> ");
       fflush(stdout);
@@ -74,21 +136,37 @@ int tern_cli_chat(const char *program, tern_model *model, const tern_cli *c, dou
     ssize_t got = getline(&line, &line_cap, stdin);
     if (got < 0)
       break; /* end of the conversation */
-    int64_t rendered = render_turn(model, c, first, line, &text, &text_cap, error, sizeof error);
-    if (rendered < 0) {
+    size_t size = (size_t)got; /* the line without its end: the user pressed Enter */
+    while (size > 0 && (line[size - 1] == '\n' || line[size - 1] == '\r'))
+      --size;
+    if (add_message(&talk, "user", line, size) != 0 ||
+        render(model, &talk, &rendered, error, sizeof error) != 0) {
       fprintf(stderr, "%s: error: %s\n", program, error);
       status = 1;
       break;
     }
-    size_t text_n = (size_t)rendered;
-    int64_t n = tern_cli_tokenize(model, text, text_n, first, &turn, error, sizeof error);
+    /* What the cache holds must be where this rendering starts; else start again. */
+    if (rendered.n < held.n || memcmp(rendered.data, held.data, held.n) != 0) {
+      if (c->verbose_prompt)
+        fprintf(stderr, "%s: the template rewrote earlier turns: the conversation is sent "
+                        "again\n", program);
+      if (tern_session_rewind(session, 0, error, sizeof error) != 0) {
+        fprintf(stderr, "%s: error: %s\n", program, error);
+        status = 1;
+        break;
+      }
+      held.n = 0, history_n = 0;
+    }
+    const char *text = rendered.data + held.n;
+    size_t text_n = rendered.n - held.n;
+    int64_t n = tern_cli_tokenize(model, text, text_n, 0, &turn, error, sizeof error);
     if (n <= 0) {
       fprintf(stderr, "%s: error: %s\n", program, n == 0 ? "the turn has no tokens" : error);
       status = 1;
       break;
     }
     if (c->verbose_prompt) {
-      fprintf(stderr, "%s: chat turn: %s\n", program, text);
+      fprintf(stderr, "%s: chat turn: %.*s\n", program, (int)text_n, text);
       fprintf(stderr, "%s: turn of %lld tokens:", program, (long long)n);
       for (int64_t i = 0; i < n; ++i)
         fprintf(stderr, " %d", (int)turn[i]);
@@ -99,11 +177,25 @@ int tern_cli_chat(const char *program, tern_model *model, const tern_cli *c, dou
       status = 1;
       break;
     }
+    held.n = 0;
+    append(&held, rendered.data, rendered.n);
+    if (history_n + n + 1 > history_cap) {
+      history_cap = (history_n + n + 1) * 2;
+      int32_t *h = realloc(history, sizeof(int32_t) * (size_t)history_cap);
+      if (!h) {
+        status = 1;
+        break;
+      }
+      history = h;
+    }
+    memcpy(history + history_n, turn, sizeof(int32_t) * (size_t)n);
+    history_n += n;
+    int64_t reply_start = history_n;
     int64_t limit = c->n_predict > 0 ? c->n_predict : d->context;
     tern_cli_text out = {{0}, 0};
-    for (int64_t made = 0; made < limit; ++made) {
-      if (history_n + n + 1 > history_cap) {
-        history_cap = (history_n + n + 1) * 2;
+    for (int64_t made = 0; made < limit && status == 0; ++made) {
+      if (history_n + 1 > history_cap) {
+        history_cap = (history_n + 1) * 2;
         int32_t *h = realloc(history, sizeof(int32_t) * (size_t)history_cap);
         if (!h) {
           status = 1;
@@ -111,14 +203,10 @@ int tern_cli_chat(const char *program, tern_model *model, const tern_cli *c, dou
         }
         history = h;
       }
-      if (made == 0) {
-        memcpy(history + history_n, turn, sizeof(int32_t) * (size_t)n);
-        history_n += n;
-      }
       int32_t next = tern_sampler_sample(sampler, logits, history, history_n);
-      history[history_n++] = next;
-      if (next == eot || next == d->eos_token)
+      if (tern_model_ends_generation(model, next))
         break;
+      history[history_n++] = next;
       if (tern_cli_print_text(model, &next, 1, &out) != 0) {
         status = 1;
         break;
@@ -127,18 +215,38 @@ int tern_cli_chat(const char *program, tern_model *model, const tern_cli *c, dou
       if (tern_session_eval(session, &next, 1, 1, logits, error, sizeof error) != 0) {
         fprintf(stderr, "\n%s: the conversation ends: %s\n", program, error);
         status = 1;
-        break;
       }
     }
     printf("\n");
     fflush(stdout);
+    if (c->verbose_prompt) {
+      fprintf(stderr, "%s: reply of %lld tokens:", program, (long long)(history_n - reply_start));
+      for (int64_t i = reply_start; i < history_n; ++i)
+        fprintf(stderr, " %d", (int)history[i]);
+      fprintf(stderr, "\n");
+    }
+    /* The reply joins the conversation as its text; the cache holds its tokens. */
+    if (status == 0 &&
+        (reply_text(model, history + reply_start, history_n - reply_start, &reply, error,
+                    sizeof error) != 0 ||
+         add_message(&talk, "assistant", reply.data, reply.n) != 0 ||
+         append(&held, reply.data, reply.n) != 0)) {
+      fprintf(stderr, "%s: error: %s\n", program, error);
+      status = 1;
+    }
   }
   tern_session_destroy(session);
   tern_sampler_free(sampler);
+  for (size_t i = 0; i < talk.n; ++i)
+    free(talk.contents[i]);
+  free(talk.items);
+  free(talk.contents);
+  free(rendered.data);
+  free(held.data);
+  free(reply.data);
   free(logits);
   free(history);
   free(turn);
-  free(text);
   free(line);
   return status;
 }

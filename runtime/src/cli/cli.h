@@ -64,7 +64,8 @@ int tern_cli_print_text_start(tern_model *model, const int32_t *ids, int64_t n,
 int64_t tern_cli_tokenize(tern_model *model, const char *text, size_t size, int add_bos,
                           int32_t **ids, char *error, size_t error_size);
 
-/* -cnv: a conversation on stdin in the model's chat format (-p is the system message). */
+/* -cnv: a conversation on stdin, rendered by the model's chat template (-p is the system
+ * message). */
 int tern_cli_chat(const char *program, tern_model *model, const tern_cli *c, double t0);
 
 /* --server: OpenAI-compatible HTTP until interrupted (server/, C++). */

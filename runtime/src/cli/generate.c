@@ -119,7 +119,6 @@ int tern_cli_generate(const char *program, tern_model *model, const tern_cli *c,
       status = 1;
     if (!c->quiet && status == 0 && !text)
       printf("generated:");
-    int32_t eot = text ? tern_model_token_id(model, "<|eot_id|>") : -1;
     while (status == 0 && made < c->n_predict) {
       int32_t next = tern_sampler_sample(sampler, logits, history, n + made);
       history[n + made++] = next;
@@ -130,7 +129,9 @@ int tern_cli_generate(const char *program, tern_model *model, const tern_cli *c,
         printf(c->quiet && made == 1 ? "%d" : " %d", (int)next);
       }
       fflush(stdout);
-      if ((next == d->eos_token || (eot >= 0 && next == eot)) && !c->ignore_eos)
+      /* Token ids stop at the EOS only; text at any token that ends a reply. */
+      int ends = text ? tern_model_ends_generation(model, next) : next == d->eos_token;
+      if (ends && !c->ignore_eos)
         break;
       if (made == c->n_predict)
         break;

@@ -35,7 +35,7 @@ public:
   virtual int64_t context() const = 0;
   /// The most tokens one evaluate() takes, over all its parts.
   virtual int64_t batchTokens() const = 0;
-  /// Whether the token ends a reply (end of text, <|eot_id|>).
+  /// Whether the token ends a reply (tern_model_ends_generation).
   virtual bool isEnd(int32_t token) const = 0;
   /// The token's bytes.
   virtual std::string piece(int32_t token) const = 0;

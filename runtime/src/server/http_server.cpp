@@ -79,7 +79,8 @@ void sendError(httplib::Response &res, const ApiError &error) {
 }
 
 // The prompt's tokens: the text tokenized (BOS first, added tokens recognized), the ids given,
-// or the messages rendered in the model's chat format.
+// or the messages rendered by the model's chat template (tokenized without a BOS of the
+// tokenizer's: the template writes its own, as transformers' apply_chat_template does).
 bool Server::buildPrompt(const ApiRequest &api, std::vector<int32_t> &prompt, ApiError &error) {
   char message[512];
   std::string text;
@@ -107,13 +108,14 @@ bool Server::buildPrompt(const ApiRequest &api, std::vector<int32_t> &prompt, Ap
   if (api.chat || api.promptText) {
     // One token per byte and the BOS (a byte-level tokenizer's most); again with the count a
     // metaspace tokenizer may need beyond.
+    int add_bos = !api.chat;
     prompt.resize(text.size() + 1);
-    int64_t n = tern_model_tokenize(model, text.data(), text.size(), 1, 1, prompt.data(),
+    int64_t n = tern_model_tokenize(model, text.data(), text.size(), add_bos, 1, prompt.data(),
                                     static_cast<int64_t>(prompt.size()), message, sizeof message);
     if (n > static_cast<int64_t>(prompt.size())) {
       prompt.resize(static_cast<size_t>(n));
-      n = tern_model_tokenize(model, text.data(), text.size(), 1, 1, prompt.data(), n, message,
-                              sizeof message);
+      n = tern_model_tokenize(model, text.data(), text.size(), add_bos, 1, prompt.data(), n,
+                              message, sizeof message);
     }
     prompt.resize(n > 0 ? static_cast<size_t>(n) : 0);
     if (n < 0) {

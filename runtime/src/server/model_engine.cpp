@@ -21,9 +21,7 @@ public:
 } // namespace
 
 ModelEngine::ModelEngine(tern_model *model, int64_t context)
-    : model_(model), context_(context ? context : tern_model_describe(model)->context),
-      eos_(static_cast<int32_t>(tern_model_describe(model)->eos_token)),
-      eot_(tern_model_token_id(model, "<|eot_id|>")) {}
+    : model_(model), context_(context ? context : tern_model_describe(model)->context) {}
 
 int64_t ModelEngine::vocab() const { return tern_model_describe(model_)->vocab; }
 
@@ -48,7 +46,7 @@ bool ModelEngine::evaluate(const std::vector<SlotEval> &parts, std::string &erro
 }
 
 bool ModelEngine::isEnd(int32_t token) const {
-  return token >= 0 && (token == eos_ || token == eot_);
+  return tern_model_ends_generation(model_, token) != 0;
 }
 
 std::string ModelEngine::piece(int32_t token) const {

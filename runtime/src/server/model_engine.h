@@ -26,7 +26,6 @@ public:
 private:
   tern_model *model_;
   int64_t context_;
-  int32_t eos_, eot_;
   std::vector<tern_batch_entry> entries_; // evaluate()'s, kept to reuse their memory
 };
 
