@@ -19,6 +19,7 @@
 #include "mlir/IR/Builders.h"
 
 #include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/StringSwitch.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 namespace mlir::tern {
@@ -507,13 +508,28 @@ struct Lowering {
                                    "when it writes the blob)";
     auto cache = cast<KVCacheType>(forward.getArgumentTypes()[2]);
     auto family = module->getAttrOfType<StringAttr>("tern.family");
-    int64_t vocab = cast<RankedTensorType>(forward.getResultTypes()[0]).getDimSize(1);
+    // The forward's rows: logits of the vocabulary, or an embedding model's hidden states.
+    int64_t width = cast<RankedTensorType>(forward.getResultTypes()[0]).getDimSize(1);
+    int64_t vocab = width;
+    forward.walk([&](EmbeddingOp e) { vocab = e.getTable().getType().getDimSize(0); });
+    int64_t pooling = TERN_POOLING_NONE;
+    if (auto mode = module->getAttrOfType<StringAttr>("tern.pooling")) {
+      pooling = llvm::StringSwitch<int64_t>(mode.getValue())
+                    .Case("last", TERN_POOLING_LAST)
+                    .Case("mean", TERN_POOLING_MEAN)
+                    .Case("cls", TERN_POOLING_CLS)
+                    .Default(-1);
+      if (pooling < 0)
+        return module.emitError() << "tern-lower-to-runtime: tern.pooling " << mode
+                                  << " is not last, mean or cls";
+    }
+    auto normalize = module->getAttrOfType<BoolAttr>("tern.normalize");
     int64_t bos = intAttr(module, "tern.bos_token_id").value_or(-1);
     int64_t eos = intAttr(module, "tern.eos_token_id").value_or(-1);
 
     MLIRContext *ctx = module.getContext();
     SmallVector<Type> fields{i64, ptr, ptr};
-    fields.append(14, i64);
+    fields.append(17, i64);
     auto type = LLVM::LLVMStructType::getLiteral(ctx, fields);
     b.setInsertionPointToEnd(module.getBody());
     auto global = LLVM::GlobalOp::create(b, loc, type, /*isConstant=*/true,
@@ -536,7 +552,8 @@ struct Lowering {
                         cache.getLayers(),    cache.getKvHeads(), cache.getHeadDim(),
                         cache.getContextLength(), vocab,         logitsOffset,
                         bos,                  eos,           *weightsSize,
-                        *weightsChecksum,     bytesPerToken()};
+                        *weightsChecksum,     bytesPerToken(),   width,
+                        pooling,              normalize && normalize.getValue() ? 1 : 0};
     for (auto [i, v] : llvm::enumerate(values))
       set(int64_t(i) + 3, constant(v));
     LLVM::ReturnOp::create(b, loc, desc);

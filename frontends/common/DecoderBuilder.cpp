@@ -56,7 +56,8 @@ auto ::tern::inputNormOf(WeightRole projection) -> WeightRole {
   case WeightRole::O: return WeightRole::OInNorm;
   case WeightRole::Gate: return WeightRole::GateInNorm;
   case WeightRole::Up: return WeightRole::UpInNorm;
-  default: return WeightRole::DownInNorm;
+  case WeightRole::Down: return WeightRole::DownInNorm;
+  default: llvm_unreachable("not a projection");
   }
 }
 
@@ -154,7 +155,8 @@ public:
     auto ids = RankedTensorType::get({ShapedType::kDynamic}, b.getI32Type());
     auto cache = KVCacheType::get(ctx, spec.layers, spec.kvHeads, spec.headDim,
                                   spec.contextLength, b.getF32Type());
-    auto logits = RankedTensorType::get({ShapedType::kDynamic, spec.vocab}, b.getF32Type());
+    int64_t width = spec.embeddingOutput ? spec.hidden : spec.vocab;
+    auto logits = RankedTensorType::get({ShapedType::kDynamic, width}, b.getF32Type());
     auto fn = func::FuncOp::create(b, loc, name,
                                    b.getFunctionType({ids, ids, cache}, {logits, cache}));
     fn.setArgAttr(0, "tern.name", b.getStringAttr("tokens"));
@@ -174,6 +176,10 @@ public:
       if (!(h = layer(i, h, entry->getArgument(1), kv)))
         return erase(fn);
     Value n = norm(h, WeightRole::FinalNorm, -1);
+    if (n && spec.embeddingOutput) {
+      func::ReturnOp::create(b, loc, ValueRange{n, kv});
+      return fn;
+    }
     Value head = spec.tiedHead ? table : weights.dense(b, WeightRole::Head, -1);
     if (!n || !head)
       return erase(fn);

@@ -49,6 +49,9 @@ struct DecoderSpec {
   /// `{q,k,v,o,gate,up,down}_proj.norm`), so each projection quantizes its own input.
   bool projectionNorms = false;
   bool tiedHead = false;    ///< the output head is the embedding table
+  /// An embedding model: @forward returns the final norm's hidden states [T, hidden] (the
+  /// runtime pools them), and there is no head.
+  bool embeddingOutput = false;
   int64_t activationBits = 8; ///< tern.act_quant's bits before every bitlinear
   /// Context length of the KV cache; dynamic (`?`) until the driver fixes it.
   int64_t contextLength = mlir::ShapedType::kDynamic;

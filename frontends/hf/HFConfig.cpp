@@ -191,11 +191,14 @@ llvm::Expected<HFConfig> HFConfig::parse(llvm::StringRef text, llvm::StringRef p
     c.family = ModelFamily::LlamaBitNet;
   else if (c.architecture == "Qwen3ForCausalLM")
     c.family = ModelFamily::Qwen3;
+  else if (c.architecture == "Qwen3Model")
+    c.family = ModelFamily::Qwen3, c.embedding = true;
   else
     return error("unsupported architecture '" + c.architecture +
                  "'; tern imports BitNetForCausalLM (BitNet b1.58 2B4T), BitnetForCausalLM "
-                 "(1bitLLM), LlamaForCausalLM with a bitnet quantization_config and "
-                 "Qwen3ForCausalLM with ternary weights (Ternary-Bonsai)");
+                 "(1bitLLM), LlamaForCausalLM with a bitnet quantization_config, "
+                 "Qwen3ForCausalLM with ternary weights (Ternary-Bonsai) and Qwen3Model "
+                 "(BitNet embedding models)");
 
   FieldReader r(*root, path);
   c.modelType = r.string(*root, "model_type", "", /*required=*/false);
@@ -231,16 +234,18 @@ llvm::Expected<HFConfig> HFConfig::parse(llvm::StringRef text, llvm::StringRef p
                  "model; tern imports only BitNet-quantized Llama checkpoints");
   } else if (c.family == ModelFamily::Qwen3) {
     // Without a bitnet quantization_config the float weights must be ternary already (the
-    // importer checks every group); a dense Qwen3 is refused there, by tensor.
+    // importer checks every group; a dense Qwen3 is refused there, by tensor), unless the
+    // projections have norms of their own (BitNet embedding models' BitLinear): then they are
+    // latent weights, ternarized at import (the importer decides from the tensors).
     c.storage = WeightStorage::Ternary;
   } else {
     c.storage = WeightStorage::Latent;
   }
-  if (c.family == ModelFamily::Qwen3 && c.storage == WeightStorage::Latent)
-    return error("Qwen3ForCausalLM with quantization_mode 'online' is not supported; expected "
-                 "packed weights (offline) or float weights that are ternary per group");
   if (r.boolean("attention_bias", false))
     return error("attention_bias true is not supported; tern's projections have no bias");
+  if (r.boolean("use_sliding_window", false))
+    return error("use_sliding_window true is not supported; tern's attention sees the whole "
+                 "context");
 
   std::string act = r.string(*root, "hidden_act", "", /*required=*/true);
   if (act == "relu2")

@@ -18,7 +18,8 @@ enum class ModelFamily {
   OneBitLLM,   ///< BitnetForCausalLM (1bitLLM/bitnet_b1_58-*): inner_attn_ln, ffn_layernorm
   LlamaBitNet, ///< LlamaForCausalLM with a bitnet quantization_config: no sub-norms
   /// Qwen3ForCausalLM (PrismML's Ternary-Bonsai): q_norm / k_norm on each head, head_dim from
-  /// the config, no sub-norms
+  /// the config, no sub-norms; Qwen3Model, the same without a head: an embedding model
+  /// (microsoft's BitNet embedding models, with an RMSNorm inside every projection)
   Qwen3,
 };
 
@@ -53,6 +54,8 @@ struct HFConfig {
   /// Bits of the per-token activation quantization before each bitlinear ("input_bits").
   int64_t activationBits = 8;
   std::optional<int64_t> bosTokenId, eosTokenId;
+  /// An embedding model (Qwen3Model): no head; the runtime pools the last hidden states.
+  bool embedding = false;
 
   /// Reads and validates `path` (a config.json).
   static llvm::Expected<HFConfig> load(llvm::StringRef path);

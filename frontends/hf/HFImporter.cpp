@@ -19,6 +19,8 @@
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 
 #include <algorithm>
@@ -69,8 +71,9 @@ struct PackedCounter {
 class HFWeights : public DecoderWeights {
 public:
   HFWeights(const HFConfig &config, Checkpoint &checkpoint, WeightStore &store,
-            const ImportOptions &options, ImportStats &stats)
-      : config(config), checkpoint(checkpoint), store(store), options(options), stats(stats) {}
+            const ImportOptions &options, ImportStats &stats, std::string prefix)
+      : config(config), checkpoint(checkpoint), store(store), options(options), stats(stats),
+        prefix(std::move(prefix)) {}
 
   std::optional<std::string> error;
   llvm::StringSet<> used;
@@ -90,6 +93,12 @@ public:
     case WeightRole::QNorm:
     case WeightRole::KNorm:
       shape = {config.headDim};
+      break;
+    case WeightRole::OInNorm:
+      shape = {config.numHeads * config.headDim};
+      break;
+    case WeightRole::DownInNorm:
+      shape = {config.intermediateSize};
       break;
     default:
       shape = {h};
@@ -151,11 +160,11 @@ private:
   }
 
   std::string tensorName(WeightRole role, int64_t layer) const {
-    std::string l = "model.layers." + std::to_string(layer) + ".";
+    std::string l = prefix + "layers." + std::to_string(layer) + ".";
     bool oneBit = config.family == ModelFamily::OneBitLLM;
     switch (role) {
-    case WeightRole::Embedding: return "model.embed_tokens.weight";
-    case WeightRole::FinalNorm: return "model.norm.weight";
+    case WeightRole::Embedding: return prefix + "embed_tokens.weight";
+    case WeightRole::FinalNorm: return prefix + "norm.weight";
     case WeightRole::Head: return "lm_head.weight";
     case WeightRole::InputNorm: return l + "input_layernorm.weight";
     case WeightRole::PostAttentionNorm: return l + "post_attention_layernorm.weight";
@@ -172,7 +181,13 @@ private:
     case WeightRole::Down: return l + "mlp.down_proj.weight";
     case WeightRole::QNorm: return l + "self_attn.q_norm.weight";
     case WeightRole::KNorm: return l + "self_attn.k_norm.weight";
-    default: break;
+    case WeightRole::QInNorm: return l + "self_attn.q_proj.norm.weight";
+    case WeightRole::KInNorm: return l + "self_attn.k_proj.norm.weight";
+    case WeightRole::VInNorm: return l + "self_attn.v_proj.norm.weight";
+    case WeightRole::OInNorm: return l + "self_attn.o_proj.norm.weight";
+    case WeightRole::GateInNorm: return l + "mlp.gate_proj.norm.weight";
+    case WeightRole::UpInNorm: return l + "mlp.up_proj.norm.weight";
+    case WeightRole::DownInNorm: return l + "mlp.down_proj.norm.weight";
     }
     llvm_unreachable("unknown role");
   }
@@ -463,8 +478,79 @@ private:
   WeightStore &store;
   const ImportOptions &options;
   ImportStats &stats;
+  /// "model." before every tensor name, or "" (a Qwen3Model saved alone, as embedding models
+  /// are)
+  std::string prefix;
   PackedCounter counter;
 };
+
+/// How an embedding model's vectors are made from its last hidden states.
+struct Pooling {
+  std::string mode = "last"; ///< "last" (token), "mean" or "cls" (the first token)
+  bool normalize = true;     ///< to unit length (L2)
+};
+
+/// sentence-transformers' files beside the checkpoint: 1_Pooling/config.json's
+/// pooling_mode_* and a Normalize module in modules.json. Without them: the last token,
+/// normalized (Qwen3-Embedding's and the BitNet embedding models' pooling).
+llvm::Expected<Pooling> readPooling(llvm::StringRef dir) {
+  Pooling p;
+  llvm::SmallString<256> modulesPath(dir);
+  llvm::sys::path::append(modulesPath, "modules.json");
+  auto modules = llvm::MemoryBuffer::getFile(modulesPath);
+  if (!modules)
+    return p;
+  auto fail = [&](llvm::StringRef path, const llvm::Twine &message) {
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   (path + ": " + message).str().c_str());
+  };
+  llvm::Expected<llvm::json::Value> list = llvm::json::parse((*modules)->getBuffer());
+  if (!list || !list->getAsArray())
+    return fail(modulesPath, list ? llvm::Twine("expected a list of modules")
+                                  : "not JSON: " + llvm::toString(list.takeError()));
+  p.normalize = false;
+  std::string poolingDir;
+  for (const llvm::json::Value &m : *list->getAsArray()) {
+    const llvm::json::Object *o = m.getAsObject();
+    llvm::StringRef type = o ? o->getString("type").value_or("") : "";
+    if (type.ends_with(".Normalize"))
+      p.normalize = true;
+    else if (type.ends_with(".Pooling"))
+      poolingDir = o->getString("path").value_or("").str();
+    else if (!type.ends_with(".Transformer"))
+      return fail(modulesPath, "module '" + type +
+                                   "' is not supported; tern runs Transformer, Pooling and "
+                                   "Normalize");
+  }
+  if (poolingDir.empty())
+    return fail(modulesPath, "no Pooling module: an embedding needs one");
+  llvm::SmallString<256> poolingPath(dir);
+  llvm::sys::path::append(poolingPath, poolingDir, "config.json");
+  auto pooling = llvm::MemoryBuffer::getFile(poolingPath);
+  if (!pooling)
+    return fail(poolingPath, "cannot read: " + pooling.getError().message());
+  llvm::Expected<llvm::json::Value> config = llvm::json::parse((*pooling)->getBuffer());
+  const llvm::json::Object *c = config ? config->getAsObject() : nullptr;
+  if (!c)
+    return fail(poolingPath, config ? llvm::Twine("expected an object")
+                                    : "not JSON: " + llvm::toString(config.takeError()));
+  std::vector<std::string> modes;
+  for (auto [key, mode] : {std::pair{"pooling_mode_lasttoken", "last"},
+                           std::pair{"pooling_mode_mean_tokens", "mean"},
+                           std::pair{"pooling_mode_cls_token", "cls"}})
+    if (c->getBoolean(key).value_or(false))
+      modes.push_back(mode);
+  for (const char *key : {"pooling_mode_max_tokens", "pooling_mode_mean_sqrt_len_tokens",
+                          "pooling_mode_weightedmean_tokens"})
+    if (c->getBoolean(key).value_or(false))
+      return fail(poolingPath, llvm::Twine(key) + " is not supported; tern pools the last "
+                                                  "token, the mean or the first token");
+  if (modes.size() != 1)
+    return fail(poolingPath, "expected exactly one of pooling_mode_lasttoken, "
+                             "pooling_mode_mean_tokens and pooling_mode_cls_token");
+  p.mode = modes.front();
+  return p;
+}
 
 } // namespace
 
@@ -501,6 +587,19 @@ auto ::tern::hf::importCheckpoint(MLIRContext &ctx, llvm::StringRef dir, WeightS
   spec.qkNorm = config->hasQKNorm();
   // The head is the embedding table when there is no lm_head.weight (2B4T, 1bitLLM).
   spec.tiedHead = !(*checkpoint)->find("lm_head.weight").has_value();
+  spec.embeddingOutput = config->embedding;
+  // A Qwen3Model saved alone (an embedding model) names its tensors without "model.".
+  std::string prefix = "model.";
+  if (config->embedding && !(*checkpoint)->find("model.embed_tokens.weight") &&
+      (*checkpoint)->find("embed_tokens.weight"))
+    prefix = "";
+  // BitNet embedding models: an RMSNorm inside every projection, float master weights.
+  if (config->family == ModelFamily::Qwen3 &&
+      (*checkpoint)->find(prefix + "layers.0.self_attn.q_proj.norm.weight")) {
+    spec.projectionNorms = true;
+    if (config->storage == WeightStorage::Ternary)
+      config->storage = WeightStorage::Latent;
+  }
 
   OpBuilder b(&ctx);
   Location loc = FileLineColLoc::get(b.getStringAttr(configPath), 0, 0);
@@ -515,7 +614,14 @@ auto ::tern::hf::importCheckpoint(MLIRContext &ctx, llvm::StringRef dir, WeightS
     module->getOperation()->setAttr("tern.eos_token_id", b.getI64IntegerAttr(*config->eosTokenId));
   b.setInsertionPointToEnd(module->getBody());
 
-  HFWeights weights(*config, **checkpoint, store, options, stats);
+  if (config->embedding) {
+    llvm::Expected<Pooling> pooling = readPooling(dir);
+    if (!pooling)
+      return pooling.takeError();
+    module->getOperation()->setAttr("tern.pooling", b.getStringAttr(pooling->mode));
+    module->getOperation()->setAttr("tern.normalize", b.getBoolAttr(pooling->normalize));
+  }
+  HFWeights weights(*config, **checkpoint, store, options, stats, prefix);
   func::FuncOp fn = buildDecoder(b, loc, "forward", spec, weights);
   if (!fn || weights.error)
     return llvm::createStringError(llvm::inconvertibleErrorCode(),

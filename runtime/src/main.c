@@ -57,7 +57,8 @@ int64_t tern_cli_argmax(const float *row, int64_t n) {
   return best;
 }
 
-/* The default: every position's most likely next token, and --dump-logits. */
+/* The default: every position's most likely next token, and --dump-logits (an embedding
+ * model's rows are its hidden states). */
 static int run_logits(const char *program, tern_model *model, const tern_cli *c,
                       const int32_t *tokens, int64_t n, double t0) {
   const tern_model_desc *d = tern_model_describe(model);
@@ -67,10 +68,10 @@ static int run_logits(const char *program, tern_model *model, const tern_cli *c,
   int status = 1;
   tern_session *session = NULL;
   tern_session_options session_options = tern_cli_session_options(c);
-  float *logits = malloc(sizeof(float) * (size_t)(n * d->vocab));
+  float *logits = malloc(sizeof(float) * (size_t)(n * d->output_width));
   if (!logits) {
     fprintf(stderr, "%s: error: out of memory for %lld x %lld logits\n", program, (long long)n,
-            (long long)d->vocab);
+            (long long)d->output_width);
   } else if (tern_session_create(model, &session_options, &session, error, sizeof error) != 0 ||
              tern_session_eval(session, tokens, n, c->chunk, logits, error, sizeof error) != 0) {
     fprintf(stderr, "%s: error: %s\n", program, error);
@@ -79,12 +80,12 @@ static int run_logits(const char *program, tern_model *model, const tern_cli *c,
     status = 0;
     if (dump && !strcmp(dump, "-")) {
       for (int64_t t = 0; t < n; ++t)
-        for (int64_t v = 0; v < d->vocab; ++v)
-          printf("%.9g%c", logits[t * d->vocab + v], v + 1 == d->vocab ? '\n' : ' ');
+        for (int64_t v = 0; v < d->output_width; ++v)
+          printf("%.9g%c", logits[t * d->output_width + v], v + 1 == d->output_width ? '\n' : ' ');
     } else if (dump) {
       FILE *f = fopen(dump, "wb");
-      if (!f || fwrite(logits, sizeof(float), (size_t)(n * d->vocab), f) !=
-                    (size_t)(n * d->vocab)) {
+      if (!f || fwrite(logits, sizeof(float), (size_t)(n * d->output_width), f) !=
+                    (size_t)(n * d->output_width)) {
         fprintf(stderr, "%s: error: cannot write %s: %s\n", program, dump, strerror(errno));
         status = 1;
       }
@@ -95,8 +96,8 @@ static int run_logits(const char *program, tern_model *model, const tern_cli *c,
     }
     if (!c->quiet && !(dump && !strcmp(dump, "-"))) {
       for (int64_t t = 0; t < n; ++t) {
-        const float *row = logits + t * d->vocab;
-        int64_t best = tern_cli_argmax(row, d->vocab);
+        const float *row = logits + t * d->output_width;
+        int64_t best = tern_cli_argmax(row, d->output_width);
         printf("position %lld: token %d -> next %lld (logit %.4f)\n", (long long)t,
                (int)tokens[t], (long long)best, row[best]);
       }
@@ -143,7 +144,10 @@ static int tokenize_prompt(const char *program, tern_model *model, const tern_cl
     memcpy(text, c->prompt, size);
   }
   char error[256];
-  int64_t count = tern_cli_tokenize(model, text ? text : "", size, 1, tokens, error, sizeof error);
+  int64_t count = c->embedding ? tern_cli_tokenize_embedding(model, text ? text : "", size,
+                                                             tokens, error, sizeof error)
+                               : tern_cli_tokenize(model, text ? text : "", size, 1, tokens,
+                                                   error, sizeof error);
   free(text);
   if (count <= 0) {
     fprintf(stderr, "%s: error: %s: %s\n", program, c->file ? c->file : "the prompt",
@@ -163,10 +167,15 @@ static void print_ids(const char *program, const int32_t *ids, int64_t n) {
 
 /* --info: what the model was compiled for (and, for x86-64-multi, what dispatch chose). */
 static void print_info(const tern_model_desc *d, const char *weights) {
+  static const char *const kPooling[] = {"none", "last", "mean", "cls"};
   printf("family: %s\ntarget: %s\nvocab: %lld\nlayers: %lld\ncontext: %lld\n"
          "max_tokens: %lld\narena_bytes: %lld\nweights: %s\n",
          d->family, d->target, (long long)d->vocab, (long long)d->layers, (long long)d->context,
          (long long)d->max_tokens, (long long)d->arena_bytes, weights ? weights : "embedded");
+  if (d->pooling != TERN_POOLING_NONE)
+    printf("embedding: %lld floats, pooling %s%s\n", (long long)d->output_width,
+           d->pooling >= 0 && d->pooling <= 3 ? kPooling[d->pooling] : "?",
+           d->normalize ? ", normalized" : "");
   if (!strcmp(d->target, "x86-64-multi")) {
     /* TERN_CPU_DISABLE applies. */
     tern_cpu_features_t cpu = tern_cpu_features();
@@ -189,6 +198,9 @@ int main(int argc, char **argv) {
   if (c.n_predict > 0 && c.dump)
     return tern_cli_usage_error(program, "--dump-logits writes the prompt's logits; it does not combine "
                                 "with -n", NULL);
+  if (c.embedding && (c.n_predict > 0 || c.dump || c.conversation || c.server || c.bench))
+    return tern_cli_usage_error(program, "--embedding prints the prompt's vector; -n, "
+                                "--dump-logits, -cnv, --server and --bench do not apply", NULL);
 
   char error[512];
   const char *weights = c.weights;
@@ -242,8 +254,9 @@ int main(int argc, char **argv) {
   } else {
     if (c.verbose_prompt)
       print_ids(program, tokens, n);
-    status = c.n_predict > 0 ? tern_cli_generate(program, model, &c, tokens, n, t0)
-                             : run_logits(program, model, &c, tokens, n, t0);
+    status = c.embedding      ? tern_cli_embed(program, model, tokens, n)
+             : c.n_predict > 0 ? tern_cli_generate(program, model, &c, tokens, n, t0)
+                               : run_logits(program, model, &c, tokens, n, t0);
   }
   free(tokens);
   tern_model_close(model);

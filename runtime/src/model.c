@@ -13,6 +13,7 @@
 #include "tern/weight_blob.h"
 
 #include <fcntl.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -315,8 +316,9 @@ static tern_exec_segment segment_of(const tern_session *s, int64_t first, int64_
   return g;
 }
 
-/* Runs the tokens in calls of at most `chunk`; copies every token's logits to `logits`, or
- * with `last_only` the last token's to `logits` [vocab]. */
+/* Runs the tokens in calls of at most `chunk`; copies every token's logits (an embedding
+ * model's hidden states) to `logits`, or with `last_only` the last token's to `logits`
+ * [output_width]. */
 static int eval(tern_session *s, const int32_t *tokens, int64_t n, int64_t chunk, int last_only,
                 float *logits, char *error, size_t error_size) {
   const tern_model_desc *d = s->model->desc;
@@ -341,10 +343,11 @@ static int eval(tern_session *s, const int32_t *tokens, int64_t n, int64_t chunk
     if (forward(s->model, s->arena, &exec, error, error_size) != 0)
       return -1;
     const float *computed = (const float *)(s->arena + d->logits_offset);
+    int64_t width = d->output_width;
     if (logits && !last_only)
-      memcpy(logits + done * d->vocab, computed, (size_t)(t * d->vocab) * sizeof(float));
+      memcpy(logits + done * width, computed, (size_t)(t * width) * sizeof(float));
     else if (logits && done + t == n)
-      memcpy(logits, computed + (t - 1) * d->vocab, (size_t)d->vocab * sizeof(float));
+      memcpy(logits, computed + (t - 1) * width, (size_t)width * sizeof(float));
   }
   s->position = start + n;
   return 0;
@@ -369,6 +372,9 @@ int tern_session_eval_batch(const tern_batch_entry *entries, size_t count, char 
   tern_session *runner = entries[0].session;
   tern_model *m = runner->model;
   const tern_model_desc *d = m->desc;
+  if (d->pooling != TERN_POOLING_NONE) /* its rows are not compacted to one per session */
+    return tern_format_error(error, error_size,
+                             "an embedding model has no batched logits: use tern_model_embed");
   int64_t total = 0;
   for (size_t e = 0; e < count; ++e) {
     const tern_batch_entry *entry = &entries[e];
@@ -488,4 +494,78 @@ int tern_model_ends_generation(tern_model *m, int32_t token) {
       return 1;
   }
   return 0;
+}
+
+int tern_model_embed(tern_model *m, const int32_t *tokens, int64_t n, float *out, char *error,
+                     size_t error_size) {
+  const tern_model_desc *d = m->desc;
+  if (d->pooling == TERN_POOLING_NONE)
+    return tern_format_error(error, error_size,
+                             "this is a language model: it gives logits, not embeddings");
+  if (n < 1)
+    return tern_format_error(error, error_size, "no tokens to embed");
+  if (n > d->context)
+    return tern_format_error(error, error_size,
+                             "%lld tokens do not fit the context of %lld positions (recompile "
+                             "the model with ternc --context=N)",
+                             (long long)n, (long long)d->context);
+  int64_t width = d->output_width;
+  /* The mean needs every row; the last and the first token need one. */
+  int64_t rows = d->pooling == TERN_POOLING_MEAN ? n : 1;
+  float *states = tern_allocate(&m->allocator, sizeof(float) * (size_t)(rows * width), 0);
+  tern_session_options options = {n};
+  tern_session *s = NULL;
+  int status = states ? 0 : tern_format_error(error, error_size, "out of memory");
+  if (status == 0)
+    status = tern_session_create(m, &options, &s, error, error_size);
+  /* A causal model's first hidden state depends on the first token alone. */
+  if (status == 0 && d->pooling == TERN_POOLING_CLS)
+    status = check_tokens(s, tokens, n, error, error_size) ||
+             eval(s, tokens, 1, 0, 1, states, error, error_size);
+  else if (status == 0)
+    status = eval(s, tokens, n, 0, d->pooling == TERN_POOLING_LAST, states, error, error_size);
+  if (status == 0) {
+    double norm = 0;
+    for (int64_t j = 0; j < width; ++j) {
+      double v = 0;
+      for (int64_t r = 0; r < rows; ++r)
+        v += states[r * width + j];
+      out[j] = (float)(v / (double)rows);
+      norm += (double)out[j] * out[j];
+    }
+    /* torch.nn.functional.normalize: v / max(||v||, 1e-12). */
+    double length = sqrt(norm);
+    if (d->normalize)
+      for (int64_t j = 0; j < width; ++j)
+        out[j] = (float)(out[j] / (length > 1e-12 ? length : 1e-12));
+  }
+  tern_session_destroy(s);
+  tern_release(&m->allocator, states);
+  return status ? -1 : 0;
+}
+
+int64_t tern_model_tokenize_embedding(tern_model *m, const char *text, size_t size, int32_t *ids,
+                                      int64_t capacity, char *error, size_t error_size) {
+  int64_t n = tern_model_tokenize(m, text, size, 1, 1, ids, capacity, error, error_size);
+  if (n < 0 || m->desc->pooling != TERN_POOLING_LAST || m->desc->eos_token < 0)
+    return n;
+  /* The last token pools the text only once it has seen all of it: the EOS after it, as
+   * Qwen3-Embedding's tokenizer appends (and llama-server does not, with worse vectors). */
+  if (n > 0 && n <= capacity && ids[n - 1] == (int32_t)m->desc->eos_token)
+    return n;
+  if (n < capacity)
+    ids[n] = (int32_t)m->desc->eos_token;
+  return n + 1;
+}
+
+int64_t tern_model_tokenize_chat(tern_model *m, const char *text, size_t size, int32_t *ids,
+                                 int64_t capacity, char *error, size_t error_size) {
+  int64_t n = tern_model_tokenize(m, text, size, 1, 1, ids, capacity, error, error_size);
+  int64_t bos = m->desc->bos_token;
+  /* The tokenizer's BOS, unless the template wrote it too. */
+  if (n >= 2 && n <= capacity && bos >= 0 && ids[0] == (int32_t)bos && ids[1] == (int32_t)bos) {
+    memmove(ids, ids + 1, sizeof(int32_t) * (size_t)(n - 1));
+    return n - 1;
+  }
+  return n;
 }

@@ -132,7 +132,9 @@ llvm::Expected<std::vector<float>> GenericInterpreter::run(llvm::ArrayRef<int32_
           const Value_ &x = env[n.getInput()];
           const Weight *g = static_cast<const Weight *>(env[n.getWeight()].weight);
           Value_ out = x;
-          tern_rms_norm_generic(x.f.data(), x.rows, x.cols, g->values.data(),
+          // Per head (group_size): a row of cols is cols / group rows of group.
+          int64_t group = n.getGroupSize().value_or(x.cols);
+          tern_rms_norm_generic(x.f.data(), x.rows * (x.cols / group), group, g->values.data(),
                                 n.getEps().convertToFloat(), out.f.data());
           env[n.getResult()] = std::move(out);
           return llvm::Error::success();

@@ -47,7 +47,7 @@
 // CHECK-NOT: func.func @forward
 // The description, as tern_model_desc lays it out.
 // CHECK: llvm.mlir.global private constant @tern_rope_freq_factors_{{[0-9a-f]+}}(dense<[1.000000e+00, {{.+}}, 8.000000e+00]> : tensor<8xf32>) {{.*}}: !llvm.array<8 x f32>
-// CHECK: llvm.mlir.global external constant @tern_compiled_model() {{.*}} : !llvm.struct<(i64, ptr, ptr, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)>
+// CHECK: llvm.mlir.global external constant @tern_compiled_model() {{.*}} : !llvm.struct<(i64, ptr, ptr, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)>
 // CHECK: llvm.mlir.addressof @tern_model_family
 // CHECK: llvm.mlir.addressof @tern_model_target
 // Required features of x86-64-avx2: avx2 | fma | f16c (bits 1, 2, 3).
@@ -56,6 +56,14 @@
 // (128) and the bf16 table the head streams (512); the embedding's lookup is not counted.
 // CHECK: llvm.mlir.constant(832 : i64)
 // CHECK-NEXT: llvm.insertvalue %{{.+}}[16]
+// The rows the forward leaves (the logits: 16 per token), no pooling (a language model), not
+// normalized.
+// CHECK: llvm.mlir.constant(16 : i64)
+// CHECK-NEXT: llvm.insertvalue %{{.+}}[17]
+// CHECK: llvm.mlir.constant(0 : i64)
+// CHECK-NEXT: llvm.insertvalue %{{.+}}[18]
+// CHECK: llvm.mlir.constant(0 : i64)
+// CHECK-NEXT: llvm.insertvalue %{{.+}}[19]
 
 // LLVM: llvm.func @tern_model_forward(%arg0: !llvm.ptr) -> i32
 // LLVM: llvm.call @tern_op_bitlinear

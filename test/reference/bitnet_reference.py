@@ -28,8 +28,13 @@ Model definition (Hugging Face BitNet / Llama code):
                    Qwen3: q and k are RMSNormed per head (q_norm, k_norm over head_dim)
                    before RoPE.
 
+Embedding models (Qwen3Model): the final norm's hidden states are the output; a text's vector
+is them pooled as sentence-transformers' 1_Pooling/config.json says (the last token without
+it), normalized to unit length when modules.json has a Normalize module.
+
 Usage:
   bitnet_reference.py MODEL_DIR --tokens 1,2,3 [--out logits.npy]
+  bitnet_reference.py MODEL_DIR --tokens 1,2,3 --embed [--out vector.npy]
   bitnet_reference.py MODEL_DIR --tokens 1,2,3 --generate 32   # greedy generation
 """
 
@@ -119,7 +124,8 @@ def ternary_floats(w, group):
     g = w.reshape(n, k // group, group)
     scale = np.abs(g).max(axis=-1)
     wt = np.divide(g, scale[..., None], out=np.zeros_like(g), where=scale[..., None] > 0)
-    assert np.all(np.isin(wt, (-1.0, 0.0, 1.0))), "weights are not ternary per group"
+    if not np.all(np.isin(wt, (-1.0, 0.0, 1.0))):
+        raise ValueError("weights are not ternary per group")
     return wt.reshape(n, k), scale, True
 
 
@@ -196,9 +202,21 @@ class Model:
         self.arch = c["architectures"][0]
         quant = c.get("quantization_config") or {}
         self.packed = bool(quant) and quant.get("quantization_mode", "offline") == "offline"
+        qwen = self.arch in ("Qwen3ForCausalLM", "Qwen3Model")
+        # A Qwen3Model saved alone (an embedding model) names its tensors without "model.".
+        self.prefix = "model."
+        if "model.embed_tokens.weight" not in self.tensors and "embed_tokens.weight" in \
+                self.tensors:
+            self.prefix = ""
+        # BitNet embedding models: an RMSNorm of its own inside every projection, float master
+        # weights ternarized per tensor.
+        self.proj_norms = qwen and (self.prefix + "layers.0.self_attn.q_proj.norm.weight"
+                                    in self.tensors)
         # Qwen3 without a quantization_config: float weights that are ternary per group.
-        self.ternary_floats = self.arch == "Qwen3ForCausalLM" and not quant
-        self.qk_norm = self.arch == "Qwen3ForCausalLM"
+        self.ternary_floats = qwen and not quant and not self.proj_norms
+        self.qk_norm = qwen
+        self.embedding_model = self.arch == "Qwen3Model"
+        self.model_dir = model_dir
         self.multiply = quant.get("linear_class") == "autobitlinear"
         self.hidden = c["hidden_size"]
         self.heads = c["num_attention_heads"]
@@ -241,6 +259,8 @@ class Model:
         return self._linear[prefix]
 
     def bitlinear(self, x, prefix):
+        if self.proj_norms:
+            x = self.norm(x, prefix + ".norm")
         wt, scale, multiply = self.linear_weights(prefix)
         q, s = act_quant(x, self.config.get("input_bits", 8))
         # How close each token's x * s came to a .5 tie (where a float32 implementation may
@@ -271,7 +291,7 @@ class Model:
         tokens = np.asarray(tokens, dtype=np.int64)
         positions = np.arange(len(tokens))
         self.ties = np.full(len(tokens), np.inf)
-        embed = self.dense("model.embed_tokens.weight")
+        embed = self.dense(self.prefix + "embed_tokens.weight")
         x = embed[tokens]
         if (self.head_format != "exact" and self.embedding == "shared" and
                 "lm_head.weight" not in self.tensors):
@@ -279,7 +299,7 @@ class Model:
             # Quantization is per row, so the looked-up rows alone give the same numbers.
             x = HEADS[self.head_format][1](x).astype(np.float64)
         for layer in range(self.config["num_hidden_layers"]):
-            p = "model.layers.%d." % layer
+            p = self.prefix + "layers.%d." % layer
             n = self.norm(x, p + "input_layernorm")
             q = self.bitlinear(n, p + "self_attn.q_proj")
             k = self.bitlinear(n, p + "self_attn.k_proj")
@@ -304,11 +324,42 @@ class Model:
             if self.sub_norms:
                 m = self.norm(m, p + self.sub_norms[1])
             x = h + self.bitlinear(m, p + "mlp.down_proj")
-        x = self.norm(x, "model.norm")
+        x = self.norm(x, self.prefix + "norm")
+        if self.embedding_model:  # the hidden states; embed() pools them
+            return x
         head = self.dense("lm_head.weight") if "lm_head.weight" in self.tensors else embed
         if self.head_format != "exact":
             return HEADS[self.head_format][0](x, head)
         return x @ head.T
+
+
+def pooling_of(model_dir):
+    """(mode, normalize) from sentence-transformers' modules.json and the Pooling module's
+    config.json; without them the last token, normalized (Qwen3-Embedding's pooling)."""
+    modules_path = os.path.join(model_dir, "modules.json")
+    if not os.path.exists(modules_path):
+        return "last", True
+    with open(modules_path) as f:
+        modules = json.load(f)
+    normalize = any(m["type"].endswith(".Normalize") for m in modules)
+    pooling = next(m for m in modules if m["type"].endswith(".Pooling"))
+    with open(os.path.join(model_dir, pooling["path"], "config.json")) as f:
+        c = json.load(f)
+    modes = [mode for key, mode in (("pooling_mode_lasttoken", "last"),
+                                    ("pooling_mode_mean_tokens", "mean"),
+                                    ("pooling_mode_cls_token", "cls")) if c.get(key)]
+    assert len(modes) == 1, modes
+    return modes[0], normalize
+
+
+def embed(model, tokens):
+    """An embedding model's vector of the tokens: the hidden states pooled, then normalized."""
+    mode, normalize = pooling_of(model.model_dir)
+    h = model.forward(tokens)
+    v = {"last": h[-1], "mean": h.mean(axis=0), "cls": h[0]}[mode]
+    if normalize:
+        v = v / max(np.linalg.norm(v), 1e-12)
+    return v
 
 
 def main(argv):
@@ -323,12 +374,22 @@ def main(argv):
     parser.add_argument("--embedding", default="shared", choices=["shared", "exact"],
                         help="with a quantized --head and tied weights, the lookup's table as "
                              "ternc --embedding chooses it")
+    parser.add_argument("--embed", action="store_true",
+                        help="an embedding model: the pooled vector of the tokens (to --out, "
+                             "else printed)")
     parser.add_argument("--generate", type=int, default=0,
                         help="greedy generation of N tokens after the prompt: prints the ids "
                              "and, per step, the margin between the best two logits")
     args = parser.parse_args(argv)
     tokens = [int(t) for t in args.tokens.split(",") if t]
     model = Model(args.model_dir, args.head, args.embedding)
+    if args.embed:
+        v = embed(model, tokens)
+        if args.out:
+            np.save(args.out, v)
+        else:
+            print(" ".join("%.9g" % x for x in v))
+        return 0
     if args.generate:
         generated, margins = [], []
         for _ in range(args.generate):

@@ -118,7 +118,7 @@ class ReferenceTest(unittest.TestCase):
         np.testing.assert_array_equal(wt, [[1, 0, -1, 1, 1, 1, 0, -1], [0, 0, 0, 0, -1, 0, 0, 1]])
         np.testing.assert_array_equal(scale, [[0.5, 0.25], [0, 1.0]])
         self.assertTrue(multiply)
-        with self.assertRaises(AssertionError):
+        with self.assertRaises(ValueError):
             ref.ternary_floats(np.array([[0.5, 0.25, 0, 0]]), 4)
 
     def test_head_norm_normalizes_each_head_alone(self):

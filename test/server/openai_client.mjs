@@ -1,8 +1,10 @@
 // The official OpenAI Node SDK (npm "openai") against the tern server: runs the calls listed in
 // a JSON file and prints what the SDK made of the answers, for server_test.py to check.
 //   node openai_client.mjs <node_modules dir> <base URL> <calls.json>
-// A call: {"api": "models" | "completions" | "chat", "body": {...}}; with "stream": true in the
-// body, the SDK's stream is read to its end. Errors are caught as the SDK's APIError.
+// A call: {"api": "models" | "completions" | "chat" | "embeddings", "body": {...}}; with
+// "stream": true in the body, the SDK's stream is read to its end. Errors are caught as the
+// SDK's APIError. The SDK asks for embeddings in base64 unless the body names a format, and
+// decodes them itself.
 import { createRequire } from "node:module";
 import { readFileSync } from "node:fs";
 import path from "node:path";
@@ -17,6 +19,12 @@ async function run(call) {
     if (call.api === "models") {
       const page = await client.models.list();
       return { ids: page.data.map((m) => m.id) };
+    }
+    if (call.api === "embeddings") {
+      const answer = await client.embeddings.create(call.body);
+      return { vectors: answer.data.map((d) => Array.from(d.embedding)),
+               indices: answer.data.map((d) => d.index), usage: answer.usage,
+               model: answer.model };
     }
     const api = call.api === "chat" ? client.chat.completions : client.completions;
     const answer = await api.create(call.body);

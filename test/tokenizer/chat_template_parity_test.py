@@ -65,12 +65,15 @@ def main():
     with open(ref_path) as f:
         ref = json.load(f)
 
+    if len(ours) != len(cases) or len(ref) != len(cases):
+        sys.exit("FAILED: %d cases, tern answered %d, transformers.js %d" % (
+            len(cases), len(ours), len(ref)))
     failures, rendered, refused = [], 0, 0
     for i, (case, a, b) in enumerate(zip(cases, ours, ref)):
         label = "case %d (%d messages, add_generation_prompt=%s)" % (
             i, len(case["messages"]), case["add_generation_prompt"])
         if "error" in b or "error" in a:
-            if "error" in a and "error" in b and b["error"] in a["error"]:
+            if "error" in a and "error" in b and b["error"] and b["error"] in a["error"]:
                 refused += 1
                 continue
             failures.append("%s: tern %r, transformers.js %r" % (

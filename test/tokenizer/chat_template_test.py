@@ -6,9 +6,11 @@ compiled by ternc, and a conversation of two turns with `-cnv` (the system messa
 then two user lines on stdin). Each turn must send the model the token ids Hugging Face's
 transformers.js gives on the same tokenizer files: the first turn apply_chat_template([system,
 user], add_generation_prompt=True); the second the text that the rendering of [system, user,
-assistant: the first reply, user] adds after the first turn's text and the reply, or the whole
-rendering when the template rewrote the earlier turns (then tern must say it sends the
-conversation again)."""
+assistant: the first reply, user] adds after the first turn's text and the reply; or, when the
+template rewrote the earlier turns, the tokens of that whole rendering after those it shares
+with what the KV cache holds (then tern must say so). A rendered chat starts with the
+tokenizer's BOS unless the template wrote it (tern_model_tokenize_chat, as llama.cpp does; the
+reference's apply_chat_template adds none), so the expected ids get it the same way."""
 
 import argparse
 import json
@@ -67,6 +69,8 @@ def main():
     p.add_argument("--npm", required=True)
     p.add_argument("--work", required=True)
     p.add_argument("--template")
+    p.add_argument("--expect-rewrite", action="store_true",
+                   help="the template rewrites earlier replies: the second turn must rewind")
     args = p.parse_args()
     os.makedirs(args.work, exist_ok=True)
     model = os.path.join(args.work, "model")
@@ -81,7 +85,11 @@ def main():
     turns, replies = ids_after("turn", r.stderr), ids_after("reply", r.stderr)
     if len(turns) != 2 or len(replies) != 2:
         sys.exit("FAILED: expected two turns and two replies:\n" + r.stderr)
-    resent = "the conversation is sent again" in r.stderr
+    resent = "the template rewrote an earlier turn" in r.stderr
+    bos = json.load(open(os.path.join(model, "config.json"))).get("bos_token_id")
+
+    def with_bos(ids):
+        return ids if bos is None or ids[:1] == [bos] else [bos] + ids
 
     ref = Reference(args.npm, model, args.work)
     first = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": USER1}]
@@ -92,25 +100,35 @@ def main():
     (two,) = ref.ask([{"messages": second, "add_generation_prompt": True}])
     held = one["text"] + reply["text"]
     extends = two["text"].startswith(held)
+    first_ids = with_bos(one["ids"])
     if extends:
         (delta,) = ref.ask([{"encode": two["text"][len(held):]}])
         want = delta["ids"]
     else:
-        want = two["ids"]
-    print("turn 1: tern %s\n        reference %s" % (turns[0], one["ids"]))
+        whole, cached = with_bos(two["ids"]), turns[0] + replies[0]
+        keep = 0
+        while keep < len(cached) and keep < len(whole) - 1 and cached[keep] == whole[keep]:
+            keep += 1
+        want = whole[keep:]
+    print("turn 1: tern %s\n        reference %s" % (turns[0], first_ids))
     print("reply 1: %r" % reply["text"])
     print("turn 2 (%s): tern %s\n        reference %s" % (
-        "what the rendering adds" if extends else "the whole conversation again", turns[1], want))
-    if turns[0] != one["ids"]:
+        "what the rendering adds" if extends else "the rewritten rendering after the kept tokens",
+        turns[1], want))
+    if turns[0] != first_ids:
         sys.exit("FAILED: the first turn differs from apply_chat_template")
     if resent == extends:
-        sys.exit("FAILED: the rendering %s what the cache holds, but tern %s the conversation "
-                 "again" % ("extends" if extends else "does not extend",
-                            "sent" if resent else "did not send"))
+        sys.exit("FAILED: the rendering %s what the cache holds, but tern %s" % (
+            "extends" if extends else "does not extend",
+            "rewound the cache" if resent else "did not rewind the cache"))
+    if args.expect_rewrite and extends:
+        sys.exit("FAILED: the template was to rewrite the first reply, but its rendering extends "
+                 "the first turn")
     if turns[1] != want:
         sys.exit("FAILED: the second turn differs from transformers.js")
     print("PASSED: -cnv's two turns equal transformers.js apply_chat_template (%d and %d tokens%s)"
-          % (len(turns[0]), len(turns[1]), "" if extends else ", the second sent whole"))
+          % (len(turns[0]), len(turns[1]),
+             "" if extends else ", the second after the cache was rewound"))
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ llvm::StringRef tern::gen::formatName(Format f) {
   case Format::BitNet2B4TBF16: return "bitnet-2b4t-bf16";
   case Format::Falcon3: return "falcon3";
   case Format::Bonsai: return "bonsai";
+  case Format::BitNetEmbedding: return "bitnet-embedding";
   case Format::GgufI2_S: return "gguf-i2_s";
   case Format::GgufTQ1_0: return "gguf-tq1_0";
   case Format::GgufTQ2_0: return "gguf-tq2_0";
@@ -76,6 +77,10 @@ CheckpointSpec CheckpointSpec::defaults(Format format, Preset preset) {
     break;
   case Format::Falcon3: // Falcon3-{1,3,7,10}B's config.json
     s.ropeTheta = 1000042.0, s.rmsNormEps = 1e-6, s.tieWordEmbeddings = false;
+    break;
+  case Format::BitNetEmbedding: // Qwen3-0.6B's shape: head_dim 128 with hidden 1024, 16 heads
+    s.ropeTheta = 1000000.0, s.rmsNormEps = 1e-6, s.tieWordEmbeddings = true;
+    s.headDimOverride = preset == Preset::Tiny ? 32 : 128;
     break;
   case Format::Bonsai: // Qwen3's config.json; groups of 128 columns need K >= 128
     s.ropeTheta = 1000000.0, s.rmsNormEps = 1e-6, s.tieWordEmbeddings = true;

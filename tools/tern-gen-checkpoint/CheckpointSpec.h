@@ -31,6 +31,11 @@ enum class Format {
   /// times an F16 scale per 128 columns, no quantization_config; q_norm / k_norm per head,
   /// head_dim (64 in the tiny preset) other than hidden / heads
   Bonsai,
+  /// A BitNet embedding model (microsoft/bitnet-embedding style): Qwen3Model (no head, tensor
+  /// names without "model."), BF16 master weights ternarized at load, an RMSNorm inside every
+  /// projection ({q,k,v,o,gate,up,down}_proj.norm), q/k norms, head_dim 32 in the tiny preset;
+  /// sentence-transformers' modules.json and 1_Pooling/config.json (last token, normalized)
+  BitNetEmbedding,
   // The BitNet2B4T weights as one GGUF file (model.gguf), projections in one ggml type:
   GgufI2_S,   ///< bitnet.cpp's I2_S (one scale per tensor)
   GgufTQ1_0,  ///< llama.cpp's TQ1_0 (a scale per 256 columns)
@@ -86,7 +91,7 @@ struct CheckpointSpec {
 
   bool packed() const {
     return format != Format::OneBitLLM && format != Format::BitNet2B4TBF16 &&
-           format != Format::Bonsai;
+           format != Format::Bonsai && format != Format::BitNetEmbedding;
   }
   bool subNorms() const {
     return format == Format::BitNet2B4T || format == Format::BitNet2B4TBF16 ||

@@ -173,17 +173,20 @@ std::vector<TensorToWrite> tern::gen::checkpointTensors(const CheckpointSpec &s)
   std::vector<TensorToWrite> out;
   DType floatType =
       s.format == Format::OneBitLLM || s.format == Format::Bonsai ? DType::F16 : DType::BF16;
+  bool embedding = s.format == Format::BitNetEmbedding;
+  // Qwen3Model saved alone names its tensors without "model.".
+  std::string root = embedding ? "" : "model.";
   int64_t h = s.hidden, i = s.intermediate, q = s.heads * s.headDim();
   int64_t kv = s.kvHeads * s.headDim();
   // Embedding rows with norm ~2 keep the tied head's logits of order 1.
   float embedStd = 2.0f / std::sqrt(float(h));
-  out.push_back(f.floats("model.embed_tokens.weight", floatType, {s.vocab, h}, 0, embedStd, true));
-  out.push_back(f.floats("model.norm.weight", floatType, {h}, 1.0f, 0.25f, false));
-  if (!s.tieWordEmbeddings)
+  out.push_back(f.floats(root + "embed_tokens.weight", floatType, {s.vocab, h}, 0, embedStd, true));
+  out.push_back(f.floats(root + "norm.weight", floatType, {h}, 1.0f, 0.25f, false));
+  if (!s.tieWordEmbeddings && !embedding)
     out.push_back(f.floats("lm_head.weight", floatType, {s.vocab, h}, 0, embedStd, true));
   bool multiply = s.linearClass == "autobitlinear";
   for (int64_t l = 0; l < s.layers; ++l) {
-    std::string p = "model.layers." + std::to_string(l) + ".";
+    std::string p = root + "layers." + std::to_string(l) + ".";
     out.push_back(f.floats(p + "input_layernorm.weight", floatType, {h}, 1.0f, 0.25f, false));
     out.push_back(
         f.floats(p + "post_attention_layernorm.weight", floatType, {h}, 1.0f, 0.25f, false));
@@ -195,7 +198,7 @@ std::vector<TensorToWrite> tern::gen::checkpointTensors(const CheckpointSpec &s)
       out.push_back(f.floats(p + (oneBit ? "mlp.ffn_layernorm.weight" : "mlp.ffn_sub_norm.weight"),
                              floatType, {i}, 1.0f, 0.25f, false));
     }
-    if (s.format == Format::Bonsai) // Qwen3's RMSNorm of each head of q and k
+    if (s.format == Format::Bonsai || embedding) // Qwen3's RMSNorm of each head of q and k
       for (const char *norm : {"self_attn.q_norm.weight", "self_attn.k_norm.weight"})
         out.push_back(f.floats(p + norm, floatType, {s.headDim()}, 1.0f, 0.25f, false));
     struct Proj {
@@ -211,6 +214,9 @@ std::vector<TensorToWrite> tern::gen::checkpointTensors(const CheckpointSpec &s)
         out.push_back(f.groupTernaryFloats(name, pr.rows, pr.cols, s.scaleGroup));
         continue;
       }
+      if (embedding) // BitLinear's own RMSNorm of its input
+        out.push_back(f.floats(p + pr.name + ".norm.weight", floatType, {pr.cols}, 1.0f, 0.25f,
+                               false));
       if (!s.packed()) {
         out.push_back(f.latentTernary(name, floatType, pr.rows, pr.cols));
         continue;
@@ -281,6 +287,13 @@ llvm::json::Object configJson(const CheckpointSpec &s) {
     c["torch_dtype"] = "float16";
     c["input_bits"] = 8;
     c["weight_bits"] = 1;
+    break;
+  case Format::BitNetEmbedding: // Qwen3 without a head, bf16 master weights
+    c["architectures"] = llvm::json::Array{"Qwen3Model"};
+    c["model_type"] = "qwen3";
+    c["hidden_act"] = "silu";
+    c["torch_dtype"] = "bfloat16";
+    c["head_dim"] = s.headDim();
     break;
   case Format::Bonsai: // Qwen3 with ternary F16 weights and no quantization_config
     c["architectures"] = llvm::json::Array{"Qwen3ForCausalLM"};
@@ -425,6 +438,34 @@ llvm::Error tern::gen::writeCheckpoint(CheckpointSpec spec, llvm::StringRef dir,
     return e;
   if (llvm::Error e = writeText(dir, "tokenizer_config.json", tokenizer.tokenizerConfigJson))
     return e;
+  if (spec.format == Format::BitNetEmbedding) {
+    // sentence-transformers' description of the pooling: the last token, normalized.
+    if (llvm::Error e = writeText(
+            dir, "modules.json",
+            "[\n  {\"idx\": 0, \"name\": \"0\", \"path\": \"\", \"type\": "
+            "\"sentence_transformers.models.Transformer\"},\n  {\"idx\": 1, \"name\": "
+            "\"1\", \"path\": \"1_Pooling\", \"type\": "
+            "\"sentence_transformers.models.Pooling\"},\n  {\"idx\": 2, \"name\": \"2\", "
+            "\"path\": \"2_Normalize\", \"type\": "
+            "\"sentence_transformers.models.Normalize\"}\n]\n"))
+      return e;
+    llvm::SmallString<256> pooling(dir);
+    llvm::sys::path::append(pooling, "1_Pooling");
+    if (std::error_code ec = llvm::sys::fs::create_directories(pooling))
+      return llvm::createStringError(ec, "%s: cannot create: %s", pooling.c_str(),
+                                     ec.message().c_str());
+    if (llvm::Error e = writeText(
+            pooling, "config.json",
+            llvm::formatv("{{\n  \"word_embedding_dimension\": {0},\n  "
+                          "\"pooling_mode_cls_token\": false,\n  \"pooling_mode_mean_tokens\": "
+                          "false,\n  \"pooling_mode_max_tokens\": false,\n  "
+                          "\"pooling_mode_mean_sqrt_len_tokens\": false,\n  "
+                          "\"pooling_mode_weightedmean_tokens\": false,\n  "
+                          "\"pooling_mode_lasttoken\": true,\n  \"include_prompt\": true\n}\n",
+                          spec.hidden)
+                .str()))
+      return e;
+  }
 
   // Shards: fill each up to spec.shardBytes (at least one tensor per shard).
   std::vector<TensorToWrite> tensors = checkpointTensors(spec);

@@ -33,6 +33,9 @@ static cl::opt<Format> format(
                clEnumValN(Format::BitNet2B4TBF16, "bitnet-2b4t-bf16",
                           "microsoft/bitnet-b1.58-2B-4T-bf16: bitnet-2b4t with bf16 master "
                           "weights, ternarized when loaded (quantization_mode online)"),
+               clEnumValN(Format::BitNetEmbedding, "bitnet-embedding",
+                          "a BitNet embedding model: Qwen3Model with bf16 master weights, an "
+                          "RMSNorm in every projection, last-token pooling"),
                clEnumValN(Format::Bonsai, "bonsai",
                           "PrismML's Ternary-Bonsai (unpacked): Qwen3ForCausalLM, F16 weights "
                           "ternary times a scale per 128 columns, q/k norms, head_dim 64"),

@@ -691,6 +691,12 @@ int main(int argc, char **argv) {
       return fail(llvm::toString(std::move(e)));
   }
 
+  // A template needs a tokenizer to be rendered into tokens: say so rather than drop it.
+  if (!chatTemplate.empty() && chatTemplate != "none" &&
+      !store.lookup(::tern::kChatTemplateTensor))
+    return fail("--chat-template=" + chatTemplate + ": " + input +
+                " brings no tokenizer (tokenizer.json, or GGUF's tokenizer.ggml.*) to render "
+                "a chat with");
   if (first == Phase::Runtime && stop.phase < Phase::Plan)
     return fail(input + ": a planned module is past the " + kPhaseNames[int(stop.phase)] +
                 " phase");

@@ -19,8 +19,16 @@ extern "C" {
 
 /* Bumped whenever a tern_op_* signature (tern/model_abi.h) or tern_model_desc changes: a model
  * object compiled against another version is refused at start. */
-#define TERN_MODEL_ABI_VERSION 3 /* 2: tern_op_rope takes freq_factors; 3: tern_op_rms_norm
-                                     * takes groups (per-head norms) */
+#define TERN_MODEL_ABI_VERSION 4 /* 2: tern_op_rope takes freq_factors; 3: tern_op_rms_norm
+                                     * takes groups (per-head norms); 4: output_width, pooling,
+                                     * normalize */
+
+/* How an embedding model makes one vector of a text's hidden states (tern_model_desc.pooling);
+ * TERN_POOLING_NONE: a language model, whose forward gives logits. */
+#define TERN_POOLING_NONE 0
+#define TERN_POOLING_LAST 1 /* the last token's */
+#define TERN_POOLING_MEAN 2 /* the mean over the tokens */
+#define TERN_POOLING_CLS 3  /* the first token's */
 
 /* What a compiled model states about itself (emitted by ternc as the global tern_compiled_model). */
 typedef struct {
@@ -31,13 +39,17 @@ typedef struct {
   int64_t arena_bytes;          /* activation arena for max_tokens tokens */
   int64_t max_tokens;           /* the largest token count one forward call takes */
   int64_t layers, kv_heads, head_dim, context; /* the f32 KV cache, K and V */
-  int64_t vocab;                /* logits per token */
-  int64_t logits_offset;        /* where the forward leaves [t][vocab] f32 logits in the arena */
+  int64_t vocab;                /* the vocabulary: token ids are in [0, vocab) */
+  int64_t logits_offset;        /* where the forward leaves its [t][output_width] f32 rows */
   int64_t bos_token, eos_token; /* -1 when the checkpoint names none */
   uint64_t weights_size;        /* the weights blob the offsets point into: its size and its */
   uint64_t weights_checksum;    /* table checksum, so a mismatched side file is refused */
   uint64_t weights_bytes_per_token; /* weight bytes one decoded token reads (the bandwidth
                                        limit's numerator) */
+  int64_t output_width;         /* floats per token the forward gives: vocab (logits) for a
+                                   language model, the hidden size for an embedding model */
+  int64_t pooling;              /* TERN_POOLING_*: NONE for a language model */
+  int64_t normalize;            /* an embedding model's vectors have unit length (L2) */
 } tern_model_desc;
 
 typedef struct tern_model tern_model;
@@ -111,6 +123,28 @@ int32_t tern_model_token_id(tern_model *model, const char *text);
  * (<|eot_id|>, <|im_end|>, ...) of the vocabulary, as ternc found them. */
 int tern_model_ends_generation(tern_model *model, int32_t token);
 
+/* An embedding model's vector of n tokens (desc->pooling, desc->normalize): writes
+ * desc->output_width floats to `out`. Runs the tokens in a session of its own; tokenize the text
+ * with tern_model_tokenize_embedding, which appends what the model's pooling needs. Returns
+ * non-zero with a message (a language model, no tokens, more than the context). */
+int tern_model_embed(tern_model *model, const int32_t *tokens, int64_t n, float *out,
+                     char *error, size_t error_size);
+
+/* A text's tokens for tern_model_embed, as tern_model_tokenize gives them (BOS as the tokenizer
+ * adds it, special tokens recognized) with, for last-token pooling, the EOS appended unless the
+ * text ends with it. Returns the count (more than `capacity`: call again with that room), or -1
+ * with a message. */
+int64_t tern_model_tokenize_embedding(tern_model *model, const char *text, size_t size,
+                                      int32_t *ids, int64_t capacity, char *error,
+                                      size_t error_size);
+
+/* A rendered chat's tokens (tern_model_apply_chat_template's text): special tokens recognized,
+ * and the tokenizer's BOS first unless the template wrote it (as llama.cpp tokenizes a chat;
+ * transformers' apply_chat_template adds no BOS a template does not write). Returns the count
+ * (more than `capacity`: call again with that room), or -1 with a message. */
+int64_t tern_model_tokenize_chat(tern_model *model, const char *text, size_t size, int32_t *ids,
+                                 int64_t capacity, char *error, size_t error_size);
+
 /* The chat template compiled in (the checkpoint's chat_template, Jinja source), or NULL. */
 const char *tern_model_chat_template(tern_model *model);
 
@@ -128,7 +162,7 @@ typedef struct {
  * tern implements), as transformers' apply_chat_template does: with add_generation_prompt the
  * template's opening of the assistant's reply follows them, and bos_token / eos_token are the
  * checkpoint's. The text holds the template's own special tokens, the BOS included when the
- * template writes it: tokenize it with parse_special and without add_bos, as transformers does.
+ * template writes it: tokenize it with tern_model_tokenize_chat.
  * Writes at most `capacity` bytes and a NUL when there is room; returns the text's length, or
  * -1 with a message (no chat template, a message without role or content, the template's
  * raise_exception, e.g. a role it does not accept). */
@@ -154,7 +188,8 @@ int64_t tern_session_context(const tern_session *session);
 int tern_session_rewind(tern_session *session, int64_t position, char *error,
                         size_t error_size);
 /* Runs n tokens at the next positions, in forward calls of at most `chunk` tokens (0: the
- * model's max_tokens). logits: NULL, or [n][vocab] floats to fill. On failure returns non-zero
+ * model's max_tokens). logits: NULL, or [n][output_width] floats to fill (a language model's
+ * logits; an embedding model's hidden states). On failure returns non-zero
  * with a message; the session's position is then unchanged. */
 int tern_session_eval(tern_session *session, const int32_t *tokens, int64_t n, int64_t chunk,
                       float *logits, char *error, size_t error_size);

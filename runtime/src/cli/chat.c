@@ -6,7 +6,8 @@
  * and the replies as sampled. A reply's end-of-turn token is sampled but not run; the template
  * writes it again at the start of the next turn's text. When a rendering does not extend what
  * the cache holds (a template that rewrites earlier turns: trims a reply, drops its reasoning),
- * the conversation is sent again from its start. */
+ * it is tokenized whole and the cache keeps the tokens it shares with it. The first turn's
+ * tokens start with the tokenizer's BOS unless the template wrote it (tern_model_tokenize_chat). */
 /* getline under -std=c11. */
 #define _GNU_SOURCE
 
@@ -97,9 +98,21 @@ static int reply_text(tern_model *model, const int32_t *ids, int64_t n, text_buf
   return 0;
 }
 
+/* Room for `n` more tokens in the history; 0, or -1 out of memory. */
+static int grow_history(int32_t **history, int64_t *capacity, int64_t needed) {
+  if (needed <= *capacity)
+    return 0;
+  int64_t wanted = needed * 2;
+  int32_t *h = realloc(*history, sizeof(int32_t) * (size_t)wanted);
+  if (!h)
+    return -1;
+  *history = h, *capacity = wanted;
+  return 0;
+}
+
 int tern_cli_chat(const char *program, tern_model *model, const tern_cli *c, double t0) {
   (void)t0;
-  char error[512];
+  char error[512] = "out of memory";
   if (!tern_model_chat_template(model)) {
     fprintf(stderr,
             "%s: error: -cnv: this model has no chat template (recompile it with ternc "
@@ -117,6 +130,8 @@ int tern_cli_chat(const char *program, tern_model *model, const tern_cli *c, dou
   tern_session_options session_options = tern_cli_session_options(c);
   conversation talk = {NULL, NULL, 0, 0};
   text_buffer rendered = {NULL, 0, 0}, held = {NULL, 0, 0}, reply = {NULL, 0, 0};
+  /* history: every token the KV cache holds (the prompts and the replies as sampled; a reply's
+   * end-of-turn token is not run), for the sampler's penalties and to find what to keep. */
   int32_t *history = NULL, *turn = NULL;
   int64_t history_n = 0, history_cap = 0;
   size_t line_cap = 0;
@@ -125,7 +140,7 @@ int tern_cli_chat(const char *program, tern_model *model, const tern_cli *c, dou
   if (!sampler || !logits || append(&held, "", 0) != 0 ||
       (c->prompt && add_message(&talk, "system", c->prompt, strlen(c->prompt)) != 0) ||
       tern_session_create(model, &session_options, &session, error, sizeof error) != 0) {
-    fprintf(stderr, "%s: error: %s\n", program, session ? "out of memory" : error);
+    fprintf(stderr, "%s: error: %s\n", program, error);
     status = 1;
   }
   while (status == 0) {
@@ -139,27 +154,36 @@ int tern_cli_chat(const char *program, tern_model *model, const tern_cli *c, dou
     size_t size = (size_t)got; /* the line without its end: the user pressed Enter */
     while (size > 0 && (line[size - 1] == '\n' || line[size - 1] == '\r'))
       --size;
+    strcpy(error, "out of memory");
     if (add_message(&talk, "user", line, size) != 0 ||
         render(model, &talk, &rendered, error, sizeof error) != 0) {
       fprintf(stderr, "%s: error: %s\n", program, error);
       status = 1;
       break;
     }
-    /* What the cache holds must be where this rendering starts; else start again. */
-    if (rendered.n < held.n || memcmp(rendered.data, held.data, held.n) != 0) {
+    /* The turn is what the rendering adds to what the cache holds. A rendering that does not
+     * extend it (the template rewrote an earlier turn) is tokenized whole, and the cache keeps
+     * the tokens it shares with it. */
+    int extends = held.n <= rendered.n && memcmp(rendered.data, held.data, held.n) == 0;
+    const char *text = extends ? rendered.data + held.n : rendered.data;
+    size_t text_n = extends ? rendered.n - held.n : rendered.n;
+    int64_t n = extends && history_n > 0
+                    ? tern_cli_tokenize(model, text, text_n, 0, &turn, error, sizeof error)
+                    : tern_cli_tokenize_chat(model, text, text_n, &turn, error, sizeof error);
+    int64_t keep = history_n, skip = 0;
+    if (n > 0 && !extends) {
+      keep = 0;
+      while (keep < history_n && keep < n - 1 && history[keep] == turn[keep])
+        ++keep;
+      skip = keep;
       if (c->verbose_prompt)
-        fprintf(stderr, "%s: the template rewrote earlier turns: the conversation is sent "
-                        "again\n", program);
-      if (tern_session_rewind(session, 0, error, sizeof error) != 0) {
-        fprintf(stderr, "%s: error: %s\n", program, error);
-        status = 1;
-        break;
-      }
-      held.n = 0, history_n = 0;
+        fprintf(stderr, "%s: the template rewrote an earlier turn: the cache keeps %lld of "
+                        "%lld tokens\n",
+                program, (long long)keep, (long long)history_n);
+      if (tern_session_rewind(session, keep, error, sizeof error) != 0)
+        n = -1;
+      history_n = keep;
     }
-    const char *text = rendered.data + held.n;
-    size_t text_n = rendered.n - held.n;
-    int64_t n = tern_cli_tokenize(model, text, text_n, 0, &turn, error, sizeof error);
     if (n <= 0) {
       fprintf(stderr, "%s: error: %s\n", program, n == 0 ? "the turn has no tokens" : error);
       status = 1;
@@ -167,46 +191,38 @@ int tern_cli_chat(const char *program, tern_model *model, const tern_cli *c, dou
     }
     if (c->verbose_prompt) {
       fprintf(stderr, "%s: chat turn: %.*s\n", program, (int)text_n, text);
-      fprintf(stderr, "%s: turn of %lld tokens:", program, (long long)n);
-      for (int64_t i = 0; i < n; ++i)
+      fprintf(stderr, "%s: turn of %lld tokens:", program, (long long)(n - skip));
+      for (int64_t i = skip; i < n; ++i)
         fprintf(stderr, " %d", (int)turn[i]);
       fprintf(stderr, "\n");
     }
-    if (tern_session_eval_last(session, turn, n, c->chunk, logits, error, sizeof error) != 0) {
+    if (tern_session_eval_last(session, turn + skip, n - skip, c->chunk, logits, error,
+                               sizeof error) != 0) {
       fprintf(stderr, "%s: error: %s\n", program, error);
       status = 1;
       break;
     }
     held.n = 0;
-    append(&held, rendered.data, rendered.n);
-    if (history_n + n + 1 > history_cap) {
-      history_cap = (history_n + n + 1) * 2;
-      int32_t *h = realloc(history, sizeof(int32_t) * (size_t)history_cap);
-      if (!h) {
-        status = 1;
-        break;
-      }
-      history = h;
+    if (append(&held, rendered.data, rendered.n) != 0 ||
+        grow_history(&history, &history_cap, history_n + n - skip + 1) != 0) {
+      fprintf(stderr, "%s: error: out of memory\n", program);
+      status = 1;
+      break;
     }
-    memcpy(history + history_n, turn, sizeof(int32_t) * (size_t)n);
-    history_n += n;
+    memcpy(history + history_n, turn + skip, sizeof(int32_t) * (size_t)(n - skip));
+    history_n += n - skip;
     int64_t reply_start = history_n;
     int64_t limit = c->n_predict > 0 ? c->n_predict : d->context;
     tern_cli_text out = {{0}, 0};
     for (int64_t made = 0; made < limit && status == 0; ++made) {
-      if (history_n + 1 > history_cap) {
-        history_cap = (history_n + 1) * 2;
-        int32_t *h = realloc(history, sizeof(int32_t) * (size_t)history_cap);
-        if (!h) {
-          status = 1;
-          break;
-        }
-        history = h;
+      if (grow_history(&history, &history_cap, history_n + 1) != 0) {
+        fprintf(stderr, "\n%s: error: out of memory\n", program);
+        status = 1;
+        break;
       }
       int32_t next = tern_sampler_sample(sampler, logits, history, history_n);
       if (tern_model_ends_generation(model, next))
         break;
-      history[history_n++] = next;
       if (tern_cli_print_text(model, &next, 1, &out) != 0) {
         status = 1;
         break;
@@ -215,7 +231,9 @@ int tern_cli_chat(const char *program, tern_model *model, const tern_cli *c, dou
       if (tern_session_eval(session, &next, 1, 1, logits, error, sizeof error) != 0) {
         fprintf(stderr, "\n%s: the conversation ends: %s\n", program, error);
         status = 1;
+        break;
       }
+      history[history_n++] = next;
     }
     printf("\n");
     fflush(stdout);
@@ -226,6 +244,7 @@ int tern_cli_chat(const char *program, tern_model *model, const tern_cli *c, dou
       fprintf(stderr, "\n");
     }
     /* The reply joins the conversation as its text; the cache holds its tokens. */
+    strcpy(error, "out of memory");
     if (status == 0 &&
         (reply_text(model, history + reply_start, history_n - reply_start, &reply, error,
                     sizeof error) != 0 ||

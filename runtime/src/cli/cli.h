@@ -25,7 +25,7 @@ typedef struct {
   long long port, parallel, queue;
   double temp, top_p, min_p, repeat_penalty;
   int no_verify, map_weights, info, quiet, ignore_eos, help, verbose_prompt, conversation, server,
-      bench;
+      bench, embedding;
 } tern_cli;
 
 
@@ -63,6 +63,15 @@ int tern_cli_print_text_start(tern_model *model, const int32_t *ids, int64_t n,
  * message. */
 int64_t tern_cli_tokenize(tern_model *model, const char *text, size_t size, int add_bos,
                           int32_t **ids, char *error, size_t error_size);
+/* The same for a rendered chat (tern_model_tokenize_chat: the BOS unless the template wrote it)
+ * and for an embedding (tern_model_tokenize_embedding: the EOS last-token pooling needs). */
+int64_t tern_cli_tokenize_chat(tern_model *model, const char *text, size_t size, int32_t **ids,
+                               char *error, size_t error_size);
+int64_t tern_cli_tokenize_embedding(tern_model *model, const char *text, size_t size,
+                                    int32_t **ids, char *error, size_t error_size);
+
+/* --embedding: the prompt's vector, printed on one line. */
+int tern_cli_embed(const char *program, tern_model *model, const int32_t *tokens, int64_t n);
 
 /* -cnv: a conversation on stdin, rendered by the model's chat template (-p is the system
  * message). */

@@ -61,10 +61,13 @@ int tern_cli_print_text_start(tern_model *model, const int32_t *ids, int64_t n,
   return print_text(model, ids, n, s, tern_model_detokenize_text);
 }
 
-int64_t tern_cli_tokenize(tern_model *model, const char *text, size_t size, int add_bos,
-                          int32_t **ids, char *error, size_t error_size) {
-  /* Room for one token per byte and the BOS (a byte-level tokenizer's most); again with the
-   * count a metaspace tokenizer says it needs beyond. */
+/* Grows *ids until `tokenize` fits: one token per byte and the BOS first (a byte-level
+ * tokenizer's most), then the count a metaspace tokenizer (or an appended EOS) says it needs. */
+typedef enum { TOKENIZE_TEXT, TOKENIZE_EMBEDDING, TOKENIZE_CHAT } tokenize_mode;
+
+static int64_t tokenize_grown(tern_model *model, const char *text, size_t size, int add_bos,
+                              tokenize_mode mode, int32_t **ids, char *error,
+                              size_t error_size) {
   int64_t capacity = (int64_t)size + 1;
   for (;;) {
     int32_t *grown = realloc(*ids, sizeof(int32_t) * (size_t)capacity);
@@ -73,12 +76,48 @@ int64_t tern_cli_tokenize(tern_model *model, const char *text, size_t size, int 
       return -1;
     }
     *ids = grown;
-    int64_t n = tern_model_tokenize(model, text, size, add_bos, 1, *ids, capacity, error,
-                                    error_size);
+    int64_t n =
+        mode == TOKENIZE_EMBEDDING
+            ? tern_model_tokenize_embedding(model, text, size, *ids, capacity, error, error_size)
+        : mode == TOKENIZE_CHAT
+            ? tern_model_tokenize_chat(model, text, size, *ids, capacity, error, error_size)
+            : tern_model_tokenize(model, text, size, add_bos, 1, *ids, capacity, error,
+                                  error_size);
     if (n <= capacity)
       return n;
     capacity = n;
   }
+}
+
+int64_t tern_cli_tokenize(tern_model *model, const char *text, size_t size, int add_bos,
+                          int32_t **ids, char *error, size_t error_size) {
+  return tokenize_grown(model, text, size, add_bos, TOKENIZE_TEXT, ids, error, error_size);
+}
+
+int64_t tern_cli_tokenize_chat(tern_model *model, const char *text, size_t size, int32_t **ids,
+                               char *error, size_t error_size) {
+  return tokenize_grown(model, text, size, 1, TOKENIZE_CHAT, ids, error, error_size);
+}
+
+int64_t tern_cli_tokenize_embedding(tern_model *model, const char *text, size_t size,
+                                    int32_t **ids, char *error, size_t error_size) {
+  return tokenize_grown(model, text, size, 1, TOKENIZE_EMBEDDING, ids, error, error_size);
+}
+
+int tern_cli_embed(const char *program, tern_model *model, const int32_t *tokens, int64_t n) {
+  const tern_model_desc *d = tern_model_describe(model);
+  float *vector = malloc(sizeof(float) * (size_t)d->output_width);
+  char error[512];
+  if (!vector || tern_model_embed(model, tokens, n, vector, error, sizeof error) != 0) {
+    fprintf(stderr, "%s: error: --embedding: %s\n", program, vector ? error : "out of memory");
+    free(vector);
+    return 1;
+  }
+  for (int64_t j = 0; j < d->output_width; ++j)
+    printf(j ? " %.9g" : "%.9g", (double)vector[j]);
+  printf("\n");
+  free(vector);
+  return 0;
 }
 
 /* -n: the prompt, then up to n_predict sampled tokens, printed as they come. */

@@ -14,12 +14,14 @@
 
 static const char kUsage[] =
     "usage: %s (-p TEXT | -f FILE | --tokens ID[,ID...]) [options]\n"
+    "       %s --embedding (-p TEXT | -f FILE | --tokens ID[,ID...]) [options]\n"
     "       %s -cnv [-p SYSTEM] [options]\n"
     "       %s --server [--host ADDR] [--port N] [options]\n"
     "\n"
     "Runs this compiled model from position 0 on a prompt. Without -n it prints the most likely\n"
     "next token after each position; with -n it generates text (or token ids after --tokens).\n"
-    "-cnv chats on stdin; --server answers OpenAI-compatible HTTP requests.\n"
+    "-cnv chats on stdin; --server answers OpenAI-compatible HTTP requests (an embedding model:\n"
+    "/v1/embeddings).\n"
     "\n"
     "options:\n"
     "  -p, --prompt TEXT    the prompt, tokenized with the model's tokenizer (BOS first; added\n"
@@ -28,6 +30,8 @@ static const char kUsage[] =
     "  --tokens LIST        the prompt as comma-separated token ids\n"
     "  -cnv, --conversation chat on stdin, rendered by the model's chat template (compiled in\n"
     "                       from the checkpoint); -p is the system message, -n caps each reply\n"
+    "  --embedding          an embedding model: print the prompt's vector (pooled and\n"
+    "                       normalized as the model says) on one line\n"
     "  --verbose-prompt     print the prompt's token ids before running it\n"
     "  -n, --n-predict N    generate N tokens after the prompt (stops at the end-of-text token\n"
     "                       unless --ignore-eos)\n"
@@ -78,7 +82,9 @@ static const char kUsage[] =
     "  --quiet              print only the requested output\n"
     "  -h, --help           print this help\n";
 
-void tern_cli_print_usage(const char *program) { printf(kUsage, program, program, program); }
+void tern_cli_print_usage(const char *program) {
+  printf(kUsage, program, program, program, program);
+}
 
 int tern_cli_usage_error(const char *program, const char *message, const char *value) {
   fprintf(stderr, "%s: error: %s%s%s\n", program, message, value ? ": " : "", value ? value : "");
@@ -139,6 +145,7 @@ static const option kOptions[] = {
     {"--file", "-f", OPT_STRING, FIELD(file), 0, 0, NULL},
     {"--verbose-prompt", NULL, OPT_FLAG, FIELD(verbose_prompt), 0, 0, NULL},
     {"--conversation", "-cnv", OPT_FLAG, FIELD(conversation), 0, 0, NULL},
+    {"--embedding", NULL, OPT_FLAG, FIELD(embedding), 0, 0, NULL},
     {"--dump-logits", NULL, OPT_STRING, FIELD(dump), 0, 0, NULL},
     {"--weights", NULL, OPT_STRING, FIELD(weights), 0, 0, NULL},
     {"--ctx-size", "-c", OPT_INT, FIELD(context), 0, INT32_MAX, "a number of positions >= 0"},

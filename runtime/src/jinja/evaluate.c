@@ -206,8 +206,6 @@ static int binary(jinja_render *r, const jinja_node *e, jinja_value *out) {
 
 static int attribute(jinja_render *r, const jinja_node *e, const jinja_value *object, const char *name,
                      size_t n, jinja_value *out) {
-  (void)r;
-  (void)e;
   const jinja_value *v;
   switch (object->kind) {
   case JV_DICT:
@@ -220,6 +218,8 @@ static int attribute(jinja_render *r, const jinja_node *e, const jinja_value *ob
   case JV_STRING:
     /* @huggingface/jinja's .length of a list or a string (Python's Jinja has none). */
     if (n == 6 && memcmp(name, "length", 6) == 0) {
+      if (object->kind == JV_STRING && jinja_charge(r, e->line, object->length))
+        return -1;
       *out =
           jinja_int((int64_t)(object->kind == JV_LIST ? object->length
                                                       : jinja_utf8_count(object->as.string, object->length)));

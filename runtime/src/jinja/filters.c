@@ -90,8 +90,12 @@ static int change_case(jinja_render *r, const jinja_node *e, const jinja_value *
   return 0;
 }
 
-/* JavaScript's trim, trimStart, trimEnd (which strip, lstrip and rstrip are there). */
-static void trim(const jinja_value *s, int left, int right, jinja_value *out) {
+/* JavaScript's trim, trimStart, trimEnd (which strip, lstrip and rstrip are there); charges
+ * the bytes it may scan. */
+static int trim(jinja_render *r, uint32_t line, const jinja_value *s, int left, int right,
+                jinja_value *out) {
+  if (jinja_charge(r, line, s->length))
+    return -1;
   const char *b = s->as.string, *end = b + s->length;
   size_t n;
   while (left && (n = jinja_space_at(b, end)) > 0)
@@ -99,14 +103,26 @@ static void trim(const jinja_value *s, int left, int right, jinja_value *out) {
   while (right && (n = jinja_space_before(b, end)) > 0)
     end -= n;
   *out = jinja_string(b, (size_t)(end - b));
+  return 0;
 }
 
-static const char *find(const char *hay, size_t n, const char *needle, size_t m) {
+/* The first `needle` in `hay`, or NULL; every position tried and every comparison is charged,
+ * so a long needle over a long text cannot run unbounded (*failed then set). */
+static const char *find(jinja_render *r, uint32_t line, const char *hay, size_t n,
+                        const char *needle, size_t m, int *failed) {
   if (m == 0)
     return hay;
-  for (size_t i = 0; m <= n && i <= n - m; ++i)
-    if (hay[i] == needle[0] && memcmp(hay + i, needle, m) == 0)
+  size_t tried = 0;
+  for (size_t i = 0; m <= n && i <= n - m; ++i) {
+    if (hay[i] != needle[0])
+      continue;
+    if (++tried % 64 == 0 && jinja_charge(r, line, 64 * (uint64_t)m)) {
+      *failed = 1;
+      return NULL;
+    }
+    if (memcmp(hay + i, needle, m) == 0)
       return hay + i;
+  }
   return NULL;
 }
 
@@ -141,14 +157,16 @@ static int replace(jinja_render *r, const jinja_node *e, const jinja_value *s, c
     }
   } else {
     const char *hit;
-    while (left > 0 && (hit = find(at, (size_t)(end - at), old->as.string, old->length))) {
+    int failed = 0;
+    while (left > 0 &&
+           (hit = find(r, e->line, at, (size_t)(end - at), old->as.string, old->length, &failed))) {
       if (jinja_buffer_append(r, e->line, &b, at, (size_t)(hit - at)) ||
           jinja_buffer_append(r, e->line, &b, with->as.string, with->length))
         return -1;
       at = hit + old->length;
       --left;
     }
-    if (jinja_buffer_append(r, e->line, &b, at, (size_t)(end - at)))
+    if (failed || jinja_buffer_append(r, e->line, &b, at, (size_t)(end - at)))
       return -1;
   }
   *out = jinja_string(b.data ? b.data : "", b.length);
@@ -245,7 +263,11 @@ DECLARE(f_length) {
   (void)p;
   switch (self->kind) {
   case JV_LIST: *out = jinja_int((int64_t)self->length); return 0;
-  case JV_STRING: *out = jinja_int((int64_t)jinja_utf8_count(self->as.string, self->length)); return 0;
+  case JV_STRING:
+    if (jinja_charge(r, e->line, self->length))
+      return -1;
+    *out = jinja_int((int64_t)jinja_utf8_count(self->as.string, self->length));
+    return 0;
   case JV_DICT: *out = jinja_int((int64_t)self->as.dict->count); return 0;
   case JV_UNDEFINED: *out = jinja_int(0); return 0;
   default: return wrong_type(r, e, self);
@@ -320,8 +342,7 @@ DECLARE(f_trim) {
   (void)p;
   if (self->kind != JV_STRING)
     return wrong_type(r, e, self);
-  trim(self, 1, 1, out);
-  return 0;
+  return trim(r, e->line, self, 1, 1, out);
 }
 
 DECLARE(f_string) {
@@ -400,7 +421,8 @@ DECLARE(f_int) {
   if (self->kind != JV_STRING)
     return wrong_type(r, e, self);
   jinja_value t;
-  trim(self, 1, 1, &t);
+  if (trim(r, e->line, self, 1, 1, &t))
+    return -1;
   const char *s = t.as.string, *end = s + t.length;
   int negative = s < end && *s == '-';
   if (s < end && (*s == '-' || *s == '+'))
@@ -609,22 +631,19 @@ DECLARE(m_strip) {
   (void)p;
   if (need_string(r, e, self))
     return -1;
-  trim(self, 1, 1, out);
-  return 0;
+  return trim(r, e->line, self, 1, 1, out);
 }
 DECLARE(m_lstrip) {
   (void)p;
   if (need_string(r, e, self))
     return -1;
-  trim(self, 1, 0, out);
-  return 0;
+  return trim(r, e->line, self, 1, 0, out);
 }
 DECLARE(m_rstrip) {
   (void)p;
   if (need_string(r, e, self))
     return -1;
-  trim(self, 0, 1, out);
-  return 0;
+  return trim(r, e->line, self, 0, 1, out);
 }
 
 /* Python's str.split(sep=None, maxsplit=-1). */
@@ -639,34 +658,50 @@ DECLARE(m_split) {
   if (sep->kind == JV_STRING && sep->length == 0)
     return jinja_fail(r, e->line, "split()'s separator is empty");
   int64_t limit = max->kind == JV_INT ? max->as.integer : -1;
-  jinja_value *parts = new_items(r, e->line, self->length + 1);
   size_t n = 0, k;
-  if (!parts || jinja_charge(r, e->line, self->length))
+  if (jinja_charge(r, e->line, self->length))
     return -1;
   const char *s = self->as.string, *end = s + self->length;
   if (sep->kind == JV_STRING) {
-    const char *hit;
+    /* Counted first: a part per separator, not a part per byte of the text. */
+    const char *hit, *at = s;
+    int failed = 0;
+    size_t count = 1;
+    while ((limit < 0 || (int64_t)(count - 1) < limit) &&
+           (hit = find(r, e->line, at, (size_t)(end - at), sep->as.string, sep->length,
+                       &failed))) {
+      ++count;
+      at = hit + sep->length;
+    }
+    jinja_value *parts = failed ? NULL : new_items(r, e->line, count);
+    if (!parts)
+      return -1;
     while ((limit < 0 || (int64_t)n < limit) &&
-           (hit = find(s, (size_t)(end - s), sep->as.string, sep->length))) {
+           (hit = find(r, e->line, s, (size_t)(end - s), sep->as.string, sep->length, &failed))) {
       parts[n++] = jinja_string(s, (size_t)(hit - s));
       s = hit + sep->length;
     }
     parts[n++] = jinja_string(s, (size_t)(end - s));
-  } else {
-    for (;;) {
-      while ((k = jinja_space_at(s, end)) > 0)
-        s += k;
-      if (s >= end)
-        break;
-      if (limit >= 0 && (int64_t)n >= limit) {
-        parts[n++] = jinja_string(s, (size_t)(end - s));
-        break;
-      }
-      const char *word = s;
-      while (s < end && jinja_space_at(s, end) == 0)
-        s += jinja_utf8_next(s, end);
-      parts[n++] = jinja_string(word, (size_t)(s - word));
+    *out = jinja_list(parts, n);
+    return 0;
+  }
+  /* Words are separated by whitespace: at most one per two bytes. */
+  jinja_value *parts = new_items(r, e->line, self->length / 2 + 1);
+  if (!parts)
+    return -1;
+  for (;;) {
+    while ((k = jinja_space_at(s, end)) > 0)
+      s += k;
+    if (s >= end)
+      break;
+    if (limit >= 0 && (int64_t)n >= limit) {
+      parts[n++] = jinja_string(s, (size_t)(end - s));
+      break;
     }
+    const char *word = s;
+    while (s < end && jinja_space_at(s, end) == 0)
+      s += jinja_utf8_next(s, end);
+    parts[n++] = jinja_string(word, (size_t)(s - word));
   }
   *out = jinja_list(parts, n);
   return 0;
@@ -926,6 +961,8 @@ int jinja_apply_test(jinja_render *r, const jinja_node *e, int64_t test, const j
   case T_UPPER:
     if (k != JV_STRING)
       return 0;
+    if (jinja_charge(r, e->line, v->length))
+      return -1;
     for (size_t i = 0; i < v->length; ++i) {
       char c = v->as.string[i];
       if (test == T_LOWER ? (c >= 'A' && c <= 'Z') : (c >= 'a' && c <= 'z'))

@@ -22,7 +22,8 @@ enum {
 /* Work units a render may spend: a byte copied or scanned costs 1, a node evaluated 16. */
 #define JINJA_WORK_LIMIT ((uint64_t)1 << 30)
 #define JINJA_NODE_WORK 16
-#define JINJA_OUTPUT_LIMIT ((uint64_t)1 << 30)
+/* A chat's text: a model reads at most its context of tokens, far less. */
+#define JINJA_OUTPUT_LIMIT ((uint64_t)64 << 20)
 
 /* ---- arena (value.c) ---- */
 

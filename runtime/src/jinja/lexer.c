@@ -181,8 +181,12 @@ static int hex_value(char c) {
 static int string_literal(token_list *l, const source *s, size_t *pos, jinja_token *t, char *error,
                           size_t error_size) {
   char quote = s->text[*pos];
-  size_t i = *pos + 1, n = 0;
-  char *value = jinja_arena_alloc(l->arena, s->size - i + 1); /* never longer than its source */
+  size_t i = *pos + 1, n = 0, close = i;
+  /* Its source ends at the first unescaped quote (or the template's end: an error below); the
+   * value is never longer than that source. */
+  while (close < s->size && s->text[close] != quote)
+    close += s->text[close] == '\\' ? 2 : 1;
+  char *value = jinja_arena_alloc(l->arena, (close < s->size ? close : s->size) - i + 1);
   if (!value)
     return fail(error, error_size, t->line, "%s", "out of memory for the template");
   uint32_t pending_high = 0; /* a \uD8xx waiting for its low half */

@@ -14,7 +14,7 @@ struct jinja_chunk {
   max_align_t align[]; /* the chunk's bytes follow */
 };
 
-enum { CHUNK_SIZE = 64 << 10 };
+enum { CHUNK_SIZE = 4 << 10 }; /* most renders fit one: a server thread keeps little */
 
 static void *libc_allocate(void *user, size_t size, size_t alignment) {
   (void)user;
@@ -218,10 +218,17 @@ int jinja_equal(jinja_render *r, uint32_t line, const jinja_value *a, const jinj
   if (x != y)
     return 0;
   switch (x) {
-  case JV_STRING: return a->length == b->length && memcmp(a->as.string, b->as.string, a->length) == 0;
+  case JV_STRING:
+    if (a->length != b->length)
+      return 0;
+    if (jinja_charge(r, line, a->length))
+      return -1;
+    return memcmp(a->as.string, b->as.string, a->length) == 0;
   case JV_LIST:
     if (a->length != b->length)
       return 0;
+    if (jinja_charge(r, line, a->length))
+      return -1;
     for (size_t i = 0; i < a->length; ++i) {
       int e = jinja_equal(r, line, &a->as.items[i], &b->as.items[i], depth + 1);
       if (e != 1)
@@ -232,6 +239,8 @@ int jinja_equal(jinja_render *r, uint32_t line, const jinja_value *a, const jinj
     const jinja_dict *p = a->as.dict, *q = b->as.dict;
     if (p->count != q->count)
       return 0;
+    if (jinja_charge(r, line, (uint64_t)p->count * p->count))
+      return -1;
     for (size_t i = 0; i < p->count; ++i) {
       const jinja_value *w = jinja_dict_get(q, p->entries[i].key, p->entries[i].key_length);
       if (!w)

@@ -2,6 +2,7 @@
 // (cpp-httplib), until SIGINT or SIGTERM.
 //
 //   POST /v1/completions, /v1/chat/completions  whole JSON, or Server-Sent Events with "stream"
+//   POST /v1/embeddings                          an embedding model's vectors (instead of the two)
 //   GET  /v1/models, /health, /metrics (Prometheus)
 // Requests are parsed and tokenized on the HTTP threads; generation happens on the scheduler's
 // thread (scheduler.h), which bounds how many requests may wait. With --api-key every endpoint
@@ -11,6 +12,7 @@
 // cpp-httplib of Debian bookworm (0.11) gives a handler no way to see the connection close
 // before it writes. A streamed one stops at its next token (the write fails).
 #include "api_key.h"
+#include "embeddings.h"
 #include "metrics_text.h"
 #include "model_engine.h"
 #include "openai_request.h"
@@ -54,11 +56,14 @@ struct Server {
   std::atomic<uint64_t> refusedBusy{0}, unauthorized{0};
   std::string apiKey; // empty: none required
   std::mutex logLock;
+  bool embeddingModel = false; // answers /v1/embeddings, not completions
+  std::mutex embedLock;        // one embedding at a time uses the kernels' thread pool
 
   void log(const char *format, ...) __attribute__((format(printf, 2, 3)));
   bool buildPrompt(const ApiRequest &api, std::vector<int32_t> &prompt, ApiError &error);
   GenerationRequest generation(const ApiRequest &api);
   void complete(const httplib::Request &req, httplib::Response &res, bool chat);
+  void embed(const httplib::Request &req, httplib::Response &res);
 };
 
 void Server::log(const char *format, ...) {
@@ -79,8 +84,8 @@ void sendError(httplib::Response &res, const ApiError &error) {
 }
 
 // The prompt's tokens: the text tokenized (BOS first, added tokens recognized), the ids given,
-// or the messages rendered by the model's chat template (tokenized without a BOS of the
-// tokenizer's: the template writes its own, as transformers' apply_chat_template does).
+// or the messages rendered by the model's chat template (the tokenizer's BOS first unless the
+// template wrote it).
 bool Server::buildPrompt(const ApiRequest &api, std::vector<int32_t> &prompt, ApiError &error) {
   char message[512];
   std::string text;
@@ -89,12 +94,16 @@ bool Server::buildPrompt(const ApiRequest &api, std::vector<int32_t> &prompt, Ap
     std::vector<tern_chat_message> messages;
     for (const ChatMessage &m : api.messages)
       messages.push_back({m.role.c_str(), m.content.c_str()});
+    // Rendered into 4 KiB first: again only when longer.
+    text.resize(4096);
     int64_t n = tern_model_apply_chat_template(model, messages.data(), messages.size(), 1,
-                                               nullptr, 0, message, sizeof message);
-    if (n >= 0) {
+                                               text.data(), text.size(), message, sizeof message);
+    if (n >= static_cast<int64_t>(text.size())) {
       text.resize(static_cast<size_t>(n) + 1);
       tern_model_apply_chat_template(model, messages.data(), messages.size(), 1, text.data(),
                                      text.size(), message, sizeof message);
+    }
+    if (n >= 0) {
       text.resize(static_cast<size_t>(n));
     } else {
       error = {400, message, "invalid_request_error", param, "unsupported_value"};
@@ -107,15 +116,19 @@ bool Server::buildPrompt(const ApiRequest &api, std::vector<int32_t> &prompt, Ap
   }
   if (api.chat || api.promptText) {
     // One token per byte and the BOS (a byte-level tokenizer's most); again with the count a
-    // metaspace tokenizer may need beyond.
-    int add_bos = !api.chat;
+    // metaspace tokenizer may need beyond. A chat's BOS: the tokenizer's, unless the template
+    // wrote it (tern_model_tokenize_chat).
+    auto tokenize = [&](int64_t capacity) {
+      return api.chat ? tern_model_tokenize_chat(model, text.data(), text.size(), prompt.data(),
+                                                 capacity, message, sizeof message)
+                      : tern_model_tokenize(model, text.data(), text.size(), 1, 1,
+                                            prompt.data(), capacity, message, sizeof message);
+    };
     prompt.resize(text.size() + 1);
-    int64_t n = tern_model_tokenize(model, text.data(), text.size(), add_bos, 1, prompt.data(),
-                                    static_cast<int64_t>(prompt.size()), message, sizeof message);
+    int64_t n = tokenize(static_cast<int64_t>(prompt.size()));
     if (n > static_cast<int64_t>(prompt.size())) {
       prompt.resize(static_cast<size_t>(n));
-      n = tern_model_tokenize(model, text.data(), text.size(), add_bos, 1, prompt.data(), n,
-                              message, sizeof message);
+      n = tokenize(n);
     }
     prompt.resize(n > 0 ? static_cast<size_t>(n) : 0);
     if (n < 0) {
@@ -213,6 +226,11 @@ struct Stream {
 };
 
 void Server::complete(const httplib::Request &req, httplib::Response &res, bool chat) {
+  if (embeddingModel)
+    return sendError(res, {400,
+                           name + " is an embedding model: it answers POST /v1/embeddings, not " +
+                               req.path + ".",
+                           "invalid_request_error", "model", "model_not_supported"});
   ApiRequest api;
   ApiError error;
   std::vector<int32_t> prompt;
@@ -294,6 +312,71 @@ void Server::complete(const httplib::Request &req, httplib::Response &res, bool 
       [stream](bool) { stream->task->cancel(); });
 }
 
+// /v1/embeddings: every input tokenized on this thread (texts as tern_model_tokenize_embedding
+// does; token ids as given), embedded one at a time.
+void Server::embed(const httplib::Request &req, httplib::Response &res) {
+  EmbeddingRequest api;
+  ApiError error;
+  if (!parseEmbeddingRequest(req.body, api, error))
+    return sendError(res, error);
+  if (!embeddingModel)
+    return sendError(res, {400,
+                           name + " is a language model: it has no embeddings (compile an "
+                                  "embedding model, e.g. Qwen3Model, for /v1/embeddings).",
+                           "invalid_request_error", "model", "model_not_supported"});
+  const tern_model_desc *d = tern_model_describe(model);
+  if (api.dimensions && *api.dimensions > d->output_width)
+    return sendError(res, {400,
+                           "Invalid 'dimensions': this model's vectors have " +
+                               std::to_string(d->output_width) + " dimensions.",
+                           "invalid_request_error", "dimensions", "invalid_value"});
+  std::vector<std::vector<float>> vectors;
+  int64_t promptTokens = 0;
+  char message[512];
+  for (size_t i = 0; i < api.inputs.size(); ++i) {
+    std::string param = api.inputs.size() == 1 ? "input" : "input[" + std::to_string(i) + "]";
+    std::vector<int32_t> tokens = api.inputs[i].tokens;
+    if (const std::optional<std::string> &text = api.inputs[i].text) {
+      tokens.resize(text->size() + 2);
+      int64_t n = tern_model_tokenize_embedding(model, text->data(), text->size(), tokens.data(),
+                                                static_cast<int64_t>(tokens.size()), message,
+                                                sizeof message);
+      if (n > static_cast<int64_t>(tokens.size())) {
+        tokens.resize(static_cast<size_t>(n));
+        n = tern_model_tokenize_embedding(model, text->data(), text->size(), tokens.data(), n,
+                                          message, sizeof message);
+      }
+      if (n < 0)
+        return sendError(res, {400, "Invalid '" + param + "': " + message,
+                               "invalid_request_error", param, "invalid_value"});
+      tokens.resize(static_cast<size_t>(n));
+    }
+    if (static_cast<int64_t>(tokens.size()) > d->context)
+      return sendError(res, {400,
+                             "'" + param + "' has " + std::to_string(tokens.size()) +
+                                 " tokens; this model's context holds " +
+                                 std::to_string(d->context) + ".",
+                             "invalid_request_error", param, "context_length_exceeded"});
+    std::vector<float> v(static_cast<size_t>(d->output_width));
+    int status;
+    {
+      std::lock_guard<std::mutex> lock(embedLock);
+      status = tern_model_embed(model, tokens.data(), static_cast<int64_t>(tokens.size()),
+                                v.data(), message, sizeof message);
+    }
+    if (status != 0)
+      return sendError(res, {400, "Invalid '" + param + "': " + message,
+                             "invalid_request_error", param, "invalid_value"});
+    if (api.dimensions)
+      truncateEmbedding(v, *api.dimensions, d->normalize != 0);
+    promptTokens += static_cast<int64_t>(tokens.size());
+    vectors.push_back(std::move(v));
+  }
+  log("%s: %zu inputs, %lld tokens", req.path.c_str(), vectors.size(),
+      static_cast<long long>(promptTokens));
+  res.set_content(embeddingsJson(name, vectors, api.base64, promptTokens), "application/json");
+}
+
 // Errors without a body (no route, a body too large, a malformed request) in OpenAI's shape.
 httplib::Server::HandlerResponse errorHandler(const httplib::Request &req,
                                               httplib::Response &res) {
@@ -347,6 +430,7 @@ extern "C" int tern_cli_server(const char *program, tern_model *model, const ter
   sigaddset(&stopSignals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
 
+  s.embeddingModel = tern_model_describe(model)->pooling != TERN_POOLING_NONE;
   ModelEngine engine(model, c->context);
   s.context = engine.context();
   std::string message;
@@ -392,10 +476,13 @@ extern "C" int tern_cli_server(const char *program, tern_model *model, const ter
     http.Post(p + "/chat/completions", [&s](const httplib::Request &req, httplib::Response &res) {
       s.complete(req, res, true);
     });
+    http.Post(p + "/embeddings", [&s](const httplib::Request &req, httplib::Response &res) {
+      s.embed(req, res);
+    });
     http.Get(p + "/models", [&s](const httplib::Request &, httplib::Response &res) {
       res.set_content(modelsJson(s.name, s.created), "application/json");
     });
-    for (const char *post : {"/completions", "/chat/completions"})
+    for (const char *post : {"/completions", "/chat/completions", "/embeddings"})
       http.Get(p + post, [](const httplib::Request &req, httplib::Response &res) {
         res.set_header("Allow", "POST");
         sendError(res, {405, "Method Not Allowed: " + req.path + " takes POST requests.",
