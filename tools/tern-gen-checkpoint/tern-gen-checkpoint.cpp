@@ -130,7 +130,7 @@ static cl::opt<bool> ropeParameters(
 static cl::opt<std::string> tokenizerKind(
     "tokenizer-kind",
     cl::desc("The generated tokenizer: byte-level (Llama 3's kind; the default) or metaspace "
-             "(Llama 2's and 1bitLLM's: U+2581 for spaces, byte fallback)"),
+             "(Llama 2's and 1bitLLM's: U+2581 for spaces, byte fallback; 1bitllm's default)"),
     cl::init("byte-level"), cl::cat(category));
 static cl::opt<std::string> chatTemplate(
     "chat-template",
@@ -263,7 +263,11 @@ int main(int argc, char **argv) {
   if (tokenizerKind.getNumOccurrences() && !tokenizer.empty())
     return error("--tokenizer-kind and --tokenizer are exclusive (a given tokenizer.json has "
                  "its kind)");
-  spec.metaspaceTokenizer = tokenizerKind == "metaspace";
+  // 1bitLLM's checkpoints carry Llama 2's SentencePiece tokenizer: its kind by default.
+  spec.metaspaceTokenizer =
+      tokenizerKind.getNumOccurrences()
+          ? tokenizerKind == "metaspace"
+          : tokenizer.empty() && spec.format == Format::OneBitLLM;
   spec.chatTemplatePath = chatTemplate;
   if (ropeScaling != "none" && ropeScaling != "linear" && ropeScaling != "llama3")
     return error("--rope-scaling must be none, linear or llama3, found '" + ropeScaling + "'");
