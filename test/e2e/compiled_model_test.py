@@ -235,7 +235,8 @@ def check_mutation(args, model, token_list, reference):
     errors = [float(np.max(np.abs(logits[t] - reference[t])) / np.max(np.abs(reference[t])))
               for t in range(reference.shape[0])]
     worst = max(errors)
-    if worst <= 10 * FLIP_TOLERANCE:
+    # Past twice the loosest error any position of the real comparison may have.
+    if worst <= 2 * FLIP_TOLERANCE:
         sys.exit("FAILED: with %s the logits still match the reference (worst relative error "
                  "%.2e): the test cannot see that convention" % (args.mutate_config, worst))
     return "with %s the logits miss the reference by %.2e" % (args.mutate_config, worst)
