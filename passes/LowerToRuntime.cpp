@@ -524,6 +524,12 @@ struct Lowering {
                                   << " is not last, mean or cls";
     }
     auto normalize = module->getAttrOfType<BoolAttr>("tern.normalize");
+    // A language model's rows are logits over its vocabulary: the sampler and the batched
+    // calls' strides read them so.
+    if (pooling == TERN_POOLING_NONE && width != vocab)
+      return forward.emitOpError() << "tern-lower-to-runtime: the forward gives " << width
+                                   << " logits per token but the vocabulary has " << vocab
+                                   << " tokens (an embedding model needs tern.pooling)";
     int64_t bos = intAttr(module, "tern.bos_token_id").value_or(-1);
     int64_t eos = intAttr(module, "tern.eos_token_id").value_or(-1);
 

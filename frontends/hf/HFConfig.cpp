@@ -241,6 +241,9 @@ llvm::Expected<HFConfig> HFConfig::parse(llvm::StringRef text, llvm::StringRef p
   } else {
     c.storage = WeightStorage::Latent;
   }
+  if (c.family == ModelFamily::Qwen3 && !c.embedding && c.storage == WeightStorage::Latent)
+    return error("Qwen3ForCausalLM with quantization_mode 'online' is not supported; expected "
+                 "packed weights (offline) or float weights that are ternary per group");
   if (r.boolean("attention_bias", false))
     return error("attention_bias true is not supported; tern's projections have no bias");
   if (r.boolean("use_sliding_window", false))

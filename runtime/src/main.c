@@ -223,7 +223,16 @@ int main(int argc, char **argv) {
   int status;
   int32_t *tokens = NULL;
   int64_t n = 0;
-  if (c.info) {
+  /* An embedding model's rows are hidden states: nothing samples or ranks them as logits. */
+  int embedding_model = tern_model_describe(model)->pooling != TERN_POOLING_NONE;
+  if (embedding_model && !c.info && !c.server && !c.embedding && !c.dump) {
+    fprintf(stderr,
+            "%s: error: this is an embedding model: --embedding prints a prompt's vector, "
+            "--dump-logits its hidden states, --server answers /v1/embeddings (-n, -cnv, "
+            "--bench and next-token predictions need a language model)\n",
+            program);
+    status = 1;
+  } else if (c.info) {
     print_info(tern_model_describe(model), weights);
     status = 0;
   } else if (c.conversation) {

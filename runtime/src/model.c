@@ -502,6 +502,9 @@ int tern_model_embed(tern_model *m, const int32_t *tokens, int64_t n, float *out
   if (d->pooling == TERN_POOLING_NONE)
     return tern_format_error(error, error_size,
                              "this is a language model: it gives logits, not embeddings");
+  if (d->pooling < TERN_POOLING_LAST || d->pooling > TERN_POOLING_CLS)
+    return tern_format_error(error, error_size, "unknown pooling %lld in the model's descriptor",
+                             (long long)d->pooling);
   if (n < 1)
     return tern_format_error(error, error_size, "no tokens to embed");
   if (n > d->context)
@@ -561,9 +564,10 @@ int64_t tern_model_tokenize_embedding(tern_model *m, const char *text, size_t si
 int64_t tern_model_tokenize_chat(tern_model *m, const char *text, size_t size, int32_t *ids,
                                  int64_t capacity, char *error, size_t error_size) {
   int64_t n = tern_model_tokenize(m, text, size, 1, 1, ids, capacity, error, error_size);
-  int64_t bos = m->desc->bos_token;
+  tern_tokenizer *t = n >= 2 && n <= capacity ? tokenizer_of(m, error, error_size) : NULL;
+  int32_t bos = t ? tern_tokenizer_bos(t) : -1;
   /* The tokenizer's BOS, unless the template wrote it too. */
-  if (n >= 2 && n <= capacity && bos >= 0 && ids[0] == (int32_t)bos && ids[1] == (int32_t)bos) {
+  if (bos >= 0 && ids[0] == bos && ids[1] == bos) {
     memmove(ids, ids + 1, sizeof(int32_t) * (size_t)(n - 1));
     return n - 1;
   }

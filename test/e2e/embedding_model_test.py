@@ -8,8 +8,9 @@ projection, last-token pooling) compiled by ternc, against the numpy reference
 2. --embedding -p TEXT: the binary's vector of a text equals the reference's vector of the same
    tokens (the tokenizer's ids with the EOS appended, as --verbose-prompt prints them): unit
    length, max |difference| <= 1e-4, cosine >= 0.9999.
-3. The same checkpoint declaring mean pooling must give another vector (the test can see the
-   pooling convention), and that vector equals the reference's mean-pooled one.
+3. The same checkpoint declaring mean pooling, or the first token's without a Normalize module,
+   must give another vector (the test can see the pooling convention), and that vector equals
+   the reference's.
 
   embedding_model_test.py --ternc B --gen-checkpoint G --target T --work DIR [--run PREFIX]
 """
@@ -50,9 +51,10 @@ def reference_vector(model, tokens, work):
 
 
 def compare(name, got, want):
-    diff = float(np.max(np.abs(got - want)))
+    # Relative to the largest element: an unnormalized vector is not of unit length.
+    diff = float(np.max(np.abs(got - want)) / np.max(np.abs(want)))
     cosine = float(got @ want / (np.linalg.norm(got) * np.linalg.norm(want)))
-    print("%s: %d floats, |v| = %.6f, max |difference| %.2e, cosine %.8f" % (
+    print("%s: %d floats, |v| = %.6f, max |difference| / max |v| %.2e, cosine %.8f" % (
         name, got.size, np.linalg.norm(got), diff, cosine))
     if got.shape != want.shape or diff > 1e-4 or cosine < 0.9999:
         sys.exit("FAILED: %s differs from the reference" % name)
@@ -104,25 +106,39 @@ def main():
         sys.exit("FAILED: the text's tokens do not end with the EOS last-token pooling needs")
     diff = compare("last-token vector", vector, reference_vector(model, ids, args.work))
 
-    # 3. The pooling convention is visible: mean pooling gives another (correct) vector.
-    mean_model = os.path.join(args.work, "mean")
-    shutil.rmtree(mean_model, ignore_errors=True)
-    shutil.copytree(model, mean_model)
-    config_path = os.path.join(mean_model, "1_Pooling", "config.json")
-    pooling = json.load(open(config_path))
-    pooling.update(pooling_mode_lasttoken=False, pooling_mode_mean_tokens=True)
-    json.dump(pooling, open(config_path, "w"))
-    mean_exe = os.path.join(args.work, "mean.exe")
-    run([args.ternc, mean_model, "--target=" + args.target, "--context=64", "--batch=8",
-         "--quiet", "-o", mean_exe])
-    mean_ids, mean_vector = embed_text(args, mean_exe, prefix)
-    apart = float(np.max(np.abs(mean_vector - vector)))
-    if apart < 1e-2:
-        sys.exit("FAILED: mean pooling gives the last token's vector (%.2e apart)" % apart)
-    compare("mean-pooled vector", mean_vector, reference_vector(mean_model, mean_ids, args.work))
+    # 3. The pooling convention is visible: mean pooling, and the first token's unnormalized,
+    # give other (correct) vectors.
+    apart = []
+    for variant, update, normalize in [
+            ("mean", dict(pooling_mode_lasttoken=False, pooling_mode_mean_tokens=True), True),
+            ("cls", dict(pooling_mode_lasttoken=False, pooling_mode_cls_token=True), False)]:
+        other = os.path.join(args.work, variant)
+        shutil.rmtree(other, ignore_errors=True)
+        shutil.copytree(model, other)
+        config_path = os.path.join(other, "1_Pooling", "config.json")
+        pooling = json.load(open(config_path))
+        pooling.update(update)
+        json.dump(pooling, open(config_path, "w"))
+        if not normalize:
+            modules_path = os.path.join(other, "modules.json")
+            modules = [m for m in json.load(open(modules_path))
+                       if not m["type"].endswith(".Normalize")]
+            json.dump(modules, open(modules_path, "w"))
+        other_exe = os.path.join(args.work, variant + ".exe")
+        run([args.ternc, other, "--target=" + args.target, "--context=64", "--batch=8",
+             "--quiet", "-o", other_exe])
+        other_ids, other_vector = embed_text(args, other_exe, prefix)
+        distance = float(np.max(np.abs(other_vector - vector)))
+        if distance < 1e-2:
+            sys.exit("FAILED: %s pooling gives the last token's vector (%.2e apart)" % (
+                variant, distance))
+        compare("%s-pooled vector" % variant, other_vector,
+                reference_vector(other, other_ids, args.work))
+        apart.append(distance)
     print("PASSED: bitnet-embedding on %s: hidden states within %.2e of the reference over %d "
-          "positions; the text's last-token vector within %.2e; mean pooling %.2e away and "
-          "equal to the reference's" % (args.target, worst, len(tokens), diff, apart))
+          "positions; the text's last-token vector within %.2e; mean pooling (%.2e away) and the "
+          "first token's unnormalized (%.2e away) equal to the reference's" % (
+              args.target, worst, len(tokens), diff, apart[0], apart[1]))
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@
 // exactly the text before the first stop sequence (or everything), whole characters first.
 //
 //===------------------------------------------------------------------------------------------===//
+#include "server/embeddings.h"
 #include "server/openai_request.h"
 #include "server/openai_response.h"
 #include "server/text_output.h"
@@ -37,6 +38,26 @@ static void checkRequest(const std::string &body, bool chat) {
   (void)nlohmann::json::parse(completionJson(header, text, done));
 }
 
+/// /v1/embeddings: refused with a 400 naming a message, or answered with valid JSON (floats and
+/// base64) for as many vectors as inputs.
+static void checkEmbeddingRequest(const std::string &body) {
+  EmbeddingRequest request;
+  ApiError error;
+  if (!parseEmbeddingRequest(body, request, error)) {
+    if (error.status != 400 || error.message.empty())
+      std::abort();
+    return;
+  }
+  if (request.inputs.empty() || request.inputs.size() > kMaxEmbeddingInputs)
+    std::abort();
+  std::vector<std::vector<float>> vectors(request.inputs.size(), std::vector<float>{0.5f, -1});
+  for (auto &v : vectors)
+    truncateEmbedding(v, request.dimensions.value_or(0), true);
+  auto answer = nlohmann::json::parse(embeddingsJson("m", vectors, request.base64, 1));
+  if (answer["data"].size() != request.inputs.size())
+    std::abort();
+}
+
 static void checkText(const uint8_t *data, size_t size) {
   if (size < 2)
     return;
@@ -62,6 +83,7 @@ static void checkText(const uint8_t *data, size_t size) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   std::string body(reinterpret_cast<const char *>(data), size);
+  checkEmbeddingRequest(body);
   checkRequest(body, false);
   checkRequest(body, true);
   checkText(data, size);

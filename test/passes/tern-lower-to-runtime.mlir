@@ -117,8 +117,8 @@ module attributes {tern.family = "test", tern.target = "x86-64-avx512-vnni", ter
                      %cache: !tern.kv_cache<layers = 1, kv_heads = 1, head_dim = 16, context = 32, f32>)
       -> (tensor<?x64xf32>, !tern.kv_cache<layers = 1, kv_heads = 1, head_dim = 16, context = 32, f32>)
       attributes {tern.arena_bytes = 16384 : i64, tern.max_tokens = 4 : i64} {
-    %table = tern.weight "embed" {tern.offset = 128 : i64} : tensor<16x64xbf16>
-    %x = tern.embedding %table[%tokens] {tern.arena = array<i64: 0>, tern.kernel = #tern.kernel<"decoder", "x86_64_avx512", {}>} : tensor<16x64xbf16>, tensor<?xi32> -> tensor<?x64xf32>
+    %table = tern.weight "embed" {tern.offset = 128 : i64} : tensor<64x64xbf16>
+    %x = tern.embedding %table[%tokens] {tern.arena = array<i64: 0>, tern.kernel = #tern.kernel<"decoder", "x86_64_avx512", {}>} : tensor<64x64xbf16>, tensor<?xi32> -> tensor<?x64xf32>
     %q, %s = tern.quant_input %x {tern.arena = array<i64: 1024, 1536>, tern.kernel = #tern.kernel<"decoder", "x86_64_avx512", {}>} : tensor<?x64xf32> -> tensor<?x64xi8>, tensor<?xf32>
     %w = tern.weight "w:tl2" {tern.bytes = 1536 : i64, tern.checksum = 1 : i64, tern.offset = 4096 : i64} : !tern.packed<64x64, #tern.layout<tl2, tile_n = 64, tile_k = 24>>
     %ws = tern.weight "ws:f32" {tern.offset = 2048 : i64} : tensor<64xf32>

@@ -86,12 +86,15 @@ def main():
     if len(turns) != 2 or len(replies) != 2:
         sys.exit("FAILED: expected two turns and two replies:\n" + r.stderr)
     resent = "the template rewrote an earlier turn" in r.stderr
-    bos = json.load(open(os.path.join(model, "config.json"))).get("bos_token_id")
+
+    ref = Reference(args.npm, model, args.work)
+    # The BOS the tokenizer adds (its post-processor's), if any.
+    plain, special = ref.ask([{"encode": "x"}, {"encode_special": "x"}])
+    bos = special["ids"][0] if len(special["ids"]) > len(plain["ids"]) else None
 
     def with_bos(ids):
         return ids if bos is None or ids[:1] == [bos] else [bos] + ids
 
-    ref = Reference(args.npm, model, args.work)
     first = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": USER1}]
     one, reply = ref.ask([{"messages": first, "add_generation_prompt": True},
                           {"decode": replies[0]}])

@@ -8,6 +8,7 @@
 //             added, those written in the text recognized), or {"error": message} when the
 //             template raises;
 //         {"encode": text}: {"ids": [...]} as apply_chat_template tokenizes;
+//         {"encode_special": text}: {"ids": [...]} with the special tokens the tokenizer adds;
 //         {"decode": [ids]}: {"text": ...}, special tokens kept.
 import { PreTrainedTokenizer } from "@huggingface/transformers";
 import fs from "node:fs";
@@ -19,6 +20,8 @@ const requests = JSON.parse(fs.readFileSync(requestsPath, "utf8"));
 const out = requests.map((r) => {
   if (r.encode !== undefined)
     return { ids: tokenizer.encode(r.encode, { add_special_tokens: false }) };
+  if (r.encode_special !== undefined)
+    return { ids: tokenizer.encode(r.encode_special, { add_special_tokens: true }) };
   if (r.decode !== undefined)
     return { text: tokenizer.decode(r.decode, { skip_special_tokens: false,
                                                 clean_up_tokenization_spaces: false }) };

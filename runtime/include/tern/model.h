@@ -132,16 +132,17 @@ int tern_model_embed(tern_model *model, const int32_t *tokens, int64_t n, float 
 
 /* A text's tokens for tern_model_embed, as tern_model_tokenize gives them (BOS as the tokenizer
  * adds it, special tokens recognized) with, for last-token pooling, the EOS appended unless the
- * text ends with it. Returns the count (more than `capacity`: call again with that room), or -1
- * with a message. */
+ * text ends with it. Returns the count, or -1 with a message; a count above `capacity` is the
+ * room to call again with (the EOS counted: that call may return one less). */
 int64_t tern_model_tokenize_embedding(tern_model *model, const char *text, size_t size,
                                       int32_t *ids, int64_t capacity, char *error,
                                       size_t error_size);
 
 /* A rendered chat's tokens (tern_model_apply_chat_template's text): special tokens recognized,
  * and the tokenizer's BOS first unless the template wrote it (as llama.cpp tokenizes a chat;
- * transformers' apply_chat_template adds no BOS a template does not write). Returns the count
- * (more than `capacity`: call again with that room), or -1 with a message. */
+ * transformers' apply_chat_template adds no BOS a template does not write). Returns the count,
+ * or -1 with a message; a count above `capacity` is the room to call again with (the BOS
+ * counted: that call may return one less). */
 int64_t tern_model_tokenize_chat(tern_model *model, const char *text, size_t size, int32_t *ids,
                                  int64_t capacity, char *error, size_t error_size);
 
@@ -193,8 +194,8 @@ int tern_session_rewind(tern_session *session, int64_t position, char *error,
  * with a message; the session's position is then unchanged. */
 int tern_session_eval(tern_session *session, const int32_t *tokens, int64_t n, int64_t chunk,
                       float *logits, char *error, size_t error_size);
-/* The same, but only the last token's logits ([vocab] floats; what a prompt before generation
- * needs): the output head runs for one token per call instead of all of them. */
+/* The same, but only the last token's logits ([output_width] floats; what a prompt before
+ * generation needs): the output head runs for one token per call instead of all of them. */
 int tern_session_eval_last(tern_session *session, const int32_t *tokens, int64_t n,
                            int64_t chunk, float *last_logits, char *error, size_t error_size);
 

@@ -75,9 +75,12 @@ static int change_case(jinja_render *r, const jinja_node *e, const jinja_value *
                        jinja_value *out) {
   if (s->kind != JV_STRING)
     return wrong_type(r, e, s);
-  if (jinja_string_copy(r, e->line, s->as.string, s->length, out) || jinja_charge(r, e->line, s->length))
+  char *t = jinja_charge(r, e->line, s->length) ? NULL : jinja_alloc(r, e->line, s->length + 1);
+  if (!t)
     return -1;
-  char *t = (char *)out->as.string;
+  memcpy(t, s->as.string, s->length);
+  t[s->length] = 0;
+  *out = jinja_string(t, s->length);
   for (size_t i = 0; i < s->length; ++i) {
     char c = t[i];
     int up = mode == CASE_UPPER || (mode == CASE_TITLE && (i == 0 || !is_word(s->as.string[i - 1]))) ||
@@ -681,6 +684,8 @@ DECLARE(m_split) {
       parts[n++] = jinja_string(s, (size_t)(hit - s));
       s = hit + sep->length;
     }
+    if (failed) /* the work limit, in the second pass */
+      return -1;
     parts[n++] = jinja_string(s, (size_t)(end - s));
     *out = jinja_list(parts, n);
     return 0;

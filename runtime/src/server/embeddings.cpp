@@ -73,6 +73,8 @@ bool parseEmbeddingRequest(std::string_view body, EmbeddingRequest &request, Api
   if (!root.is_object())
     return error = invalid("", "The request body must be a JSON object.", "invalid_type"), false;
   for (const auto &[key, value] : root.items()) {
+    if (value.is_null() && key != "input")
+      continue; // null is the default of every optional field, as in the other endpoints
     if (key == "model") {
       if (!value.is_string())
         return error = invalid("model", "Invalid type for 'model': expected a string.",

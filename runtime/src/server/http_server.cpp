@@ -56,8 +56,9 @@ struct Server {
   std::atomic<uint64_t> refusedBusy{0}, unauthorized{0};
   std::string apiKey; // empty: none required
   std::mutex logLock;
-  bool embeddingModel = false; // answers /v1/embeddings, not completions
-  std::mutex embedLock;        // one embedding at a time uses the kernels' thread pool
+  bool embeddingModel = false;        // answers /v1/embeddings, not completions
+  std::mutex embedLock;               // one embedding at a time: its session's memory at most
+  std::atomic<int64_t> embedding{0};  // embedding requests running or waiting for embedLock
 
   void log(const char *format, ...) __attribute__((format(printf, 2, 3)));
   bool buildPrompt(const ApiRequest &api, std::vector<int32_t> &prompt, ApiError &error);
@@ -324,6 +325,20 @@ void Server::embed(const httplib::Request &req, httplib::Response &res) {
                            name + " is a language model: it has no embeddings (compile an "
                                   "embedding model, e.g. Qwen3Model, for /v1/embeddings).",
                            "invalid_request_error", "model", "model_not_supported"});
+  // As many may wait as completions may (--queue); more get the same 503.
+  struct Admission {
+    std::atomic<int64_t> &count;
+    ~Admission() { --count; }
+  } admission{embedding};
+  if (++embedding > cli->queue + 1) {
+    ++refusedBusy;
+    res.set_header("Retry-After", "1");
+    return sendError(res, {503,
+                           "The server is busy: " + std::to_string(embedding.load() - 1) +
+                               " embedding requests are running or waiting (--queue " +
+                               std::to_string(cli->queue) + "). Retry later.",
+                           "server_error", "", "server_busy"});
+  }
   const tern_model_desc *d = tern_model_describe(model);
   if (api.dimensions && *api.dimensions > d->output_width)
     return sendError(res, {400,
@@ -351,11 +366,11 @@ void Server::embed(const httplib::Request &req, httplib::Response &res) {
                                "invalid_request_error", param, "invalid_value"});
       tokens.resize(static_cast<size_t>(n));
     }
-    if (static_cast<int64_t>(tokens.size()) > d->context)
+    if (static_cast<int64_t>(tokens.size()) > context)
       return sendError(res, {400,
                              "'" + param + "' has " + std::to_string(tokens.size()) +
                                  " tokens; this model's context holds " +
-                                 std::to_string(d->context) + ".",
+                                 std::to_string(context) + ".",
                              "invalid_request_error", param, "context_length_exceeded"});
     std::vector<float> v(static_cast<size_t>(d->output_width));
     int status;
@@ -431,10 +446,21 @@ extern "C" int tern_cli_server(const char *program, tern_model *model, const ter
   pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
 
   s.embeddingModel = tern_model_describe(model)->pooling != TERN_POOLING_NONE;
-  ModelEngine engine(model, c->context);
-  s.context = engine.context();
+  // An embedding model generates nothing: its scheduler's one session holds one position (each
+  // embedding runs in a session of its own, of the input's length, at most -c).
+  ModelEngine engine(model, s.embeddingModel ? 1 : c->context);
+  int64_t compiled = tern_model_describe(model)->context;
+  if (s.embeddingModel && c->context > compiled) {
+    fprintf(stderr, "%s: error: -c %lld: this model holds 1 to %lld positions (recompile it with "
+                    "ternc --context=N for more)\n",
+            program, c->context, static_cast<long long>(compiled));
+    return 1;
+  }
+  s.context = s.embeddingModel && c->context ? c->context
+              : s.embeddingModel              ? compiled
+                                              : engine.context();
   std::string message;
-  s.scheduler = Scheduler::create(engine, static_cast<int>(c->parallel),
+  s.scheduler = Scheduler::create(engine, s.embeddingModel ? 1 : static_cast<int>(c->parallel),
                                   static_cast<size_t>(c->queue), message);
   if (!s.scheduler) {
     fprintf(stderr, "%s: error: %s\n", program, message.c_str());

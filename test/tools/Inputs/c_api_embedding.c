@@ -25,8 +25,10 @@ int main(int argc, char **argv) {
                                             sizeof error);
   int32_t *ids = malloc(sizeof(int32_t) * (size_t)n);
   float *v = malloc(sizeof(float) * (size_t)d->output_width);
+  /* The first count may hold an EOS the text turns out to end with: the second is the count. */
   if (n <= 0 || !ids || !v ||
-      tern_model_tokenize_embedding(model, text, strlen(text), ids, n, error, sizeof error) != n ||
+      (n = tern_model_tokenize_embedding(model, text, strlen(text), ids, n, error,
+                                         sizeof error)) <= 0 ||
       tern_model_embed(model, ids, n, v, error, sizeof error) != 0) {
     fprintf(stderr, "embed: %s\n", error);
     return 1;
