@@ -13,6 +13,7 @@
 
 #include "cli.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,15 +87,50 @@ static int render(tern_model *model, const conversation *c, text_buffer *out, ch
   }
 }
 
-/* The reply's text as the tokens decode after the prompt (a continuation, spaces kept). */
+/* The bytes of the valid UTF-8 character at p (at most n bytes), or 0. */
+static size_t utf8_character(const unsigned char *p, size_t n) {
+  size_t len = p[0] < 0x80 ? 1 : (p[0] >> 5) == 6 ? 2 : (p[0] >> 4) == 14 ? 3 : (p[0] >> 3) == 30 ? 4 : 0;
+  if (len == 0 || len > n)
+    return 0;
+  for (size_t i = 1; i < len; ++i)
+    if ((p[i] & 0xc0) != 0x80)
+      return 0;
+  uint32_t c = len == 1 ? p[0] : len == 2 ? p[0] & 0x1fu : len == 3 ? p[0] & 0x0fu : p[0] & 0x07u;
+  for (size_t i = 1; i < len; ++i)
+    c = (c << 6) | (p[i] & 0x3fu);
+  /* Overlong forms, surrogates and values past U+10FFFF are not characters. */
+  static const uint32_t kLeast[5] = {0, 0, 0x80, 0x800, 0x10000};
+  if (c < kLeast[len] || (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
+    return 0;
+  return len;
+}
+
+/* The reply's text as the tokens decode after the prompt (a continuation, spaces kept), each
+ * byte that is not part of a whole UTF-8 character replaced by U+FFFD, as Hugging Face's
+ * decode does: the reply joins the conversation, which the tokenizer must read back. */
 static int reply_text(tern_model *model, const int32_t *ids, int64_t n, text_buffer *out,
                       char *error, size_t error_size) {
   int64_t size = tern_model_detokenize(model, ids, n, NULL, 0, error, error_size);
-  if (size < 0 || reserve(out, (size_t)size + 1) != 0)
+  text_buffer raw = {NULL, 0, 0};
+  if (size < 0 || reserve(&raw, (size_t)size + 1) != 0 ||
+      reserve(out, 3 * (size_t)size + 1) != 0) {
+    free(raw.data);
     return size < 0 ? -1 : (snprintf(error, error_size, "out of memory"), -1);
-  tern_model_detokenize(model, ids, n, out->data, out->capacity, error, error_size);
-  out->n = (size_t)size;
-  out->data[size] = 0;
+  }
+  tern_model_detokenize(model, ids, n, raw.data, raw.capacity, error, error_size);
+  out->n = 0;
+  for (size_t i = 0; i < (size_t)size;) {
+    size_t len = utf8_character((const unsigned char *)raw.data + i, (size_t)size - i);
+    if (len) {
+      memcpy(out->data + out->n, raw.data + i, len);
+      out->n += len, i += len;
+    } else {
+      memcpy(out->data + out->n, "\xef\xbf\xbd", 3);
+      out->n += 3, ++i;
+    }
+  }
+  out->data[out->n] = 0;
+  free(raw.data);
   return 0;
 }
 
