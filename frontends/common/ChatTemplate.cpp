@@ -1,5 +1,6 @@
 //===- ChatTemplate.cpp - a checkpoint's Jinja chat template, checked and stored -------------===//
 #include "frontends/common/ChatTemplate.h"
+#include "frontends/common/TokenizerTables.h"
 
 #include "tern/jinja.h"
 
@@ -13,12 +14,8 @@ const char *const tern::kChatEosTensor = "tokenizer.chat_eos_token";
 
 static llvm::Error addText(WeightStore &store, const char *name, llvm::StringRef text,
                            llvm::StringRef origin) {
-  StoredTensor t;
-  t.name = name;
-  t.dtype = DType::U8;
-  t.shape = {int64_t(text.size())};
-  t.origin = ("converted from " + origin).str();
-  return store.addDerived(std::move(t), std::vector<uint8_t>(text.begin(), text.end()));
+  return addConvertedTensor(store, name, DType::U8, {int64_t(text.size())},
+                            std::vector<uint8_t>(text.begin(), text.end()), origin);
 }
 
 llvm::Error ChatTemplateChoice::apply(ChatTemplate &t) const {

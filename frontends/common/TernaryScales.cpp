@@ -1,6 +1,7 @@
 //===- TernaryScales.cpp - ternary matrices and the coarsest exact scale ----------------------===//
 #include "frontends/common/TernaryScales.h"
 
+#include "dialects/tern/TernDialect.h"
 #include "dialects/weights/TernaryCodec.h"
 
 #include "llvm/ADT/DenseMap.h"
@@ -102,4 +103,28 @@ tern::scaleTensor(std::string name, std::string origin, const CoarsestScale &sca
       bytes.push_back(uint8_t(bits >> (8 * i)));
   }
   return {std::move(t), std::move(bytes)};
+}
+
+llvm::Expected<LinearWeights>
+tern::ternaryLinear(mlir::OpBuilder &b, mlir::Location loc, WeightStore &store,
+                    const std::string &ternaryName, const std::string &scaleName,
+                    const std::string &origin, const int8_t *values, int64_t rows, int64_t cols,
+                    const CoarsestScale &scale) {
+  auto [tensor, bytes] =
+      ternaryTensor(ternaryName, "the ternary codes of " + origin, values, rows, cols);
+  auto [scaleStored, scaleBytes] = scaleTensor(scaleName, "the scales of " + origin, scale);
+  mlir::Type scaleType =
+      scaleStored.dtype == DType::BF16 ? mlir::Type(b.getBF16Type()) : b.getF32Type();
+  if (llvm::Error e = store.addDerived(std::move(tensor), std::move(bytes)))
+    return std::move(e);
+  if (llvm::Error e = store.addDerived(std::move(scaleStored), std::move(scaleBytes)))
+    return std::move(e);
+  LinearWeights w;
+  w.weight = mlir::tern::WeightOp::create(
+      b, loc, mlir::tern::TernaryType::get(b.getContext(), rows, cols),
+      b.getStringAttr(ternaryName));
+  w.scale = mlir::tern::WeightOp::create(b, loc, mlir::RankedTensorType::get(scale.shape, scaleType),
+                                         b.getStringAttr(scaleName));
+  w.mode = mlir::tern::ScaleMode::multiply;
+  return w;
 }

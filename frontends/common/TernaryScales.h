@@ -10,6 +10,7 @@
 #define TERN_FRONTENDS_COMMON_TERNARYSCALES_H
 
 #include "dialects/weights/WeightStore.h"
+#include "frontends/common/DecoderBuilder.h"
 
 #include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/SmallVector.h"
@@ -40,6 +41,16 @@ std::pair<StoredTensor, std::vector<uint8_t>> ternaryTensor(std::string name, st
 /// dtype, so the same kernels are chosen), else F32.
 std::pair<StoredTensor, std::vector<uint8_t>> scaleTensor(std::string name, std::string origin,
                                                           const CoarsestScale &scale);
+
+/// A ternary matrix with the scale found for it, as a linear layer's weights: stores the codes
+/// (`ternaryName`) and the scale (`scaleName`) in `store` as derived tensors, then builds the two
+/// tern.weight ops reading them at `loc` (scale mode multiply). `origin` names the source tensor
+/// in the stored tensors' origins.
+llvm::Expected<LinearWeights> ternaryLinear(mlir::OpBuilder &b, mlir::Location loc,
+                                            WeightStore &store, const std::string &ternaryName,
+                                            const std::string &scaleName,
+                                            const std::string &origin, const int8_t *values,
+                                            int64_t rows, int64_t cols, const CoarsestScale &scale);
 
 } // namespace tern
 

@@ -51,20 +51,26 @@ bool tern::decodeByteLevel(llvm::StringRef text, const llvm::DenseMap<uint32_t, 
   return true;
 }
 
-namespace {
-template <typename T>
-llvm::Error addTensor(WeightStore &store, const char *name, DType dtype,
-                      llvm::SmallVector<int64_t, 4> shape, const std::vector<T> &values,
-                      llvm::StringRef origin) {
+llvm::Error tern::addConvertedTensor(WeightStore &store, const char *name, DType dtype,
+                                     llvm::SmallVector<int64_t, 4> shape,
+                                     std::vector<uint8_t> bytes, llvm::StringRef origin) {
   StoredTensor t;
   t.name = name;
   t.dtype = dtype;
   t.shape = std::move(shape);
   t.origin = ("converted from " + origin).str();
+  return store.addDerived(std::move(t), std::move(bytes));
+}
+
+namespace {
+template <typename T>
+llvm::Error addTensor(WeightStore &store, const char *name, DType dtype,
+                      llvm::SmallVector<int64_t, 4> shape, const std::vector<T> &values,
+                      llvm::StringRef origin) {
   std::vector<uint8_t> bytes(values.size() * sizeof(T));
   if (!values.empty())
     std::memcpy(bytes.data(), values.data(), bytes.size());
-  return store.addDerived(std::move(t), std::move(bytes));
+  return addConvertedTensor(store, name, dtype, std::move(shape), std::move(bytes), origin);
 }
 } // namespace
 

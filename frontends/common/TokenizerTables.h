@@ -70,6 +70,12 @@ bool decodeByteLevel(llvm::StringRef text, const llvm::DenseMap<uint32_t, uint8_
 /// a special token of the vocabulary, as llama.cpp's end-of-generation set has them.
 extern const char *const kEndOfTurnTokens[5];
 
+/// Adds a tensor ternc derived from `origin` (a file) to `store`: the tokenizer's and the chat
+/// template's tensors.
+llvm::Error addConvertedTensor(WeightStore &store, const char *name, DType dtype,
+                               llvm::SmallVector<int64_t, 4> shape, std::vector<uint8_t> bytes,
+                               llvm::StringRef origin);
+
 /// Checks what every byte-level BPE needs (a token for each of the 256 bytes) and adds the
 /// tensors to `store`. `origin` names the source file and `vocabField` the vocabulary's field
 /// in it, for messages.

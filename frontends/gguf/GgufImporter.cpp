@@ -343,29 +343,15 @@ public:
                    file.path(), name, cols));
       return {};
     }
-    std::string ternaryName = name + ":ternary", storedScale = name + ":scale";
-    auto [tensor, bytes] = ternaryTensor(ternaryName,
-                                         "the ternary codes of '" + name + "' (" +
-                                             t->type->name + ")",
-                                         d.values.data(), rows, cols);
-    auto [scaleStored, scaleBytes] =
-        scaleTensor(storedScale, "the scales of '" + name + "' (" + t->type->name + ")", *scale);
-    Type scaleType = scaleStored.dtype == DType::BF16 ? Type(b.getBF16Type()) : b.getF32Type();
-    if (llvm::Error e = store.addDerived(std::move(tensor), std::move(bytes))) {
-      fail(llvm::toString(std::move(e)));
+    llvm::Expected<LinearWeights> w =
+        ternaryLinear(b, loc(b, name, *t), store, name + ":ternary", name + ":scale",
+                      "'" + name + "' (" + t->type->name + ")", d.values.data(), rows, cols,
+                      *scale);
+    if (!w) {
+      fail(llvm::toString(w.takeError()));
       return {};
     }
-    if (llvm::Error e = store.addDerived(std::move(scaleStored), std::move(scaleBytes))) {
-      fail(llvm::toString(std::move(e)));
-      return {};
-    }
-    LinearWeights w;
-    w.weight = WeightOp::create(b, loc(b, name, *t), TernaryType::get(b.getContext(), rows, cols),
-                                b.getStringAttr(ternaryName));
-    w.scale = WeightOp::create(b, loc(b, name, *t), RankedTensorType::get(scale->shape, scaleType),
-                               b.getStringAttr(storedScale));
-    w.mode = ScaleMode::multiply;
-    return w;
+    return *w;
   }
 
   Location location(OpBuilder &b, WeightRole role, int64_t layer) override {

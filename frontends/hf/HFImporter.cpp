@@ -394,28 +394,15 @@ private:
                          file, name, cols));
       return {};
     }
-    std::string ternaryName = latentTernaryName(name), scaleName = latentScaleName(name);
-    auto [tensor, bytes] = ternaryTensor(ternaryName, "the ternary codes of '" + name.str() + "'",
-                                         values.data(), rows, cols);
-    auto [scaleStored, scaleBytes] =
-        scaleTensor(scaleName, "the group scales of '" + name.str() + "'", *scale);
-    Type scaleType = scaleStored.dtype == DType::BF16 ? Type(b.getBF16Type()) : b.getF32Type();
-    if (llvm::Error e = store.addDerived(std::move(tensor), std::move(bytes))) {
-      fail(llvm::toString(std::move(e)));
+    llvm::Expected<LinearWeights> w =
+        ternaryLinear(b, weightLoc(b, name, *t), store, latentTernaryName(name),
+                      latentScaleName(name), "'" + name.str() + "'", values.data(), rows, cols,
+                      *scale);
+    if (!w) {
+      fail(llvm::toString(w.takeError()));
       return {};
     }
-    if (llvm::Error e = store.addDerived(std::move(scaleStored), std::move(scaleBytes))) {
-      fail(llvm::toString(std::move(e)));
-      return {};
-    }
-    Location loc = weightLoc(b, name, *t);
-    LinearWeights w;
-    w.weight = WeightOp::create(b, loc, TernaryType::get(b.getContext(), rows, cols),
-                                b.getStringAttr(ternaryName));
-    w.scale = WeightOp::create(b, loc, RankedTensorType::get(scale->shape, scaleType),
-                               b.getStringAttr(scaleName));
-    w.mode = ScaleMode::multiply;
-    return w;
+    return *w;
   }
 
   /// A projection stored as float master weights: ternarized now, y = acc / sw.

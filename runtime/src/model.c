@@ -32,6 +32,10 @@ struct tern_model {
   pthread_mutex_t tokenizer_lock; /* the tokenizer is opened by the first thread needing it */
   tern_tokenizer *tokenizer;
   tern_chat *chat; /* the chat template, NULL if none */
+  /* tokenizer.eog, resolved at open: the ids ternc found that end a reply (a handful of I32,
+   * read with memcpy since the blob gives no alignment); NULL if the model has none. */
+  const uint8_t *eog;
+  size_t eog_count;
 };
 
 struct tern_session {
@@ -171,6 +175,11 @@ int tern_model_open(const tern_model_options *options, tern_model **out, char *e
                 "%016llx; expected %llu bytes, %016llx)",
                 source, size, checksum, (unsigned long long)desc->weights_size,
                 (unsigned long long)desc->weights_checksum);
+  }
+  const tern_blob_entry *eog = tern_blob_find(&model->blob, "tokenizer.eog");
+  if (eog) {
+    model->eog = model->blob.data + eog->offset;
+    model->eog_count = (size_t)(eog->size / sizeof(int32_t));
   }
   if (tern_chat_open(&model->blob, a, &model->chat, error, error_size) != 0) {
     tern_blob_close(&model->blob);
@@ -483,13 +492,9 @@ int tern_model_ends_generation(tern_model *m, int32_t token) {
     return 0;
   if (token == m->desc->eos_token)
     return 1;
-  /* tokenizer.eog: the ids ternc found that end a reply (a handful; I32, sorted). */
-  const tern_blob_entry *e = tern_blob_find(&m->blob, "tokenizer.eog");
-  if (!e)
-    return 0;
-  for (uint64_t i = 0; i < e->size / sizeof(int32_t); ++i) {
+  for (size_t i = 0; i < m->eog_count; ++i) {
     int32_t id;
-    memcpy(&id, m->blob.data + e->offset + i * sizeof id, sizeof id);
+    memcpy(&id, m->eog + i * sizeof id, sizeof id);
     if (id == token)
       return 1;
   }

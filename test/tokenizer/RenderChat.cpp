@@ -11,13 +11,12 @@
 // reference (reference_chat.mjs).
 //
 //===------------------------------------------------------------------------------------------===//
-#include "codegen/blob/WeightBlobWriter.h"
+#include "TokenizerBlob.h"
+
 #include "frontends/gguf/GgufTokenizer.h"
 #include "frontends/hf/Tokenizer.h"
 
 #include "chat_template.h"
-#include "tern/tokenizer.h"
-#include "tern/weight_blob.h"
 
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -89,24 +88,14 @@ int main(int argc, char **argv) {
     if (!*imported)
       return fail(llvm::Twine(argv[1]) + ": no tokenizer.json");
   }
-  std::vector<std::string> names(std::begin(tern::kTokenizerTensors),
-                                 std::end(tern::kTokenizerTensors));
-  for (const char *name : {tern::kChatTemplateTensor, tern::kChatBosTensor, tern::kChatEosTensor})
-    names.push_back(name);
-  llvm::erase_if(names, [&](const std::string &name) { return !store.lookup(name); });
-  llvm::StringMap<uint64_t> offsets;
-  auto bytes = tern::codegen::buildWeightBlob(store, names, offsets);
-  if (!bytes)
-    return fail(llvm::toString(bytes.takeError()));
-  tern_blob blob;
+  tern::TokenizerBlob opened;
+  if (llvm::Error e = tern::openTokenizerBlob(
+          store, {tern::kChatTemplateTensor, tern::kChatBosTensor, tern::kChatEosTensor}, opened))
+    return fail(llvm::toString(std::move(e)));
+  tern_tokenizer *tokenizer = opened.tokenizer;
   char error[512];
-  if (tern_blob_parse(bytes->data(), bytes->size(), "tokenizer", 1, &blob, error, sizeof error))
-    return fail(error);
-  tern_tokenizer *tokenizer;
-  if (tern_tokenizer_open(&blob, nullptr, &tokenizer, error, sizeof error))
-    return fail(error);
   tern_chat *chat;
-  if (tern_chat_open(&blob, nullptr, &chat, error, sizeof error))
+  if (tern_chat_open(&opened.blob, nullptr, &chat, error, sizeof error))
     return fail(error);
   if (!chat)
     return fail(llvm::Twine(argv[1]) + ": the checkpoint has no chat template");
@@ -122,7 +111,6 @@ int main(int argc, char **argv) {
     out.push_back(c.getAsObject() ? render(chat, tokenizer, *c.getAsObject())
                                   : llvm::json::Object{{"error", "not an object"}});
   tern_chat_free(chat);
-  tern_tokenizer_free(tokenizer);
   std::error_code ec;
   llvm::raw_fd_ostream os(argv[3], ec);
   if (ec)

@@ -9,12 +9,10 @@
 // added) and decodes the ids back. Writes [{"ids": [...], "text": "..."}] like the reference.
 //
 //===------------------------------------------------------------------------------------------===//
-#include "codegen/blob/WeightBlobWriter.h"
+#include "TokenizerBlob.h"
+
 #include "frontends/gguf/GgufTokenizer.h"
 #include "frontends/hf/Tokenizer.h"
-
-#include "tern/tokenizer.h"
-#include "tern/weight_blob.h"
 
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -54,19 +52,11 @@ int main(int argc, char **argv) {
   } else if (llvm::Error e = tern::hf::importTokenizer(argv[1], eos, store)) {
     return fail(llvm::toString(std::move(e)));
   }
-  std::vector<std::string> names(std::begin(tern::kTokenizerTensors),
-                                 std::end(tern::kTokenizerTensors));
-  llvm::StringMap<uint64_t> offsets;
-  auto bytes = tern::codegen::buildWeightBlob(store, names, offsets);
-  if (!bytes)
-    return fail(llvm::toString(bytes.takeError()));
-  tern_blob blob;
+  tern::TokenizerBlob opened;
+  if (llvm::Error e = tern::openTokenizerBlob(store, {}, opened))
+    return fail(llvm::toString(std::move(e)));
+  tern_tokenizer *tokenizer = opened.tokenizer;
   char error[512];
-  if (tern_blob_parse(bytes->data(), bytes->size(), "tokenizer", 1, &blob, error, sizeof error))
-    return fail(error);
-  tern_tokenizer *tokenizer;
-  if (tern_tokenizer_open(&blob, NULL, &tokenizer, error, sizeof error))
-    return fail(error);
 
   auto corpusFile = llvm::MemoryBuffer::getFile(argv[3]);
   if (!corpusFile)
@@ -99,7 +89,6 @@ int main(int argc, char **argv) {
       idList.push_back(id);
     out.push_back(llvm::json::Object{{"ids", std::move(idList)}, {"text", decoded}});
   }
-  tern_tokenizer_free(tokenizer);
   std::error_code ec;
   llvm::raw_fd_ostream file(argv[4], ec);
   if (ec)
