@@ -198,6 +198,28 @@ int main(int argc, char **argv) {
   if (c.n_predict > 0 && c.dump)
     return tern_cli_usage_error(program, "--dump-logits writes the prompt's logits; it does not combine "
                                 "with -n", NULL);
+  int scoring = c.perplexity || c.kl_divergence;
+  if (c.kl_base && !scoring)
+    return tern_cli_usage_error(program, "--kl-divergence-base goes with --perplexity (write it) "
+                                "or --kl-divergence (compare with it)", NULL);
+  if (c.kl_divergence && !c.kl_base)
+    return tern_cli_usage_error(program, "--kl-divergence compares with the logits of "
+                                "--kl-divergence-base FILE", NULL);
+  if (c.kl_divergence && c.perplexity)
+    return tern_cli_usage_error(program, "--kl-divergence reports both models' perplexity; "
+                                "--perplexity with --kl-divergence-base writes the base", NULL);
+  if (c.kl_divergence && (c.tokens || c.prompt || c.file))
+    return tern_cli_usage_error(program, "--kl-divergence takes its tokens from the "
+                                "--kl-divergence-base file (-p, -f and --tokens do not apply)",
+                                NULL);
+  if (c.chunks && !scoring)
+    return tern_cli_usage_error(program, "--chunks goes with --perplexity or --kl-divergence",
+                                NULL);
+  if (scoring && (c.n_predict > 0 || c.dump || c.conversation || c.server || c.bench ||
+                  c.embedding))
+    return tern_cli_usage_error(program, "--perplexity and --kl-divergence score a text; -n, "
+                                "--dump-logits, -cnv, --server, --bench and --embedding do not "
+                                "apply", NULL);
   if (c.embedding && (c.n_predict > 0 || c.dump || c.conversation || c.server || c.bench))
     return tern_cli_usage_error(program, "--embedding prints the prompt's vector; -n, "
                                 "--dump-logits, -cnv, --server and --bench do not apply", NULL);
@@ -229,7 +251,7 @@ int main(int argc, char **argv) {
     fprintf(stderr,
             "%s: error: this is an embedding model: --embedding prints a prompt's vector, "
             "--dump-logits its hidden states, --server answers /v1/embeddings (-n, -cnv, "
-            "--bench and next-token predictions need a language model)\n",
+            "--bench, --perplexity and next-token predictions need a language model)\n",
             program);
     status = 1;
   } else if (c.info) {
@@ -250,6 +272,8 @@ int main(int argc, char **argv) {
                  : tern_cli_server(program, model, &c);
   } else if (c.bench) {
     status = tern_cli_bench(program, model, &c, t0);
+  } else if (c.kl_divergence) {
+    status = tern_cli_kl_divergence(program, model, &c, t0);
   } else if (!!c.tokens + !!c.prompt + !!c.file != 1) {
     status = tern_cli_usage_error(program, c.tokens || c.prompt || c.file
                                       ? "give one prompt: -p, -f or --tokens"
@@ -263,7 +287,8 @@ int main(int argc, char **argv) {
   } else {
     if (c.verbose_prompt)
       print_ids(program, tokens, n);
-    status = c.embedding      ? tern_cli_embed(program, model, tokens, n)
+    status = c.perplexity     ? tern_cli_perplexity(program, model, &c, tokens, n, t0)
+             : c.embedding    ? tern_cli_embed(program, model, tokens, n)
              : c.n_predict > 0 ? tern_cli_generate(program, model, &c, tokens, n, t0)
                                : run_logits(program, model, &c, tokens, n, t0);
   }

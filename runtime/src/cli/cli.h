@@ -17,6 +17,10 @@ extern "C" {
 typedef struct {
   const char *tokens, *prompt, *file, *dump, *weights, *host, *alias, *api_key, *api_key_file;
   long long context, chunk, threads, n_predict, top_k, repeat_last_n, seed;
+  /* --perplexity, --kl-divergence-base FILE, --kl-divergence, --chunks N */
+  const char *kl_base;
+  long long chunks;
+  int perplexity, kl_divergence;
   /* --bench's lists (llama-bench's -p -n -d -t -r -o), as given; bench_decode is the N of the
    * shorthand --bench N. */
   const char *bench_prompt, *bench_gen, *bench_depth, *bench_threads, *bench_repetitions,
@@ -79,6 +83,14 @@ int tern_cli_chat(const char *program, tern_model *model, const tern_cli *c, dou
 
 /* --server: OpenAI-compatible HTTP until interrupted (server/, C++). */
 int tern_cli_server(const char *program, tern_model *model, const tern_cli *c);
+
+/* --perplexity: the tokens in chunks of -c (default 512), each scored on its second half, as
+ * llama-perplexity does; with --kl-divergence-base FILE the scored logits are written there. */
+int tern_cli_perplexity(const char *program, tern_model *model, const tern_cli *c,
+                        const int32_t *tokens, int64_t n, double t0);
+/* --kl-divergence: the tokens and logits of a --kl-divergence-base file against this model's. */
+int tern_cli_kl_divergence(const char *program, tern_model *model, const tern_cli *c,
+                           double t0);
 
 /* The session options -c asks for. */
 tern_session_options tern_cli_session_options(const tern_cli *c);

@@ -15,13 +15,16 @@
 static const char kUsage[] =
     "usage: %s (-p TEXT | -f FILE | --tokens ID[,ID...]) [options]\n"
     "       %s --embedding (-p TEXT | -f FILE | --tokens ID[,ID...]) [options]\n"
+    "       %s --perplexity (-f FILE | --tokens ID[,ID...]) [-c N] [--chunks N]\n"
+    "             [--kl-divergence-base FILE] [options]\n"
+    "       %s --kl-divergence --kl-divergence-base FILE [--chunks N] [options]\n"
     "       %s -cnv [-p SYSTEM] [options]\n"
     "       %s --server [--host ADDR] [--port N] [options]\n"
     "\n"
     "Runs this compiled model from position 0 on a prompt. Without -n it prints the most likely\n"
     "next token after each position; with -n it generates text (or token ids after --tokens).\n"
     "-cnv chats on stdin; --server answers OpenAI-compatible HTTP requests (an embedding model:\n"
-    "/v1/embeddings).\n"
+    "/v1/embeddings); --perplexity scores a text as llama-perplexity does.\n"
     "\n"
     "options:\n"
     "  -p, --prompt TEXT    the prompt, tokenized with the model's tokenizer (BOS first; added\n"
@@ -43,10 +46,23 @@ static const char kUsage[] =
     "  --repeat-last-n N    how many tokens the penalty looks back (default 64; -1 all)\n"
     "  --seed S             the sampler's seed (default -1: a new one each run, printed)\n"
     "  --ignore-eos         keep generating after the end-of-text token\n"
+    "  --perplexity         the perplexity of the text: its tokens in chunks of -c (default\n"
+    "                       512, at most the compiled context), each run from position 0 with\n"
+    "                       the BOS first and scored on its second half (llama-perplexity's\n"
+    "                       convention); prints the running estimate per chunk, then\n"
+    "                       'Final estimate: PPL = X +/- E' (E: one standard error)\n"
+    "  --chunks N           score only the first N chunks\n"
+    "  --kl-divergence-base FILE\n"
+    "                       with --perplexity: also write the scored positions' logits and the\n"
+    "                       tokens to FILE (float32: chunks x (c/2 - 1) x vocab x 4 bytes)\n"
+    "  --kl-divergence      compare this model with the one that wrote --kl-divergence-base\n"
+    "                       FILE on its tokens: KL divergence, top-1 agreement, Δp and\n"
+    "                       PPL(Q) - PPL(base), as llama-perplexity reports them\n"
     "  --dump-logits FILE   write every position's logits: float32 [positions][vocab] to FILE,\n"
     "                       or text lines to stdout with '-'\n"
     "  -c, --ctx-size N     positions a session holds (its KV cache; default 0: the context\n"
-    "                       the model was compiled for, which is also the most)\n"
+    "                       the model was compiled for, which is also the most); with\n"
+    "                       --perplexity, the chunk length\n"
     "  --chunk N            tokens per forward call (default: the compiled maximum; 1 runs the\n"
     "                       tokens one at a time, as decoding does)\n"
     "  -t, --threads N      worker threads (default: all CPUs)\n"
@@ -83,7 +99,7 @@ static const char kUsage[] =
     "  -h, --help           print this help\n";
 
 void tern_cli_print_usage(const char *program) {
-  printf(kUsage, program, program, program, program);
+  printf(kUsage, program, program, program, program, program, program);
 }
 
 int tern_cli_usage_error(const char *program, const char *message, const char *value) {
@@ -147,6 +163,10 @@ static const option kOptions[] = {
     {"--conversation", "-cnv", OPT_FLAG, FIELD(conversation), 0, 0, NULL},
     {"--embedding", NULL, OPT_FLAG, FIELD(embedding), 0, 0, NULL},
     {"--dump-logits", NULL, OPT_STRING, FIELD(dump), 0, 0, NULL},
+    {"--perplexity", NULL, OPT_FLAG, FIELD(perplexity), 0, 0, NULL},
+    {"--chunks", NULL, OPT_INT, FIELD(chunks), 1, INT32_MAX, "a positive number of chunks"},
+    {"--kl-divergence-base", NULL, OPT_STRING, FIELD(kl_base), 0, 0, NULL},
+    {"--kl-divergence", NULL, OPT_FLAG, FIELD(kl_divergence), 0, 0, NULL},
     {"--weights", NULL, OPT_STRING, FIELD(weights), 0, 0, NULL},
     {"--ctx-size", "-c", OPT_INT, FIELD(context), 0, INT32_MAX, "a number of positions >= 0"},
     {"--chunk", NULL, OPT_INT, FIELD(chunk), 1, INT32_MAX, "a positive integer"},
