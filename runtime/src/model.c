@@ -385,8 +385,10 @@ int tern_session_eval_batch(const tern_batch_entry *entries, size_t count, char 
     return tern_format_error(error, error_size,
                              "an embedding model has no batched logits: use tern_model_embed");
   int64_t total = 0;
+  int all_rows = 0;
   for (size_t e = 0; e < count; ++e) {
     const tern_batch_entry *entry = &entries[e];
+    all_rows |= entry->all_logits != NULL;
     if (entry->session->model != m)
       return tern_format_error(error, error_size,
                   "batch entry %zu: its session belongs to another model", e);
@@ -424,15 +426,21 @@ int tern_session_eval_batch(const tern_batch_entry *entries, size_t count, char 
   exec.n_tokens = total;
   exec.segments = runner->segments;
   exec.n_segments = (int64_t)count;
-  exec.last_logits_only = 1;
+  exec.last_logits_only = !all_rows;
   if (forward(m, runner->arena, &exec, error, error_size) != 0)
     return -1;
+  /* Every row in token order, or (last_logits_only) each entry's last in the last count rows. */
   const float *computed = (const float *)(runner->arena + d->logits_offset);
+  size_t row_bytes = (size_t)d->vocab * sizeof(float);
   for (size_t e = 0; e < count; ++e) {
-    if (entries[e].last_logits)
-      memcpy(entries[e].last_logits, computed + (total - (int64_t)count + (int64_t)e) * d->vocab,
-             (size_t)d->vocab * sizeof(float));
-    entries[e].session->position += entries[e].n;
+    const tern_batch_entry *entry = &entries[e];
+    const tern_exec_segment *g = &runner->segments[e];
+    int64_t last = all_rows ? g->first + g->count - 1 : total - (int64_t)count + (int64_t)e;
+    if (entry->all_logits)
+      memcpy(entry->all_logits, computed + g->first * d->vocab, (size_t)entry->n * row_bytes);
+    if (entry->last_logits)
+      memcpy(entry->last_logits, computed + last * d->vocab, row_bytes);
+    entry->session->position += entry->n;
   }
   return 0;
 }

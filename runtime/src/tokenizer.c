@@ -459,8 +459,8 @@ static int encode_text_span(const tern_tokenizer *t, const uint8_t *text, size_t
   return encode_span(t, normalized, k, match, s);
 }
 
-/* The offset of the first byte that is not valid UTF-8, or `n`. */
-static size_t utf8_invalid_at(const uint8_t *p, size_t n) {
+size_t tern_utf8_invalid_at(const char *text, size_t n) {
+  const uint8_t *p = (const uint8_t *)text;
   size_t i = 0;
   while (i < n) {
     uint8_t c = p[i];
@@ -499,7 +499,7 @@ int64_t tern_tokenizer_encode(const tern_tokenizer *t, const char *text, size_t 
                               int add_bos, int parse_special, int32_t *ids, int64_t capacity,
                               char *error, size_t error_size) {
   const uint8_t *p = (const uint8_t *)text;
-  size_t invalid = utf8_invalid_at(p, size);
+  size_t invalid = tern_utf8_invalid_at((const char *)p, size);
   if (invalid < size)
     return tern_format_error(error, error_size, "the text is not valid UTF-8 at byte %zu", invalid);
   /* Metaspace pieces grow by normalizing: a space becomes 3 bytes, and 3 may come in front. */

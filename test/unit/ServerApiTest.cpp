@@ -3,6 +3,7 @@
 #include "server/openai_request.h"
 #include "server/openai_response.h"
 #include "server/text_output.h"
+#include "server/tokenize.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -121,8 +122,8 @@ TEST(ServerApi, TypesAndRanges) {
        "Invalid type for 'max_tokens': expected an integer, but got a string instead."},
       {R"({"prompt": "x", "max_tokens": 1.5})", "max_tokens",
        "Invalid type for 'max_tokens': expected an integer, but got a decimal instead."},
-      {R"({"prompt": "x", "max_tokens": 0})", "max_tokens",
-       "Invalid 'max_tokens': expected a value >= 1, but got 0 instead."},
+      {R"({"prompt": "x", "max_tokens": -1})", "max_tokens",
+       "Invalid 'max_tokens': expected a value >= 0, but got -1 instead."},
       {R"({"prompt": "x", "max_tokens": 99999999999999999999})", "max_tokens",
        "Invalid 'max_tokens': expected a value <= 2147483647, but got 1e+20 instead."},
       {R"({"prompt": "x", "temperature": 3})", "temperature",
@@ -140,6 +141,14 @@ TEST(ServerApi, TypesAndRanges) {
       {R"({"prompt": "x", "stream_options": {"include_usage": true}})", "stream_options",
        "Invalid 'stream_options': stream_options is only allowed when 'stream' is true."},
       {R"({"max_tokens": 3})", "prompt", "Missing required parameter: 'prompt'."},
+      {R"({"prompt": "x", "logprobs": 6})", "logprobs",
+       "Invalid 'logprobs': expected a value <= 5, but got 6 instead."},
+      {R"({"prompt": "x", "logprobs": -1})", "logprobs",
+       "Invalid 'logprobs': expected a value >= 0, but got -1 instead."},
+      {R"({"prompt": "x", "logprobs": true})", "logprobs",
+       "Invalid type for 'logprobs': expected an integer, but got a boolean instead."},
+      {R"({"prompt": "x", "echo": 1})", "echo",
+       "Invalid type for 'echo': expected a boolean, but got an integer instead."},
   };
   for (const Case &c : cases) {
     ApiError e = refused(c.body);
@@ -149,17 +158,52 @@ TEST(ServerApi, TypesAndRanges) {
   }
 }
 
+TEST(ServerApi, LogprobFields) {
+  ApiRequest r = accepted(R"({"prompt": [1, 2], "logprobs": 5, "echo": true, "max_tokens": 0})");
+  EXPECT_EQ(*r.logprobs, 5);
+  EXPECT_TRUE(r.echo);
+  EXPECT_EQ(*r.maxTokens, 0);
+  r = accepted(R"({"messages": [{"role": "user", "content": "x"}], "logprobs": true,
+                   "top_logprobs": 20})",
+               true);
+  EXPECT_TRUE(r.chatLogprobs);
+  EXPECT_EQ(*r.topLogprobs, 20);
+  struct Case {
+    const char *body, *param, *message;
+  } cases[] = {
+      {R"({"messages": [{"role": "user", "content": "x"}], "top_logprobs": 2})", "top_logprobs",
+       "Invalid 'top_logprobs': 'logprobs' must be set to true when 'top_logprobs' is used."},
+      {R"({"messages": [{"role": "user", "content": "x"}], "logprobs": false,
+           "top_logprobs": 2})",
+       "top_logprobs",
+       "Invalid 'top_logprobs': 'logprobs' must be set to true when 'top_logprobs' is used."},
+      {R"({"messages": [{"role": "user", "content": "x"}], "logprobs": true,
+           "top_logprobs": 21})",
+       "top_logprobs", "Invalid 'top_logprobs': expected a value <= 20, but got 21 instead."},
+      {R"({"messages": [{"role": "user", "content": "x"}], "logprobs": 1})", "logprobs",
+       "Invalid type for 'logprobs': expected a boolean, but got an integer instead."},
+      {R"({"messages": [{"role": "user", "content": "x"}], "max_tokens": 0})", "max_tokens",
+       "Invalid 'max_tokens': expected a value >= 1, but got 0 instead."},
+      {R"({"messages": [{"role": "user", "content": "x"}], "echo": true})", "echo",
+       "Unrecognized request argument supplied: echo"},
+  };
+  for (const Case &c : cases) {
+    ApiError e = refused(c.body, true);
+    EXPECT_EQ(e.param, c.param) << c.body;
+    EXPECT_EQ(e.message, c.message) << c.body;
+    EXPECT_EQ(e.status, 400);
+  }
+}
+
 TEST(ServerApi, FieldsOnlyAtTheirDefault) {
   for (const char *body : {R"({"prompt": "x", "n": 2})", R"({"prompt": "x", "best_of": 3})",
-                           R"({"prompt": "x", "logprobs": 5})", R"({"prompt": "x", "echo": true})",
                            R"({"prompt": "x", "suffix": "s"})",
                            R"({"prompt": "x", "logit_bias": {"5": 1}})"}) {
     ApiError e = refused(body);
     EXPECT_EQ(e.code, "unsupported_value") << body;
   }
   for (const char *body :
-       {R"({"messages": [{"role": "user", "content": "x"}], "logprobs": true})",
-        R"({"messages": [{"role": "user", "content": "x"}], "tools": [{"type": "function"}]})",
+       {R"({"messages": [{"role": "user", "content": "x"}], "tools": [{"type": "function"}]})",
         R"({"messages": [{"role": "user", "content": "x"}], "response_format":
             {"type": "json_object"}})"})
     EXPECT_EQ(refused(body, true).code, "unsupported_value") << body;
@@ -209,7 +253,9 @@ TEST(ServerApi, ResponsesHaveTheOpenAiShape) {
   done.cachedTokens = 2;
   done.completionTokens = 3;
   ResponseHeader chat{true, "chatcmpl-1", 1700000000, "tiny"};
-  json r = json::parse(completionJson(chat, "Hi \xff", done));
+  Logprobs none;
+  json r = json::parse(completionJson(chat, "Hi \xff", done, none));
+  EXPECT_TRUE(r["choices"][0]["logprobs"].is_null());
   EXPECT_EQ(r["object"], "chat.completion");
   EXPECT_EQ(r["model"], "tiny");
   EXPECT_EQ(r["choices"][0]["message"]["role"], "assistant");
@@ -219,7 +265,7 @@ TEST(ServerApi, ResponsesHaveTheOpenAiShape) {
   EXPECT_EQ(r["usage"]["prompt_tokens_details"]["cached_tokens"], 2);
 
   ResponseHeader text{false, "cmpl-1", 1700000000, "tiny"};
-  r = json::parse(completionJson(text, "abc", done));
+  r = json::parse(completionJson(text, "abc", done, none));
   EXPECT_EQ(r["object"], "text_completion");
   EXPECT_EQ(r["choices"][0]["text"], "abc");
 
@@ -233,8 +279,8 @@ TEST(ServerApi, ResponsesHaveTheOpenAiShape) {
   EXPECT_EQ(role["object"], "chat.completion.chunk");
   EXPECT_EQ(role["choices"][0]["delta"]["role"], "assistant");
   EXPECT_TRUE(role["choices"][0]["finish_reason"].is_null());
-  EXPECT_EQ(payload(textChunk(chat, "x"))["choices"][0]["delta"]["content"], "x");
-  EXPECT_EQ(payload(textChunk(text, "x"))["choices"][0]["text"], "x");
+  EXPECT_EQ(payload(textChunk(chat, "x", none))["choices"][0]["delta"]["content"], "x");
+  EXPECT_EQ(payload(textChunk(text, "x", none))["choices"][0]["text"], "x");
   json finish = payload(finishChunk(chat, done));
   EXPECT_EQ(finish["choices"][0]["finish_reason"], "length");
   EXPECT_TRUE(finish["choices"][0]["delta"].empty());
@@ -249,6 +295,53 @@ TEST(ServerApi, ResponsesHaveTheOpenAiShape) {
   json models = json::parse(modelsJson("tiny", 5));
   EXPECT_EQ(models["data"][0]["id"], "tiny");
   EXPECT_EQ(models["data"][0]["object"], "model");
+}
+
+TEST(ServerApi, LogprobsInEachEndpointsShape) {
+  Event done;
+  done.kind = Event::Kind::Done;
+  done.finishReason = "length";
+  Logprobs l;
+  l.requested = true;
+  l.tokens.push_back({7, "Hi", std::nullopt, {}}); // an echoed prompt's first token
+  l.tokens.push_back({8, " \xc3\xa9", -0.5, {{8, " \xc3\xa9", -0.5}, {9, "x", -1.5}}});
+  l.tokens.push_back({9, "\xe2\x82", -2.0, {{8, " \xc3\xa9", -0.25}}}); // a cut character
+  ResponseHeader text{false, "cmpl-1", 1700000000, "tiny"};
+  json r = json::parse(completionJson(text, "Hi \xc3\xa9\xe2\x82", done, l));
+  json p = r["choices"][0]["logprobs"];
+  EXPECT_EQ(p["tokens"], json({"Hi", " \xc3\xa9", "bytes:\\xe2\\x82"}));
+  EXPECT_EQ(p["token_logprobs"], json({nullptr, -0.5, -2.0}));
+  // The alternatives and the token itself ("logprobs + 1"); none before the first token.
+  EXPECT_TRUE(p["top_logprobs"][0].is_null());
+  EXPECT_EQ(p["top_logprobs"][1], json({{" \xc3\xa9", -0.5}, {"x", -1.5}}));
+  EXPECT_EQ(p["top_logprobs"][2], json({{" \xc3\xa9", -0.25}, {"bytes:\\xe2\\x82", -2.0}}));
+  // Characters before each token: "Hi" is 2, " é" 2.
+  EXPECT_EQ(p["text_offset"], json({0, 2, 4}));
+  EXPECT_EQ(l.textOffset, 5);
+
+  ResponseHeader chat{true, "chatcmpl-1", 1700000000, "tiny"};
+  l.tokens.erase(l.tokens.begin());
+  r = json::parse(completionJson(chat, " \xc3\xa9\xe2\x82", done, l));
+  json content = r["choices"][0]["logprobs"]["content"];
+  ASSERT_EQ(content.size(), 2u);
+  EXPECT_EQ(content[0]["token"], " \xc3\xa9");
+  EXPECT_EQ(content[0]["logprob"], -0.5);
+  EXPECT_EQ(content[0]["bytes"], json({32, 0xc3, 0xa9}));
+  EXPECT_EQ(content[0]["top_logprobs"][1],
+            json({{"token", "x"}, {"logprob", -1.5}, {"bytes", json::array({120})}}));
+  EXPECT_EQ(content[1]["bytes"], json({0xe2, 0x82}));
+  EXPECT_TRUE(r["choices"][0]["logprobs"]["refusal"].is_null());
+
+  // A stream's chunks carry their own tokens; the offsets continue.
+  Logprobs s;
+  s.requested = true;
+  s.tokens = {{1, "ab", -1.0, {}}};
+  json first = json::parse(textChunk(text, "ab", s).substr(6));
+  s.tokens = {{2, "c", -1.0, {}}};
+  json second = json::parse(textChunk(text, "c", s).substr(6));
+  EXPECT_EQ(first["choices"][0]["logprobs"]["text_offset"], json::array({0}));
+  EXPECT_EQ(second["choices"][0]["logprobs"]["text_offset"], json::array({2}));
+  EXPECT_EQ(second["choices"][0]["logprobs"]["tokens"], json::array({"c"}));
 }
 
 TEST(ServerText, WholeCharactersOnly) {
@@ -276,4 +369,36 @@ TEST(ServerText, StopSequencesAcrossTokens) {
   TextOutput held({"\n\n"});
   EXPECT_EQ(held.add("x\n"), "x");
   EXPECT_EQ(held.finish(), "\n"); // the end: what was held is sent
+}
+
+TEST(ServerApi, TokenizeRequests) {
+  TokenizeRequest t;
+  ApiError e;
+  ASSERT_TRUE(parseTokenizeRequest(R"({"content": "Hi", "add_special": true,
+                                       "with_pieces": true})",
+                                   t, e))
+      << e.message;
+  EXPECT_EQ(t.content, "Hi");
+  EXPECT_TRUE(t.addSpecial && t.parseSpecial && t.withPieces);
+  EXPECT_FALSE(parseTokenizeRequest(R"({"add_special": true})", t, e));
+  EXPECT_EQ(e.message, "Missing required parameter: 'content'.");
+  EXPECT_FALSE(parseTokenizeRequest(R"({"content": 5})", t, e));
+  EXPECT_EQ(e.param, "content");
+  EXPECT_EQ(e.code, "invalid_type");
+  EXPECT_FALSE(parseTokenizeRequest(R"({"content": "x", "add_bos": true})", t, e));
+  EXPECT_EQ(e.message, "Unrecognized request argument supplied: add_bos");
+  std::vector<int32_t> ids;
+  ASSERT_TRUE(parseDetokenizeRequest(R"({"tokens": [1, 2, 3]})", ids, e));
+  EXPECT_EQ(ids, (std::vector<int32_t>{1, 2, 3}));
+  EXPECT_FALSE(parseDetokenizeRequest(R"({"tokens": [1, -2]})", ids, e));
+  EXPECT_EQ(e.param, "tokens[1]");
+  EXPECT_FALSE(parseDetokenizeRequest(R"({"tokens": "1"})", ids, e));
+  EXPECT_EQ(e.param, "tokens");
+
+  std::vector<std::string> pieces = {"a", "\xe2\x82"};
+  json r = json::parse(tokenizeJson({5, 6}, &pieces));
+  EXPECT_EQ(r["tokens"][0], json({{"id", 5}, {"piece", "a"}}));
+  EXPECT_EQ(r["tokens"][1]["piece"], json::array({0xe2, 0x82}));
+  EXPECT_EQ(json::parse(tokenizeJson({5, 6}, nullptr))["tokens"], json::array({5, 6}));
+  EXPECT_EQ(json::parse(detokenizeJson("ab"))["content"], "ab");
 }

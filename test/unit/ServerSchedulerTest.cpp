@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -93,6 +94,11 @@ bool ScriptedEngine::evaluate(const std::vector<SlotEval> &parts, std::string &e
       return error = "past the context", false;
     std::fill(slot->buffer.begin(), slot->buffer.end(), 0.0f);
     slot->buffer[(part.tokens[part.n - 1] + 1) % kVocab] = 1.0f;
+    // Every row, when asked: the same one-hot "next = token + 1" after each token.
+    for (int64_t i = 0; part.rows && i < part.n; ++i) {
+      std::fill(part.rows + i * kVocab, part.rows + (i + 1) * kVocab, 0.0f);
+      part.rows[i * kVocab + (part.tokens[i] + 1) % kVocab] = 1.0f;
+    }
   }
   if (tokens > batchTokens_)
     return error = "over the batch", false;
@@ -108,15 +114,22 @@ GenerationRequest greedy(std::vector<int32_t> prompt, int64_t maxTokens) {
   return r;
 }
 
-// Everything a task sends until it ends: the text, and the last event.
-Event collect(Task &task, std::string &text) {
+// Everything a task sends until it ends: the text (and log probabilities), and the last event.
+Event collect(Task &task, std::string &text, std::vector<TokenLogprob> *logprobs = nullptr) {
   for (;;) {
     Event e = task.next();
     if (e.kind != Event::Kind::Text)
       return e;
     text += e.text;
+    if (logprobs)
+      for (TokenLogprob &t : e.logprobs)
+        logprobs->push_back(std::move(t));
   }
 }
+
+// The scripted engine's log probabilities: the predicted token (logit 1) and any other (0).
+const double kNorm = std::log(std::exp(1.0) + (kVocab - 1));
+const double kLikely = 1.0 - kNorm, kUnlikely = -kNorm;
 
 std::unique_ptr<Scheduler> make(ScriptedEngine &engine, int slots, size_t queue) {
   std::string error;
@@ -465,4 +478,103 @@ TEST(ServerScheduler, EvaluationErrorsReachTheClient) {
   e = collect(*s->submit(greedy({}, 2)), text);
   EXPECT_EQ(e.kind, Event::Kind::Failed);
   EXPECT_EQ(e.text, "the prompt has no tokens");
+}
+
+TEST(ServerScheduler, EchoScoresEveryPromptTokenAndTheGenerated) {
+  ScriptedEngine engine(256);
+  std::string error;
+  auto s = Scheduler::create(engine, 1, 4, error);
+  ASSERT_TRUE(s) << error;
+  // A first request leaves [3, 4, 9] in the slot: a scored prompt is evaluated whole anyway.
+  std::string text;
+  collect(*s->submit(greedy({3, 4, 9}, 1)), text);
+  GenerationRequest r = greedy({3, 4, 9}, 2);
+  r.echo = true;
+  r.topLogprobs = 1;
+  std::vector<TokenLogprob> l;
+  text.clear();
+  Event done = collect(*s->submit(r), text, &l);
+  EXPECT_EQ(text, "dejkl"); // the prompt, then 10 and 11
+  EXPECT_EQ(done.cachedTokens, 0);
+  EXPECT_EQ(done.completionTokens, 2);
+  ASSERT_EQ(l.size(), 5u);
+  EXPECT_FALSE(l[0].logprob); // nothing before the first token
+  EXPECT_TRUE(l[0].top.empty());
+  EXPECT_DOUBLE_EQ(*l[1].logprob, kLikely);   // 4 after 3
+  EXPECT_DOUBLE_EQ(*l[2].logprob, kUnlikely); // 9 after 4 (5 was likely)
+  ASSERT_EQ(l[2].top.size(), 1u);
+  EXPECT_EQ(l[2].top[0].token, 5);
+  EXPECT_EQ(l[2].top[0].piece, "f");
+  EXPECT_DOUBLE_EQ(l[2].top[0].logprob, kLikely);
+  EXPECT_EQ(l[3].token, 10);
+  EXPECT_DOUBLE_EQ(*l[3].logprob, kLikely);
+  EXPECT_EQ(l[4].token, 11);
+  EXPECT_EQ(l[4].piece, "l");
+  auto calls = engine.calls();
+  EXPECT_EQ(calls[calls.size() - 2].position, 0); // the prompt again from position 0
+}
+
+TEST(ServerScheduler, ScoredPromptsSpanChunksAndSkipTheServersBos) {
+  ScriptedEngine engine(512);
+  std::string error;
+  auto s = Scheduler::create(engine, 1, 4, error);
+  ASSERT_TRUE(s) << error;
+  std::vector<int32_t> prompt;
+  for (int i = 0; i < 150; ++i) // longer than two chunks; every 7th token unexpected
+    prompt.push_back(i % 7 == 0 ? 0 : (i % kVocab));
+  GenerationRequest r = greedy(prompt, 0);
+  r.echo = true;
+  r.topLogprobs = 0;
+  r.echoFrom = 1;
+  std::vector<TokenLogprob> l;
+  std::string text;
+  Event done = collect(*s->submit(r), text, &l);
+  EXPECT_EQ(done.finishReason, "length");
+  EXPECT_EQ(done.completionTokens, 0);
+  ASSERT_EQ(l.size(), prompt.size() - 1);
+  for (size_t i = 1; i < prompt.size(); ++i) {
+    const TokenLogprob &t = l[i - 1];
+    EXPECT_EQ(t.token, prompt[i]);
+    ASSERT_TRUE(t.logprob) << i;
+    EXPECT_DOUBLE_EQ(*t.logprob, prompt[i] == (prompt[i - 1] + 1) % kVocab ? kLikely : kUnlikely)
+        << i;
+    EXPECT_TRUE(t.top.empty());
+  }
+  EXPECT_EQ(text.size(), prompt.size() - 1);
+}
+
+TEST(ServerScheduler, EchoWithoutLogprobsReusesTheCache) {
+  ScriptedEngine engine(256);
+  std::string error;
+  auto s = Scheduler::create(engine, 1, 4, error);
+  ASSERT_TRUE(s) << error;
+  std::string text;
+  collect(*s->submit(greedy({1, 2, 3, 4}, 1)), text);
+  GenerationRequest r = greedy({1, 2, 3, 4}, 1);
+  r.echo = true;
+  std::vector<TokenLogprob> l;
+  text.clear();
+  Event done = collect(*s->submit(r), text, &l);
+  EXPECT_EQ(text, "bcdef");
+  EXPECT_EQ(done.cachedTokens, 3);
+  EXPECT_TRUE(l.empty());
+}
+
+TEST(ServerScheduler, LogprobsPastAStopSequenceAreDropped) {
+  ScriptedEngine engine(256);
+  std::string error;
+  auto s = Scheduler::create(engine, 1, 4, error);
+  ASSERT_TRUE(s) << error;
+  GenerationRequest r = greedy({1}, 8); // generates c d e f g ...
+  r.stop = {"ef"};
+  r.topLogprobs = 0;
+  std::vector<TokenLogprob> l;
+  std::string text;
+  Event done = collect(*s->submit(r), text, &l);
+  EXPECT_EQ(text, "cd");
+  EXPECT_EQ(done.finishReason, "stop");
+  ASSERT_EQ(l.size(), 2u); // c and d; e and f made the stop sequence
+  EXPECT_EQ(l[0].piece, "c");
+  EXPECT_EQ(l[1].piece, "d");
+  EXPECT_DOUBLE_EQ(*l[1].logprob, kLikely);
 }

@@ -208,6 +208,9 @@ typedef struct {
   const int32_t *tokens;
   int64_t n;           /* at least 1 */
   float *last_logits;  /* NULL, or [vocab] floats: the logits after the entry's last token */
+  float *all_logits;   /* NULL, or [n][vocab] floats: the logits after each of its tokens (a
+                          server scoring a prompt; the head then runs on every token of the
+                          call, not only on each entry's last) */
 } tern_batch_entry;
 /* The entries' tokens together are at most the model's max_tokens (tern_model_desc; ternc
  * --batch). The call runs in the first entry's session's arena; no entry's session may be

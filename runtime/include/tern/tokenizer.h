@@ -87,6 +87,9 @@ int64_t tern_tokenizer_decode_text(const tern_tokenizer *tokenizer, const int32_
  * (what a stream may print before the next token's bytes arrive): n, unless the text ends with
  * a lead byte and fewer continuation bytes than it announces. */
 size_t tern_utf8_whole_prefix(const char *text, size_t n);
+/* The offset of the first byte of text[0, n) that is not valid UTF-8 (RFC 3629: no overlong
+ * forms, surrogates or code points past U+10FFFF), or n. */
+size_t tern_utf8_invalid_at(const char *text, size_t n);
 
 #ifdef __cplusplus
 }

@@ -19,12 +19,14 @@ public:
 };
 
 /// One slot's part of an evaluation: forget every position from `position` on, then evaluate
-/// `n` tokens there.
+/// `n` tokens there; with `rows`, also write the logits after each of them ([n][vocab]: a
+/// prompt whose log probabilities are asked for).
 struct SlotEval {
   EngineSlot *slot;
   int64_t position;
   const int32_t *tokens;
   int64_t n;
+  float *rows = nullptr;
 };
 
 class Engine {

@@ -3,6 +3,7 @@
 //
 //   POST /v1/completions, /v1/chat/completions  whole JSON, or Server-Sent Events with "stream"
 //   POST /v1/embeddings                          an embedding model's vectors (instead of the two)
+//   POST /tokenize, /detokenize                  the model's tokenizer (llama-server's)
 //   GET  /v1/models, /health, /metrics (Prometheus)
 // Requests are parsed and tokenized on the HTTP threads; generation happens on the scheduler's
 // thread (scheduler.h), which bounds how many requests may wait. With --api-key every endpoint
@@ -18,6 +19,7 @@
 #include "openai_request.h"
 #include "openai_response.h"
 #include "scheduler.h"
+#include "tokenize.h"
 
 #include "../cli/cli.h"
 
@@ -65,6 +67,8 @@ struct Server {
   GenerationRequest generation(const ApiRequest &api);
   void complete(const httplib::Request &req, httplib::Response &res, bool chat);
   void embed(const httplib::Request &req, httplib::Response &res);
+  void tokenize(const httplib::Request &req, httplib::Response &res);
+  void detokenize(const httplib::Request &req, httplib::Response &res);
 };
 
 void Server::log(const char *format, ...) {
@@ -194,6 +198,10 @@ GenerationRequest Server::generation(const ApiRequest &api) {
                            : 16;
   g.stop = api.stop;
   g.ignoreEnd = api.ignoreEos;
+  g.topLogprobs = api.chat ? (api.chatLogprobs ? static_cast<int>(api.topLogprobs.value_or(0))
+                                               : -1)
+                           : (api.logprobs ? static_cast<int>(*api.logprobs) : -1);
+  g.echo = api.echo;
   return g;
 }
 
@@ -224,6 +232,7 @@ struct Stream {
   ResponseHeader header;
   bool includeUsage = false, sentRole = false;
   std::string path;
+  Logprobs logprobs; // each chunk's tokens; the text offset carries over
 };
 
 void Server::complete(const httplib::Request &req, httplib::Response &res, bool chat) {
@@ -238,6 +247,10 @@ void Server::complete(const httplib::Request &req, httplib::Response &res, bool 
   if (!parseApiRequest(req.body, chat, api, error) || !buildPrompt(api, prompt, error))
     return sendError(res, error);
   GenerationRequest g = generation(api);
+  // The BOS a text prompt was given here is not the client's: it is not echoed (its first
+  // token then has a log probability, after the BOS).
+  int64_t bos = tern_model_describe(model)->bos_token;
+  g.echoFrom = api.promptText && bos >= 0 && prompt[0] == bos ? 1 : 0;
   g.prompt = std::move(prompt);
   std::shared_ptr<Task> task = scheduler->submit(std::move(g));
   if (!task && scheduler->stopping())
@@ -257,15 +270,19 @@ void Server::complete(const httplib::Request &req, httplib::Response &res, bool 
   }
   ResponseHeader header{chat, newId(chat, ++requests), static_cast<int64_t>(std::time(nullptr)),
                         name};
+  Logprobs logprobs;
+  logprobs.requested = g.topLogprobs >= 0;
   if (!api.stream) {
     std::string text;
     for (;;) {
       Event e = task->next();
       if (e.kind == Event::Kind::Text) {
         text += e.text;
+        for (TokenLogprob &t : e.logprobs)
+          logprobs.tokens.push_back(std::move(t));
       } else if (e.kind == Event::Kind::Done) {
         logDone(*this, req.path.c_str(), e);
-        res.set_content(completionJson(header, text, e), "application/json");
+        res.set_content(completionJson(header, text, e, logprobs), "application/json");
         return;
       } else {
         log("%s: failed: %s", req.path.c_str(), e.text.c_str());
@@ -278,6 +295,7 @@ void Server::complete(const httplib::Request &req, httplib::Response &res, bool 
   stream->header = header;
   stream->includeUsage = api.includeUsage;
   stream->path = req.path;
+  stream->logprobs = std::move(logprobs);
   res.set_header("Cache-Control", "no-cache");
   res.set_chunked_content_provider(
       "text/event-stream",
@@ -290,7 +308,8 @@ void Server::complete(const httplib::Request &req, httplib::Response &res, bool 
         Event e = stream->task->next();
         bool end = e.kind != Event::Kind::Text;
         if (e.kind == Event::Kind::Text) {
-          out += textChunk(stream->header, e.text);
+          stream->logprobs.tokens = std::move(e.logprobs);
+          out += textChunk(stream->header, e.text, stream->logprobs);
         } else if (e.kind == Event::Kind::Done) {
           logDone(*this, stream->path.c_str(), e);
           out += finishChunk(stream->header, e);
@@ -392,6 +411,62 @@ void Server::embed(const httplib::Request &req, httplib::Response &res) {
   res.set_content(embeddingsJson(name, vectors, api.base64, promptTokens), "application/json");
 }
 
+// The bytes of `tokens` as the model's tokenizer decodes them piece by piece; false with a
+// message when an id is outside the vocabulary.
+static bool decodePieces(tern_model *model, const std::vector<int32_t> &tokens, std::string &out,
+                         char *message, size_t size) {
+  int64_t n = tern_model_detokenize(model, tokens.data(), static_cast<int64_t>(tokens.size()),
+                                    nullptr, 0, message, size);
+  if (n < 0)
+    return false;
+  out.resize(static_cast<size_t>(n));
+  tern_model_detokenize(model, tokens.data(), static_cast<int64_t>(tokens.size()), out.data(),
+                        out.size(), message, size);
+  return true;
+}
+
+void Server::tokenize(const httplib::Request &req, httplib::Response &res) {
+  TokenizeRequest api;
+  ApiError error;
+  if (!parseTokenizeRequest(req.body, api, error))
+    return sendError(res, error);
+  char message[512];
+  std::vector<int32_t> tokens(api.content.size() + 1);
+  auto encode = [&] {
+    return tern_model_tokenize(model, api.content.data(), api.content.size(), api.addSpecial,
+                               api.parseSpecial, tokens.data(),
+                               static_cast<int64_t>(tokens.size()), message, sizeof message);
+  };
+  int64_t n = encode();
+  if (n > static_cast<int64_t>(tokens.size())) { // a metaspace tokenizer may need more
+    tokens.resize(static_cast<size_t>(n));
+    n = encode();
+  }
+  if (n < 0)
+    return sendError(res, {400, std::string("Invalid 'content': ") + message,
+                           "invalid_request_error", "content", "invalid_value"});
+  tokens.resize(static_cast<size_t>(n));
+  std::vector<std::string> pieces;
+  for (size_t i = 0; api.withPieces && i < tokens.size(); ++i) {
+    pieces.emplace_back();
+    decodePieces(model, {tokens[i]}, pieces.back(), message, sizeof message);
+  }
+  res.set_content(tokenizeJson(tokens, api.withPieces ? &pieces : nullptr), "application/json");
+}
+
+void Server::detokenize(const httplib::Request &req, httplib::Response &res) {
+  std::vector<int32_t> tokens;
+  ApiError error;
+  if (!parseDetokenizeRequest(req.body, tokens, error))
+    return sendError(res, error);
+  char message[512];
+  std::string content;
+  if (!decodePieces(model, tokens, content, message, sizeof message))
+    return sendError(res, {400, std::string("Invalid 'tokens': ") + message,
+                           "invalid_request_error", "tokens", "invalid_value"});
+  res.set_content(detokenizeJson(content), "application/json");
+}
+
 // Errors without a body (no route, a body too large, a malformed request) in OpenAI's shape.
 httplib::Server::HandlerResponse errorHandler(const httplib::Request &req,
                                               httplib::Response &res) {
@@ -400,8 +475,8 @@ httplib::Server::HandlerResponse errorHandler(const httplib::Request &req,
   ApiError error{res.status, "", "invalid_request_error", "", ""};
   if (res.status == 404)
     error.message = "Unknown request URL: " + req.method + " " + req.path +
-                    ". This server has POST /v1/completions, POST /v1/chat/completions, GET "
-                    "/v1/models, GET /health and GET /metrics.",
+                    ". This server has POST /v1/completions, POST /v1/chat/completions, POST "
+                    "/tokenize, POST /detokenize, GET /v1/models, GET /health and GET /metrics.",
     error.code = "unknown_url";
   else if (res.status == 413)
     error.message = "The request body is larger than " + std::to_string(kMaxBody) + " bytes.",
@@ -515,6 +590,12 @@ extern "C" int tern_cli_server(const char *program, tern_model *model, const ter
                         "invalid_request_error", "", "method_not_allowed"});
       });
   }
+  http.Post("/tokenize", [&s](const httplib::Request &req, httplib::Response &res) {
+    s.tokenize(req, res);
+  });
+  http.Post("/detokenize", [&s](const httplib::Request &req, httplib::Response &res) {
+    s.detokenize(req, res);
+  });
   http.Get("/health", [&s](const httplib::Request &, httplib::Response &res) {
     Scheduler::Load load = s.scheduler->load();
     char body[160];

@@ -36,7 +36,7 @@ bool ModelEngine::evaluate(const std::vector<SlotEval> &parts, std::string &erro
       error = message;
       return false;
     }
-    entries_.push_back({slot->session, part.tokens, part.n, slot->buffer.data()});
+    entries_.push_back({slot->session, part.tokens, part.n, slot->buffer.data(), part.rows});
   }
   if (tern_session_eval_batch(entries_.data(), entries_.size(), message, sizeof message) != 0) {
     error = message;

@@ -287,7 +287,12 @@ const std::vector<Field> &fields() {
       {"model", kBoth, [](const json &v, R &r, E &e) { return readString("model", v, r.model, e); }},
       {"prompt", kCompletions, readPrompt},
       {"messages", kChat, readMessages},
-      {"max_tokens", kBoth,
+      // 0 only for completions: the prompt alone, scored with echo and logprobs.
+      {"max_tokens", kCompletions,
+       [](const json &v, R &r, E &e) {
+         return readInt("max_tokens", v, 0, std::numeric_limits<int32_t>::max(), r.maxTokens, e);
+       }},
+      {"max_tokens", kChat,
        [](const json &v, R &r, E &e) {
          return readInt("max_tokens", v, 1, std::numeric_limits<int32_t>::max(), r.maxTokens, e);
        }},
@@ -346,25 +351,15 @@ const std::vector<Field> &fields() {
          return onlyDefault("logit_bias", v, json::object(), "this server has no logit bias.", e);
        }},
       {"logprobs", kCompletions,
-       [](const json &v, R &, E &e) {
-         return onlyDefault("logprobs", v, json(0), "this server returns no log probabilities.", e);
-       }},
+       [](const json &v, R &r, E &e) { return readInt("logprobs", v, 0, 5, r.logprobs, e); }},
       {"logprobs", kChat,
-       [](const json &v, R &, E &e) {
-         return onlyDefault("logprobs", v, json(false), "this server returns no log "
-                                                        "probabilities.",
-                            e);
-       }},
+       [](const json &v, R &r, E &e) { return readBool("logprobs", v, r.chatLogprobs, e); }},
       {"top_logprobs", kChat,
-       [](const json &v, R &, E &e) {
-         return onlyDefault("top_logprobs", v, json(0), "this server returns no log "
-                                                        "probabilities.",
-                            e);
+       [](const json &v, R &r, E &e) {
+         return readInt("top_logprobs", v, 0, 20, r.topLogprobs, e);
        }},
       {"echo", kCompletions,
-       [](const json &v, R &, E &e) {
-         return onlyDefault("echo", v, json(false), "this server does not echo the prompt.", e);
-       }},
+       [](const json &v, R &r, E &e) { return readBool("echo", v, r.echo, e); }},
       {"best_of", kCompletions,
        [](const json &v, R &, E &e) {
          return onlyDefault("best_of", v, json(1), "this server generates one choice (best_of = "
@@ -460,6 +455,11 @@ bool parseApiRequest(std::string_view body, bool chat, ApiRequest &request, ApiE
   if (!root.contains(required)) {
     error = {400, std::string("Missing required parameter: '") + required + "'.",
              "invalid_request_error", required, "missing_required_parameter"};
+    return false;
+  }
+  if (request.topLogprobs && !request.chatLogprobs) {
+    error = invalidValue("top_logprobs", "'logprobs' must be set to true when 'top_logprobs' "
+                                         "is used.");
     return false;
   }
   if (request.includeUsage && !request.stream) {

@@ -42,6 +42,11 @@ struct ApiRequest {
       frequencyPenalty;
   std::optional<int64_t> topK, repeatLastN, seed;
   bool ignoreEos = false;
+  // Log probabilities. /v1/completions: `logprobs` is the number of alternatives (0-5), and
+  // `echo` sends the prompt back first. /v1/chat/completions: `logprobs` true, with
+  // `top_logprobs` alternatives (0-20).
+  std::optional<int64_t> logprobs, topLogprobs;
+  bool chatLogprobs = false, echo = false;
 };
 
 /// Parses `body` for /v1/chat/completions (chat) or /v1/completions; false with `error`.

@@ -3,6 +3,8 @@
 
 #include "text_output.h"
 
+#include "../log_prob.h"
+
 #include <algorithm>
 #include <chrono>
 #include <optional>
@@ -43,6 +45,13 @@ struct Scheduler::Slot {
   std::unique_ptr<tern_sampler, void (*)(tern_sampler *)> sampler{nullptr, tern_sampler_free};
   std::optional<TextOutput> output;
   double started = 0, prefilled = 0;
+  // Log probabilities: the logits of a scored prompt chunk's rows, and generated tokens'
+  // entries waiting for their text to be sent (with where each token's bytes start in the
+  // generated text); `generated`/`sent` bytes of that text went into / came out of `output`.
+  std::vector<float> rows;
+  std::deque<std::pair<int64_t, TokenLogprob>> held_logprobs;
+  int64_t generatedBytes = 0, sentBytes = 0;
+  bool scoring() const { return request.echo && request.topLogprobs >= 0; }
 };
 
 std::unique_ptr<Scheduler> Scheduler::create(Engine &engine, int slots, size_t queue,
@@ -159,16 +168,85 @@ void Scheduler::run() {
 void Scheduler::start(Slot &slot, std::shared_ptr<Task> task, GenerationRequest request) {
   slot.task = std::move(task);
   slot.request = std::move(request);
-  // Keep the shared prefix, but evaluate at least the prompt's last token (its logits).
+  // Keep the shared prefix, but evaluate at least the prompt's last token (its logits); a
+  // prompt whose log probabilities are asked for is evaluated whole.
   int64_t prompt = static_cast<int64_t>(slot.request.prompt.size());
   int64_t keep = std::min<int64_t>(commonPrefix(slot.held, slot.request.prompt), prompt - 1);
+  if (slot.scoring())
+    keep = 0;
   slot.held.resize(static_cast<size_t>(keep));
   slot.evaluated = slot.cached = keep;
   slot.generated = 0;
   slot.pending.reset();
   slot.sampler.reset(tern_sampler_create(&slot.request.sampling, engine_.vocab(), nullptr));
   slot.output.emplace(slot.request.stop);
+  slot.held_logprobs.clear();
+  slot.generatedBytes = slot.sentBytes = 0;
   slot.started = now();
+  const GenerationRequest &r = slot.request;
+  if (r.echo && !slot.scoring()) {
+    sendEcho(slot, r.echoFrom, prompt);
+  } else if (slot.scoring()) {
+    slot.rows.resize(static_cast<size_t>(kPromptChunk * engine_.vocab()));
+    // The prompt's first token has nothing before it: no log probability.
+    if (r.echoFrom == 0)
+      sendEcho(slot, 0, 1);
+  }
+}
+
+TokenLogprob Scheduler::logprobOf(const float *logits, int32_t token, int top) {
+  int64_t vocab = engine_.vocab();
+  double norm = tern_log_sum_exp(logits, vocab);
+  TokenLogprob t;
+  t.token = token;
+  t.piece = engine_.piece(token);
+  t.logprob = static_cast<double>(logits[token]) - norm;
+  if (top > 0) {
+    std::vector<int32_t> ids(static_cast<size_t>(std::min<int64_t>(top, vocab)));
+    tern_top_tokens(logits, vocab, static_cast<int64_t>(ids.size()), ids.data());
+    for (int32_t id : ids)
+      t.top.push_back({id, engine_.piece(id), static_cast<double>(logits[id]) - norm});
+  }
+  return t;
+}
+
+// The prompt's tokens [from, to) as text; their log probabilities too when the prompt is
+// scored (row k of slot.rows holds the logits after prompt token rowsFrom + k).
+void Scheduler::sendEcho(Slot &slot, int64_t from, int64_t to, int64_t rowsFrom) {
+  const GenerationRequest &r = slot.request;
+  Event e = Event::textPart("");
+  for (int64_t i = from; i < to; ++i) {
+    int32_t token = r.prompt[static_cast<size_t>(i)];
+    if (slot.scoring() && i > 0) {
+      int64_t row = i - 1 - rowsFrom;
+      e.logprobs.push_back(logprobOf(slot.rows.data() + row * engine_.vocab(), token,
+                                     r.topLogprobs));
+      e.text += e.logprobs.back().piece;
+    } else {
+      std::string piece = engine_.piece(token);
+      e.text += piece;
+      if (slot.scoring())
+        e.logprobs.push_back({token, std::move(piece), std::nullopt, {}});
+    }
+  }
+  if (!e.text.empty() || !e.logprobs.empty())
+    slot.task->push(std::move(e));
+}
+
+// Generated text on its way to the client, with the log probabilities of the tokens whose
+// bytes begin in what is sent by now (`last`: the generation ended, so every token still held
+// goes, but after a stop sequence those past the text sent).
+void Scheduler::sendText(Slot &slot, std::string text, bool last) {
+  slot.sentBytes += static_cast<int64_t>(text.size());
+  Event e = Event::textPart(std::move(text));
+  while (!slot.held_logprobs.empty() &&
+         (slot.held_logprobs.front().first < slot.sentBytes ||
+          (last && !slot.output->stopped()))) {
+    e.logprobs.push_back(std::move(slot.held_logprobs.front().second));
+    slot.held_logprobs.pop_front();
+  }
+  if (!e.text.empty() || !e.logprobs.empty())
+    slot.task->push(std::move(e));
 }
 
 void Scheduler::step() {
@@ -199,6 +277,8 @@ void Scheduler::step() {
       part.tokens = prompt.data() + slot.evaluated;
       part.n = std::min({kPromptChunk, static_cast<int64_t>(prompt.size()) - slot.evaluated,
                          budget});
+      if (slot.scoring())
+        part.rows = slot.rows.data();
       reading += part.n;
     } else {
       part.tokens = &*slot.pending;
@@ -243,25 +323,39 @@ void Scheduler::step() {
 }
 
 void Scheduler::advance(Slot &slot, int64_t n) {
-  const std::vector<int32_t> &prompt = slot.request.prompt;
-  if (slot.evaluated < static_cast<int64_t>(prompt.size())) {
+  const GenerationRequest &r = slot.request;
+  const std::vector<int32_t> &prompt = r.prompt;
+  int64_t length = static_cast<int64_t>(prompt.size());
+  if (slot.evaluated < length) {
     slot.held.insert(slot.held.end(), prompt.begin() + slot.evaluated,
                      prompt.begin() + slot.evaluated + n);
     slot.evaluated += n;
-    if (slot.evaluated < static_cast<int64_t>(prompt.size()))
+    // Scored: the chunk's rows give the next prompt tokens' log probabilities (the last
+    // row, after the whole prompt, is the first generated token's).
+    if (slot.scoring()) {
+      int64_t chunk = slot.evaluated - n;
+      sendEcho(slot, std::max({chunk + 1, r.echoFrom, int64_t{1}}),
+               std::min(slot.evaluated + 1, length), chunk);
+    }
+    if (slot.evaluated < length)
       return; // more of the prompt at the next step
     slot.prefilled = now();
+    if (r.maxTokens == 0)
+      return finish(slot, "length");
   } else {
     slot.held.push_back(*slot.pending);
   }
-  int32_t next = tern_sampler_sample(slot.sampler.get(), slot.engine->logits(), slot.held.data(),
+  const float *logits = slot.engine->logits();
+  int32_t next = tern_sampler_sample(slot.sampler.get(), logits, slot.held.data(),
                                      static_cast<int64_t>(slot.held.size()));
-  if (!slot.request.ignoreEnd && engine_.isEnd(next))
+  if (!r.ignoreEnd && engine_.isEnd(next))
     return finish(slot, "stop");
   ++slot.generated;
-  std::string text = slot.output->add(engine_.piece(next));
-  if (!text.empty())
-    slot.task->push(Event::textPart(std::move(text)));
+  std::string piece = engine_.piece(next);
+  if (r.topLogprobs >= 0)
+    slot.held_logprobs.emplace_back(slot.generatedBytes, logprobOf(logits, next, r.topLogprobs));
+  slot.generatedBytes += static_cast<int64_t>(piece.size());
+  sendText(slot, slot.output->add(piece), false);
   if (slot.output->stopped())
     return finish(slot, "stop");
   // Evaluating the token needs a free position.
@@ -275,9 +369,7 @@ void Scheduler::finish(Slot &slot, const std::string &reason) {
   std::shared_ptr<Task> task = std::move(slot.task);
   std::optional<Event> done;
   if (!reason.empty()) {
-    std::string rest = slot.output->finish();
-    if (!rest.empty())
-      task->push(Event::textPart(std::move(rest)));
+    sendText(slot, slot.output->finish(), true);
     done.emplace();
     done->kind = Event::Kind::Done;
     done->finishReason = reason;
@@ -290,6 +382,7 @@ void Scheduler::finish(Slot &slot, const std::string &reason) {
   }
   slot.sampler.reset();
   slot.output.reset();
+  std::vector<float>().swap(slot.rows);
   // The slot is free before the client learns it is done: a client that sends its next
   // request at once finds it free, and /metrics counts the request.
   {

@@ -20,6 +20,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -27,16 +28,43 @@
 namespace tern::server {
 
 struct GenerationRequest {
-  std::vector<int32_t> prompt;   // at least one token, fewer than the context
-  int64_t maxTokens = -1;        // -1: until the end token or the context is full
+  std::vector<int32_t> prompt;   // at least one token, at most the context
+  int64_t maxTokens = -1;        // -1: until the end token or the context is full; 0: none
   std::vector<std::string> stop; // stop sequences (not sent)
   tern_sampler_params sampling{};
   bool ignoreEnd = false;        // keep going after the end token
+  // Log probabilities: -1 none; else every generated token's, with this many most likely
+  // alternatives at its position. They are of the model's whole distribution (a log-softmax of
+  // the logits, in double), before temperature, penalties or any filter of the sampler.
+  int topLogprobs = -1;
+  // The prompt's tokens from echoFrom on are sent first (as text, and with topLogprobs >= 0
+  // with their log probabilities: the prompt is then evaluated whole, not reused from a
+  // slot's cache, since every position's logits are needed). echoFrom skips a BOS the server
+  // added.
+  bool echo = false;
+  int64_t echoFrom = 0;
+};
+
+/// A token's log probability and the most likely tokens at its position.
+struct TokenLogprob {
+  struct Alternative {
+    int32_t token;
+    std::string piece;
+    double logprob;
+  };
+  int32_t token = 0;
+  std::string piece;             // its bytes
+  std::optional<double> logprob; // none: an echoed prompt's first token (no context before)
+  std::vector<Alternative> top;  // best first
 };
 
 struct Event {
   enum class Kind { Text, Done, Failed } kind = Kind::Text;
-  std::string text;         // Text: the next part of the reply; Failed: the message
+  // Text: the next part of the reply (with an echo, the prompt's text first) and the log
+  // probabilities of the tokens whose text begins in it or was sent before; Failed: the
+  // message.
+  std::vector<TokenLogprob> logprobs;
+  std::string text;
   std::string finishReason; // Done: "stop" (end token or stop sequence) or "length"
   int64_t promptTokens = 0, cachedTokens = 0, completionTokens = 0; // Done
   double promptSeconds = 0, generationSeconds = 0;                  // Done
@@ -115,6 +143,9 @@ private:
   void start(Slot &slot, std::shared_ptr<Task> task, GenerationRequest request);
   void step();
   void advance(Slot &slot, int64_t n);
+  void sendEcho(Slot &slot, int64_t from, int64_t to, int64_t rowsFrom = 0);
+  void sendText(Slot &slot, std::string text, bool last);
+  TokenLogprob logprobOf(const float *logits, int32_t token, int top);
   void finish(Slot &slot, const std::string &reason);
   void fail(Slot &slot, const std::string &message);
   void publishCachedPositions();
