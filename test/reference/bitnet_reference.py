@@ -36,6 +36,7 @@ Usage:
   bitnet_reference.py MODEL_DIR --tokens 1,2,3 [--out logits.npy]
   bitnet_reference.py MODEL_DIR --tokens 1,2,3 --embed [--out vector.npy]
   bitnet_reference.py MODEL_DIR --tokens 1,2,3 --generate 32   # greedy generation
+  bitnet_reference.py MODEL_DIR --tokens 1,2,3,... --perplexity 64   # llama-perplexity's
 """
 
 import argparse
@@ -362,6 +363,35 @@ def embed(model, tokens):
     return v
 
 
+def log_softmax(logits):
+    """Log probabilities of rows of logits, in float64."""
+    logits = np.asarray(logits, dtype=np.float64)
+    m = logits.max(axis=-1, keepdims=True)
+    return logits - m - np.log(np.exp(logits - m).sum(axis=-1, keepdims=True))
+
+
+def perplexity(model, tokens, n_ctx, bos):
+    """llama-perplexity's estimate from this reference's own logits: the tokens in chunks of
+    n_ctx (the rest dropped), each run from position 0 with its first token replaced by the BOS
+    (when the model has one), scored on tokens n_ctx/2 + 1 .. n_ctx - 1. Returns the running
+    estimate after each chunk, the final perplexity and its standard error."""
+    nll = []
+    running = []
+    for c in range(len(tokens) // n_ctx):
+        chunk = list(tokens[c * n_ctx:(c + 1) * n_ctx])
+        if bos is not None:
+            chunk[0] = bos
+        lp = log_softmax(model.forward(chunk))
+        first = n_ctx // 2
+        for j in range(first, n_ctx - 1):
+            nll.append(-lp[j, chunk[j + 1]])
+        running.append(math.exp(np.mean(nll)))
+    nll = np.array(nll)
+    ppl = math.exp(nll.mean())
+    error = ppl * math.sqrt(max(nll.var(), 0.0) / (len(nll) - 1)) if len(nll) > 1 else 0.0
+    return running, ppl, error
+
+
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("model_dir")
@@ -377,6 +407,12 @@ def main(argv):
     parser.add_argument("--embed", action="store_true",
                         help="an embedding model: the pooled vector of the tokens (to --out, "
                              "else printed)")
+    parser.add_argument("--perplexity", type=int, metavar="N_CTX",
+                        help="llama-perplexity's estimate over the tokens in chunks of N_CTX "
+                             "(see perplexity())")
+    parser.add_argument("--bos", type=int,
+                        help="with --perplexity: the BOS each chunk starts with (default: "
+                             "config.json's bos_token_id; -1: none)")
     parser.add_argument("--generate", type=int, default=0,
                         help="greedy generation of N tokens after the prompt: prints the ids "
                              "and, per step, the margin between the best two logits")
@@ -389,6 +425,14 @@ def main(argv):
             np.save(args.out, v)
         else:
             print(" ".join("%.9g" % x for x in v))
+        return 0
+    if args.perplexity:
+        bos = args.bos if args.bos is not None else model.config.get("bos_token_id")
+        running, ppl, error = perplexity(model, tokens, args.perplexity,
+                                         None if bos is None or bos < 0 else bos)
+        print("chunks: " + " ".join("%.9g" % r for r in running))
+        print("ppl: %.12g" % ppl)
+        print("error: %.12g" % error)
         return 0
     if args.generate:
         generated, margins = [], []
