@@ -59,10 +59,14 @@ def call(url, path, body=None):
     return answer
 
 
-def tokenize(url, text, cache={}):
-    if text not in cache:
-        cache[text] = call(url, "/tokenize", {"content": text, "add_special": True})["tokens"]
-    return cache[text]
+_tokens = {}
+
+
+def tokenize(url, text):
+    """The text's ids, the BOS first (the harness's tok_encode with add_bos_token=True)."""
+    if text not in _tokens:
+        _tokens[text] = call(url, "/tokenize", {"content": text, "add_special": True})["tokens"]
+    return _tokens[text]
 
 
 def encode_pair(url, context, continuation):

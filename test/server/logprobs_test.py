@@ -16,8 +16,10 @@ Checked: /v1/completions with a token-id prompt, echo and logprobs 5 and max_tok
 prompt token; the first one's null), the same with 4 greedy tokens generated, streamed too (the
 chunks' logprobs concatenated equal the whole answer's, text_offset carrying over); a text
 prompt with echo (the BOS the server adds is not echoed: the first token's log probability is
-real, after it); logprobs 0; logprobs without echo and max_tokens 0; echo without logprobs;
-/v1/chat/completions with logprobs and top_logprobs, streamed and not; the OpenAI Node SDK's
+real, after it); logprobs 0; logprobs without echo and max_tokens 0; echo without logprobs; a
+stop sequence (the tokens it cuts off not listed); /v1/chat/completions with logprobs and
+top_logprobs, streamed and not, and sampled with a temperature, top-k and a penalty (the log
+probabilities still the model's own distribution's); the OpenAI Node SDK's
 reading of the chat shape (streamed and not), of the completions shape and of an error; the
 new values' OpenAI-style errors; /tokenize and /detokenize.
 
@@ -77,12 +79,19 @@ def log_softmax(logits):
     return logits - m - np.log(np.exp(logits - m).sum(axis=-1, keepdims=True))
 
 
+def whole_utf8(piece):
+    try:
+        piece.decode("utf-8")
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
 def token_text(piece):
     """A token's text as OpenAI writes it: itself when whole UTF-8, else "bytes:\\xNN..."."""
-    try:
+    if whole_utf8(piece):
         return piece.decode("utf-8")
-    except UnicodeDecodeError:
-        return "bytes:" + "".join("\\x%02x" % b for b in piece)
+    return "bytes:" + "".join("\\x%02x" % b for b in piece)
 
 
 def characters(data):
@@ -138,7 +147,7 @@ class References:
         return lp
 
 
-def check_top(name, row, token, alternatives, n):
+def check_top(name, row, alternatives, n):
     """`alternatives` [(id, logprob)] as the server listed them at a position whose reference
     log probabilities are `row`: each value the reference's, and the ids the reference's best
     n (a near-tie excepted)."""
@@ -233,12 +242,12 @@ def check_completion_logprobs(name, vocab, refs, logprobs, text, sequence, first
         entries = [(vocab.id_of_text(t), v) for t, v in top.items()]
         if len(entries) == n + 1:
             entries = [(t, v) for t, v in entries if t != i]
-        check_top("%s [%d]" % (name, position), row, i, entries, n)
+        check_top("%s [%d]" % (name, position), row, entries, n)
 
 
-def check_chat_logprobs(name, vocab, refs, logprobs, content_text, prompt, n):
-    """/v1/chat/completions' logprobs of the generated tokens after `prompt`; returns their
-    ids (recovered from their bytes)."""
+def check_chat_logprobs(name, vocab, refs, logprobs, content_text, prompt, n, greedy=True):
+    """/v1/chat/completions' logprobs of the generated tokens after `prompt` (greedy: each the
+    reference's best); returns their ids (recovered from their bytes)."""
     if not check(isinstance(logprobs, dict) and set(logprobs) == {"content", "refusal"} and
                  logprobs["refusal"] is None and isinstance(logprobs["content"], list),
                  "%s: logprobs %r" % (name, logprobs)):
@@ -260,7 +269,8 @@ def check_chat_logprobs(name, vocab, refs, logprobs, content_text, prompt, n):
     for k, (i, e) in enumerate(zip(ids, entries)):
         position = len(prompt) + k
         row = lp[position - 1]
-        check_generated("%s [%d]" % (name, k), row, i)
+        if greedy:
+            check_generated("%s [%d]" % (name, k), row, i)
         compare("%s [%d]" % (name, k), e["logprob"], row[i])
         top = e["top_logprobs"]
         values = [a["logprob"] for a in top]
@@ -276,7 +286,7 @@ def check_chat_logprobs(name, vocab, refs, logprobs, content_text, prompt, n):
             if alternatives[-1][0] == i:
                 check(a["logprob"] == e["logprob"], "%s [%d]: the token's alternative %r, its "
                       "logprob %r" % (name, k, a["logprob"], e["logprob"]))
-        check_top("%s [%d]" % (name, k), row, i, alternatives, n)
+        check_top("%s [%d]" % (name, k), row, alternatives, n)
     return ids
 
 
@@ -352,27 +362,30 @@ def check_errors(server):
 
 def check_tokenize(server, vocab, bos, eot):
     text = "Ünïcödé: the model's weights, <|eot_id|> and 12345."
-    status, _, plain = server.post("/tokenize", {"content": text})
-    check(status == 200 and set(plain) == {"tokens"}, "/tokenize: %d %r" % (status, plain))
-    ids = plain["tokens"]
-    check(eot not in ids, "/tokenize without parse_special: %r holds <|eot_id|> %d" % (ids, eot))
-    status, _, back = server.post("/detokenize", {"tokens": ids})
-    check(status == 200 and back == {"content": text}, "/detokenize: %d %r" % (status, back))
-    check(vocab.text(ids) == text.encode(), "/tokenize: %r is not the text's %r" % (
-        vocab.text(ids), text))
-    status, _, special = server.post("/tokenize", {"content": text, "add_special": True})
+    # parse_special is true unless false (llama-server's default): the added token is one id.
+    status, _, parsed = server.post("/tokenize", {"content": text})
+    check(status == 200 and set(parsed) == {"tokens"} and parsed["tokens"].count(eot) == 1 and
+          vocab.text(parsed["tokens"]) == text.encode(),
+          "/tokenize: %d %r (one <|eot_id|> %d expected)" % (status, parsed, eot))
+    status, _, plain = server.post("/tokenize", {"content": text, "parse_special": False})
+    ids = plain.get("tokens", [])
+    check(status == 200 and eot not in ids and vocab.text(ids) == text.encode(),
+          "/tokenize parse_special false: %d %r (no <|eot_id|> %d expected)" % (status, plain,
+                                                                               eot))
+    for tokens in (ids, parsed["tokens"]):
+        status, _, back = server.post("/detokenize", {"tokens": tokens})
+        check(status == 200 and back == {"content": text}, "/detokenize %r: %d %r" % (
+            tokens, status, back))
+    status, _, special = server.post("/tokenize", {"content": text, "add_special": True,
+                                                   "parse_special": False})
     check(status == 200 and special["tokens"] == [bos] + ids,
           "/tokenize add_special: %r, not the BOS %d then %r" % (special, bos, ids))
-    status, _, parsed = server.post("/tokenize", {"content": text, "parse_special": True})
-    check(status == 200 and parsed["tokens"].count(eot) == 1 and
-          vocab.text(parsed["tokens"]) == text.encode(),
-          "/tokenize parse_special: %r (one <|eot_id|> %d expected)" % (parsed, eot))
-    status, _, pieces = server.post("/tokenize", {"content": text, "with_pieces": True})
+    status, _, pieces = server.post("/tokenize", {"content": text, "with_pieces": True,
+                                                  "parse_special": False})
     ok = status == 200 and [p.get("id") for p in pieces["tokens"]] == ids
     for p in pieces["tokens"] if ok else []:
         piece = vocab.pieces[p["id"]]
-        want = piece.decode("utf-8") if token_text(piece) == piece.decode("utf-8", "replace") \
-            else list(piece)
+        want = piece.decode("utf-8") if whole_utf8(piece) else list(piece)
         ok = ok and p["piece"] == want and set(p) == {"id", "piece"}
     check(ok, "/tokenize with_pieces: %d %r" % (status, pieces))
     check(any(isinstance(p["piece"], list) for p in pieces["tokens"]),
@@ -419,9 +432,7 @@ def main():
     # A token-id prompt of whole-UTF-8 tokens but for one character split over two byte tokens
     # ("é": 0xC3 then 0xA9, each "bytes:\xNN" alone).
     rng = random.Random(11)
-    whole = [i for i in range(config["vocab_size"])
-             if i != bos and token_text(vocab.pieces[i]) == vocab.pieces[i].decode("utf-8",
-                                                                                  "replace")]
+    whole = [i for i in range(config["vocab_size"]) if i != bos and whole_utf8(vocab.pieces[i])]
     ids = [rng.choice(whole) for _ in range(PROMPT_IDS - 2)]
     ids[10:10] = [vocab.id_of_bytes(b"\xc3"), vocab.id_of_bytes(b"\xa9")]
     text = "Ünïcödé: the quick brown fox's weights"
@@ -444,7 +455,8 @@ def main():
         check(status == 200 and chat_ids == cli_ids,
               "/tokenize of the chat: %r, the binary's -p %r" % (tokenized, cli_ids))
 
-        # 1 and 3 at once (two sessions: their prompts may share forward calls).
+        # The token-id and the text prompt at once (two sessions: their prompts may share
+        # forward calls).
         bodies = {
             "ids": {"prompt": ids, "echo": True, "logprobs": 5, "max_tokens": 0},
             "text": {"prompt": text, "echo": True, "logprobs": 2, "max_tokens": 0},
@@ -452,7 +464,10 @@ def main():
         answers = {}
 
         def post(name):
-            answers[name] = server.post("/v1/completions", bodies[name])
+            try:
+                answers[name] = server.post("/v1/completions", bodies[name])
+            except Exception as e:  # reported below
+                answers[name] = (0, {}, repr(e))
 
         threads = [threading.Thread(target=post, args=(name,)) for name in bodies]
         for t in threads:
@@ -460,8 +475,8 @@ def main():
         for t in threads:
             t.join(timeout=120)
 
-        # 1. A token-id prompt scored whole: nothing precedes its first token.
-        status, _, answer = answers["ids"]
+        # A token-id prompt scored whole: nothing precedes its first token.
+        status, _, answer = answers.get("ids", (0, {}, "no answer"))
         if check(status == 200, "ids, echo, logprobs 5: %d %r" % (status, answer)):
             choice = answer["choices"][0]
             check(choice["finish_reason"] == "length" and
@@ -477,8 +492,8 @@ def main():
             print("ids, echo, logprobs 5: %d tokens scored; %d alternatives each" % (
                 len(ids), 5))
 
-        # 3. A text prompt: the BOS the server adds is not echoed.
-        status, _, answer = answers["text"]
+        # A text prompt: the BOS the server adds is not echoed.
+        status, _, answer = answers.get("text", (0, {}, "no answer"))
         if check(status == 200, "text, echo, logprobs 2: %d %r" % (status, answer)):
             choice = answer["choices"][0]
             check(choice["text"] == text and answer["usage"]["prompt_tokens"] == len(text_ids)
@@ -513,7 +528,7 @@ def main():
               answer["choices"][0]["logprobs"] is None,
               "echo without logprobs: %d %r" % (status, answer))
 
-        # 2. The same prompt with greedy tokens generated after it.
+        # The same prompt with greedy tokens generated after it.
         body = dict(bodies["ids"], logprobs=1, max_tokens=GENERATED, **sampling)
         status, _, answer = server.post("/v1/completions", body)
         generated_answer = answer if status == 200 else None
@@ -534,9 +549,10 @@ def main():
                     check_generated("ids generated [%d]" % k, rows[len(ids) + k - 1], i)
                 check_completion_logprobs("ids echo + generated logprobs 1", vocab, refs, lp,
                                           choice["text"], ids + gen, 0, 1, True)
-            print("ids, echo, logprobs 1, %d generated: %r" % (GENERATED, lp["tokens"][len(ids):]))
+            print("ids, echo, logprobs 1, %d generated: %r" % (GENERATED,
+                                                                lp["tokens"][len(ids):]))
 
-        # 5. Streamed: the chunks' logprobs are the whole answer's.
+        # Streamed: the chunks' logprobs are the whole answer's.
         if generated_answer:
             events = server.stream("/v1/completions", dict(body, stream=True))
             streamed, merged, finish, chunks = events_logprobs(events, False)
@@ -554,11 +570,33 @@ def main():
             print("ids, echo, logprobs 1, streamed: %d chunks with logprobs, concatenated equal "
                   "to the whole answer's" % chunks)
 
-        # 4. Chat, streamed and not.
+        # A stop sequence (the third generated token's text, which the two before it do not
+        # hold): the tokens it cuts off are not listed, streamed or not.
+        stop = vocab.pieces[gen[2]].decode("utf-8") if len(gen) == GENERATED and \
+            whole_utf8(vocab.pieces[gen[2]]) else ""
+        if stop and stop.strip() and stop not in vocab.text(gen[:2]).decode("utf-8", "replace"):
+            stop_body = {"prompt": ids, "logprobs": 2, "max_tokens": GENERATED, "stop": [stop],
+                         **sampling}
+            status, _, answer = server.post("/v1/completions", stop_body)
+            if check(status == 200, "stop %r: %d %r" % (stop, status, answer)):
+                choice = answer["choices"][0]
+                check(choice["finish_reason"] == "stop", "stop %r: finish %r" % (
+                    stop, choice["finish_reason"]))
+                check_completion_logprobs("ids stop logprobs 2", vocab, refs, choice["logprobs"],
+                                          choice["text"], ids + gen[:2], len(ids), 2, False)
+                events = server.stream("/v1/completions", dict(stop_body, stream=True))
+                streamed, merged, finish, _ = events_logprobs(events, False)
+                check(streamed == choice["text"] and finish == "stop" and
+                      merged == choice["logprobs"], "stop %r, streamed: %r %r, not streamed %r" %
+                      (stop, streamed, merged, choice["logprobs"]))
+                print("stop %r: %r, the tokens before it listed" % (stop, choice["text"]))
+        else:
+            check(False, "no stop sequence to test in the generated tokens %r" % gen)
+
+        # Chat, streamed and not.
         chat_body = {"messages": messages, "logprobs": True, "top_logprobs": 3, "max_tokens": 5,
                      **sampling}
         status, _, answer = server.post("/v1/chat/completions", chat_body)
-        chat_answer = answer if status == 200 else None
         if check(status == 200, "chat, logprobs: %d %r" % (status, answer)):
             choice = answer["choices"][0]
             check(answer["usage"]["prompt_tokens"] == len(chat_ids) and
@@ -592,7 +630,18 @@ def main():
         check(status == 200 and answer["choices"][0]["logprobs"] is None,
               "chat, logprobs false: %d %r" % (status, answer))
 
-        # 6. The OpenAI Node SDK: the same values as over HTTP.
+        # Sampled with a temperature, top-k and a penalty: the log probabilities are still the
+        # model's own distribution's.
+        status, _, answer = server.post("/v1/chat/completions", dict(
+            chat_body, temperature=1.5, top_k=3, frequency_penalty=1.5, seed=5, max_tokens=6))
+        if check(status == 200, "chat, sampled: %d %r" % (status, answer)):
+            choice = answer["choices"][0]
+            check_chat_logprobs("chat sampled top_logprobs 3", vocab, refs, choice["logprobs"],
+                                choice["message"]["content"], chat_ids, 3, greedy=False)
+            print("chat, sampled (temperature 1.5, top_k 3, frequency_penalty 1.5): %r" %
+                  choice["message"]["content"])
+
+        # The OpenAI Node SDK: the same values as over HTTP.
         sdk_chat = {"model": "tiny", "messages": messages, "logprobs": True, "top_logprobs": 2,
                     "max_tokens": 4, "temperature": 0}
         sdk_completion = {"model": "tiny", "prompt": ids, "echo": True, "logprobs": 3,
@@ -636,7 +685,7 @@ def main():
         print("OpenAI Node SDK: chat (streamed and not), completions and an error read as over "
               "HTTP")
 
-        # 7 and 8.
+        # Errors; the tokenizer's endpoints.
         errors = check_errors(server)
         check_tokenize(server, vocab, bos, eot)
     finally:

@@ -578,3 +578,44 @@ TEST(ServerScheduler, LogprobsPastAStopSequenceAreDropped) {
   EXPECT_EQ(l[1].piece, "d");
   EXPECT_DOUBLE_EQ(*l[1].logprob, kLikely);
 }
+
+TEST(ServerScheduler, TextHeldBackAtTheEndIsSent) {
+  // "c" then "d" could begin the stop sequence "cdz": held back until max_tokens ends the
+  // reply, then sent (this once sent through a task already let go of: a crash).
+  ScriptedEngine engine(256);
+  std::string error;
+  auto s = Scheduler::create(engine, 1, 4, error);
+  ASSERT_TRUE(s) << error;
+  GenerationRequest r = greedy({1}, 2);
+  r.stop = {"cdz"};
+  r.topLogprobs = 0;
+  std::vector<TokenLogprob> l;
+  std::string text;
+  Event done = collect(*s->submit(r), text, &l);
+  EXPECT_EQ(text, "cd");
+  EXPECT_EQ(done.finishReason, "length");
+  EXPECT_EQ(l.size(), 2u);
+}
+
+TEST(ServerScheduler, TheEndTokensLogprobIsListedWhenAsked) {
+  ScriptedEngine engine(256);
+  std::string error;
+  auto s = Scheduler::create(engine, 1, 4, error);
+  ASSERT_TRUE(s) << error;
+  for (bool listed : {false, true}) {
+    GenerationRequest r = greedy({13}, 5); // 14, then the end token 15
+    r.topLogprobs = 1;
+    r.logprobOfEnd = listed;
+    std::vector<TokenLogprob> l;
+    std::string text;
+    Event done = collect(*s->submit(r), text, &l);
+    EXPECT_EQ(text, "o");
+    EXPECT_EQ(done.finishReason, "stop");
+    EXPECT_EQ(done.completionTokens, 1);
+    ASSERT_EQ(l.size(), listed ? 2u : 1u);
+    if (listed) {
+      EXPECT_EQ(l[1].token, kEnd);
+      EXPECT_DOUBLE_EQ(*l[1].logprob, kLikely);
+    }
+  }
+}

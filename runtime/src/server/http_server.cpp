@@ -36,6 +36,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <malloc.h>
 #include <pthread.h>
 #include <random>
 #include <thread>
@@ -201,6 +202,7 @@ GenerationRequest Server::generation(const ApiRequest &api) {
   g.topLogprobs = api.chat ? (api.chatLogprobs ? static_cast<int>(api.topLogprobs.value_or(0))
                                                : -1)
                            : (api.logprobs ? static_cast<int>(*api.logprobs) : -1);
+  g.logprobOfEnd = !api.chat;
   g.echo = api.echo;
   return g;
 }
@@ -607,7 +609,9 @@ extern "C" int tern_cli_server(const char *program, tern_model *model, const ter
   });
 
   http.Get("/metrics", [&s](const httplib::Request &, httplib::Response &res) {
-    HttpCounters counters{s.refusedBusy.load(), s.unauthorized.load()};
+    struct mallinfo2 heap = mallinfo2();
+    HttpCounters counters{s.refusedBusy.load(), s.unauthorized.load(),
+                          static_cast<uint64_t>(heap.uordblks + heap.hblkhd)};
     res.set_content(metricsText(s.scheduler->metrics(), counters),
                     "text/plain; version=0.0.4; charset=utf-8");
   });

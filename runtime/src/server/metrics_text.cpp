@@ -55,6 +55,8 @@ std::string metricsText(const Scheduler::Metrics &m, const HttpCounters &http) {
          d(http.refusedBusy));
   metric(out, "tern_requests_unauthorized_total", "counter",
          "Requests refused with 401 (no or a wrong API key).", d(http.unauthorized));
+  metric(out, "tern_heap_in_use_bytes", "gauge",
+         "Bytes of the C heap in use (allocated and not freed).", d(http.heapInUse));
   metric(out, "tern_sessions", "gauge", "Sessions (--parallel).", d(m.load.slots));
   metric(out, "tern_queue_limit", "gauge", "Requests that may wait (--queue).", d(m.load.queue));
   return out;

@@ -14,6 +14,9 @@ namespace tern::server {
 struct HttpCounters {
   uint64_t refusedBusy = 0;   // 503 server_busy: every session busy and the queue full
   uint64_t unauthorized = 0;  // 401: no or a wrong API key
+  // The C heap's bytes in use (glibc's mallinfo2: arenas and mapped blocks), what a leak grows;
+  // the resident size also grows as each HTTP thread first runs (its stack, its arena's pages).
+  uint64_t heapInUse = 0;
 };
 
 /// The exposition text (version 0.0.4): # HELP and # TYPE before each metric.

@@ -187,6 +187,9 @@ void Scheduler::start(Slot &slot, std::shared_ptr<Task> task, GenerationRequest 
   if (r.echo && !slot.scoring()) {
     sendEcho(slot, r.echoFrom, prompt);
   } else if (slot.scoring()) {
+    // Kept for the slot's next scored prompt (kPromptChunk rows: 33 MB for a 128k-token
+    // vocabulary), as the logits buffer it is: allocating and freeing it per request left the
+    // server's heap fragmented under load.
     slot.rows.resize(static_cast<size_t>(kPromptChunk * engine_.vocab()));
     // The prompt's first token has nothing before it: no log probability.
     if (r.echoFrom == 0)
@@ -348,8 +351,12 @@ void Scheduler::advance(Slot &slot, int64_t n) {
   const float *logits = slot.engine->logits();
   int32_t next = tern_sampler_sample(slot.sampler.get(), logits, slot.held.data(),
                                      static_cast<int64_t>(slot.held.size()));
-  if (!r.ignoreEnd && engine_.isEnd(next))
+  if (!r.ignoreEnd && engine_.isEnd(next)) {
+    if (r.topLogprobs >= 0 && r.logprobOfEnd)
+      slot.held_logprobs.emplace_back(slot.generatedBytes,
+                                      logprobOf(logits, next, r.topLogprobs));
     return finish(slot, "stop");
+  }
   ++slot.generated;
   std::string piece = engine_.piece(next);
   if (r.topLogprobs >= 0)
@@ -366,10 +373,13 @@ void Scheduler::advance(Slot &slot, int64_t n) {
 }
 
 void Scheduler::finish(Slot &slot, const std::string &reason) {
+  // What the output held back (a character cut by the last token, the start of a stop
+  // sequence) and the log probabilities waiting for it go out first, through slot.task.
+  if (!reason.empty())
+    sendText(slot, slot.output->finish(), true);
   std::shared_ptr<Task> task = std::move(slot.task);
   std::optional<Event> done;
   if (!reason.empty()) {
-    sendText(slot, slot.output->finish(), true);
     done.emplace();
     done->kind = Event::Kind::Done;
     done->finishReason = reason;
@@ -382,7 +392,6 @@ void Scheduler::finish(Slot &slot, const std::string &reason) {
   }
   slot.sampler.reset();
   slot.output.reset();
-  std::vector<float>().swap(slot.rows);
   // The slot is free before the client learns it is done: a client that sends its next
   // request at once finds it free, and /metrics counts the request.
   {

@@ -37,6 +37,9 @@ struct GenerationRequest {
   // alternatives at its position. They are of the model's whole distribution (a log-softmax of
   // the logits, in double), before temperature, penalties or any filter of the sampler.
   int topLogprobs = -1;
+  // The token that ends generation is listed too (its text is not sent): a scoring harness
+  // reads one entry per generated position (/v1/completions; chat leaves it out).
+  bool logprobOfEnd = false;
   // The prompt's tokens from echoFrom on are sent first (as text, and with topLogprobs >= 0
   // with their log probabilities: the prompt is then evaluated whole, not reused from a
   // slot's cache, since every position's logits are needed). echoFrom skips a BOS the server
