@@ -1,7 +1,8 @@
 //===- ServerRequestFuzzer.cpp - the server's request parsing and streamed text ---------------===//
 //
 // Any body is accepted or refused with an error naming status 400 and a message, never a crash;
-// an accepted request is answered (its JSON written and read back). The same bytes, cut into
+// an accepted request is answered (its JSON written and read back, with log probabilities when
+// it asks for them). /tokenize and /detokenize bodies the same. The same bytes, cut into
 // tokens, go through TextOutput with stop sequences taken from the input: what it sends must be
 // exactly the text before the first stop sequence (or everything), whole characters first.
 //
@@ -10,6 +11,7 @@
 #include "server/openai_request.h"
 #include "server/openai_response.h"
 #include "server/text_output.h"
+#include "server/tokenize.h"
 
 #include <nlohmann/json.hpp>
 
@@ -35,7 +37,39 @@ static void checkRequest(const std::string &body, bool chat) {
   done.finishReason = "stop";
   ResponseHeader header{chat, "id", 0, request.model};
   std::string text = request.promptText.value_or(chat ? request.messages[0].content : "");
-  (void)nlohmann::json::parse(completionJson(header, text, done));
+  // Log probabilities as asked, over the text cut into 3-byte tokens (any bytes: cut
+  // characters, invalid UTF-8), the first without a value as an echoed prompt's.
+  Logprobs logprobs;
+  logprobs.requested = chat ? request.chatLogprobs : request.logprobs.has_value();
+  for (size_t at = 0; logprobs.requested && at < text.size(); at += 3) {
+    TokenLogprob t;
+    t.piece = text.substr(at, 3);
+    if (at > 0)
+      t.logprob = -0.5 * static_cast<double>(at);
+    for (int64_t k = 0; t.logprob && k < request.topLogprobs.value_or(request.logprobs.value_or(0));
+         ++k)
+      t.top.push_back({static_cast<int32_t>(k), text.substr(at, static_cast<size_t>(k)), -1.0});
+    logprobs.tokens.push_back(std::move(t));
+  }
+  auto answer = nlohmann::json::parse(completionJson(header, text, done, logprobs));
+  if (logprobs.requested && !chat &&
+      answer["choices"][0]["logprobs"]["tokens"].size() != logprobs.tokens.size())
+    std::abort();
+}
+
+/// /tokenize and /detokenize: refused with a 400 naming a message, or read.
+static void checkTokenizeRequest(const std::string &body) {
+  TokenizeRequest request;
+  ApiError error;
+  if (!parseTokenizeRequest(body, request, error) &&
+      (error.status != 400 || error.message.empty()))
+    std::abort();
+  std::vector<int32_t> tokens;
+  if (!parseDetokenizeRequest(body, tokens, error) &&
+      (error.status != 400 || error.message.empty()))
+    std::abort();
+  std::vector<std::string> pieces(tokens.size(), body.substr(0, 2));
+  (void)nlohmann::json::parse(tokenizeJson(tokens, &pieces));
 }
 
 /// /v1/embeddings: refused with a 400 naming a message, or answered with valid JSON (floats and
@@ -84,6 +118,7 @@ static void checkText(const uint8_t *data, size_t size) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   std::string body(reinterpret_cast<const char *>(data), size);
   checkEmbeddingRequest(body);
+  checkTokenizeRequest(body);
   checkRequest(body, false);
   checkRequest(body, true);
   checkText(data, size);
