@@ -495,6 +495,12 @@ int32_t tern_model_token_id(tern_model *m, const char *text) {
   return t ? tern_tokenizer_find(t, text, strlen(text)) : -1;
 }
 
+int32_t tern_model_added_bos(tern_model *m) {
+  char error[8];
+  tern_tokenizer *t = tokenizer_of(m, error, sizeof error);
+  return t ? tern_tokenizer_bos(t) : -1;
+}
+
 int tern_model_ends_generation(tern_model *m, int32_t token) {
   if (token < 0)
     return 0;

@@ -26,9 +26,10 @@ A generated checkpoint is compiled twice by ternc (the head as the checkpoint st
     base of another vocabulary, -c against the base's chunk length, --chunks alone.
 
   perplexity_test.py --ternc B --gen-checkpoint G --work DIR [--format F] [--target T]
-      [--run "qemu-aarch64 ..."]
+      [--seed N] [--run "qemu-aarch64 ..."]
 """
 import argparse
+import json
 import math
 import os
 import re
@@ -197,6 +198,18 @@ def reference_kl(model_dir, tokens, n_ctx, bos):
             math.exp(np.mean(nll_q)) - math.exp(np.mean(nll_e)), math.exp(np.mean(nll_e)))
 
 
+def added_bos(model_dir):
+    """The BOS tokenizer.json's post-processor puts first (llama-perplexity's add_bos), or None:
+    not config.json's bos_token_id, which a tokenizer may never add (Qwen3), or add without."""
+    with open(os.path.join(model_dir, "tokenizer.json")) as f:
+        post = json.load(f).get("post_processor") or {}
+    for p in post.get("processors", [post]):  # a Sequence of processors, or one
+        single = p.get("single") or []
+        if single and "SpecialToken" in single[0]:
+            return p["special_tokens"][single[0]["SpecialToken"]["id"]]["ids"][0]
+    return None
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ternc", required=True)
@@ -205,10 +218,12 @@ def main():
     parser.add_argument("--format", default="bitnet-2b4t")
     parser.add_argument("--target", default="host")
     parser.add_argument("--run", default="", help="a prefix running the binaries (qemu)")
+    parser.add_argument("--seed", type=int, help="tern-gen-checkpoint's --seed")
     args = parser.parse_args()
     os.makedirs(args.work, exist_ok=True)
     model = os.path.join(args.work, "model")
-    run([args.gen_checkpoint, "--format", args.format, "--preset=tiny", "--quiet", "-o", model])
+    run([args.gen_checkpoint, "--format", args.format, "--preset=tiny", "--quiet", "-o", model] +
+        (["--seed=%d" % args.seed] if args.seed is not None else []))
     prefix = shlex.split(args.run)
     binaries = {}
     for head in ("exact", "q8_0"):
@@ -217,8 +232,7 @@ def main():
              "--head=" + head, "--quiet"])
         binaries[head] = prefix + [out]
     exe = binaries["exact"]
-    with open(os.path.join(model, "config.json")) as f:
-        bos = __import__("json").load(f).get("bos_token_id")
+    bos = added_bos(model)
 
     # A text of ~1200 tokens: words of the tokenizer's corpus in a fixed order.
     words = ("the of and to in is was for on that with by as at from it an be this are or "
@@ -282,6 +296,23 @@ def main():
     own_kl = float((np.exp(lb) * (lb - lq)).sum(axis=2).mean())
     own_same = 100.0 * float((lb.argmax(axis=2) == lq.argmax(axis=2)).mean())
     own_dppl = math.exp(-pick(lq).mean()) - math.exp(-pick(lb).mean())
+    # The rest of llama-perplexity's statistics from the same logits, against the printed ones
+    # (to their printed digits).
+    kld = (np.exp(lb) * (lb - lq)).sum(axis=2).ravel()
+    nll_b, nll_q = -pick(lb).ravel(), -pick(lq).ravel()
+    dp = np.exp(-nll_q) - np.exp(-nll_b)
+    stats = {
+        "Maximum KLD": (kld.max(), 5e-7), "Median  KLD": (np.percentile(kld, 50), 5e-7),
+        "99.0%   KLD": (np.percentile(kld, 99), 5e-7), "Minimum KLD": (kld.min(), 5e-7),
+        "Mean ln(PPL(Q)/PPL(base))": ((nll_q - nll_b).mean(), 5e-7),
+        "Cor(ln(PPL(Q)), ln(PPL(base)))": (100 * np.corrcoef(nll_q, nll_b)[0, 1], 5e-3),
+        "Mean    Δp": (100 * dp.mean(), 5e-4), "90.0%   Δp": (100 * np.percentile(dp, 90), 5e-4),
+        "RMS Δp": (100 * math.sqrt((dp * dp).mean()), 5e-4),
+        "Mean PPL(Q)": (math.exp(nll_q.mean()), 5e-7 * math.exp(nll_q.mean()) + 5e-7),
+    }
+    for name, (want, digits) in stats.items():
+        check(abs(q8.get(name, float("nan")) - want) <= digits,
+              "q8_0: %s %s is its logits' %.8g" % (name, q8.get(name), want))
     want_kl, want_same, want_dppl, want_ppl = reference_kl(model, ids, n_ctx, bos)
     kl = q8.get("Mean    KLD", -1)
     print("q8_0 head against the exact head: mean KL %.6f (its logits: %.8f; the reference's "
@@ -315,6 +346,8 @@ def main():
             r"--kl-divergence-base FILE", "--kl-divergence without a base")
     refused(exe + ["--chunks", "2", "-p", "x"], r"--chunks goes with --perplexity",
             "--chunks alone")
+    refused(exe + ["--perplexity", "-f", text_path, "-c", "2"],
+            r"--perplexity needs chunks of at least 3 tokens", "-c 2 (nothing to score)")
     refused(exe + ["--kl-divergence", "--kl-divergence-base", base, "-c", "32"],
             r"exact\.kld was written with chunks of 64 tokens \(-c 32 given\)",
             "-c against the base's")

@@ -117,6 +117,10 @@ int64_t tern_model_detokenize_text(tern_model *model, const int32_t *ids, int64_
                                    size_t capacity, char *error, size_t error_size);
 /* The id of the token whose text is exactly `text` ("<|eot_id|>"), or -1. */
 int32_t tern_model_token_id(tern_model *model, const char *text);
+/* The BOS the tokenizer puts first when asked to (its post-processor's, which llama.cpp calls
+ * add_bos), or -1 when it adds none or the model has no tokenizer. Not always the descriptor's
+ * bos_token (config.json's): Qwen3 names one it never adds. */
+int32_t tern_model_added_bos(tern_model *model);
 
 /* Non-zero when `token` ends a reply: the model's EOS, the eos_token_id lists of config.json and
  * generation_config.json, GGUF's end-of-turn ids, and the chat formats' end-of-turn tokens

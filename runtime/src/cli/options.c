@@ -15,7 +15,7 @@
 static const char kUsage[] =
     "usage: %s (-p TEXT | -f FILE | --tokens ID[,ID...]) [options]\n"
     "       %s --embedding (-p TEXT | -f FILE | --tokens ID[,ID...]) [options]\n"
-    "       %s --perplexity (-f FILE | --tokens ID[,ID...]) [-c N] [--chunks N]\n"
+    "       %s --perplexity (-f FILE | -p TEXT | --tokens ID[,ID...]) [-c N] [--chunks N]\n"
     "             [--kl-divergence-base FILE] [options]\n"
     "       %s --kl-divergence --kl-divergence-base FILE [--chunks N] [options]\n"
     "       %s -cnv [-p SYSTEM] [options]\n"
@@ -54,7 +54,8 @@ static const char kUsage[] =
     "  --chunks N           score only the first N chunks\n"
     "  --kl-divergence-base FILE\n"
     "                       with --perplexity: also write the scored positions' logits and the\n"
-    "                       tokens to FILE (float32: chunks x (c/2 - 1) x vocab x 4 bytes)\n"
+    "                       tokens to FILE (float32: chunks x (c - 1 - c/2) x vocab x 4\n"
+    "                       bytes)\n"
     "  --kl-divergence      compare this model with the one that wrote --kl-divergence-base\n"
     "                       FILE on its tokens: KL divergence, top-1 agreement, Δp and\n"
     "                       PPL(Q) - PPL(base), as llama-perplexity reports them\n"

@@ -62,13 +62,12 @@ static int64_t chunk_length(const tern_cli *c, const tern_model_desc *d) {
 /* The scored rows of a chunk of n_ctx: [first, n_ctx - 1). */
 static int64_t first_scored(int64_t n_ctx) { return n_ctx / 2; }
 
-/* Runs chunk `i` of `tokens` (n_ctx of them, BOS first when the model has one) from position 0
- * into logits [n_ctx][vocab]. */
-static int run_chunk(tern_session *s, const tern_cli *c, const tern_model_desc *d,
-                     int32_t *chunk, int64_t n_ctx, float *logits, char *error,
-                     size_t error_size) {
-  if (d->bos_token >= 0)
-    chunk[0] = (int32_t)d->bos_token;
+/* Runs a chunk of n_ctx tokens from position 0 into logits [n_ctx][vocab], its first token
+ * replaced by `bos` unless that is -1. */
+static int run_chunk(tern_session *s, const tern_cli *c, int32_t bos, int32_t *chunk,
+                     int64_t n_ctx, float *logits, char *error, size_t error_size) {
+  if (bos >= 0)
+    chunk[0] = bos;
   if (tern_session_rewind(s, 0, error, error_size) != 0)
     return -1;
   return tern_session_eval(s, chunk, n_ctx, c->chunk, logits, error, error_size);
@@ -92,10 +91,14 @@ int tern_cli_perplexity(const char *program, tern_model *model, const tern_cli *
   const tern_model_desc *d = tern_model_describe(model);
   int64_t n_ctx = chunk_length(c, d), vocab = d->vocab;
   const char *source = c->file ? c->file : c->tokens ? "--tokens" : "the prompt";
-  if (n_ctx < 2) {
-    fprintf(stderr, "%s: error: --perplexity needs chunks of at least 2 tokens (-c)\n", program);
+  if (n_ctx < 3) {
+    fprintf(stderr, "%s: error: --perplexity needs chunks of at least 3 tokens (-c): the "
+                    "second half is scored\n",
+            program);
     return 2;
   }
+  /* The BOS the tokenizer adds (llama-perplexity's add_bos), not config.json's bos_token_id. */
+  int32_t bos = tern_model_added_bos(model);
   int64_t chunks = n / n_ctx;
   if (c->chunks > 0 && c->chunks < chunks)
     chunks = c->chunks;
@@ -133,8 +136,8 @@ int tern_cli_perplexity(const char *program, tern_model *model, const tern_cli *
     }
     for (int64_t i = 0; i < chunks; ++i) {
       memcpy(chunk, tokens + i * n_ctx, sizeof(int32_t) * (size_t)n_ctx);
-      if (d->bos_token >= 0)
-        chunk[0] = (int32_t)d->bos_token;
+      if (bos >= 0)
+        chunk[0] = bos;
       if (write_all(base, chunk, sizeof(int32_t), (size_t)n_ctx) != 0) {
         fprintf(stderr, "%s: error: cannot write %s: %s\n", program, c->kl_base,
                 strerror(errno));
@@ -147,13 +150,13 @@ int tern_cli_perplexity(const char *program, tern_model *model, const tern_cli *
             "%s: perplexity of %s: %lld tokens, %lld chunks of %lld (%s first), scoring the "
             "last %lld tokens of each\n",
             program, source, (long long)n, (long long)chunks, (long long)n_ctx,
-            d->bos_token >= 0 ? "the BOS" : "no BOS", (long long)scored);
+            bos >= 0 ? "the BOS" : "no BOS", (long long)scored);
   moments nll = {0, 0, 0};
   double loaded = tern_cli_now();
   for (int64_t i = 0; i < chunks; ++i) {
     double start = tern_cli_now();
     memcpy(chunk, tokens + i * n_ctx, sizeof(int32_t) * (size_t)n_ctx);
-    if (run_chunk(s, c, d, chunk, n_ctx, logits, error, sizeof error) != 0) {
+    if (run_chunk(s, c, bos, chunk, n_ctx, logits, error, sizeof error) != 0) {
       fprintf(stderr, "\n%s: error: chunk %lld: %s\n", program, (long long)i + 1, error);
       goto done;
     }
@@ -210,6 +213,8 @@ static int compare_doubles(const void *a, const void *b) {
 
 /* The q-quantile of sorted values (linear between neighbours). */
 static double quantile(const double *sorted, int64_t n, double q) {
+  if (n < 1)
+    return NAN;
   double at = q * (double)(n - 1);
   int64_t lo = (int64_t)floor(at), hi = lo + 1 < n ? lo + 1 : lo;
   return sorted[lo] + (at - (double)lo) * (sorted[hi] - sorted[lo]);
@@ -224,10 +229,10 @@ static int read_base(const char *path, FILE *f, kl_header *h, int32_t **tokens, 
                     "%s: not a tern --kl-divergence-base file (expected the magic TERNKLD1)",
                     path),
            -1;
-  if (fread(h, sizeof *h, 1, f) != 1 || h->n_ctx < 2 || h->n_ctx > INT32_MAX || h->vocab < 1 ||
+  if (fread(h, sizeof *h, 1, f) != 1 || h->n_ctx < 3 || h->n_ctx > INT32_MAX || h->vocab < 1 ||
       h->vocab > INT32_MAX || h->chunks < 1 || h->chunks > INT32_MAX / h->n_ctx)
     return snprintf(error, error_size,
-                    "%s: its header is cut or out of range (expected chunk length >= 2, a "
+                    "%s: its header is cut or out of range (expected chunk length >= 3, a "
                     "vocabulary and a chunk count)",
                     path),
            -1;
@@ -290,6 +295,14 @@ int tern_cli_kl_divergence(const char *program, tern_model *model, const tern_cl
               program, c->kl_base, (int)tokens[i], (long long)i, (long long)d->vocab);
       goto done;
     }
+  if (h.n_ctx > d->context) {
+    fprintf(stderr,
+            "%s: error: %s was written with chunks of %lld tokens; this model's context holds "
+            "%lld (recompile it with ternc --context=N)\n",
+            program, c->kl_base, (long long)h.n_ctx, (long long)d->context);
+    goto done;
+  }
+  int32_t bos = tern_model_added_bos(model);
   int64_t chunks = c->chunks > 0 && c->chunks < h.chunks ? c->chunks : h.chunks;
   int64_t n_ctx = h.n_ctx, vocab = h.vocab, first = first_scored(n_ctx),
           scored = n_ctx - 1 - first;
@@ -333,7 +346,7 @@ int tern_cli_kl_divergence(const char *program, tern_model *model, const tern_cl
               c->kl_base, (long long)i + 1);
       goto done;
     }
-    if (run_chunk(s, c, d, chunk, n_ctx, logits, error, sizeof error) != 0) {
+    if (run_chunk(s, c, bos, chunk, n_ctx, logits, error, sizeof error) != 0) {
       fprintf(stderr, "\n%s: error: chunk %lld: %s\n", program, (long long)i + 1, error);
       goto done;
     }
@@ -400,18 +413,26 @@ int tern_cli_kl_divergence(const char *program, tern_model *model, const tern_cl
            d_err2 > 0 ? sqrt(d_err2) : 0.0);
     printf("\n====== KL divergence statistics ======\n");
     printf("Mean    KLD: %12.6f ± %10.6f\n", mean_of(&kl), error_of(&kl));
-    static const struct {
+    /* llama-perplexity's quantiles: the KL divergence's, and Δp's with the quartiles too. */
+    typedef struct {
       const char *name;
       double q;
-    } kQuantiles[] = {{"Maximum", 1.0}, {"99.9%  ", 0.999}, {"99.0%  ", 0.99},
-                      {"Median ", 0.5}, {"10.0%  ", 0.1},   {" 5.0%  ", 0.05},
-                      {" 1.0%  ", 0.01}, {" 0.1%  ", 0.001}, {"Minimum", 0.0}};
-    for (size_t k = 0; k < sizeof kQuantiles / sizeof kQuantiles[0]; ++k)
-      printf("%s KLD: %12.6f\n", kQuantiles[k].name, quantile(kld, total, kQuantiles[k].q));
+    } named_quantile;
+    static const named_quantile kKld[] = {
+        {"Maximum", 1.0},  {"99.9%  ", 0.999}, {"99.0%  ", 0.99},   {"Median ", 0.5},
+        {"10.0%  ", 0.1},  {" 5.0%  ", 0.05},  {" 1.0%  ", 0.01},   {" 0.1%  ", 0.001},
+        {"Minimum", 0.0}};
+    static const named_quantile kDeltaP[] = {
+        {"Maximum", 1.0}, {"99.9%  ", 0.999}, {"99.0%  ", 0.99}, {"95.0%  ", 0.95},
+        {"90.0%  ", 0.9}, {"75.0%  ", 0.75},  {"Median ", 0.5},  {"25.0%  ", 0.25},
+        {"10.0%  ", 0.1}, {" 5.0%  ", 0.05},  {" 1.0%  ", 0.01}, {" 0.1%  ", 0.001},
+        {"Minimum", 0.0}};
+    for (size_t k = 0; k < sizeof kKld / sizeof kKld[0]; ++k)
+      printf("%s KLD: %12.6f\n", kKld[k].name, quantile(kld, total, kKld[k].q));
     printf("\n====== Token probability statistics ======\n");
     printf("Mean    Δp: %8.3f ± %5.3f %%\n", 100 * mean_of(&delta), 100 * error_of(&delta));
-    for (size_t k = 0; k < sizeof kQuantiles / sizeof kQuantiles[0]; ++k)
-      printf("%s Δp: %8.3f %%\n", kQuantiles[k].name, 100 * quantile(dp, total, kQuantiles[k].q));
+    for (size_t k = 0; k < sizeof kDeltaP / sizeof kDeltaP[0]; ++k)
+      printf("%s Δp: %8.3f %%\n", kDeltaP[k].name, 100 * quantile(dp, total, kDeltaP[k].q));
     printf("RMS Δp    : %8.3f ± %5.3f %%\n", 100 * rms,
            rms > 0 ? 100 * error_of(&delta2) / (2 * rms) : 0.0);
     printf("Same top p: %8.3f ± %5.3f %%\n", 100 * mean_of(&same), 100 * error_of(&same));

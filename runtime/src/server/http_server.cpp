@@ -251,9 +251,11 @@ void Server::complete(const httplib::Request &req, httplib::Response &res, bool 
   GenerationRequest g = generation(api);
   // The BOS a text prompt was given here is not the client's: it is not echoed (its first
   // token then has a log probability, after the BOS).
-  int64_t bos = tern_model_describe(model)->bos_token;
+  int32_t bos = tern_model_added_bos(model);
   g.echoFrom = api.promptText && bos >= 0 && prompt[0] == bos ? 1 : 0;
   g.prompt = std::move(prompt);
+  Logprobs logprobs;
+  logprobs.requested = g.topLogprobs >= 0;
   std::shared_ptr<Task> task = scheduler->submit(std::move(g));
   if (!task && scheduler->stopping())
     return sendError(res, {503, "The server is shutting down.", "server_error", "",
@@ -272,8 +274,6 @@ void Server::complete(const httplib::Request &req, httplib::Response &res, bool 
   }
   ResponseHeader header{chat, newId(chat, ++requests), static_cast<int64_t>(std::time(nullptr)),
                         name};
-  Logprobs logprobs;
-  logprobs.requested = g.topLogprobs >= 0;
   if (!api.stream) {
     std::string text;
     for (;;) {
@@ -413,17 +413,30 @@ void Server::embed(const httplib::Request &req, httplib::Response &res) {
   res.set_content(embeddingsJson(name, vectors, api.base64, promptTokens), "application/json");
 }
 
-// The bytes of `tokens` as the model's tokenizer decodes them piece by piece; false with a
-// message when an id is outside the vocabulary.
-static bool decodePieces(tern_model *model, const std::vector<int32_t> &tokens, std::string &out,
-                         char *message, size_t size) {
-  int64_t n = tern_model_detokenize(model, tokens.data(), static_cast<int64_t>(tokens.size()),
-                                    nullptr, 0, message, size);
+// The C heap's bytes in use (glibc's mallinfo2), 0 where the C library has no such count.
+static uint64_t heapInUse() {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+  struct mallinfo2 heap = mallinfo2();
+  return static_cast<uint64_t>(heap.uordblks + heap.hblkhd);
+#else
+  return 0;
+#endif
+}
+
+// The bytes of `tokens` as the model's tokenizer decodes them, piece by piece (a token's text)
+// or as a whole text (the leading space a metaspace tokenizer prepended stripped, as
+// llama-server's /detokenize gives it); false with a message when an id is outside the
+// vocabulary.
+static bool decodeTokens(tern_model *model, const std::vector<int32_t> &tokens, bool wholeText,
+                         std::string &out, char *message, size_t size) {
+  auto decode = wholeText ? tern_model_detokenize_text : tern_model_detokenize;
+  int64_t n = decode(model, tokens.data(), static_cast<int64_t>(tokens.size()), nullptr, 0,
+                     message, size);
   if (n < 0)
     return false;
   out.resize(static_cast<size_t>(n));
-  tern_model_detokenize(model, tokens.data(), static_cast<int64_t>(tokens.size()), out.data(),
-                        out.size(), message, size);
+  decode(model, tokens.data(), static_cast<int64_t>(tokens.size()), out.data(), out.size(),
+         message, size);
   return true;
 }
 
@@ -451,7 +464,7 @@ void Server::tokenize(const httplib::Request &req, httplib::Response &res) {
   std::vector<std::string> pieces;
   for (size_t i = 0; api.withPieces && i < tokens.size(); ++i) {
     pieces.emplace_back();
-    decodePieces(model, {tokens[i]}, pieces.back(), message, sizeof message);
+    decodeTokens(model, {tokens[i]}, false, pieces.back(), message, sizeof message);
   }
   res.set_content(tokenizeJson(tokens, api.withPieces ? &pieces : nullptr), "application/json");
 }
@@ -463,7 +476,7 @@ void Server::detokenize(const httplib::Request &req, httplib::Response &res) {
     return sendError(res, error);
   char message[512];
   std::string content;
-  if (!decodePieces(model, tokens, content, message, sizeof message))
+  if (!decodeTokens(model, tokens, true, content, message, sizeof message))
     return sendError(res, {400, std::string("Invalid 'tokens': ") + message,
                            "invalid_request_error", "tokens", "invalid_value"});
   res.set_content(detokenizeJson(content), "application/json");
@@ -609,9 +622,7 @@ extern "C" int tern_cli_server(const char *program, tern_model *model, const ter
   });
 
   http.Get("/metrics", [&s](const httplib::Request &, httplib::Response &res) {
-    struct mallinfo2 heap = mallinfo2();
-    HttpCounters counters{s.refusedBusy.load(), s.unauthorized.load(),
-                          static_cast<uint64_t>(heap.uordblks + heap.hblkhd)};
+    HttpCounters counters{s.refusedBusy.load(), s.unauthorized.load(), heapInUse()};
     res.set_content(metricsText(s.scheduler->metrics(), counters),
                     "text/plain; version=0.0.4; charset=utf-8");
   });

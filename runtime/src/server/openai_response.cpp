@@ -9,7 +9,9 @@
 
 namespace tern::server {
 
-using json = nlohmann::json;
+// Insertion-ordered objects: fields in OpenAI's order, and top_logprobs best first (clients
+// take the first key as the most likely token).
+using json = nlohmann::ordered_json;
 
 namespace {
 

@@ -51,6 +51,7 @@ struct Scheduler::Slot {
   std::vector<float> rows;
   std::deque<std::pair<int64_t, TokenLogprob>> held_logprobs;
   int64_t generatedBytes = 0, sentBytes = 0;
+  bool echoed = false; // beginEcho ran
   bool scoring() const { return request.echo && request.topLogprobs >= 0; }
 };
 
@@ -182,14 +183,20 @@ void Scheduler::start(Slot &slot, std::shared_ptr<Task> task, GenerationRequest 
   slot.output.emplace(slot.request.stop);
   slot.held_logprobs.clear();
   slot.generatedBytes = slot.sentBytes = 0;
+  slot.echoed = false;
   slot.started = now();
+}
+
+// What a request needs before its first evaluation, done on the generation thread outside the
+// lock start() runs under: the echoed prompt's text and the rows of a scored one.
+void Scheduler::beginEcho(Slot &slot) {
+  slot.echoed = true;
   const GenerationRequest &r = slot.request;
   if (r.echo && !slot.scoring()) {
-    sendEcho(slot, r.echoFrom, prompt);
+    sendEcho(slot, r.echoFrom, static_cast<int64_t>(r.prompt.size()));
   } else if (slot.scoring()) {
     // Kept for the slot's next scored prompt (kPromptChunk rows: 33 MB for a 128k-token
-    // vocabulary), as the logits buffer it is: allocating and freeing it per request left the
-    // server's heap fragmented under load.
+    // vocabulary), as the logits buffer it is.
     slot.rows.resize(static_cast<size_t>(kPromptChunk * engine_.vocab()));
     // The prompt's first token has nothing before it: no log probability.
     if (r.echoFrom == 0)
@@ -273,6 +280,8 @@ void Scheduler::step() {
       fail(slot, "out of memory for the sampler");
       continue;
     }
+    if (!slot.echoed)
+      beginEcho(slot);
     const std::vector<int32_t> &prompt = slot.request.prompt;
     int64_t position = static_cast<int64_t>(slot.held.size());
     SlotEval part{slot.engine.get(), position, nullptr, 1};

@@ -146,6 +146,7 @@ private:
   void start(Slot &slot, std::shared_ptr<Task> task, GenerationRequest request);
   void step();
   void advance(Slot &slot, int64_t n);
+  void beginEcho(Slot &slot);
   void sendEcho(Slot &slot, int64_t from, int64_t to, int64_t rowsFrom = 0);
   void sendText(Slot &slot, std::string text, bool last);
   TokenLogprob logprobOf(const float *logits, int32_t token, int top);
