@@ -73,6 +73,24 @@ static int run_chunk(tern_session *s, const tern_cli *c, int32_t bos, int32_t *c
   return tern_session_eval(s, chunk, n_ctx, c->chunk, logits, error, error_size);
 }
 
+/* A session of n_ctx positions when the buffers were allocated (`allocated`); 0, or -1 with the
+ * failure printed. */
+static int start_scoring(const char *program, tern_model *model, int allocated, int64_t n_ctx,
+                         tern_session **s) {
+  char error[512];
+  tern_session_options options = {n_ctx};
+  if (!allocated) {
+    fprintf(stderr, "%s: error: out of memory for %lld x %lld logits\n", program,
+            (long long)n_ctx, (long long)tern_model_describe(model)->vocab);
+    return -1;
+  }
+  if (tern_session_create(model, &options, s, error, sizeof error) != 0) {
+    fprintf(stderr, "%s: error: %s\n", program, error);
+    return -1;
+  }
+  return 0;
+}
+
 static void print_eta(const char *program, const tern_cli *c, int64_t done, int64_t chunks,
                       double seconds, int64_t n_ctx) {
   if (c->quiet || done != 1)
@@ -111,21 +129,13 @@ int tern_cli_perplexity(const char *program, tern_model *model, const tern_cli *
   }
   int64_t first = first_scored(n_ctx), scored = n_ctx - 1 - first;
   char error[512];
-  tern_session_options options = {n_ctx};
   tern_session *s = NULL;
   int32_t *chunk = malloc(sizeof(int32_t) * (size_t)n_ctx);
   float *logits = malloc(sizeof(float) * (size_t)(n_ctx * vocab));
   FILE *base = NULL;
   int status = 1;
-  if (!chunk || !logits) {
-    fprintf(stderr, "%s: error: out of memory for %lld x %lld logits\n", program,
-            (long long)n_ctx, (long long)vocab);
+  if (start_scoring(program, model, chunk && logits, n_ctx, &s) != 0)
     goto done;
-  }
-  if (tern_session_create(model, &options, &s, error, sizeof error) != 0) {
-    fprintf(stderr, "%s: error: %s\n", program, error);
-    goto done;
-  }
   if (c->kl_base) {
     base = fopen(c->kl_base, "wb");
     kl_header h = {n_ctx, vocab, chunks};
@@ -311,16 +321,8 @@ int tern_cli_kl_divergence(const char *program, tern_model *model, const tern_cl
   base = malloc(sizeof(float) * (size_t)(scored * vocab));
   kld = malloc(sizeof(double) * (size_t)total);
   dp = malloc(sizeof(double) * (size_t)total);
-  tern_session_options options = {n_ctx};
-  if (!logits || !base || !kld || !dp) {
-    fprintf(stderr, "%s: error: out of memory for %lld x %lld logits\n", program,
-            (long long)n_ctx, (long long)vocab);
+  if (start_scoring(program, model, logits && base && kld && dp, n_ctx, &s) != 0)
     goto done;
-  }
-  if (tern_session_create(model, &options, &s, error, sizeof error) != 0) {
-    fprintf(stderr, "%s: error: %s\n", program, error);
-    goto done;
-  }
   if (!c->quiet)
     fprintf(stderr,
             "%s: KL divergence from %s: %lld chunks of %lld tokens, scoring the last %lld of "

@@ -413,8 +413,7 @@ const std::vector<Field> &fields() {
 
 } // namespace
 
-bool parseApiRequest(std::string_view body, bool chat, ApiRequest &request, ApiError &error) {
-  json root;
+bool parseJsonObject(std::string_view body, json &root, ApiError &error) {
   try {
     root = json::parse(body.begin(), body.end());
   } catch (const json::exception &e) {
@@ -433,6 +432,23 @@ bool parseApiRequest(std::string_view body, bool chat, ApiRequest &request, ApiE
              "invalid_request_error", "", "invalid_json"};
     return false;
   }
+  return true;
+}
+
+ApiError unknownParameter(const std::string &key) {
+  return {400, "Unrecognized request argument supplied: " + key, "invalid_request_error", key,
+          "unknown_parameter"};
+}
+
+ApiError missingParameter(const std::string &key) {
+  return {400, "Missing required parameter: '" + key + "'.", "invalid_request_error", key,
+          "missing_required_parameter"};
+}
+
+bool parseApiRequest(std::string_view body, bool chat, ApiRequest &request, ApiError &error) {
+  json root;
+  if (!parseJsonObject(body, root, error))
+    return false;
   request = ApiRequest();
   request.chat = chat;
   for (auto &[key, value] : root.items()) {
@@ -441,8 +457,7 @@ bool parseApiRequest(std::string_view body, bool chat, ApiRequest &request, ApiE
       if (key == f.name && (f.where == kBoth || f.where == (chat ? kChat : kCompletions)))
         field = &f;
     if (!field) {
-      error = {400, "Unrecognized request argument supplied: " + key, "invalid_request_error",
-               key, "unknown_parameter"};
+      error = unknownParameter(key);
       return false;
     }
     // null is the default of every optional field.
@@ -453,8 +468,7 @@ bool parseApiRequest(std::string_view body, bool chat, ApiRequest &request, ApiE
   }
   const char *required = chat ? "messages" : "prompt";
   if (!root.contains(required)) {
-    error = {400, std::string("Missing required parameter: '") + required + "'.",
-             "invalid_request_error", required, "missing_required_parameter"};
+    error = missingParameter(required);
     return false;
   }
   if (request.topLogprobs && !request.chatLogprobs) {

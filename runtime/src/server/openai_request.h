@@ -5,6 +5,8 @@
 #ifndef TERN_SERVER_OPENAI_REQUEST_H
 #define TERN_SERVER_OPENAI_REQUEST_H
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -51,6 +53,12 @@ struct ApiRequest {
 
 /// Parses `body` for /v1/chat/completions (chat) or /v1/completions; false with `error`.
 bool parseApiRequest(std::string_view body, bool chat, ApiRequest &request, ApiError &error);
+
+/// The body as a JSON object; false with OpenAI's invalid_json error (its line and column).
+bool parseJsonObject(std::string_view body, nlohmann::json &root, ApiError &error);
+/// OpenAI's errors naming a field: one the endpoint does not have, one it needs.
+ApiError unknownParameter(const std::string &key);
+ApiError missingParameter(const std::string &key);
 
 } // namespace tern::server
 

@@ -13,39 +13,9 @@ using json = nlohmann::json;
 
 namespace {
 
-// The body as a JSON object; false with an OpenAI-style error.
-bool parseObject(std::string_view body, json &root, ApiError &error) {
-  try {
-    root = json::parse(body.begin(), body.end());
-  } catch (const json::exception &e) {
-    std::string what = e.what();
-    size_t tag = what.find("] ");
-    error = {400, "We could not parse the JSON body of your request: " +
-                      (tag == std::string::npos ? what : what.substr(tag + 2)),
-             "invalid_request_error", "", "invalid_json"};
-    return false;
-  }
-  if (!root.is_object()) {
-    error = {400, "The request body must be a JSON object.", "invalid_request_error", "",
-             "invalid_json"};
-    return false;
-  }
-  return true;
-}
-
 ApiError wrongType(const std::string &name, const char *expected) {
   return {400, "Invalid type for '" + name + "': expected " + expected + ".",
           "invalid_request_error", name, "invalid_type"};
-}
-
-ApiError unknown(const std::string &key) {
-  return {400, "Unrecognized request argument supplied: " + key, "invalid_request_error", key,
-          "unknown_parameter"};
-}
-
-ApiError missing(const std::string &key) {
-  return {400, "Missing required parameter: '" + key + "'.", "invalid_request_error", key,
-          "missing_required_parameter"};
 }
 
 std::string dump(const json &j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
@@ -54,7 +24,7 @@ std::string dump(const json &j) { return j.dump(-1, ' ', false, json::error_hand
 
 bool parseTokenizeRequest(std::string_view body, TokenizeRequest &request, ApiError &error) {
   json root;
-  if (!parseObject(body, root, error))
+  if (!parseJsonObject(body, root, error))
     return false;
   request = TokenizeRequest();
   bool hasContent = false;
@@ -72,24 +42,24 @@ bool parseTokenizeRequest(std::string_view body, TokenizeRequest &request, ApiEr
        : key == "parse_special" ? request.parseSpecial
                                 : request.withPieces) = v;
     } else {
-      return error = unknown(key), false;
+      return error = unknownParameter(key), false;
     }
   }
   if (!hasContent)
-    return error = missing("content"), false;
+    return error = missingParameter("content"), false;
   return true;
 }
 
 bool parseDetokenizeRequest(std::string_view body, std::vector<int32_t> &tokens,
                             ApiError &error) {
   json root;
-  if (!parseObject(body, root, error))
+  if (!parseJsonObject(body, root, error))
     return false;
   tokens.clear();
   bool hasTokens = false;
   for (auto &[key, value] : root.items()) {
     if (key != "tokens")
-      return error = unknown(key), false;
+      return error = unknownParameter(key), false;
     if (!value.is_array())
       return error = wrongType(key, "an array of token ids"), false;
     for (size_t i = 0; i < value.size(); ++i) {
@@ -104,7 +74,7 @@ bool parseDetokenizeRequest(std::string_view body, std::vector<int32_t> &tokens,
     hasTokens = true;
   }
   if (!hasTokens)
-    return error = missing("tokens"), false;
+    return error = missingParameter("tokens"), false;
   return true;
 }
 
