@@ -14,8 +14,9 @@ A generated checkpoint is compiled twice by ternc (the head as the checkpoint st
     before a position (float32 and float64 may round it differently: a tie flip, which moves
     everything after it in the chunk through attention), the position may differ by up to 5e-2
     and is printed; such positions are left out of the 1e-4 comparison, and how far the whole
-    estimate then is from the reference's is printed too. On the tiny preset most 64-token
-    chunks hold a flip;
+    estimate then is from the reference's is printed too. At least half the positions must
+    come before any flip (bf16 embedding rows holding an element exactly half their largest
+    make exact ties: the checkpoints' seed is chosen in CMakeLists.txt so that few do);
   * --kl-divergence of the binary against its own --kl-divergence-base: KL 0, top-1 100 %,
     PPL(Q) - PPL(base) 0;
   * the q8_0 head against the exact head's base: mean KL divergence, top-1 agreement and
@@ -252,8 +253,8 @@ def main():
     check(re.search(r"perplexity of .*text.txt: %d tokens, %d chunks of %d" % (
         len(ids), len(ids) // n_ctx, n_ctx), result.stderr) is not None,
         "-f: the progress line names the chunks")
-    # 64-token chunks hold tie flips (see above): their positions are compared one by one.
-    verify_perplexity("-f, -c %d" % n_ctx, result.stdout, base, model, ids, bos, 0.0)
+    # 64-token chunks may hold tie flips (see above): their positions are compared one by one.
+    verify_perplexity("-f, -c %d" % n_ctx, result.stdout, base, model, ids, bos, 0.5)
 
     # --tokens, an odd chunk length (c/2 rounds down, as llama-perplexity's), --chunks: chunks
     # of 9 are short enough that most hold no tie flip, so most of the estimate is compared
